@@ -1,0 +1,499 @@
+"""Validate a predictions table once, at the edge, into an immutable :class:`Dataset`.
+
+Everything downstream (metrics, figures, pages) trusts a ``Dataset``: class
+indices are in range, scores are finite, ids are unique, image paths are
+inside the allowed root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaldash.errors import InputError
+from evaldash.io import file_format, read_header, read_table
+
+LABEL_NAMES = ("label", "y_true", "target", "ground_truth", "true_label")
+PREDICTION_NAMES = ("prediction", "y_pred", "pred", "predicted_label")
+SCORE_PREFIXES = ("score_", "prob_", "proba_")
+SINGLE_SCORE_NAMES = ("score", "prob", "proba")
+IMAGE_NAMES = ("image", "image_path", "filepath", "path")
+ID_NAMES = ("id",)
+PROBABILITY_TOLERANCE = 1e-3
+MAX_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A validated predictions file.
+
+    Attributes
+    ----------
+    source : str
+        Where the data came from (a path or an upload name).
+    classes : tuple of str
+        Class names in class order (numeric order if every name is a number).
+    y_true, y_pred : ndarray of shape (n_samples,), dtype int32
+        Class indices into ``classes``.
+    scores : ndarray of shape (n_samples, n_classes) or None
+        Per-class scores; ``None`` when the file has predictions only.
+    ids : ndarray of shape (n_samples,), dtype object
+        Unique sample ids as strings.
+    image_paths : ndarray of shape (n_samples,), dtype object, or None
+        Absolute, checked image paths; ``None`` per row where the image is
+        missing, unreadable or refused.
+    metadata : DataFrame
+        Every other column, one row per sample.
+    positive : int or None
+        Index of the positive class for binary data.
+    is_probability : bool
+        Whether every score row is a probability vector.
+    probability_reason : str
+        Why the scores are not probabilities (empty when they are).
+    warnings : tuple of str
+        Problems that did not stop loading (missing images, refused paths).
+    """
+
+    source: str
+    classes: tuple[str, ...]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    scores: np.ndarray | None
+    ids: np.ndarray
+    image_paths: np.ndarray | None = None
+    metadata: pd.DataFrame = field(default_factory=pd.DataFrame)
+    positive: int | None = None
+    is_probability: bool = False
+    probability_reason: str = ""
+    prediction_given: bool = False
+    images_root: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def n(self) -> int:
+        return int(self.y_true.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def is_binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def has_scores(self) -> bool:
+        return self.scores is not None
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name
+
+    def class_index(self, name: str) -> int:
+        """Index of the class called ``name`` (raises :class:`InputError`)."""
+        try:
+            return self.classes.index(str(name))
+        except ValueError:
+            raise InputError(
+                f"{self.source}: no class named {name!r}; classes are {list(self.classes)}"
+            ) from None
+
+    def confidence(self) -> np.ndarray:
+        """Score of the predicted class per sample, shape (n_samples,); NaN without scores."""
+        if self.scores is None:
+            return np.full(self.n, np.nan)
+        return self.scores[np.arange(self.n), self.y_pred]
+
+    def fingerprint(self) -> str:
+        """A stable hash of the content (classes, ids, labels, scores)."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(self.classes).encode())
+        h.update("\x1f".join(map(str, self.ids)).encode())
+        h.update(self.y_true.tobytes())
+        h.update(self.y_pred.tobytes())
+        if self.scores is not None:
+            h.update(np.ascontiguousarray(self.scores).tobytes())
+        return h.hexdigest()[:16]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per sample: id, true, predicted, confidence, image, metadata."""
+        classes = np.asarray(self.classes, dtype=object)
+        out = pd.DataFrame(
+            {
+                "id": self.ids,
+                "true": classes[self.y_true],
+                "predicted": classes[self.y_pred],
+                "confidence": self.confidence(),
+                "image": self.image_paths if self.image_paths is not None else None,
+            }
+        )
+        for col in self.metadata.columns:
+            out[col] = self.metadata[col].to_numpy()
+        return out
+
+
+def load_predictions(
+    path: str | Path,
+    *,
+    positive: str | None = None,
+    images_root: str | Path | None = None,
+) -> Dataset:
+    """Read and validate a predictions file (CSV, CSV.gz, Parquet, JSON Lines).
+
+    Raises
+    ------
+    InputError
+        With a message naming the file, column, first offending rows and what
+        was expected versus found.
+    """
+    path = Path(path)
+    text_columns: list[str] = []
+    if path.exists() and file_format(path) == "csv":
+        header = read_header(path)
+        text_columns = [
+            c for c in header
+            if _norm(c) in LABEL_NAMES + PREDICTION_NAMES + IMAGE_NAMES + ID_NAMES
+        ]
+    frame = read_table(path, text_columns)
+    root = Path(images_root) if images_root is not None else path.resolve().parent
+    return dataset_from_frame(
+        frame, source=str(path), positive=positive, images_root=root,
+        base_dir=path.resolve().parent,
+    )
+
+
+def dataset_from_frame(
+    frame: pd.DataFrame,
+    *,
+    source: str = "<frame>",
+    positive: str | None = None,
+    images_root: str | Path | None = None,
+    base_dir: str | Path | None = None,
+) -> Dataset:
+    """Validate a raw predictions table into a :class:`Dataset`."""
+    if frame.shape[1] == 0 and len(frame) == 0:
+        raise InputError(f"{source}: the file is empty; expected a header row and data rows")
+    columns = [str(c) for c in frame.columns]
+    frame = frame.set_axis(columns, axis=1)
+    if len(set(columns)) != len(columns):
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        raise InputError(f"{source}: duplicate column names {dup}; expected each column once")
+
+    label_col = _find(columns, LABEL_NAMES)
+    if label_col is None:
+        raise InputError(
+            f"{source}: no label column; expected one of {list(LABEL_NAMES)}, "
+            f"found columns {columns}"
+        )
+    if len(frame) == 0:
+        raise InputError(f"{source}: the file has a header but no data rows")
+
+    pred_col = _find(columns, PREDICTION_NAMES)
+    image_col = _find(columns, IMAGE_NAMES)
+    id_col = _find(columns, ID_NAMES)
+    score_cols, single_col = _score_columns(columns)
+    used = {label_col, pred_col, image_col, id_col, single_col, *score_cols.values()}
+
+    labels = _class_names(frame[label_col], source, label_col)
+    predictions = _class_names(frame[pred_col], source, pred_col) if pred_col else None
+    warnings: list[str] = []
+
+    scores = None
+    positive_idx = None
+    if score_cols:
+        classes = _order_classes(score_cols.keys())
+        _check_known(labels, classes, source, label_col, "a score column", score_prefix(score_cols))
+        if predictions is not None:
+            _check_known(predictions, classes, source, pred_col, "a class with a score column",
+                         score_prefix(score_cols))
+        scores = np.column_stack(
+            [_numeric(frame[score_cols[c]], source, score_cols[c]) for c in classes]
+        )
+    elif single_col is not None:
+        found = set(labels) | (set(predictions) if predictions is not None else set())
+        if positive is not None:
+            found.add(str(positive))
+        if len(found) != 2:
+            raise InputError(
+                f"{source}: column {single_col!r} holds one score per row, which needs exactly two "
+                f"classes; found {len(found)} in {label_col!r}: {sorted(found)[:10]}"
+                + ("" if positive is not None or len(found) != 1 else
+                   " (name the other class with --positive)")
+            )
+        classes = _order_classes(found)
+        pos = classes.index(str(positive)) if positive is not None else 1
+        s = _numeric(frame[single_col], source, single_col)
+        in_unit = bool(np.all((s >= 0) & (s <= 1)))
+        other = 1.0 - s if in_unit else -s
+        scores = np.empty((len(s), 2))
+        scores[:, pos] = s
+        scores[:, 1 - pos] = other
+        positive_idx = pos
+    elif predictions is not None:
+        classes = _order_classes(set(labels) | set(predictions))
+    else:
+        raise InputError(
+            f"{source}: no scores and no prediction column; expected score columns named "
+            f"{SCORE_PREFIXES[0]}<class> (or {', '.join(p + '<class>' for p in SCORE_PREFIXES[1:])}), "
+            f"a single 'score' column for binary data, or a prediction column "
+            f"({', '.join(PREDICTION_NAMES)}); found columns {columns}"
+        )
+
+    index = {c: i for i, c in enumerate(classes)}
+    y_true = _encode(labels, index)
+    if predictions is not None:
+        y_pred = _encode(predictions, index)
+    else:
+        y_pred = np.argmax(scores, axis=1).astype(np.int32)
+
+    if positive is not None and positive_idx is None:
+        if str(positive) not in index:
+            raise InputError(
+                f"{source}: --positive {positive!r} is not a class; classes are {list(classes)}"
+            )
+        positive_idx = index[str(positive)]
+    if positive_idx is None and len(classes) == 2:
+        positive_idx = 1
+
+    is_prob, reason = (False, "the file has no scores")
+    if scores is not None:
+        is_prob, reason = _probability_check(scores, source)
+
+    ids = _ids(frame, id_col, source)
+    image_paths = None
+    if image_col is not None:
+        root = Path(images_root) if images_root is not None else Path.cwd()
+        base = Path(base_dir) if base_dir is not None else root
+        image_paths, image_warnings = _resolve_images(frame[image_col], root, base, source, image_col)
+        warnings.extend(image_warnings)
+
+    metadata = frame[[c for c in columns if c not in used]].reset_index(drop=True)
+    for arr in (y_true, y_pred, ids, scores, image_paths):
+        if arr is not None:
+            arr.setflags(write=False)
+    return Dataset(
+        source=source,
+        classes=tuple(classes),
+        y_true=y_true,
+        y_pred=y_pred,
+        scores=scores,
+        ids=ids,
+        image_paths=image_paths,
+        metadata=metadata,
+        positive=positive_idx,
+        is_probability=is_prob,
+        probability_reason=reason,
+        prediction_given=predictions is not None,
+        images_root=str(Path(images_root).resolve()) if image_col is not None and images_root else None,
+        warnings=tuple(warnings),
+    )
+
+
+def score_prefix(score_cols: dict[str, str]) -> str:
+    first = next(iter(score_cols.values()))
+    return first[: first.index("_") + 1]
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower()
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    by_norm = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    for name in names:
+        if name in by_norm:
+            return by_norm[name]
+    return None
+
+
+def _score_columns(columns: Sequence[str]) -> tuple[dict[str, str], str | None]:
+    """Per-class score columns of the first prefix that has any, else a single score column."""
+    for prefix in SCORE_PREFIXES:
+        found = {c[len(prefix):]: c for c in columns if c.lower().startswith(prefix) and len(c) > len(prefix)}
+        if found:
+            return found, None
+    return {}, _find(columns, SINGLE_SCORE_NAMES)
+
+
+def _rows(mask: np.ndarray) -> str:
+    """The first offending data rows, 1-based (row 1 is the first data row)."""
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(str(i + 1) for i in idx[:MAX_ROWS_SHOWN])
+    more = f" and {len(idx) - MAX_ROWS_SHOWN} more" if len(idx) > MAX_ROWS_SHOWN else ""
+    return f"row{'s' if len(idx) > 1 else ''} {shown}{more}"
+
+
+def _class_names(series: pd.Series, source: str, column: str) -> np.ndarray:
+    """Class names as strings; integral floats (3.0) become '3'."""
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise InputError(
+            f"{source}: column {column!r} has missing values at {_rows(missing)}; "
+            f"expected a class name in every row"
+        )
+    values = series.to_numpy()
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return values.astype(str).astype(object)
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return values.astype(np.int64).astype(str).astype(object)
+    if pd.api.types.is_float_dtype(series.dtype):
+        if np.all(np.mod(values, 1) == 0):
+            return values.astype(np.int64).astype(str).astype(object)
+        return np.array([repr(float(v)) for v in values], dtype=object)
+    if pd.api.types.infer_dtype(series, skipna=False) == "string":
+        out = series.to_numpy(dtype=object)
+    else:
+        out = np.array(
+            [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in values],
+            dtype=object,
+        )
+    blank = pd.Series(out).str.strip().eq("").to_numpy()
+    if blank.any():
+        raise InputError(
+            f"{source}: column {column!r} has empty values at {_rows(blank)}; "
+            f"expected a class name in every row"
+        )
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return np.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _order_classes(names) -> list[str]:
+    names = sorted({str(n) for n in names})
+    if names and all(_is_number(n) for n in names):
+        return sorted(names, key=lambda n: (float(n), n))
+    return names
+
+
+def _check_known(values: np.ndarray, classes: Sequence[str], source: str, column: str,
+                 what: str, prefix: str) -> None:
+    known = pd.Index(classes)
+    unknown = ~pd.Index(values).isin(known)
+    if unknown.any():
+        bad = pd.unique(values[unknown])
+        raise InputError(
+            f"{source}: column {column!r} has value{'s' if len(bad) > 1 else ''} "
+            f"{[str(b) for b in bad[:MAX_ROWS_SHOWN]]} at {_rows(unknown)} that "
+            f"{'have' if len(bad) > 1 else 'has'} no score column; expected {what} "
+            f"({', '.join(prefix + str(b) for b in bad[:3])} missing); "
+            f"score columns exist for {list(classes)[:20]}"
+        )
+
+
+def _numeric(series: pd.Series, source: str, column: str) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad_text = np.zeros(len(values), dtype=bool)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad_text = np.isnan(values) & series.notna().to_numpy()
+    if bad_text.any():
+        first = series.iloc[int(np.flatnonzero(bad_text)[0])]
+        raise InputError(
+            f"{source}: column {column!r} has non-numeric values at {_rows(bad_text)} "
+            f"(first: {str(first)[:40]!r}); expected a number"
+        )
+    missing = np.isnan(values)
+    if missing.any():
+        raise InputError(
+            f"{source}: column {column!r} has missing values at {_rows(missing)}; expected a score in every row"
+        )
+    infinite = ~np.isfinite(values)
+    if infinite.any():
+        raise InputError(
+            f"{source}: column {column!r} has infinite values at {_rows(infinite)}; expected a finite number"
+        )
+    return values
+
+
+def _encode(names: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    codes, uniques = pd.factorize(names)
+    lookup = np.array([index[u] for u in uniques], dtype=np.int32)
+    return lookup[codes]
+
+
+def _probability_check(scores: np.ndarray, source: str) -> tuple[bool, str]:
+    negative = (scores < 0).any(axis=1)
+    if negative.any():
+        return False, f"scores are not probabilities: negative values at {_rows(negative)}"
+    off = np.abs(scores.sum(axis=1) - 1.0) > PROBABILITY_TOLERANCE
+    if off.any():
+        first = int(np.flatnonzero(off)[0])
+        return False, (
+            f"scores are not probabilities: rows do not sum to 1 within {PROBABILITY_TOLERANCE:g} "
+            f"({_rows(off)}; row {first + 1} sums to {scores[first].sum():.4g})"
+        )
+    return True, ""
+
+
+def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> np.ndarray:
+    if id_col is None:
+        return np.arange(1, len(frame) + 1).astype(str).astype(object)
+    series = frame[id_col]
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise InputError(f"{source}: column {id_col!r} has missing values at {_rows(missing)}; expected a unique id per row")
+    ids = _class_names(series, source, id_col)
+    dup = pd.Index(ids).duplicated(keep=False)
+    if dup.any():
+        bad = pd.unique(ids[dup])
+        raise InputError(
+            f"{source}: column {id_col!r} has duplicate ids {[str(b) for b in bad[:MAX_ROWS_SHOWN]]} "
+            f"at {_rows(dup)}; expected each id once"
+        )
+    return ids
+
+
+def _resolve_images(series: pd.Series, root: Path, base: Path, source: str,
+                    column: str) -> tuple[np.ndarray, list[str]]:
+    """Absolute image paths inside ``root``; refused and missing rows become None."""
+    root_real = os.path.realpath(root)
+    values = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values)  # NaN gets code -1
+    resolved = np.empty(len(uniques) + 1, dtype=object)  # last slot: no path given
+    status = np.zeros(len(uniques) + 1, dtype=np.int8)  # 0 ok, 1 refused, 2 missing, 3 unreadable, 4 empty
+    status[-1] = 4
+    for i, raw in enumerate(uniques):
+        text = str(raw).strip()
+        if not text:
+            status[i] = 4
+            continue
+        candidate = text if os.path.isabs(text) else os.path.join(base, text)
+        real = os.path.realpath(candidate)
+        if os.path.commonpath([real, root_real]) != root_real:
+            status[i] = 1
+        elif not os.path.isfile(real):
+            status[i] = 2
+        elif not os.access(real, os.R_OK):
+            status[i] = 3
+        else:
+            resolved[i] = real
+    row_status = status[codes]
+    paths = resolved[codes]
+    warnings = []
+    labels = {
+        1: f"refused: the path resolves outside the allowed images root {root_real}",
+        2: "missing: no such file",
+        3: "unreadable: permission denied",
+    }
+    for code, text in labels.items():
+        mask = row_status == code
+        if mask.any():
+            warnings.append(
+                f"{source}: column {column!r}: {int(mask.sum())} image path"
+                f"{'s' if mask.sum() > 1 else ''} {text} ({_rows(mask)})"
+            )
+    return paths, warnings

@@ -1,0 +1,285 @@
+"""The results of evaluating one :class:`~evaldash.dataset.Dataset`, computed once.
+
+``evaluate(dataset)`` builds an :class:`Evaluation`; its methods derive views
+(report dict, confusion matrices, curves, galleries) from what was computed
+once. The per-class threshold sweeps are built lazily, once each.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from evaldash import metrics
+from evaldash.dataset import Dataset
+from evaldash.errors import InputError
+
+TOP_K = (3, 5)
+
+
+def evaluate(dataset: Dataset, threshold: float | None = None) -> "Evaluation":
+    """Evaluate ``dataset``.
+
+    With ``threshold`` on binary data with scores, the predictions become
+    ``score(positive) >= threshold`` before anything is computed.
+    """
+    if threshold is not None:
+        if not math.isfinite(threshold):
+            raise InputError(f"--threshold must be a finite number, got {threshold}")
+        if dataset.is_binary and dataset.has_scores:
+            dataset = with_threshold(dataset, threshold)
+    return Evaluation(dataset, threshold)
+
+
+def with_threshold(dataset: Dataset, threshold: float) -> Dataset:
+    """The binary dataset whose predictions are ``score(positive) >= threshold``."""
+    from dataclasses import replace
+
+    pos = dataset.positive
+    y_pred = np.where(dataset.scores[:, pos] >= threshold, pos, 1 - pos).astype(np.int32)
+    y_pred.setflags(write=False)
+    return replace(dataset, y_pred=y_pred, prediction_given=True)
+
+
+@dataclass(eq=False)
+class Evaluation:
+    """Everything computed from one dataset; build with :func:`evaluate`."""
+
+    dataset: Dataset
+    threshold: float | None = None
+    _sweeps: dict = field(default_factory=dict, repr=False)
+
+    # --- counts ---------------------------------------------------------
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """ndarray of shape (n_classes, n_classes), rows true, columns predicted."""
+        d = self.dataset
+        return metrics.confusion_matrix(d.y_true, d.y_pred, d.n_classes)
+
+    @cached_property
+    def per_class(self) -> dict[str, np.ndarray]:
+        return metrics.per_class_table(self.confusion)
+
+    @cached_property
+    def averages(self) -> dict[str, dict[str, float]]:
+        return metrics.averages(self.per_class)
+
+    @cached_property
+    def accuracy(self) -> float:
+        return float(np.trace(self.confusion) / self.dataset.n)
+
+    @cached_property
+    def correct(self) -> np.ndarray:
+        return self.dataset.y_true == self.dataset.y_pred
+
+    @cached_property
+    def confidence(self) -> np.ndarray:
+        return self.dataset.confidence()
+
+    def confusion_view(self, mode: str) -> np.ndarray:
+        """The matrix for ``mode``: counts, true (row-normalised), pred (column-normalised), score."""
+        if mode == "counts":
+            return self.confusion
+        if mode in ("true", "pred"):
+            return metrics.normalize_confusion(self.confusion, mode)
+        if mode == "score":
+            if not self.dataset.has_scores:
+                raise InputError("the mean-score matrix needs per-class scores")
+            return metrics.mean_score_matrix(self.dataset.y_true, self.dataset.scores)
+        raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
+
+    # --- threshold-dependent ---------------------------------------------
+    def sweep(self, cls: int) -> metrics.ThresholdSweep:
+        """One-vs-rest sweep of class index ``cls`` (built once)."""
+        if not self.dataset.has_scores:
+            raise InputError(f"{self.dataset.source}: threshold metrics need per-class scores; the file has none")
+        if cls not in self._sweeps:
+            d = self.dataset
+            self._sweeps[cls] = metrics.threshold_sweep(d.scores[:, cls], d.y_true == cls)
+        return self._sweeps[cls]
+
+    @cached_property
+    def micro_sweep(self) -> metrics.ThresholdSweep:
+        d = self.dataset
+        return metrics.micro_sweep(d.y_true, d.scores)
+
+    @cached_property
+    def selective(self) -> metrics.SelectiveSweep:
+        return metrics.selective_sweep(self.confidence, self.correct)
+
+    def suggestions(self, cls: int, target_precision: float = 0.9, target_recall: float = 0.9,
+                    cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
+        """Suggested thresholds for class ``cls``."""
+        s = self.sweep(cls)
+        return {
+            "max_f1": metrics.suggest_max_f1(s),
+            "max_youden": metrics.suggest_max_youden(s),
+            "target_precision": metrics.suggest_target_precision(s, target_precision),
+            "target_recall": metrics.suggest_target_recall(s, target_recall),
+            "min_cost": metrics.suggest_min_cost(s, cost_fp, cost_fn),
+        }
+
+    @cached_property
+    def ranking(self) -> dict:
+        """Per-class ROC AUC and AP with macro/micro averages and reasons for NaN."""
+        d = self.dataset
+        k = d.n_classes
+        if not d.has_scores:
+            reason = "the file has no scores"
+            nan = [float("nan")] * k
+            return {"roc_auc": nan, "average_precision": nan,
+                    "roc_auc_macro": float("nan"), "roc_auc_micro": float("nan"),
+                    "ap_macro": float("nan"), "ap_micro": float("nan"), "reasons": {}, "unavailable": reason}
+        auc = np.array([self.sweep(c).roc_auc() for c in range(k)])
+        ap = np.array([self.sweep(c).average_precision() for c in range(k)])
+        reasons = {d.classes[c]: self.sweep(c).undefined_reason() for c in range(k)
+                   if self.sweep(c).undefined_reason()}
+        micro = self.micro_sweep
+        return {
+            "roc_auc": auc.tolist(),
+            "average_precision": ap.tolist(),
+            "roc_auc_macro": _nanmean(auc),
+            "ap_macro": _nanmean(ap),
+            "roc_auc_micro": micro.roc_auc(),
+            "ap_micro": micro.average_precision(),
+            "reasons": reasons,
+            "unavailable": "",
+        }
+
+    # --- calibration -------------------------------------------------------
+    @cached_property
+    def calibration(self) -> dict:
+        """Log loss, Brier score, reliability bins and ECE, or the reason they are unavailable."""
+        d = self.dataset
+        if not d.is_probability:
+            return {"available": False, "reason": d.probability_reason}
+        bins = metrics.reliability(self.confidence, self.correct)
+        return {
+            "available": True,
+            "reason": "",
+            "log_loss": metrics.log_loss(d.y_true, d.scores),
+            "brier": metrics.brier_score(d.y_true, d.scores),
+            "ece": metrics.expected_calibration_error(bins),
+            "bins": bins,
+        }
+
+    # --- drill-down --------------------------------------------------------
+    @cached_property
+    def _cells(self) -> tuple[np.ndarray, np.ndarray]:
+        d = self.dataset
+        return metrics.cell_index(d.y_true, d.y_pred, self.confidence, d.n_classes)
+
+    def cell_samples(self, true: int, pred: int) -> np.ndarray:
+        """Row indices of the samples in cell (true, pred), most confident first."""
+        order, offsets = self._cells
+        c = true * self.dataset.n_classes + pred
+        return order[offsets[c]:offsets[c + 1]]
+
+    # --- summaries ---------------------------------------------------------
+    def top_k(self) -> dict[str, float]:
+        d = self.dataset
+        if not d.has_scores:
+            return {}
+        return {f"top_{k}": metrics.top_k_accuracy(d.y_true, d.scores, k)
+                for k in TOP_K if k < d.n_classes}
+
+    def warnings(self) -> list[str]:
+        d = self.dataset
+        out = list(d.warnings)
+        table = self.per_class
+        for c, name in enumerate(d.classes):
+            if table["support"][c] == 0:
+                out.append(f"class {name!r} has no samples in the labels: its recall and F1 are reported as 0")
+            if table["tp"][c] + table["fp"][c] == 0:
+                out.append(f"class {name!r} is never predicted: its precision is reported as 0 (as scikit-learn does)")
+        rk = self.ranking
+        if rk["unavailable"]:
+            out.append(f"ROC AUC and average precision unavailable: {rk['unavailable']}")
+        for name, why in rk["reasons"].items():
+            out.append(f"class {name!r}: ROC AUC/average precision undefined ({why})")
+        if not self.calibration["available"]:
+            out.append(f"log loss and calibration unavailable: {self.calibration['reason']}")
+        return out
+
+    def headline(self) -> dict[str, float]:
+        """The flat metric name → value map used by quality gates and cards."""
+        av = self.averages
+        rk = self.ranking
+        cal = self.calibration
+        out = {
+            "accuracy": self.accuracy,
+            "error_rate": 1.0 - self.accuracy,
+            **{f"{avg}_{m}": av[avg][m] for avg in ("macro", "weighted", "micro")
+               for m in ("precision", "recall", "f1")},
+            "macro_roc_auc": rk["roc_auc_macro"],
+            "micro_roc_auc": rk["roc_auc_micro"],
+            "macro_average_precision": rk["ap_macro"],
+            "micro_average_precision": rk["ap_micro"],
+            "log_loss": cal.get("log_loss", float("nan")),
+            "brier": cal.get("brier", float("nan")),
+            "ece": cal.get("ece", float("nan")),
+        }
+        out.update(self.top_k())
+        return out
+
+    def report(self) -> dict:
+        """A JSON-ready dict of every metric (NaN kept as float NaN)."""
+        d = self.dataset
+        table = self.per_class
+        rk = self.ranking
+        per_class = {}
+        for c, name in enumerate(d.classes):
+            per_class[name] = {
+                "precision": float(table["precision"][c]),
+                "recall": float(table["recall"][c]),
+                "f1": float(table["f1"][c]),
+                "support": int(table["support"][c]),
+                "specificity": float(table["specificity"][c]),
+                "fpr": float(table["fpr"][c]),
+                "prevalence": float(table["prevalence"][c]),
+                "roc_auc": rk["roc_auc"][c],
+                "average_precision": rk["average_precision"][c],
+            }
+        cal = self.calibration
+        out = {
+            "source": d.source,
+            "n": d.n,
+            "classes": list(d.classes),
+            "positive": d.classes[d.positive] if d.positive is not None else None,
+            "accuracy": self.accuracy,
+            "error_rate": 1.0 - self.accuracy,
+            **self.top_k(),
+            "macro": self.averages["macro"],
+            "weighted": self.averages["weighted"],
+            "micro": self.averages["micro"],
+            "confusion_matrix": self.confusion.tolist(),
+            "per_class": per_class,
+            "roc_auc": {"macro": rk["roc_auc_macro"], "micro": rk["roc_auc_micro"]},
+            "average_precision": {"macro": rk["ap_macro"], "micro": rk["ap_micro"]},
+            "calibration": (
+                {"log_loss": cal["log_loss"], "brier": cal["brier"], "ece": cal["ece"]}
+                if cal["available"] else {"unavailable": cal["reason"]}
+            ),
+            "warnings": self.warnings(),
+        }
+        if self.threshold is not None and d.has_scores:
+            out["threshold"] = self.threshold_report(self.threshold)
+        return out
+
+    def threshold_report(self, t: float) -> dict:
+        """Per-class one-vs-rest counts and rates at ``t`` (binary: the positive class only)."""
+        d = self.dataset
+        classes = [d.positive] if d.is_binary else range(d.n_classes)
+        out = {"value": t, "per_class": {d.classes[c]: self.sweep(c).at(t) for c in classes}}
+        if not d.is_binary:
+            out["selective"] = self.selective.at(t)
+        return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    return float(v.mean()) if v.size else float("nan")

@@ -1,0 +1,389 @@
+"""Classification metrics in pure numpy, exact to scikit-learn's definitions.
+
+Conventions
+-----------
+* Classes are indices ``0..n_classes-1``; ``y_true`` and ``y_pred`` are int arrays.
+* A sample counts as positive at threshold ``t`` when ``score >= t`` (as in scikit-learn).
+* Every threshold-dependent number comes from one :class:`ThresholdSweep` per class,
+  built with a single sort and cumulative sums; answering a threshold is a binary search.
+* Undefined values are NaN with a reason, never an exception. The one documented
+  fallback: per-class precision/recall/F1 of the classification report use
+  scikit-learn's default ``zero_division=0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_EPS = np.finfo(np.float64).eps
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Counts, ndarray of shape (n_classes, n_classes): rows true, columns predicted."""
+    flat = y_true.astype(np.int64) * n_classes + y_pred
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def normalize_confusion(cm: np.ndarray, by: str) -> np.ndarray:
+    """Normalise by ``"true"`` (rows sum to 1) or ``"pred"`` (columns sum to 1).
+
+    Rows/columns with no samples are 0, as in scikit-learn.
+    """
+    axis = {"true": 1, "pred": 0}[by]
+    totals = cm.sum(axis=axis, keepdims=True).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = cm / totals
+    return np.nan_to_num(out, nan=0.0)
+
+
+def mean_score_matrix(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Cell (i, j): mean score of class j over samples whose true class is i.
+
+    ndarray of shape (n_classes, n_classes); rows of absent classes are NaN.
+    """
+    k = scores.shape[1]
+    counts = np.bincount(y_true, minlength=k).astype(np.float64)
+    sums = np.column_stack([np.bincount(y_true, weights=scores[:, j], minlength=k) for j in range(k)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts[:, None]
+
+
+def _safe_div(num, den, fallback=np.nan):
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = num / den
+    return np.where(den == 0, fallback, out)
+
+
+def rates(tp, fp, n_pos, n_neg, zero_division=np.nan) -> dict[str, np.ndarray]:
+    """Every count-derived rate from TP and FP at one or many thresholds.
+
+    ``tp`` and ``fp`` are scalars or arrays of the same shape; returns arrays of
+    that shape: tp, fp, fn, tn, precision, recall, f1, fpr, specificity.
+    """
+    tp = np.asarray(tp, dtype=np.int64)
+    fp = np.asarray(fp, dtype=np.int64)
+    fn = n_pos - tp
+    tn = n_neg - fp
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": _safe_div(tp, tp + fp, zero_division),
+        "recall": _safe_div(tp, n_pos + 0 * tp, zero_division),
+        # 2TP / (2TP + FP + FN) is scikit-learn's definition; defined whenever precision is not
+        "f1": _safe_div(2 * tp, 2 * tp + fp + fn, zero_division),
+        "fpr": _safe_div(fp, n_neg + 0 * fp, np.nan),
+        "specificity": _safe_div(tn, n_neg + 0 * tn, np.nan),
+    }
+
+
+def per_class_table(cm: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class one-vs-rest metrics from a confusion matrix.
+
+    Returns arrays of shape (n_classes,): tp, fp, fn, tn, precision, recall, f1,
+    fpr, specificity, support, prevalence. Undefined precision/recall/F1 are 0
+    (scikit-learn's ``zero_division=0``).
+    """
+    n = cm.sum()
+    tp = np.diag(cm).astype(np.int64)
+    support = cm.sum(axis=1).astype(np.int64)
+    predicted = cm.sum(axis=0).astype(np.int64)
+    out = rates(tp, predicted - tp, support, n - support, zero_division=0.0)
+    out["support"] = support
+    out["prevalence"] = _safe_div(support, np.full_like(support, n))
+    return out
+
+
+def averages(table: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Macro, weighted and micro precision/recall/F1 (over all classes, as scikit-learn with ``labels``)."""
+    support = table["support"]
+    total = support.sum()
+    out = {}
+    out["macro"] = {m: float(np.mean(table[m])) for m in ("precision", "recall", "f1")}
+    out["weighted"] = {
+        m: float(np.average(table[m], weights=support)) if total else 0.0
+        for m in ("precision", "recall", "f1")
+    }
+    tp, fp, fn = table["tp"].sum(), table["fp"].sum(), table["fn"].sum()
+    micro = rates(tp, fp, tp + fn, 0, zero_division=0.0)
+    out["micro"] = {m: float(micro[m]) for m in ("precision", "recall", "f1")}
+    return out
+
+
+def top_k_accuracy(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Fraction of samples whose true class is among the ``k`` highest scores.
+
+    Ties are broken as scikit-learn's ``top_k_accuracy_score`` does: among equal
+    scores the class with the higher index ranks first.
+    """
+    n, n_classes = scores.shape
+    if k >= n_classes:
+        return 1.0
+    true_score = scores[np.arange(n), y_true][:, None]
+    cls = np.arange(n_classes)[None, :]
+    ahead = (scores > true_score) | ((scores == true_score) & (cls > y_true[:, None]))
+    return float(np.mean(ahead.sum(axis=1) < k))
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdSweep:
+    """Confusion counts of one class (one-vs-rest) at every distinct score.
+
+    Attributes
+    ----------
+    thresholds : ndarray of shape (n_thresholds + 1,)
+        Distinct scores in decreasing order, preceded by ``+inf`` (nothing positive).
+    tp, fp : ndarray of shape (n_thresholds + 1,)
+        Samples with ``score >= thresholds[i]`` that are positive / negative.
+    n_pos, n_neg : int
+        Positives and negatives of the class.
+    """
+
+    thresholds: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
+    n_pos: int
+    n_neg: int
+
+    def index(self, threshold: float) -> int:
+        """Position in the sweep whose counts hold at ``threshold`` (a binary search)."""
+        finite = self.thresholds[1:]
+        # thresholds are decreasing; count how many are >= threshold
+        return int(np.searchsorted(-finite, -float(threshold), side="right"))
+
+    def at(self, threshold: float) -> dict[str, float]:
+        """TP, FP, FN, TN, precision, recall, F1, FPR and specificity at ``threshold``."""
+        i = self.index(threshold)
+        r = rates(self.tp[i], self.fp[i], self.n_pos, self.n_neg)
+        out = {name: (int(v) if name in ("tp", "fp", "fn", "tn") else float(v)) for name, v in r.items()}
+        out["threshold"] = float(threshold)
+        return out
+
+    def curve(self) -> dict[str, np.ndarray]:
+        """Every rate at every sweep point, arrays of shape (n_thresholds + 1,)."""
+        out = rates(self.tp, self.fp, self.n_pos, self.n_neg)
+        out["threshold"] = self.thresholds
+        return out
+
+    def roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(fpr, tpr, thresholds) as ``sklearn.metrics.roc_curve(drop_intermediate=False)``."""
+        fpr = _safe_div(self.fp, np.full(self.fp.shape, self.n_neg))
+        tpr = _safe_div(self.tp, np.full(self.tp.shape, self.n_pos))
+        return fpr, tpr, self.thresholds
+
+    def pr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(precision, recall, thresholds) as ``sklearn.metrics.precision_recall_curve``.
+
+        Increasing thresholds; precision and recall end with the point (1, 0).
+        """
+        tp, fp = self.tp[1:][::-1], self.fp[1:][::-1]
+        precision = _safe_div(tp, tp + fp, 0.0)
+        recall = _safe_div(tp, np.full(tp.shape, self.n_pos), np.nan)
+        return (
+            np.concatenate([precision, [1.0]]),
+            np.concatenate([recall, [0.0]]),
+            self.thresholds[1:][::-1],
+        )
+
+    def roc_auc(self) -> float:
+        """Area under the ROC curve; NaN when the class has no positives or no negatives."""
+        if self.n_pos == 0 or self.n_neg == 0:
+            return float("nan")
+        fpr, tpr, _ = self.roc()
+        return float(np.trapezoid(tpr, fpr))
+
+    def average_precision(self) -> float:
+        """Step-wise area under the PR curve (scikit-learn's definition); NaN without positives."""
+        if self.n_pos == 0:
+            return float("nan")
+        tp, fp = self.tp, self.fp
+        precision = _safe_div(tp[1:], tp[1:] + fp[1:], 0.0)
+        return float(max(0.0, np.sum(np.diff(tp) / self.n_pos * precision)))
+
+    def undefined_reason(self) -> str:
+        """Why ROC AUC / AP are undefined for this class ('' when they are defined)."""
+        if self.n_pos == 0:
+            return "no positive samples"
+        if self.n_neg == 0:
+            return "no negative samples"
+        return ""
+
+
+def threshold_sweep(score: np.ndarray, positive: np.ndarray) -> ThresholdSweep:
+    """Build the sweep of one class from its scores and a boolean positive mask.
+
+    ``score`` and ``positive`` are ndarrays of shape (n_samples,).
+    """
+    order = np.argsort(score, kind="stable")[::-1]
+    s = score[order]
+    y = positive[order]
+    # the last index of each run of equal scores closes a distinct threshold
+    distinct = np.flatnonzero(np.diff(s)) if s.size else np.array([], dtype=np.int64)
+    ends = np.concatenate([distinct, [s.size - 1]]) if s.size else distinct
+    tps = np.cumsum(y, dtype=np.int64)[ends]
+    fps = ends + 1 - tps
+    n_pos = int(y.sum())
+    return ThresholdSweep(
+        thresholds=np.concatenate([[np.inf], s[ends]]),
+        tp=np.concatenate([[0], tps]),
+        fp=np.concatenate([[0], fps]),
+        n_pos=n_pos,
+        n_neg=int(score.size - n_pos),
+    )
+
+
+def micro_sweep(y_true: np.ndarray, scores: np.ndarray) -> ThresholdSweep:
+    """One sweep over every (sample, class) score, positive where the class is the true one."""
+    n, k = scores.shape
+    onehot = np.zeros((n, k), dtype=bool)
+    onehot[np.arange(n), y_true] = True
+    return threshold_sweep(scores.ravel(), onehot.ravel())
+
+
+# --- threshold suggestions -------------------------------------------------
+
+def suggest_max_f1(sweep: ThresholdSweep) -> float:
+    """Threshold of maximum F1 (the highest such threshold on ties)."""
+    return _argbest(sweep, sweep.curve()["f1"])
+
+
+def suggest_max_youden(sweep: ThresholdSweep) -> float:
+    """Threshold of maximum Youden J = TPR - FPR (the highest on ties)."""
+    c = sweep.curve()
+    return _argbest(sweep, c["recall"] - c["fpr"])
+
+
+def suggest_target_precision(sweep: ThresholdSweep, target: float) -> float:
+    """Lowest threshold whose precision reaches ``target``; NaN if none does."""
+    precision = sweep.curve()["precision"][1:]
+    ok = np.flatnonzero(precision >= target)
+    return float(sweep.thresholds[1:][ok[-1]]) if ok.size else float("nan")
+
+
+def suggest_target_recall(sweep: ThresholdSweep, target: float) -> float:
+    """Highest threshold whose recall is at least ``target``; NaN if none is."""
+    recall = sweep.curve()["recall"][1:]
+    ok = np.flatnonzero(recall >= target)
+    return float(sweep.thresholds[1:][ok[0]]) if ok.size else float("nan")
+
+
+def suggest_min_cost(sweep: ThresholdSweep, cost_fp: float, cost_fn: float) -> float:
+    """Threshold minimising ``cost_fp * FP + cost_fn * FN`` (the highest on ties).
+
+    May be ``+inf``: predicting nothing positive is then cheapest.
+    """
+    cost = cost_fp * sweep.fp + cost_fn * (sweep.n_pos - sweep.tp)
+    return float(sweep.thresholds[int(np.argmin(cost))])
+
+
+def _argbest(sweep: ThresholdSweep, values: np.ndarray) -> float:
+    v = np.where(np.isnan(values[1:]), -np.inf, values[1:])
+    if not np.isfinite(v).any():
+        return float("nan")
+    return float(sweep.thresholds[1:][int(np.argmax(v))])
+
+
+# --- selective prediction and calibration ----------------------------------
+
+@dataclass(frozen=True, eq=False)
+class SelectiveSweep:
+    """Coverage and accuracy of the predictions kept at each confidence threshold.
+
+    thresholds : ndarray of shape (m,), decreasing distinct confidences.
+    kept, correct : ndarray of shape (m,), cumulative counts of kept / correct kept.
+    """
+
+    thresholds: np.ndarray
+    kept: np.ndarray
+    correct: np.ndarray
+    n: int
+
+    def at(self, threshold: float) -> dict[str, float]:
+        i = int(np.searchsorted(-self.thresholds, -float(threshold), side="right"))
+        kept = int(self.kept[i - 1]) if i else 0
+        correct = int(self.correct[i - 1]) if i else 0
+        return {
+            "threshold": float(threshold),
+            "kept": kept,
+            "coverage": kept / self.n if self.n else float("nan"),
+            "accuracy": correct / kept if kept else float("nan"),
+        }
+
+    def curve(self) -> dict[str, np.ndarray]:
+        return {
+            "threshold": self.thresholds,
+            "coverage": self.kept / self.n,
+            "accuracy": self.correct / self.kept,
+        }
+
+
+def selective_sweep(confidence: np.ndarray, correct: np.ndarray) -> SelectiveSweep:
+    """Keep predictions with ``confidence >= t``; shapes (n_samples,)."""
+    sweep = threshold_sweep(confidence, correct)
+    kept = sweep.tp[1:] + sweep.fp[1:]
+    return SelectiveSweep(sweep.thresholds[1:], kept, sweep.tp[1:], int(confidence.size))
+
+
+def log_loss(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Mean negative log-likelihood of the true class (probabilities clipped to [eps, 1-eps])."""
+    p = np.clip(proba[np.arange(y_true.size), y_true], _EPS, 1 - _EPS)
+    return float(-np.mean(np.log(p)))
+
+
+def brier_score(y_true: np.ndarray, proba: np.ndarray) -> float:
+    """Mean squared distance to the one-hot truth; halved for two classes (scikit-learn's convention)."""
+    sq = np.sum(proba**2, axis=1) - 2 * proba[np.arange(y_true.size), y_true] + 1
+    score = float(np.mean(sq))
+    return score / 2 if proba.shape[1] < 3 else score
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -> dict[str, np.ndarray]:
+    """Equal-width confidence bins on [0, 1].
+
+    Returns arrays of shape (n_bins,): lower, upper, count, confidence (mean),
+    accuracy (mean); empty bins are NaN. A confidence ``c`` falls in the bin
+    ``(lower, upper]``, the first bin also holding 0.
+    """
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins).astype(np.float64)
+    conf_sum = np.bincount(idx, weights=confidence, minlength=n_bins)
+    acc_sum = np.bincount(idx, weights=correct.astype(np.float64), minlength=n_bins)
+    return {
+        "lower": edges[:-1],
+        "upper": edges[1:],
+        "count": count.astype(np.int64),
+        "confidence": _safe_div(conf_sum, count),
+        "accuracy": _safe_div(acc_sum, count),
+    }
+
+
+def expected_calibration_error(bins: dict[str, np.ndarray]) -> float:
+    """Sum over bins of |accuracy - confidence| weighted by the bin's share of samples."""
+    count = bins["count"]
+    used = count > 0
+    gap = np.abs(bins["accuracy"][used] - bins["confidence"][used])
+    return float(np.sum(gap * count[used]) / count.sum())
+
+
+# --- drill-down -------------------------------------------------------------
+
+def cell_index(y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray,
+               n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample order grouped by confusion cell, most confident first within a cell.
+
+    Returns ``order`` of shape (n_samples,) and ``offsets`` of shape
+    (n_classes * n_classes + 1,): the samples of cell (i, j) are
+    ``order[offsets[c]:offsets[c + 1]]`` with ``c = i * n_classes + j``.
+    Samples without a confidence keep file order.
+    """
+    cell = y_true.astype(np.int64) * n_classes + y_pred
+    conf = np.nan_to_num(confidence, nan=-np.inf)
+    order = np.lexsort((-conf, cell))
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_classes * n_classes))])
+    return order, offsets
