@@ -178,6 +178,75 @@ class Evaluation:
         c = true * self.dataset.n_classes + pred
         return order[offsets[c]:offsets[c + 1]]
 
+    def class_curves(self, cls: int) -> dict[str, np.ndarray]:
+        """ROC, PR and threshold curves of class ``cls`` reduced for drawing (built once).
+
+        Keys: ``roc_fpr``, ``roc_tpr``, ``pr_recall``, ``pr_precision``, ``threshold``,
+        ``precision``, ``recall``, ``f1`` (the last four share one reduced threshold axis).
+        """
+        key = ("curves", cls)
+        if key not in self._sweeps:
+            s = self.sweep(cls)
+            fpr, tpr, _ = s.roc()
+            roc_idx = metrics.reduce_curve(fpr, tpr)
+            precision, recall, _ = s.pr()
+            pr_idx = metrics.reduce_curve(recall, precision)
+            c = s.curve()
+            finite = slice(1, None)  # the +inf point has no place on a threshold axis
+            th_idx = metrics.reduce_curve(c["threshold"][finite], c["f1"][finite]) + 1
+            self._sweeps[key] = {
+                "roc_fpr": fpr[roc_idx], "roc_tpr": tpr[roc_idx],
+                "pr_recall": recall[pr_idx], "pr_precision": precision[pr_idx],
+                "threshold": c["threshold"][th_idx], "precision": c["precision"][th_idx],
+                "recall": c["recall"][th_idx], "f1": c["f1"][th_idx],
+            }
+        return self._sweeps[key]
+
+    @cached_property
+    def average_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Micro- and macro-average ROC (fpr, tpr) and PR (recall, precision) curves, reduced.
+
+        Macro averages interpolate each defined class on a common grid and take the mean
+        (as in scikit-learn's ROC example).
+        """
+        d = self.dataset
+        grid = np.linspace(0.0, 1.0, 201)
+        tprs, precs = [], []
+        for c in range(d.n_classes):
+            s = self.sweep(c)
+            if s.n_pos == 0 or s.n_neg == 0:
+                continue
+            fpr, tpr, _ = s.roc()
+            tprs.append(np.interp(grid, fpr, tpr))
+            precision, recall, _ = s.pr()
+            # interpolated precision: the best precision at recall >= r
+            best = np.maximum.accumulate(precision)
+            precs.append(np.interp(grid, recall[::-1], best[::-1]))
+        micro = self.micro_sweep
+        mfpr, mtpr, _ = micro.roc()
+        mp, mr, _ = micro.pr()
+        ri, pi = metrics.reduce_curve(mfpr, mtpr), metrics.reduce_curve(mr, mp)
+        out = {"roc micro-average": (mfpr[ri], mtpr[ri]), "pr micro-average": (mr[pi], mp[pi])}
+        if tprs:
+            out["roc macro-average"] = (grid, np.mean(tprs, axis=0))
+            out["pr macro-average"] = (grid, np.mean(precs, axis=0))
+        return out
+
+    @cached_property
+    def selective_reduced(self) -> np.ndarray:
+        """Indices of the selective-prediction curve kept for drawing."""
+        c = self.selective.curve()
+        return metrics.reduce_curve(c["coverage"], c["accuracy"])
+
+    def precompute(self) -> "Evaluation":
+        """Do every heavy computation now (sweeps, curves, cells) so interactions only look up."""
+        _ = self.confusion, self.per_class, self.calibration, self._cells
+        if self.dataset.has_scores:
+            _ = self.ranking, self.selective, self.selective_reduced, self.average_curves
+            for c in range(self.dataset.n_classes):
+                self.class_curves(c)
+        return self
+
     # --- summaries ---------------------------------------------------------
     def top_k(self) -> dict[str, float]:
         d = self.dataset

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _EPS = np.finfo(np.float64).eps
+MAX_CURVE_POINTS = 2000
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -369,6 +370,28 @@ def expected_calibration_error(bins: dict[str, np.ndarray]) -> float:
     used = count > 0
     gap = np.abs(bins["accuracy"][used] - bins["confidence"][used])
     return float(np.sum(gap * count[used]) / count.sum())
+
+
+def reduce_curve(x: np.ndarray, y: np.ndarray, max_points: int = MAX_CURVE_POINTS,
+                 keep: tuple[int, ...] = ()) -> np.ndarray:
+    """Indices of at most about ``max_points`` points that keep the curve's shape.
+
+    Points are taken at equal steps of path length (in coordinates scaled to
+    [0, 1]), so steep and flat parts are both kept; the two ends and the
+    indices in ``keep`` are always included. Returns sorted indices.
+    """
+    n = len(x)
+    if n <= max_points:
+        return np.arange(n)
+    xs = np.nan_to_num(np.asarray(x, dtype=np.float64))
+    ys = np.nan_to_num(np.asarray(y, dtype=np.float64))
+    span = lambda v: (v.max() - v.min()) or 1.0  # noqa: E731
+    step = np.hypot(np.diff(xs) / span(xs), np.diff(ys) / span(ys))
+    length = np.concatenate([[0.0], np.cumsum(step)])
+    targets = np.linspace(0.0, length[-1], max_points)
+    idx = np.searchsorted(length, targets, side="left")
+    idx = np.concatenate([idx, [0, n - 1], np.asarray(keep, dtype=np.int64)])
+    return np.unique(np.clip(idx, 0, n - 1))
 
 
 # --- drill-down -------------------------------------------------------------

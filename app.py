@@ -1,0 +1,18 @@
+"""evaldash: the dashboard's entry point (``streamlit run app.py [-- PATH]``)."""
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
+
+st.set_page_config(page_title="evaldash", page_icon="📊", layout="wide")
+
+PAGES = [
+    st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
+    st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢", url_path="confusion"),
+    st.Page("pages/threshold.py", title="Curves & threshold", icon="🎚️", url_path="threshold"),
+    st.Page("pages/errors.py", title="Error analysis", icon="🔍", url_path="errors"),
+]
+st.navigation(PAGES).run()

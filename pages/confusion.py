@@ -1,0 +1,86 @@
+"""Confusion matrix: click a cell to see the images behind it."""
+
+import numpy as np
+import streamlit as st
+
+from evaldash import figures, ui
+
+MODES = {
+    "counts": "Counts",
+    "true": "Normalised by true class (recall)",
+    "pred": "Normalised by predicted class (precision)",
+    "score": "Mean score",
+}
+MAX_SHOWN = 25
+
+ev = ui.page_setup("Confusion matrix")
+d = ev.dataset
+k = d.n_classes
+
+# the chosen cell lives in session state (the chart's own selection resets when the figure changes)
+if "cell" not in st.session_state or st.session_state.get("cell_ds") != d.source:
+    st.session_state["cell"] = None
+    st.session_state["cell_ds"] = d.source
+    t, p = st.query_params.get("true"), st.query_params.get("pred")
+    if t in d.classes and p in d.classes:
+        st.session_state["cell"] = (d.classes.index(t), d.classes.index(p))
+
+modes = [m for m in MODES if m != "score" or d.has_scores]
+top = st.columns([3, 2])
+mode = top[0].segmented_control("Show", modes, format_func=MODES.get, default="counts", key="cm_mode") or "counts"
+
+shown = list(range(k))
+if k > MAX_SHOWN:
+    errors = ev.confusion.sum(axis=0) + ev.confusion.sum(axis=1) - 2 * np.diag(ev.confusion)
+    default = sorted(np.argsort(-errors, kind="stable")[:20].tolist())
+    cell = st.session_state["cell"]
+    if cell is not None:
+        default = sorted(set(default) | set(cell))
+    shown = top[1].multiselect(
+        f"Classes shown ({k} in all; by default the 20 most confused)", list(range(k)),
+        default=default, format_func=ui.class_label(ev), key="cm_classes",
+    ) or default
+    shown = sorted(shown)
+
+values = ev.confusion_view(mode)[np.ix_(shown, shown)]
+counts = ev.confusion[np.ix_(shown, shown)]
+cell = st.session_state["cell"]
+selected = None
+if cell is not None and cell[0] in shown and cell[1] in shown:
+    selected = (shown.index(cell[0]), shown.index(cell[1]))
+fig = figures.confusion_heatmap(values, counts, [d.classes[i] for i in shown], mode, selected)
+st.caption("Rows: true class · columns: predicted class · click a cell to see its images.")
+event = st.plotly_chart(fig, key="confusion_matrix", on_select="rerun", selection_mode="points",
+                        config={"displayModeBar": False})
+
+points = event.selection.points if event else []
+if points:
+    custom = points[0].get("customdata")
+    if custom is not None:
+        new = (shown[int(custom[0])], shown[int(custom[1])])
+        if new != st.session_state["cell"]:
+            st.session_state["cell"] = new
+            st.session_state["cell_gallery_page"] = 1
+            st.rerun()
+
+cell = st.session_state["cell"]
+if cell is None:
+    st.info("Click any cell of the matrix to see the images behind it, most confident first.")
+    ui.sync_query(true=None, pred=None)
+else:
+    i, j = cell
+    ui.sync_query(true=d.classes[i], pred=d.classes[j])
+    rows = ev.cell_samples(i, j)
+    with st.container(key="cell_gallery"):
+        kind = "correct" if i == j else "mistakes"
+        st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
+        st.caption(f"{len(rows)} images" + f" · {kind}, most confident first")
+        if len(rows):
+            page = ui.pager("cell_gallery", len(rows))
+            start = page * ui.PAGE_SIZE
+            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page)
+        else:
+            st.write("No sample falls in this cell.")
+    if st.button("Clear selection", key="clear_cell"):
+        st.session_state["cell"] = None
+        st.rerun()

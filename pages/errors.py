@@ -1,0 +1,81 @@
+"""Error analysis: confident mistakes, unsure correct predictions, cases near the threshold."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import ui
+from evaldash.error_analysis import GALLERIES, filter_mask, gallery_rows
+
+ev = ui.page_setup("Error analysis")
+d = ev.dataset
+classes = d.classes
+
+# deep link: /errors?true=<class>&pred=<class>&gallery=<kind>
+link = tuple(st.query_params.get(k) for k in ("true", "pred", "gallery"))
+if st.session_state.get("_errors_link") != link:
+    st.session_state["_errors_link"] = link
+    if link[0] in classes:
+        st.session_state["err_true"] = [classes.index(link[0])]
+    if link[1] in classes:
+        st.session_state["err_pred"] = [classes.index(link[1])]
+    if link[2] in GALLERIES:
+        st.session_state["err_gallery"] = link[2]
+
+kinds = [k for k in GALLERIES if k != "threshold" or d.has_scores]
+kind = st.segmented_control("Gallery", kinds, format_func=GALLERIES.get, default="mistakes",
+                            key="err_gallery") or "mistakes"
+
+with st.expander("Filters", expanded=True):
+    f1, f2 = st.columns(2)
+    true_sel = f1.multiselect("True class", list(range(len(classes))), format_func=ui.class_label(ev),
+                              key="err_true", placeholder="all classes")
+    pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
+                              key="err_pred", placeholder="all classes")
+    meta_filters = {}
+    meta_cols = list(d.metadata.columns)
+    if meta_cols:
+        cols = st.columns(min(3, len(meta_cols)))
+        for n, column in enumerate(meta_cols):
+            values = d.metadata[column]
+            box = cols[n % len(cols)]
+            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+            if numeric and values.nunique() > 12:
+                lo, hi = float(values.min()), float(values.max())
+                if lo < hi:
+                    chosen = box.slider(str(column), lo, hi, (lo, hi), key=f"err_meta_{n}")
+                    if chosen != (lo, hi):
+                        meta_filters[column] = chosen
+            else:
+                options = sorted(values.astype(str).unique().tolist())
+                if len(options) <= 200:
+                    chosen = box.multiselect(str(column), options, key=f"err_meta_{n}", placeholder="all")
+                    if chosen:
+                        meta_filters[column] = chosen
+
+mask = filter_mask(d, true_sel, pred_sel, meta_filters)
+cls = t = None
+if kind == "threshold":
+    cls = st.session_state.get("class_select", d.positive if d.positive is not None else 0)
+    t = float(st.session_state.get("threshold", 0.5 if d.is_probability else 0.0))
+    st.caption(f"Samples whose score for class {classes[cls]} is nearest the threshold {t:.3f} "
+               "(set both on the Curves & threshold page).")
+elif kind == "mistakes":
+    st.caption("Wrong predictions the model was most sure of: often label errors or systematic confusions.")
+else:
+    st.caption("Right answers the model was least sure of: the border of what it has learned.")
+
+page_key = f"err_{kind}"
+page = int(st.session_state.get(f"{page_key}_page", 1)) - 1
+rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
+with st.container(key="error_gallery"):
+    st.caption(f"{total} images")
+    if total:
+        page = ui.pager(page_key, total)
+        start = page * ui.PAGE_SIZE
+        rows, _ = gallery_rows(ev, kind, mask, start + ui.PAGE_SIZE, cls, t)
+        ui.gallery(ev, rows[start:], total, page_key, page)
+    else:
+        st.info("No sample matches these filters.")
+ui.sync_query(true=classes[true_sel[0]] if len(true_sel) == 1 else None,
+              pred=classes[pred_sel[0]] if len(pred_sel) == 1 else None, gallery=kind)

@@ -1,0 +1,116 @@
+"""Overview: headline numbers, the per-class table with links, quality gates."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import ui
+from evaldash.gates import Gate, check_gates, metric_names
+from evaldash.report import fmt
+from evaldash.errors import InputError
+
+ev = ui.page_setup("Overview")
+d = ev.dataset
+head = ev.headline()
+cal = ev.calibration
+
+cards = st.columns(6)
+cards[0].metric("Samples", f"{d.n:,}")
+cards[1].metric("Classes", d.n_classes)
+cards[2].metric("Accuracy", fmt(head["accuracy"]))
+cards[3].metric("Macro F1", fmt(head["macro_f1"]))
+cards[4].metric("Macro ROC AUC", fmt(head["macro_roc_auc"]),
+                help=None if d.has_scores else "needs per-class scores; this file has none")
+cards[5].metric("Calibration error (ECE)", fmt(head["ece"]) if cal["available"] else "n/a",
+                help="expected calibration error over 15 confidence bins" if cal["available"] else cal["reason"])
+
+table = ev.per_class
+ranking = ev.ranking
+frame = pd.DataFrame({
+    "class": list(d.classes),
+    "precision": table["precision"],
+    "recall": table["recall"],
+    "F1": table["f1"],
+    "support": table["support"],
+    "ROC AUC": ranking["roc_auc"],
+    "AP": ranking["average_precision"],
+})
+worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes // 3))])
+
+st.subheader("Per class")
+st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
+           "Select a row to open that class's views.")
+styled = frame.style.apply(
+    lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
+).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")}, na_rep="n/a")
+selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
+                         selection_mode="single-row", width="stretch")
+rows = selection.selection.rows if selection else []
+if rows:
+    c = int(rows[0])
+    name = d.classes[c]
+    st.text(f"Class {name}: precision {fmt(table['precision'][c])}, recall {fmt(table['recall'][c])}, "
+            f"F1 {fmt(table['f1'][c])}, {table['support'][c]} samples")
+    links = st.columns(4)
+    links[0].page_link("pages/confusion.py", label="Its correct predictions", icon="✅",
+                       query_params=ui.link_params(true=name, pred=name))
+    links[1].page_link("pages/errors.py", label="Its mistakes", icon="❌",
+                       query_params=ui.link_params(true=name, gallery="mistakes"))
+    if d.has_scores:
+        links[2].page_link("pages/threshold.py", label="Its curves and threshold", icon="🎚️",
+                           query_params=ui.link_params(**{"class": name}))
+    confused = ev.confusion[c].copy()
+    confused[c] = -1
+    j = int(np.argmax(confused))
+    if confused[j] > 0:
+        links[3].page_link("pages/confusion.py", label=f"Most confused with {d.classes[j]} ({confused[j]})",
+                           icon="🔀", query_params=ui.link_params(true=name, pred=d.classes[j]))
+
+st.subheader("Averages")
+av = ev.averages
+avg = pd.DataFrame({k: [av[k]["precision"], av[k]["recall"], av[k]["f1"]] for k in ("macro", "weighted", "micro")},
+                   index=["precision", "recall", "F1"])
+left, right = st.columns([1, 1])
+left.dataframe(avg.style.format("{:.3f}"), width="stretch")
+extra = {"error rate": head["error_rate"], **{k.replace("_", "-"): v for k, v in ev.top_k().items()},
+         "micro ROC AUC": head["micro_roc_auc"], "macro average precision": head["macro_average_precision"]}
+if cal["available"]:
+    extra.update({"log loss": cal["log_loss"], "Brier score": cal["brier"]})
+right.dataframe(pd.DataFrame({"metric": list(extra), "value": [fmt(v, 4) for v in extra.values()]}),
+                hide_index=True, width="stretch")
+if not cal["available"]:
+    st.caption(f"Log loss and calibration are unavailable: {cal['reason']}.")
+
+st.subheader("Quality gates")
+st.caption("Edit the limits; a gate passes when the metric is at least (min) or at most (max) the limit — "
+           "the same rules as `evaldash check`. Per-class metrics are written like `recall[cat]`.")
+if "gates" not in st.session_state:
+    st.session_state["gates"] = pd.DataFrame({
+        "metric": ["accuracy", "macro_f1", "error_rate"],
+        "kind": ["min", "min", "max"],
+        "limit": [0.9, 0.85, 0.1],
+    })
+names = [n for n in metric_names(ev) if "[CLASS]" not in n]
+edited = st.data_editor(
+    st.session_state["gates"], key="gates_editor", num_rows="dynamic", hide_index=True,
+    column_config={
+        "metric": st.column_config.TextColumn("metric", help="one of: " + ", ".join(names), required=True),
+        "kind": st.column_config.SelectboxColumn("kind", options=["min", "max"], required=True),
+        "limit": st.column_config.NumberColumn("limit", format="%.4f", required=True),
+    },
+)
+results = []
+for _, g in edited.dropna(subset=["metric", "kind", "limit"]).iterrows():
+    try:
+        results.extend(check_gates(ev, [Gate(str(g["metric"]).strip(), str(g["kind"]), float(g["limit"]))]))
+    except InputError as exc:
+        st.warning(str(exc))
+if results:
+    passed = sum(r.passed for r in results)
+    st.dataframe(pd.DataFrame({
+        "gate": [r.gate.metric for r in results],
+        "value": [fmt(r.value, 4) for r in results],
+        "limit": [f"{'≥' if r.gate.kind == 'min' else '≤'} {r.gate.limit:g}" for r in results],
+        "result": ["✅ pass" if r.passed else f"❌ fail{' (' + r.note + ')' if r.note else ''}" for r in results],
+    }), hide_index=True, width="stretch", key="gate_results")
+    (st.success if passed == len(results) else st.error)(f"{passed} of {len(results)} gates pass")

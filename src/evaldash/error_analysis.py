@@ -1,0 +1,77 @@
+"""Find the samples worth looking at: confident mistakes, unsure correct ones, near-threshold cases."""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evaldash.dataset import Dataset
+from evaldash.evaluation import Evaluation
+
+GALLERIES = {
+    "mistakes": "Most confident mistakes",
+    "unsure": "Least confident correct predictions",
+    "threshold": "Nearest the threshold",
+}
+
+
+def filter_mask(dataset: Dataset, true: Sequence[int] = (), pred: Sequence[int] = (),
+                metadata: Mapping[str, object] | None = None) -> np.ndarray:
+    """Boolean mask of shape (n_samples,) for the chosen true/predicted classes and metadata.
+
+    ``metadata`` maps a column to a list of accepted values, or for numeric
+    columns to a ``(low, high)`` tuple (inclusive). Empty selections filter nothing.
+    """
+    mask = np.ones(dataset.n, dtype=bool)
+    if len(true):
+        mask &= np.isin(dataset.y_true, np.asarray(true))
+    if len(pred):
+        mask &= np.isin(dataset.y_pred, np.asarray(pred))
+    for column, accepted in (metadata or {}).items():
+        values = dataset.metadata[column]
+        if isinstance(accepted, tuple):
+            low, high = accepted
+            numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            mask &= (numeric >= low) & (numeric <= high)
+        elif accepted:
+            mask &= values.astype(str).isin([str(a) for a in accepted]).to_numpy()
+    return mask
+
+
+def ranked(key: np.ndarray, mask: np.ndarray, limit: int) -> tuple[np.ndarray, int]:
+    """The first ``limit`` rows of ``mask`` by ascending ``key`` (ties in file order), and how many match.
+
+    Uses a partial sort, so asking for one page of a million rows stays cheap.
+    """
+    rows = np.flatnonzero(mask)
+    total = rows.size
+    if total == 0:
+        return rows, 0
+    k = key[rows]
+    if limit < total:
+        part = np.argpartition(k, limit - 1)[:limit]
+        # include every row tied with the cut-off so file order decides among them
+        cut = k[part].max()
+        part = np.flatnonzero(k <= cut)
+        rows, k = rows[part], k[part]
+    order = np.lexsort((rows, k))[:limit]
+    return rows[order], total
+
+
+def gallery_rows(evaluation: Evaluation, kind: str, mask: np.ndarray, limit: int,
+                 cls: int | None = None, threshold: float | None = None) -> tuple[np.ndarray, int]:
+    """Rows of gallery ``kind`` (see :data:`GALLERIES`) within ``mask``, best first, and the total."""
+    conf = np.nan_to_num(evaluation.confidence, nan=0.0)
+    correct = evaluation.correct
+    if kind == "mistakes":
+        return ranked(-conf, mask & ~correct, limit)
+    if kind == "unsure":
+        return ranked(conf, mask & correct, limit)
+    if kind == "threshold":
+        if cls is None or threshold is None or not evaluation.dataset.has_scores:
+            return np.array([], dtype=np.int64), 0
+        distance = np.abs(evaluation.dataset.scores[:, cls] - threshold)
+        return ranked(distance, mask, limit)
+    raise ValueError(f"unknown gallery {kind!r}; expected one of {list(GALLERIES)}")

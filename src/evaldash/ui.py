@@ -1,0 +1,312 @@
+"""The one Streamlit-facing module of the package: caching, session state, data panel, galleries.
+
+Pages import from here; the computation they show lives in the Streamlit-free core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import figures
+from evaldash.dataset import load_predictions
+from evaldash.errors import InputError
+from evaldash.evaluation import Evaluation, evaluate
+from evaldash.images import full_image, thumbnail
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = {
+    "Digits: 10 classes": ROOT / "sample_data" / "digits" / "predictions.csv",
+    "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
+}
+PAGE_SIZE = 24
+GRID_COLUMNS = 6
+UPLOAD_DIR = Path(os.environ.get("EVALDASH_UPLOAD_DIR", Path(tempfile.gettempdir()) / "evaldash-uploads"))
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset comes from and how to read it."""
+
+    path: str
+    positive: str | None = None
+    images_root: str | None = None
+    label: str = ""
+
+    @property
+    def key(self) -> str:
+        raw = f"{self.path}\x1f{self.positive}\x1f{self.images_root}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:10]
+
+    @property
+    def name(self) -> str:
+        return self.label or Path(self.path).name
+
+
+def start_source() -> Source:
+    """The file named after ``--`` on the command line, else ``EVALDASH_PREDICTIONS``, else the sample."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("path", nargs="?")
+    parser.add_argument("--positive")
+    parser.add_argument("--images-root")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    path = args.path or os.environ.get("EVALDASH_PREDICTIONS")
+    if path:
+        return Source(str(Path(path).resolve()), args.positive, args.images_root)
+    first = next(iter(SAMPLES))
+    return Source(str(SAMPLES[first]), label=first)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
+                images_root: str | None) -> Evaluation:
+    dataset = load_predictions(path, positive=positive, images_root=images_root)
+    return evaluate(dataset).precompute()
+
+
+def load(source: Source) -> Evaluation:
+    """The evaluation of ``source``, computed once per file version (keyed by path, mtime, size)."""
+    try:
+        stat = os.stat(source.path)
+    except OSError:
+        raise InputError(f"{source.path}: file not found") from None
+    return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root)
+
+
+@st.cache_resource(show_spinner=False)
+def _known_sources() -> dict[str, Source]:
+    """Sources opened in any session, so a deep link with ``ds=`` reopens the same data."""
+    return {}
+
+
+def _activate(source: Source) -> Evaluation:
+    evaluation = load(source)  # raises before anything is replaced
+    _known_sources()[source.key] = source
+    st.session_state["source"] = source
+    return evaluation
+
+
+def current() -> Evaluation:
+    """The active evaluation of this session (opening the start file on first use)."""
+    if "source" not in st.session_state:
+        wanted = st.query_params.get("ds")
+        source = _known_sources().get(wanted) if wanted else None
+        try:
+            return _activate(source or start_source())
+        except InputError as exc:
+            st.session_state["load_error"] = str(exc)
+            first = next(iter(SAMPLES))
+            return _activate(Source(str(SAMPLES[first]), label=first))
+    return load(st.session_state["source"])
+
+
+def link_params(**params) -> dict[str, str]:
+    """Query parameters for an in-app link, carrying the dataset when it is not the start file."""
+    source = st.session_state.get("source")
+    out = {k: str(v) for k, v in params.items() if v is not None}
+    if source is not None and source != start_source():
+        out["ds"] = source.key
+    return out
+
+
+def sync_query(**params) -> None:
+    """Make the URL show the view: set the given parameters (None removes one)."""
+    for key, value in params.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
+    source = st.session_state.get("source")
+    if source is not None and source != start_source():
+        if st.query_params.get("ds") != source.key:
+            st.query_params["ds"] = source.key
+
+
+# --- the data panel ----------------------------------------------------------
+
+def _open(source: Source) -> None:
+    try:
+        _activate(source)
+        st.session_state.pop("load_error", None)
+        st.session_state.pop("cell", None)
+    except InputError as exc:
+        st.session_state["load_error"] = str(exc)
+
+
+def _open_sample() -> None:
+    label = st.session_state.get("sample_pick")
+    if label:
+        _open(Source(str(SAMPLES[label]), label=label))
+
+
+def _open_path() -> None:
+    path = (st.session_state.get("path_input") or "").strip()
+    if not path:
+        st.session_state["load_error"] = "Type the path of a predictions file on the server first."
+        return
+    positive = (st.session_state.get("positive_input") or "").strip() or None
+    _open(Source(str(Path(path).expanduser().resolve()), positive=positive))
+
+
+def _safe_extract(archive: zipfile.ZipFile, target: Path) -> int:
+    """Extract only members that stay inside ``target`` (no zip-slip); return how many were skipped."""
+    skipped = 0
+    root = target.resolve()
+    for member in archive.infolist():
+        dest = (target / member.filename).resolve()
+        if member.is_dir():
+            continue
+        if os.path.commonpath([dest, root]) != str(root):
+            skipped += 1
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+    return skipped
+
+
+def _open_upload() -> None:
+    upload = st.session_state.get("upload")
+    if upload is None:
+        st.session_state["load_error"] = "Choose a predictions file to upload first."
+        return
+    data = upload.getvalue()
+    images = st.session_state.get("upload_images")
+    digest = hashlib.sha256(data + (images.getvalue() if images is not None else b"")).hexdigest()[:16]
+    folder = UPLOAD_DIR / digest
+    folder.mkdir(parents=True, exist_ok=True)
+    name = Path(upload.name).name or "predictions.csv"
+    (folder / name).write_bytes(data)
+    if images is not None:
+        try:
+            with zipfile.ZipFile(images) as archive:
+                _safe_extract(archive, folder)
+        except zipfile.BadZipFile:
+            st.session_state["load_error"] = f"{images.name}: not a valid zip file of images"
+            return
+    _open(Source(str(folder / name), label=f"{name} (upload)"))
+
+
+def data_panel(evaluation: Evaluation) -> None:
+    """Sidebar: what is loaded, its warnings, and ways to open another file."""
+    d = evaluation.dataset
+    source: Source = st.session_state["source"]
+    with st.sidebar:
+        st.markdown("**Data**")
+        st.text(source.name)
+        st.caption(f"{d.n:,} samples · {d.n_classes} classes"
+                   + (f" · positive class: {d.classes[d.positive]}" if d.is_binary else ""))
+        if "load_error" in st.session_state:
+            st.error(st.session_state["load_error"], icon="⚠️")
+        warnings = evaluation.warnings()
+        if warnings:
+            with st.expander(f"{len(warnings)} load warning{'s' if len(warnings) > 1 else ''}"):
+                for w in warnings:
+                    st.text(w)
+        with st.expander("Open another file", expanded=False):
+            st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
+            st.button("Open sample", key="open_sample", on_click=_open_sample)
+            st.divider()
+            st.text_input("Path on the server", key="path_input",
+                          placeholder="/data/predictions.parquet")
+            st.text_input("Positive class (binary, optional)", key="positive_input")
+            st.button("Open path", key="open_path", on_click=_open_path)
+            st.divider()
+            st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
+                             type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
+            st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
+            st.button("Open upload", key="open_upload", on_click=_open_upload)
+
+
+def page_setup(title: str) -> Evaluation:
+    """Every page starts here: the active evaluation, the data panel and the title."""
+    evaluation = current()
+    data_panel(evaluation)
+    st.title(title)
+    return evaluation
+
+
+# --- galleries -----------------------------------------------------------------
+
+def _caption(evaluation: Evaluation, row: int) -> str:
+    d = evaluation.dataset
+    conf = evaluation.confidence[row]
+    mark = "✓" if d.y_true[row] == d.y_pred[row] else "✗"
+    conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
+    return f"{d.ids[row]} {mark}\ntrue {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+
+
+def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
+    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
+    d = evaluation.dataset
+    paths = d.image_paths
+    for start in range(0, len(rows), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
+            row = int(row)
+            with col:
+                st.image(thumbnail(paths[row] if paths is not None else None), caption=_caption(evaluation, row),
+                         width="stretch")
+                if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
+                    detail_dialog(evaluation, row)
+
+
+def pager(key: str, total: int, page_size: int = PAGE_SIZE) -> int:
+    """A page picker for ``total`` items; returns the 0-based page."""
+    pages = max(1, -(-total // page_size))
+    state_key = f"{key}_page"
+    if st.session_state.get(state_key, 1) > pages:
+        st.session_state[state_key] = 1
+    if pages > 1:
+        st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=state_key,
+                        width=160)
+    return int(st.session_state.get(state_key, 1)) - 1
+
+
+@st.dialog("Sample details", width="large")
+def detail_dialog(evaluation: Evaluation, row: int) -> None:
+    d = evaluation.dataset
+    left, right = st.columns([1, 2])
+    with left:
+        st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256), width="stretch")
+    with right:
+        conf = evaluation.confidence[row]
+        facts = {
+            "id": str(d.ids[row]),
+            "true class": d.classes[d.y_true[row]],
+            "predicted class": d.classes[d.y_pred[row]],
+            "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
+        }
+        for name in d.metadata.columns:
+            facts[str(name)] = str(d.metadata[name].iloc[row])
+        st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
+                     hide_index=True, width="stretch")
+    if d.has_scores:
+        st.plotly_chart(figures.scores_bar(list(d.classes), d.scores[row], int(d.y_true[row]),
+                                           int(d.y_pred[row])), key=f"detail_scores_{row}")
+
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+def md(text) -> str:
+    """Escape a class name or value so Markdown shows it as typed."""
+    return str(text).translate(_MD_SPECIAL)
+
+
+def class_label(evaluation: Evaluation):
+    """A ``format_func`` that shows class indices as their names."""
+    classes = evaluation.dataset.classes
+    return lambda i: classes[i]
