@@ -7,12 +7,12 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-st.set_page_config(page_title="evaldash", page_icon="📊", layout="wide")
+st.set_page_config(page_title="evaldash", page_icon=":material/dashboard:", layout="wide")
 
 PAGES = [
-    st.Page("pages/overview.py", title="Overview", icon="📊", default=True),
-    st.Page("pages/confusion.py", title="Confusion matrix", icon="🔢", url_path="confusion"),
-    st.Page("pages/threshold.py", title="Curves & threshold", icon="🎚️", url_path="threshold"),
-    st.Page("pages/errors.py", title="Error analysis", icon="🔍", url_path="errors"),
+    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:", url_path="confusion"),
+    st.Page("pages/threshold.py", title="Curves & threshold", icon=":material/tune:", url_path="threshold"),
+    st.Page("pages/errors.py", title="Error analysis", icon=":material/image_search:", url_path="errors"),
 ]
 st.navigation(PAGES).run()

@@ -21,7 +21,7 @@ cards[2].metric("Accuracy", fmt(head["accuracy"]))
 cards[3].metric("Macro F1", fmt(head["macro_f1"]))
 cards[4].metric("Macro ROC AUC", fmt(head["macro_roc_auc"]),
                 help=None if d.has_scores else "needs per-class scores; this file has none")
-cards[5].metric("Calibration error (ECE)", fmt(head["ece"]) if cal["available"] else "n/a",
+cards[5].metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a",
                 help="expected calibration error over 15 confidence bins" if cal["available"] else cal["reason"])
 
 table = ev.per_class
@@ -52,19 +52,19 @@ if rows:
     st.text(f"Class {name}: precision {fmt(table['precision'][c])}, recall {fmt(table['recall'][c])}, "
             f"F1 {fmt(table['f1'][c])}, {table['support'][c]} samples")
     links = st.columns(4)
-    links[0].page_link("pages/confusion.py", label="Its correct predictions", icon="✅",
+    links[0].page_link("pages/confusion.py", label="Its correct predictions", icon=":material/check_circle:",
                        query_params=ui.link_params(true=name, pred=name))
-    links[1].page_link("pages/errors.py", label="Its mistakes", icon="❌",
+    links[1].page_link("pages/errors.py", label="Its mistakes", icon=":material/cancel:",
                        query_params=ui.link_params(true=name, gallery="mistakes"))
     if d.has_scores:
-        links[2].page_link("pages/threshold.py", label="Its curves and threshold", icon="🎚️",
+        links[2].page_link("pages/threshold.py", label="Its curves and threshold", icon=":material/tune:",
                            query_params=ui.link_params(**{"class": name}))
     confused = ev.confusion[c].copy()
     confused[c] = -1
     j = int(np.argmax(confused))
     if confused[j] > 0:
         links[3].page_link("pages/confusion.py", label=f"Most confused with {d.classes[j]} ({confused[j]})",
-                           icon="🔀", query_params=ui.link_params(true=name, pred=d.classes[j]))
+                           icon=":material/swap_horiz:", query_params=ui.link_params(true=name, pred=d.classes[j]))
 
 st.subheader("Averages")
 av = ev.averages
@@ -111,6 +111,6 @@ if results:
         "gate": [r.gate.metric for r in results],
         "value": [fmt(r.value, 4) for r in results],
         "limit": [f"{'≥' if r.gate.kind == 'min' else '≤'} {r.gate.limit:g}" for r in results],
-        "result": ["✅ pass" if r.passed else f"❌ fail{' (' + r.note + ')' if r.note else ''}" for r in results],
+        "result": ["pass" if r.passed else f"FAIL{' (' + r.note + ')' if r.note else ''}" for r in results],
     }), hide_index=True, width="stretch", key="gate_results")
     (st.success if passed == len(results) else st.error)(f"{passed} of {len(results)} gates pass")

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 _MARGIN = dict(l=10, r=10, t=40, b=10)
-_OP_MARKER = dict(size=13, color="#d62728", symbol="circle", line=dict(color="white", width=2))
+_OP_MARKER = dict(size=14, color="#d62728", symbol="circle", line=dict(color="white", width=2))
 
 
 def text(value: str) -> str:
@@ -90,8 +90,8 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], op: tuple[float
                title: str = "ROC curve") -> go.Figure:
     """ROC curves: ``curves`` maps a name to (fpr, tpr); ``op`` is the operating point (fpr, tpr)."""
     fig = go.Figure()
-    for name, (fpr, tpr) in curves.items():
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=text(name)))
+    for n, (name, (fpr, tpr)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=text(name), line=_curve_line(n)))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                              line=dict(dash="dot", color="gray")))
     _add_op(fig, op)
@@ -106,8 +106,9 @@ def pr_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], op: tuple[float,
               title: str = "Precision-recall curve") -> go.Figure:
     """PR curves: ``curves`` maps a name to (recall, precision); ``op`` is (recall, precision)."""
     fig = go.Figure()
-    for name, (recall, precision) in curves.items():
-        fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=text(name), line_shape="hv"))
+    for n, (name, (recall, precision)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=text(name), line_shape="hv",
+                                 line=_curve_line(n)))
     _add_op(fig, op)
     fig.update_layout(title=title, xaxis_title="recall", yaxis_title="precision", height=380,
                       margin=_MARGIN, legend=dict(x=0.02, y=0.05))
@@ -185,6 +186,16 @@ def confusion_2x2(tp: int, fp: int, fn: int, tn: int, positive: str) -> go.Figur
     fig.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10),
                       yaxis=dict(autorange="reversed"), xaxis=dict(side="top"))
     return fig
+
+
+_AVERAGE_COLORS = ("#9e9e9e", "#c7a26a")
+
+
+def _curve_line(n: int) -> dict:
+    """The first curve (the chosen class) strong; averages after it thin and muted."""
+    if n == 0:
+        return dict(color="#1f77b4", width=2.5)
+    return dict(color=_AVERAGE_COLORS[(n - 1) % len(_AVERAGE_COLORS)], width=1.5, dash="dash")
 
 
 def _add_op(fig: go.Figure, op: tuple[float, float] | None) -> None:

@@ -243,9 +243,8 @@ def page_setup(title: str) -> Evaluation:
 def _caption(evaluation: Evaluation, row: int) -> str:
     d = evaluation.dataset
     conf = evaluation.confidence[row]
-    mark = "✓" if d.y_true[row] == d.y_pred[row] else "✗"
     conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
-    return f"{d.ids[row]} {mark}\ntrue {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+    return f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
 
 
 def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
