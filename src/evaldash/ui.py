@@ -230,8 +230,24 @@ def data_panel(evaluation: Evaluation) -> None:
             st.button("Open upload", key="open_upload", on_click=_open_upload)
 
 
+def _ensure_navigation() -> None:
+    """Run the app through ``app.py``'s ``st.navigation`` even when a deep link is the first request.
+
+    Streamlit treats an app with a ``pages/`` folder as a v1 multipage app until some session
+    runs ``st.navigation``; a fresh server whose first request is ``/threshold`` would run the
+    page file alone, with file names in the sidebar. Clearing the flag and rerunning executes
+    ``app.py``, which then opens the requested page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def page_setup(title: str) -> Evaluation:
     """Every page starts here: the active evaluation, the data panel and the title."""
+    _ensure_navigation()
     evaluation = current()
     data_panel(evaluation)
     st.title(title)
