@@ -17,11 +17,13 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic"]
+# (file name, url path, viewport height, click "Details" on the first thumbnail)
 SHOTS = [
-    ("overview", "/"),
-    ("confusion", "/confusion?true=1&pred=8"),
-    ("threshold", "/threshold?class=8&t=0.35"),
-    ("errors", "/errors?gallery=mistakes"),
+    ("overview", "/", 1500, False),
+    ("confusion", "/confusion?true=1&pred=8", 1900, False),
+    ("threshold", "/threshold?class=8&t=0.35", 1500, False),
+    ("errors", "/errors?gallery=mistakes", 1300, False),
+    ("detail", "/errors?gallery=mistakes", 1000, True),
 ]
 
 
@@ -63,13 +65,18 @@ def main() -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            for name, path in SHOTS:
+            for name, path, height, details in SHOTS:
+                page = browser.new_page(viewport={"width": 1400, "height": height})
                 page.goto(url + path)
                 page.wait_for_selector("[data-testid='stAppViewContainer']")
                 page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=30000)
                 page.wait_for_timeout(2500)
-                page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+                if details:
+                    page.get_by_role("button", name="Details").first.click()
+                    page.wait_for_selector("[data-testid='stDialog']")
+                    page.wait_for_timeout(1500)
+                page.screenshot(path=str(out / f"{name}.png"))
+                page.close()
                 print(out / f"{name}.png")
             browser.close()
     finally:

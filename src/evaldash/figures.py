@@ -169,7 +169,7 @@ def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> 
     labels = [text(c) for c in classes]
     fig = go.Figure(go.Bar(x=labels, y=scores, marker_color=colors,
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="scores by class",
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="scores by class (green: true class, red: wrong prediction)",
                       xaxis=dict(type="category"))
     return fig
 
