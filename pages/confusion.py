@@ -21,13 +21,17 @@ k = d.n_classes
 if "cell" not in st.session_state or st.session_state.get("cell_ds") != d.source:
     st.session_state["cell"] = None
     st.session_state["cell_ds"] = d.source
-    t, p = st.query_params.get("true"), st.query_params.get("pred")
-    if t in d.classes and p in d.classes:
-        st.session_state["cell"] = (d.classes.index(t), d.classes.index(p))
+# a deep link /confusion?true=<class>&pred=<class> selects that cell when the page is entered
+t, p = ui.deep_link("true"), ui.deep_link("pred")
+if t in d.classes and p in d.classes:
+    st.session_state["cell"] = (d.classes.index(t), d.classes.index(p))
+    st.session_state["cell_gallery_page"] = 1
 
 modes = [m for m in MODES if m != "score" or d.has_scores]
 top = st.columns([3, 2])
-mode = top[0].segmented_control("Show", modes, format_func=MODES.get, default="counts", key="cm_mode") or "counts"
+ui.remember("cm_mode", "counts")
+mode = top[0].segmented_control("Show", modes, format_func=MODES.get, key="cm_mode") or "counts"
+ui.keep("cm_mode")
 
 shown = list(range(k))
 if k > MAX_SHOWN:

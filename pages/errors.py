@@ -11,20 +11,20 @@ ev = ui.page_setup("Error analysis")
 d = ev.dataset
 classes = d.classes
 
-# deep link: /errors?true=<class>&pred=<class>&gallery=<kind>
-link = tuple(st.query_params.get(k) for k in ("true", "pred", "gallery"))
-if st.session_state.get("_errors_link") != link:
-    st.session_state["_errors_link"] = link
-    if link[0] in classes:
-        st.session_state["err_true"] = [classes.index(link[0])]
-    if link[1] in classes:
-        st.session_state["err_pred"] = [classes.index(link[1])]
-    if link[2] in GALLERIES:
-        st.session_state["err_gallery"] = link[2]
+# deep link: /errors?true=<class>&pred=<class>&gallery=<kind>, applied when the page is entered
+for key, default in (("err_gallery", "mistakes"), ("err_true", []), ("err_pred", [])):
+    ui.remember(key, default)
+link = {k: ui.deep_link(k) for k in ("true", "pred", "gallery")}
+if any(v is not None for v in link.values()):
+    st.session_state["err_true"] = [classes.index(link["true"])] if link["true"] in classes else []
+    st.session_state["err_pred"] = [classes.index(link["pred"])] if link["pred"] in classes else []
+    if link["gallery"] in GALLERIES:
+        st.session_state["err_gallery"] = link["gallery"]
 
 kinds = [k for k in GALLERIES if k != "threshold" or d.has_scores]
-kind = st.segmented_control("Gallery", kinds, format_func=GALLERIES.get, default="mistakes",
-                            key="err_gallery") or "mistakes"
+if st.session_state["err_gallery"] not in kinds:
+    st.session_state["err_gallery"] = "mistakes"
+kind = st.segmented_control("Gallery", kinds, format_func=GALLERIES.get, key="err_gallery") or "mistakes"
 
 with st.expander("Filters", expanded=True):
     f1, f2 = st.columns(2)
@@ -53,11 +53,13 @@ with st.expander("Filters", expanded=True):
                     if chosen:
                         meta_filters[column] = chosen
 
+for key in ("err_gallery", "err_true", "err_pred"):
+    ui.keep(key)
 mask = filter_mask(d, true_sel, pred_sel, meta_filters)
 cls = t = None
 if kind == "threshold":
-    cls = st.session_state.get("class_select", d.positive if d.positive is not None else 0)
-    t = float(st.session_state.get("threshold", 0.5 if d.is_probability else 0.0))
+    cls = ui.kept("class_select", d.positive if d.positive is not None else 0)
+    t = float(ui.kept("threshold", 0.5 if d.is_probability else 0.0))
     st.caption(f"Samples whose score for class {classes[cls]} is nearest the threshold {t:.3f} "
                "(set both on the Curves & threshold page).")
 elif kind == "mistakes":

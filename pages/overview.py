@@ -112,5 +112,5 @@ if results:
         "value": [fmt(r.value, 4) for r in results],
         "limit": [f"{'≥' if r.gate.kind == 'min' else '≤'} {r.gate.limit:g}" for r in results],
         "result": ["pass" if r.passed else f"FAIL{' (' + r.note + ')' if r.note else ''}" for r in results],
-    }), hide_index=True, width="stretch", key="gate_results")
+    }), hide_index=True, width="stretch")
     (st.success if passed == len(results) else st.error)(f"{passed} of {len(results)} gates pass")

@@ -18,24 +18,17 @@ if not d.has_scores:
 classes = d.classes
 default_class = d.positive if d.positive is not None else 0
 
-# deep link: /threshold?class=<name>&t=<value> sets both (once per distinct link)
-link = (st.query_params.get("class"), st.query_params.get("t"))
-if st.session_state.get("_threshold_link") != link or st.session_state.get("_threshold_ds") != d.source:
-    st.session_state["_threshold_link"] = link
-    if st.session_state.get("_threshold_ds") != d.source:
-        st.session_state["_threshold_ds"] = d.source
-        st.session_state["class_select"] = default_class
-        st.session_state.pop("threshold", None)
-    if link[0] in classes:
-        st.session_state["class_select"] = classes.index(link[0])
-    try:
-        if link[1] is not None and math.isfinite(float(link[1])):
-            st.session_state["threshold"] = float(link[1])
-    except ValueError:
-        pass
+# deep link: /threshold?class=<name>&t=<value> sets both when the page is entered
+ui.remember("class_select", default_class)
+if st.session_state["class_select"] not in range(d.n_classes):
+    st.session_state["class_select"] = default_class
+link_class, link_t = ui.deep_link("class"), ui.deep_link("t")
+if link_class in classes:
+    st.session_state["class_select"] = classes.index(link_class)
 
 c = st.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
                  format_func=ui.class_label(ev), key="class_select")
+ui.keep("class_select")
 name = classes[c]
 col = d.scores[:, c]
 if d.is_probability:
@@ -46,7 +39,12 @@ else:
     lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
 
 default_t = 0.5 if d.is_probability else 0.0
-t0 = st.session_state.get("threshold", default_t)
+t0 = ui.kept("threshold", default_t)
+try:
+    if link_t is not None and math.isfinite(float(link_t)):
+        t0 = float(link_t)
+except ValueError:
+    pass
 t0 = min(max(float(t0), lo), hi) if math.isfinite(float(t0)) else hi
 st.session_state["threshold"] = t0
 st.session_state["threshold_exact"] = t0
@@ -140,9 +138,8 @@ def threshold_panel():
     with g4:
         st.markdown(f"**Confusion at this threshold**")
         st.plotly_chart(figures.confusion_2x2(m["tp"], m["fp"], m["fn"], m["tn"], name), key="cm2x2")
-    value = f"{t:.6g}"
-    st.session_state["_threshold_link"] = (name, value)
-    ui.sync_query(**{"class": name, "t": value})
+    ui.keep("threshold")
+    ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
 
 
 threshold_panel()

@@ -25,6 +25,15 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+class _GateAction(argparse.Action):
+    """Collect --min and --max gates in the order they were given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        gates = list(getattr(namespace, self.dest) or [])
+        gates.append(parse_gate(values, option_string.lstrip("-")))
+        setattr(namespace, self.dest, gates)
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="predictions file (.csv, .csv.gz, .parquet, .jsonl)")
     p.add_argument("--positive", help="positive class for binary data (default: the second class)")
@@ -43,9 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="quality gate: exit 1 when a limit is not met")
     _add_data_args(chk)
-    chk.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
+    chk.add_argument("--min", action=_GateAction, dest="gates", default=[], metavar="METRIC=VALUE",
                      help="metric must be >= VALUE (e.g. accuracy=0.95, macro_f1=0.9, recall[cat]=0.8)")
-    chk.add_argument("--max", action="append", default=[], metavar="METRIC=VALUE",
+    chk.add_argument("--max", action=_GateAction, dest="gates", default=[], metavar="METRIC=VALUE",
                      help="metric must be <= VALUE (e.g. error_rate=0.05, ece=0.1)")
     chk.add_argument("--threshold", type=float, help="binary: predict positive when score >= T")
 
@@ -66,7 +75,7 @@ def run(argv: list[str]) -> int:
     if args.command == "report":
         print(report_json(evaluation) if args.json else report_text(evaluation))
         return 0
-    gates = [parse_gate(g, "min") for g in args.min] + [parse_gate(g, "max") for g in args.max]
+    gates = args.gates
     if not gates:
         raise InputError("check needs at least one --min or --max gate, e.g. --min accuracy=0.95")
     results = check_gates(evaluation, gates)

@@ -60,7 +60,9 @@ def start_source() -> Source:
     parser.add_argument("path", nargs="?")
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
-    args, _ = parser.parse_known_args(sys.argv[1:])
+    # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
+    argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
+    args, _ = parser.parse_known_args(argv)
     path = args.path or os.environ.get("EVALDASH_PREDICTIONS")
     if path:
         return Source(str(Path(path).resolve()), args.positive, args.images_root)
@@ -111,6 +113,35 @@ def current() -> Evaluation:
     return load(st.session_state["source"])
 
 
+def deep_link(name: str) -> str | None:
+    """The URL's value of ``name`` on the run that enters a page, else None."""
+    if st.session_state.get("_entered"):
+        return st.query_params.get(name)
+    return None
+
+
+def _kept_key(widget_key: str) -> str:
+    source = st.session_state.get("source")
+    return f"_kept_{source.key if source else ''}_{widget_key}"
+
+
+def kept(widget_key: str, default=None):
+    """The last value a widget had for the active dataset (on any page)."""
+    return st.session_state.get(widget_key, st.session_state.get(_kept_key(widget_key), default))
+
+
+def remember(widget_key: str, default) -> None:
+    """Give a widget its last value back: Streamlit drops widget state on pages that don't show it."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state.get(_kept_key(widget_key), default)
+
+
+def keep(widget_key: str) -> None:
+    """Store a widget's current value (per dataset) so :func:`remember` can restore it later."""
+    if widget_key in st.session_state:
+        st.session_state[_kept_key(widget_key)] = st.session_state[widget_key]
+
+
 def link_params(**params) -> dict[str, str]:
     """Query parameters for an in-app link, carrying the dataset when it is not the start file."""
     source = st.session_state.get("source")
@@ -136,11 +167,17 @@ def sync_query(**params) -> None:
 
 # --- the data panel ----------------------------------------------------------
 
+VIEW_WIDGETS = ("class_select", "threshold", "threshold_exact", "confidence_threshold", "err_true",
+                "err_pred", "err_gallery", "cm_classes")
+
+
 def _open(source: Source) -> None:
     try:
         _activate(source)
         st.session_state.pop("load_error", None)
         st.session_state.pop("cell", None)
+        for key in VIEW_WIDGETS:  # class indices and thresholds of the old data mean nothing here
+            st.session_state.pop(key, None)
     except InputError as exc:
         st.session_state["load_error"] = str(exc)
 
@@ -248,6 +285,10 @@ def _ensure_navigation() -> None:
 def page_setup(title: str) -> Evaluation:
     """Every page starts here: the active evaluation, the data panel and the title."""
     _ensure_navigation()
+    # A run is an "entry" when the page differs from the last run's: only then does the URL
+    # decide the view (a deep link); afterwards the widgets decide and the URL follows them.
+    st.session_state["_entered"] = st.session_state.get("_page") != title
+    st.session_state["_page"] = title
     evaluation = current()
     data_panel(evaluation)
     st.title(title)

@@ -1,0 +1,812 @@
+"""AppTest checks of the dashboard: every page on every kind of file, widgets, live threshold,
+suggestions, deep links, the cell gallery, quality gates and the data panel.
+
+Expected numbers come from the Streamlit-free core (``evaldash.evaluate``) or from
+scikit-learn / pandas on the file itself, never from the app.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score
+from streamlit.testing.v1 import AppTest
+
+import evaldash
+from evaldash.gates import Gate, check_gates
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
+BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
+PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py"]
+TIMEOUT = 60
+
+# class names that must survive widgets, deep links and markdown as typed
+ODD_CLASSES = ["naïve, grape", "a&b=c", "<b>bold</b>"]
+
+
+# --- files and fixtures --------------------------------------------------------
+
+def write_predictions_only(folder: Path) -> Path:
+    """The digits sample with labels and predictions but no scores (and no images)."""
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    out = frame[["id", "label", "prediction", "ink", "stroke"]]
+    path = folder / "predictions_only.csv"
+    out.to_csv(path, index=False)
+    return path
+
+
+def write_logits(folder: Path, seed: int = 7) -> Path:
+    """Three classes with odd names and real-valued scores (logits), no prediction column."""
+    rng = np.random.default_rng(seed)
+    n, k = 300, len(ODD_CLASSES)
+    y = rng.integers(0, k, size=n)
+    logits = rng.normal(0.0, 1.5, size=(n, k))
+    logits[np.arange(n), y] += 1.5
+    frame = pd.DataFrame({"id": [f"s{i:04d}" for i in range(n)],
+                          "label": [ODD_CLASSES[c] for c in y]})
+    for c, name in enumerate(ODD_CLASSES):
+        frame[f"score_{name}"] = logits[:, c]
+    frame["group"] = np.where(rng.random(n) < 0.5, "left", "right")
+    path = folder / "logits.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def clean_app(monkeypatch):
+    """Each test starts on a fresh cache, with no start file from pytest's own argv or env."""
+    # start_source() reads sys.argv[1:] as `streamlit run app.py -- PATH`; under pytest that
+    # would be pytest's own arguments
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def open_file(monkeypatch):
+    """Start the app on ``path`` (``None``: the bundled default) and run the overview."""
+    def _open(path: Path | None = None) -> AppTest:
+        if path is not None:
+            monkeypatch.setenv("EVALDASH_PREDICTIONS", str(path))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+    return _open
+
+
+def data_path(kind: str, folder: Path) -> Path:
+    return {
+        "sample": lambda: SAMPLE,
+        "binary": lambda: BINARY,
+        "predictions_only": lambda: write_predictions_only(folder),
+        "logits": lambda: write_logits(folder),
+    }[kind]()
+
+
+def core(path: Path) -> evaldash.Evaluation:
+    return evaldash.evaluate(evaldash.load_predictions(path))
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def fmt3(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def block(at: AppTest, key: str):
+    return at.get_by_key(key)
+
+
+def shown_threshold_metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in block(at, "threshold_metrics").metric}
+
+
+def expected_threshold_metrics(ev: evaldash.Evaluation, cls: int, t: float) -> dict[str, str]:
+    m = ev.sweep(cls).at(t)
+    out = {label: fmt3(m[name]) for label, name in
+           (("Precision", "precision"), ("Recall", "recall"), ("F1", "f1"),
+            ("FPR", "fpr"), ("Specificity", "specificity"))}
+    out.update({name.upper(): f"{m[name]:,}" for name in ("tp", "fp", "fn", "tn")})
+    return out
+
+
+def sidebar_summary(at: AppTest) -> str:
+    return at.sidebar.caption[0].value
+
+
+def expected_summary(path: Path) -> str:
+    """The sidebar's size line, computed from the file with pandas."""
+    frame = pd.read_csv(path, dtype=str)
+    n = len(frame)
+    if any(c.startswith("score_") for c in frame.columns):
+        k = sum(c.startswith("score_") for c in frame.columns)
+    else:
+        k = len(set(frame["label"]) | set(frame.get("prediction", pd.Series(dtype=str))))
+    return f"{n:,} samples · {k} classes"
+
+
+def images_count(caption: str) -> int:
+    match = re.match(r"^(\d[\d,]*) images\b", caption)
+    assert match, f"caption {caption!r} does not start with '<count> images'"
+    return int(match.group(1).replace(",", ""))
+
+
+# --- every page on every kind of file --------------------------------------------
+
+KINDS = ["sample", "binary", "predictions_only", "logits"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_page_runs_on_every_kind_of_file(kind, page, open_file, tmp_path):
+    path = data_path(kind, tmp_path)
+    at = goto(open_file(None if kind == "sample" else path), page)
+    # the file really was opened (a failed start would silently fall back to the sample)
+    assert not at.sidebar.error, [e.value for e in at.sidebar.error]
+    assert sidebar_summary(at).startswith(expected_summary(path))
+    assert at.title and at.title[0].value
+
+
+def test_sidebar_names_the_positive_class_of_binary_data(open_file):
+    at = open_file(BINARY)
+    ev = core(BINARY)
+    assert sidebar_summary(at).endswith(f"positive class: {ev.dataset.classes[ev.dataset.positive]}")
+
+
+def test_threshold_page_explains_missing_scores(open_file, tmp_path):
+    at = goto(open_file(write_predictions_only(tmp_path)), "pages/threshold.py")
+    assert any("no per-class scores" in w.value for w in at.warning)
+    assert not at.slider
+    with pytest.raises(KeyError):
+        at.get_by_key("threshold_metrics")
+
+
+def test_modes_and_galleries_without_scores_hide_score_views(open_file, tmp_path):
+    at = goto(open_file(write_predictions_only(tmp_path)), "pages/confusion.py")
+    assert "Mean score" not in at.segmented_control(key="cm_mode").options
+    goto(at, "pages/errors.py")
+    assert "Nearest the threshold" not in at.segmented_control(key="err_gallery").options
+
+
+# --- widgets exist ------------------------------------------------------------------
+
+def test_overview_headline_matches_sklearn(open_file):
+    at = open_file()
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    classes = sorted(set(frame["label"]), key=float)
+    y, p = frame["label"], frame["prediction"]
+    scores = frame[[f"score_{c}" for c in classes]].to_numpy()
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Samples"] == f"{len(frame):,}"
+    assert cards["Classes"] == str(len(classes))
+    assert cards["Accuracy"] == fmt3(accuracy_score(y, p))
+    assert cards["Macro F1"] == fmt3(f1_score(y, p, average="macro", labels=classes))
+    assert cards["Macro ROC AUC"] == fmt3(roc_auc_score(y, scores, multi_class="ovr", labels=classes))
+
+
+def test_overview_has_class_table_and_gate_editor(open_file):
+    at = open_file()
+    table = at.get_by_key("class_table")
+    assert list(table.value["class"]) == list(core(SAMPLE).dataset.classes)
+    editor = at.get_by_key("gates_editor")
+    assert editor.editing_mode == "dynamic"
+    assert list(editor.value.columns) == ["metric", "kind", "limit"]
+
+
+def test_sidebar_data_panel_widgets_exist(open_file):
+    at = open_file()
+    for key in ("sample_pick", "open_sample", "path_input", "positive_input", "open_path",
+                "upload", "upload_images", "open_upload"):
+        assert at.get_by_key(key) is not None, key
+
+
+@pytest.mark.parametrize("kind", ["sample", "binary", "logits"])
+def test_threshold_page_widgets_exist(kind, open_file, tmp_path):
+    path = data_path(kind, tmp_path)
+    at = goto(open_file(path), "pages/threshold.py")
+    for key in ("class_select", "threshold", "threshold_exact", "target_precision", "target_recall",
+                "cost_fp", "cost_fn", "suggest_f1", "suggest_youden", "suggest_precision",
+                "suggest_recall", "suggest_cost", "threshold_metrics"):
+        assert at.get_by_key(key) is not None, key
+    ev = core(path)
+    assert at.selectbox(key="class_select").options == list(ev.dataset.classes)
+    assert set(shown_threshold_metrics(at)) == {"Precision", "Recall", "F1", "FPR", "Specificity",
+                                                 "TP", "FP", "FN", "TN"}
+    has_selective = kind != "binary"
+    assert bool([s for s in at.slider if s.key == "confidence_threshold"]) == has_selective
+
+
+def test_binary_threshold_page_starts_on_the_positive_class(open_file):
+    at = goto(open_file(BINARY), "pages/threshold.py")
+    ev = core(BINARY)
+    assert at.selectbox(key="class_select").value == ev.dataset.positive
+    t = at.slider(key="threshold").value
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, ev.dataset.positive, t)
+
+
+def test_confusion_mode_switch_runs_every_mode(open_file):
+    at = goto(open_file(), "pages/confusion.py")
+    control = at.segmented_control(key="cm_mode")
+    assert control.value == "counts"
+    assert control.options == ["Counts", "Normalised by true class (recall)",
+                               "Normalised by predicted class (precision)", "Mean score"]
+    for mode in ("true", "pred", "score", "counts"):
+        at.segmented_control(key="cm_mode").set_value(mode).run()
+        assert not at.exception, (mode, at.exception)
+        assert at.segmented_control(key="cm_mode").value == mode
+    assert at.get_by_key("confusion_matrix") is not None
+    # no cell chosen yet: an invitation, no gallery
+    with pytest.raises(KeyError):
+        at.get_by_key("cell_gallery")
+
+
+def test_errors_page_gallery_counts_match_the_file(open_file):
+    at = goto(open_file(), "pages/errors.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    wrong = frame["label"] != frame["prediction"]
+    for key in ("err_gallery", "err_true", "err_pred", "err_meta_0", "err_meta_1"):
+        assert at.get_by_key(key) is not None, key
+
+    assert at.segmented_control(key="err_gallery").value == "mistakes"
+    assert images_count(block(at, "error_gallery").caption[0].value) == wrong.sum()
+
+    at.multiselect(key="err_true").set_value([3]).run()
+    assert not at.exception
+    assert images_count(block(at, "error_gallery").caption[0].value) == (wrong & (frame["label"] == "3")).sum()
+    at.multiselect(key="err_pred").set_value([8, 5]).run()
+    assert not at.exception
+    chosen = wrong & (frame["label"] == "3") & frame["prediction"].isin(["5", "8"])
+    assert images_count(block(at, "error_gallery").caption[0].value) == chosen.sum()
+
+
+@pytest.mark.parametrize("gallery", ["unsure", "threshold"])
+def test_errors_deep_link_opens_gallery_with_filter(gallery, open_file):
+    at = open_file()
+    at.query_params["true"] = "3"
+    at.query_params["gallery"] = gallery
+    goto(at, "pages/errors.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    right = frame["label"] == frame["prediction"]
+    assert at.segmented_control(key="err_gallery").value == gallery
+    assert at.multiselect(key="err_true").value == [3]
+    # "unsure": correct ones; "threshold": every sample of the filter, ranked by distance
+    want = (right & (frame["label"] == "3")).sum() if gallery == "unsure" else (frame["label"] == "3").sum()
+    assert images_count(block(at, "error_gallery").caption[0].value) == want
+
+
+def test_errors_threshold_gallery_keeps_class_and_threshold_of_threshold_page(open_file):
+    """BUG: "Nearest the threshold" forgets the class and threshold after one interaction.
+
+    The errors page reads the threshold page's widget keys ``class_select`` and
+    ``threshold``; Streamlit drops a widget's state after a run that does not draw it,
+    so the next rerun of the errors page falls back to class 0 at 0.5.
+    """
+    at = goto(open_file(), "pages/threshold.py")
+    at.selectbox(key="class_select").set_value(8).run()
+    at.slider(key="threshold").set_value(0.3).run()
+    at.query_params.clear()
+    at.query_params["gallery"] = "threshold"
+    goto(at, "pages/errors.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str})
+    nearest = frame.loc[np.argsort(np.abs(frame["score_8"].to_numpy() - 0.3), kind="stable"), "id"]
+    for step in range(2):
+        assert at.segmented_control(key="err_gallery").value == "threshold"
+        assert "class 8 is nearest the threshold 0.300" in at.caption[0].value, step
+        ids = [img.captions[0].split(" · ")[0] for img in block(at, "error_gallery").image]
+        assert ids == list(nearest[:24]), step
+        at.multiselect(key="err_pred").set_value([]).run()  # any interaction on the page
+        assert not at.exception
+
+
+def test_errors_gallery_switch_takes_effect_on_first_click(open_file):
+    """BUG: the first gallery click after opening the page (or after a filter change) is undone.
+
+    The page re-applies the URL's ``gallery`` whenever the URL differs from the last one it
+    read, but the URL it compares with is the one the page itself just wrote.
+    """
+    at = goto(open_file(), "pages/errors.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    right = frame["label"] == frame["prediction"]
+    at.segmented_control(key="err_gallery").set_value("unsure").run()
+    assert not at.exception
+    assert at.segmented_control(key="err_gallery").value == "unsure"
+    assert images_count(block(at, "error_gallery").caption[0].value) == right.sum()
+
+
+def test_errors_mistakes_are_most_confident_first(open_file):
+    at = goto(open_file(), "pages/errors.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    conf = np.array([frame.at[i, f"score_{p}"] for i, p in enumerate(frame["prediction"])])
+    wrong = np.flatnonzero((frame["label"] != frame["prediction"]).to_numpy())
+    order = wrong[np.argsort(-conf[wrong], kind="stable")]
+    shown = [img.captions[0].split(" · ")[0] for img in block(at, "error_gallery").image]
+    assert shown == list(frame["id"].iloc[order[:len(shown)]])
+    assert len(shown) == min(24, wrong.size)
+
+
+# --- the live threshold ---------------------------------------------------------------
+
+def test_slider_change_updates_metrics_to_core_values_binary(open_file):
+    at = goto(open_file(BINARY), "pages/threshold.py")
+    ev = core(BINARY)
+    c = ev.dataset.positive
+    before = shown_threshold_metrics(at)
+    assert before == expected_threshold_metrics(ev, c, 0.5)
+    assert expected_threshold_metrics(ev, c, 0.3) != expected_threshold_metrics(ev, c, 0.5)
+
+    at.slider(key="threshold").set_value(0.3).run()
+    assert not at.exception
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, c, 0.3)
+    assert at.number_input(key="threshold_exact").value == pytest.approx(0.3)
+    assert at.query_params["t"] == "0.3"
+    assert at.query_params["class"] == ev.dataset.classes[c]
+
+
+def test_slider_change_updates_metrics_for_chosen_class_multiclass(open_file):
+    at = goto(open_file(), "pages/threshold.py")
+    ev = core(SAMPLE)
+    at.selectbox(key="class_select").set_value(8).run()
+    assert not at.exception
+    at.slider(key="threshold").set_value(0.3).run()
+    assert not at.exception
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, 8, 0.3)
+    # the same counts from the file itself: a sample counts as 8 when score_8 >= 0.3
+    frame = pd.read_csv(SAMPLE, dtype={"label": str})
+    cm = confusion_matrix(frame["label"] == "8", frame["score_8"] >= 0.3, labels=[False, True])
+    (tn, fp), (fn, tp) = cm
+    shown = shown_threshold_metrics(at)
+    assert (shown["TP"], shown["FP"], shown["FN"], shown["TN"]) == tuple(f"{v:,}" for v in (tp, fp, fn, tn))
+
+
+def test_exact_threshold_input_moves_slider_and_metrics(open_file):
+    at = goto(open_file(BINARY), "pages/threshold.py")
+    ev = core(BINARY)
+    at.number_input(key="threshold_exact").set_value(0.123).run()
+    assert not at.exception
+    assert at.slider(key="threshold").value == pytest.approx(0.123)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, ev.dataset.positive, 0.123)
+
+
+def test_slider_on_logits_uses_score_range(open_file, tmp_path):
+    path = write_logits(tmp_path)
+    at = goto(open_file(path), "pages/threshold.py")
+    ev = core(path)
+    slider = at.slider(key="threshold")
+    col = ev.dataset.scores[:, 0]
+    assert slider.min <= col.min() and slider.max >= col.max()
+    assert slider.value == 0.0  # logits start at 0
+    t = float(np.round(np.quantile(col, 0.8), 2))
+    at.slider(key="threshold").set_value(t).run()
+    assert not at.exception
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, 0, t)
+
+
+SUGGESTIONS = [("suggest_f1", "max_f1"), ("suggest_youden", "max_youden"),
+               ("suggest_precision", "target_precision"), ("suggest_recall", "target_recall"),
+               ("suggest_cost", "min_cost")]
+
+
+@pytest.mark.parametrize("button,name", SUGGESTIONS)
+def test_suggestion_button_sets_slider_to_core_suggestion(button, name, open_file):
+    at = goto(open_file(BINARY), "pages/threshold.py")
+    ev = core(BINARY)
+    c = ev.dataset.positive
+    expected = ev.suggestions(c, 0.9, 0.9, 1.0, 1.0)[name]  # the page's default targets and costs
+    assert math.isfinite(expected)
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert at.slider(key="threshold").value == pytest.approx(expected)
+    assert at.number_input(key="threshold_exact").value == pytest.approx(expected)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, c, expected)
+
+
+def test_suggestions_follow_edited_targets_and_costs(open_file):
+    at = goto(open_file(), "pages/threshold.py")
+    ev = core(SAMPLE)
+    at.selectbox(key="class_select").set_value(8).run()
+    at.number_input(key="target_precision").set_value(0.8).run()
+    at.number_input(key="target_recall").set_value(0.95).run()
+    at.number_input(key="cost_fp").set_value(1.0).run()
+    at.number_input(key="cost_fn").set_value(5.0).run()
+    assert not at.exception
+    expected = ev.suggestions(8, 0.8, 0.95, 1.0, 5.0)
+    for button, name in SUGGESTIONS:
+        at.button(key=button).click().run()
+        assert not at.exception
+        assert at.slider(key="threshold").value == pytest.approx(expected[name]), name
+        assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, 8, expected[name])
+
+
+def test_unreachable_target_precision_leaves_slider_and_explains(open_file, tmp_path):
+    # every score tied: precision is the prevalence at every threshold, 0.9 is never reached
+    frame = pd.DataFrame({"label": ["a", "b", "b", "b"], "score_a": 0.5, "score_b": 0.5})
+    path = tmp_path / "flat.csv"
+    frame.to_csv(path, index=False)
+    at = goto(open_file(path), "pages/threshold.py")
+    assert math.isnan(core(path).suggestions(1)["target_precision"])
+    before = at.slider(key="threshold").value
+    at.button(key="suggest_precision").click().run()
+    assert not at.exception
+    assert at.slider(key="threshold").value == before
+    assert any("No threshold reaches" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("button,name", [("suggest_f1", "max_f1"), ("suggest_recall", "target_recall")])
+def test_suggestion_on_logits_is_core_value_within_slider_range(button, name, open_file, tmp_path):
+    path = write_logits(tmp_path)
+    at = goto(open_file(path), "pages/threshold.py")
+    ev = core(path)
+    expected = ev.suggestions(0)[name]
+    slider = at.slider(key="threshold")
+    assert slider.min <= expected <= slider.max
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert at.slider(key="threshold").value == pytest.approx(expected)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, 0, expected)
+
+
+# --- deep links -----------------------------------------------------------------------
+
+def test_threshold_deep_link_sets_class_and_threshold(open_file):
+    at = open_file()
+    at.query_params["class"] = "8"
+    at.query_params["t"] = "0.35"
+    goto(at, "pages/threshold.py")
+    ev = core(SAMPLE)
+    assert ev.dataset.classes[at.selectbox(key="class_select").value] == "8"
+    assert at.slider(key="threshold").value == pytest.approx(0.35)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, ev.dataset.classes.index("8"), 0.35)
+
+
+def test_threshold_deep_link_with_odd_class_name(open_file, tmp_path):
+    path = write_logits(tmp_path)
+    at = open_file(path)
+    at.query_params["class"] = "naïve, grape"
+    at.query_params["t"] = "-0.5"
+    goto(at, "pages/threshold.py")
+    ev = core(path)
+    c = ev.dataset.classes.index("naïve, grape")
+    assert at.selectbox(key="class_select").value == c
+    assert at.slider(key="threshold").value == pytest.approx(-0.5)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, c, -0.5)
+
+
+@pytest.mark.parametrize("cls,t", [("42", "0.35"), ("8", "abc"), ("8", "nan")])
+def test_threshold_deep_link_with_bad_values_falls_back(cls, t, open_file):
+    at = open_file()
+    at.query_params["class"] = cls
+    at.query_params["t"] = t
+    goto(at, "pages/threshold.py")
+    ev = core(SAMPLE)
+    c = ev.dataset.classes.index(cls) if cls in ev.dataset.classes else 0
+    want_t = 0.35 if t == "0.35" else 0.5
+    assert at.selectbox(key="class_select").value == c
+    assert at.slider(key="threshold").value == pytest.approx(want_t)
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, c, want_t)
+
+
+def cell_rows_from_file(path: Path, true: str, pred: str) -> pd.DataFrame:
+    """The rows of cell (true, pred), most confident (score of the predicted class) first."""
+    frame = pd.read_csv(path, dtype={"label": str, "prediction": str, "id": str})
+    frame["confidence"] = [frame.at[i, f"score_{p}"] for i, p in enumerate(frame["prediction"])]
+    cell = frame[(frame["label"] == true) & (frame["prediction"] == pred)]
+    return cell.sort_values("confidence", ascending=False, kind="stable")
+
+
+def test_confusion_deep_link_shows_cell_count_and_images(open_file):
+    at = open_file()
+    at.query_params["true"] = "1"
+    at.query_params["pred"] = "8"
+    goto(at, "pages/confusion.py")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    labels = [str(c) for c in range(10)]
+    n = confusion_matrix(frame["label"], frame["prediction"], labels=labels)[1, 8]
+    assert n == core(SAMPLE).confusion[1, 8]
+    assert n > 0
+    gallery = block(at, "cell_gallery")
+    assert images_count(gallery.caption[0].value) == n
+    images = gallery.image
+    assert len(images) == min(n, 24)
+    ids = [img.captions[0].split(" · ")[0] for img in images]
+    assert ids == list(cell_rows_from_file(SAMPLE, "1", "8")["id"][:len(images)])
+    assert at.query_params["true"] == "1" and at.query_params["pred"] == "8"
+
+
+def test_confusion_deep_link_diagonal_cell_is_paged(open_file):
+    at = open_file()
+    at.query_params["true"] = "3"
+    at.query_params["pred"] = "3"
+    goto(at, "pages/confusion.py")
+    expected = cell_rows_from_file(SAMPLE, "3", "3")
+    assert len(expected) > 24
+    gallery = block(at, "cell_gallery")
+    assert images_count(gallery.caption[0].value) == len(expected)
+    assert len(gallery.image) == 24
+    at.number_input(key="cell_gallery_page").set_value(2).run()
+    assert not at.exception
+    ids = [img.captions[0].split(" · ")[0] for img in block(at, "cell_gallery").image]
+    assert ids == list(expected["id"][24:48])
+
+
+def test_confusion_deep_link_with_unknown_class_selects_nothing(open_file):
+    at = open_file()
+    at.query_params["true"] = "1"
+    at.query_params["pred"] = "nope"
+    goto(at, "pages/confusion.py")
+    with pytest.raises(KeyError):
+        at.get_by_key("cell_gallery")
+    assert any("Click any cell" in i.value for i in at.info)
+
+
+def test_confusion_deep_link_with_odd_class_names(open_file, tmp_path):
+    path = write_logits(tmp_path)
+    at = open_file(path)
+    true, pred = ODD_CLASSES[0], ODD_CLASSES[2]
+    at.query_params["true"] = true
+    at.query_params["pred"] = pred
+    goto(at, "pages/confusion.py")
+    frame = pd.read_csv(path)
+    scores = frame[[f"score_{c}" for c in ODD_CLASSES]].to_numpy()
+    predicted = np.array(ODD_CLASSES, dtype=object)[np.argmax(scores, axis=1)]
+    n = int(((frame["label"] == true) & (predicted == pred)).sum())
+    assert n > 0
+    assert images_count(block(at, "cell_gallery").caption[0].value) == n
+    assert at.query_params["true"] == true and at.query_params["pred"] == pred
+    # the heading is Markdown with the tag escaped, so it shows as text, never as HTML
+    heading = block(at, "cell_gallery").subheader[0].value
+    assert "naïve, grape" in heading and "<b>" not in heading
+
+
+def test_threshold_deep_link_restores_view_when_opened_again(open_file):
+    """BUG: a threshold deep link opened a second time in a session is ignored.
+
+    Leaving the page drops the widget state of ``class_select`` and ``threshold``; the
+    page only applies a link that differs from the last one it saw, so the same link
+    opened again shows class 0 at 0.5 (and the URL is rewritten to that).
+    """
+    at = open_file()
+    ev = core(SAMPLE)
+    for _ in range(2):
+        at.query_params.clear()
+        at.query_params["class"] = "8"
+        at.query_params["t"] = "0.35"
+        goto(at, "pages/threshold.py")
+        assert at.selectbox(key="class_select").value == ev.dataset.classes.index("8")
+        assert at.slider(key="threshold").value == pytest.approx(0.35)
+        assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, 8, 0.35)
+        at.query_params.clear()
+        goto(at, "pages/overview.py")
+
+
+def test_confusion_deep_link_selects_new_cell_after_earlier_selection(open_file):
+    """BUG: once a cell was chosen in a session, a deep link to another cell is ignored.
+
+    The page reads ``true``/``pred`` only while no cell is stored in session state, so
+    the overview's links (e.g. "Most confused with ...") open the previously chosen cell.
+    """
+    at = open_file()
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    cm = confusion_matrix(frame["label"], frame["prediction"], labels=[str(c) for c in range(10)])
+    for true, pred in (("1", "8"), ("3", "3")):
+        at.query_params.clear()
+        at.query_params["true"] = true
+        at.query_params["pred"] = pred
+        goto(at, "pages/confusion.py")
+        assert images_count(block(at, "cell_gallery").caption[0].value) == cm[int(true), int(pred)]
+        assert at.query_params["true"] == true and at.query_params["pred"] == pred
+        at.query_params.clear()
+        goto(at, "pages/overview.py")
+
+
+def test_overview_row_links_carry_the_class(open_file, tmp_path):
+    path = write_logits(tmp_path)
+    at = open_file(path)
+    ev = core(path)
+    frame = pd.read_csv(path)
+    scores = frame[[f"score_{c}" for c in ODD_CLASSES]].to_numpy()
+    predicted = np.array(ODD_CLASSES, dtype=object)[np.argmax(scores, axis=1)]
+    classes = list(ev.dataset.classes)
+    row = classes.index("naïve, grape")
+    at.session_state["class_table"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    links = {pl.proto.label: (pl.proto.page, parse_qs(pl.proto.query_string)) for pl in at.get("page_link")}
+    name = classes[row]
+    assert links["Its correct predictions"] == ("confusion", {"true": [name], "pred": [name]})
+    assert links["Its mistakes"] == ("errors", {"true": [name], "gallery": ["mistakes"]})
+    assert links["Its curves and threshold"][0] == "threshold"
+    assert links["Its curves and threshold"][1]["class"] == [name]
+    cm = confusion_matrix(frame["label"], predicted, labels=classes)
+    off = cm[row].copy()
+    off[row] = -1
+    j = int(np.argmax(off))
+    label = f"Most confused with {classes[j]} ({cm[row, j]})"
+    assert links[label][0] == "confusion"
+    assert links[label][1]["true"] == [name] and links[label][1]["pred"] == [classes[j]]
+
+
+# --- quality gates on the overview -------------------------------------------------------
+
+def shown_gates(at: AppTest) -> pd.DataFrame:
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["gate", "value", "limit", "result"]]
+    assert len(tables) == 1
+    return tables[0]
+
+
+def assert_gates_consistent(at: AppTest, ev: evaldash.Evaluation, gates: list[Gate]) -> None:
+    results = check_gates(ev, gates)
+    table = shown_gates(at)
+    assert list(table["gate"]) == [g.metric for g in gates]
+    assert [r.startswith("pass") for r in table["result"]] == [r.passed for r in results]
+    assert [float(v) for v in table["value"]] == pytest.approx([r.value for r in results], abs=5e-5)
+    passed = sum(r.passed for r in results)
+    summary = f"{passed} of {len(results)} gates pass"
+    if passed == len(results):
+        assert [s.value for s in at.success] == [summary]
+    else:
+        assert summary in [e.value for e in at.main.error]
+
+
+def test_default_gates_match_check_gates(open_file):
+    at = open_file()
+    table = at.get_by_key("gates_editor").value
+    gates = [Gate(m, k, float(v)) for m, k, v in table.itertuples(index=False)]
+    assert_gates_consistent(at, core(SAMPLE), gates)
+
+
+def test_edited_gates_match_check_gates_and_sklearn(open_file):
+    at = open_file()
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    acc = accuracy_score(frame["label"], frame["prediction"])
+    recall3 = ((frame["label"] == "3") & (frame["prediction"] == "3")).sum() / (frame["label"] == "3").sum()
+    # limits on both sides of the true values, so both outcomes occur
+    at.session_state["gates_editor"] = {
+        "edited_rows": {0: {"limit": acc - 0.01}, 2: {"limit": 1 - acc - 0.01}},
+        "added_rows": [{"metric": "recall[3]", "kind": "min", "limit": recall3 + 0.01},
+                       {"metric": "recall[3]", "kind": "max", "limit": recall3 + 0.01}],
+        "deleted_rows": [1],
+    }
+    at.run()
+    assert not at.exception
+    gates = [Gate("accuracy", "min", acc - 0.01), Gate("error_rate", "max", 1 - acc - 0.01),
+             Gate("recall[3]", "min", recall3 + 0.01), Gate("recall[3]", "max", recall3 + 0.01)]
+    assert_gates_consistent(at, core(SAMPLE), gates)
+    assert [r.startswith("pass") for r in shown_gates(at)["result"]] == [True, False, False, True]
+
+
+def test_unknown_gate_metric_warns_and_keeps_other_gates(open_file):
+    at = open_file()
+    at.session_state["gates_editor"] = {
+        "edited_rows": {},
+        "added_rows": [{"metric": "bogus_metric", "kind": "min", "limit": 0.5}],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.exception
+    assert any("bogus_metric" in w.value and "unknown metric" in w.value for w in at.warning)
+    assert list(shown_gates(at)["gate"]) == ["accuracy", "macro_f1", "error_rate"]
+
+
+# --- the data panel --------------------------------------------------------------------
+
+def loader_message(path: Path) -> str:
+    with pytest.raises(evaldash.InputError) as info:
+        evaldash.load_predictions(path)
+    return str(info.value)
+
+
+def open_path(at: AppTest, path: Path | str) -> AppTest:
+    at.text_input(key="path_input").input(str(path))
+    at.button(key="open_path").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def no_label_file(folder: Path) -> Path:
+    path = folder / "no_label.csv"
+    pd.DataFrame({"truth": ["a", "b"], "score_a": [0.4, 0.7], "score_b": [0.6, 0.3]}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("bad", ["missing", "no_label", "binary_as_csv"])
+def test_bad_server_path_shows_loader_error_and_keeps_data(bad, open_file, tmp_path):
+    at = open_file(BINARY)
+    summary = sidebar_summary(at)
+    samples = {m.label: m.value for m in at.metric}["Samples"]
+    bad_path = {
+        "missing": lambda: tmp_path / "does_not_exist.csv",
+        "no_label": lambda: no_label_file(tmp_path),
+        "binary_as_csv": lambda: _write_bytes(tmp_path / "garbage.csv", bytes(range(256)) * 8),
+    }[bad]()
+    open_path(at, bad_path)
+    errors = [e.value for e in at.sidebar.error]
+    assert errors == [loader_message(bad_path.resolve())]
+    assert sidebar_summary(at) == summary
+    assert {m.label: m.value for m in at.metric}["Samples"] == samples
+    # still the same data on another page
+    goto(at, "pages/threshold.py")
+    assert sidebar_summary(at) == summary
+    assert at.selectbox(key="class_select").options == list(core(BINARY).dataset.classes)
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_good_server_path_replaces_data_and_clears_error(open_file, tmp_path):
+    at = open_file()
+    open_path(at, tmp_path / "missing.csv")
+    assert at.sidebar.error
+    good = write_logits(tmp_path)
+    open_path(at, good)
+    assert not at.sidebar.error
+    assert sidebar_summary(at).startswith(expected_summary(good))
+    assert {m.label: m.value for m in at.metric}["Samples"] == f"{len(pd.read_csv(good)):,}"
+
+
+def test_bad_start_file_falls_back_to_sample_with_error(open_file, tmp_path):
+    bad = no_label_file(tmp_path)
+    at = open_file(bad)
+    assert [e.value for e in at.sidebar.error] == [loader_message(bad.resolve())]
+    assert sidebar_summary(at).startswith(expected_summary(SAMPLE))
+
+
+def test_open_bundled_binary_sample_from_the_panel(open_file):
+    at = open_file()
+    at.selectbox(key="sample_pick").set_value("Digits: three vs rest (binary)")
+    at.button(key="open_sample").click().run()
+    assert not at.exception
+    assert sidebar_summary(at).startswith(expected_summary(BINARY))
+    goto(at, "pages/threshold.py")
+    ev = core(BINARY)
+    assert at.selectbox(key="class_select").value == ev.dataset.positive
+
+
+def test_opening_other_data_resets_threshold_page(open_file):
+    at = goto(open_file(), "pages/threshold.py")
+    at.selectbox(key="class_select").set_value(8).run()
+    at.slider(key="threshold").set_value(0.3).run()
+    assert not at.exception
+    open_path(at, BINARY)
+    ev = core(BINARY)
+    assert not at.sidebar.error
+    assert at.selectbox(key="class_select").value == ev.dataset.positive
+    t = at.slider(key="threshold").value
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, ev.dataset.positive, t)
+
+
+def test_open_path_with_positive_class(open_file):
+    at = open_file()
+    at.text_input(key="positive_input").input("other")
+    open_path(at, BINARY)
+    assert not at.sidebar.error
+    assert sidebar_summary(at).endswith("positive class: other")
+
+
+def test_open_path_with_unknown_positive_class_keeps_data(open_file):
+    at = open_file()
+    summary = sidebar_summary(at)
+    at.text_input(key="positive_input").input("seven")
+    open_path(at, BINARY)
+    with pytest.raises(evaldash.InputError) as info:
+        evaldash.load_predictions(BINARY, positive="seven")
+    assert [e.value for e in at.sidebar.error] == [str(info.value)]
+    assert sidebar_summary(at) == summary

@@ -1,0 +1,549 @@
+"""The command line: ``evaldash report`` (text and JSON), ``evaldash check`` and error handling.
+
+Every expected number is computed here with pandas and scikit-learn from the file itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import (accuracy_score, average_precision_score, confusion_matrix,
+                             precision_recall_fscore_support, roc_auc_score)
+
+from evaldash.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
+BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
+
+
+# --- an independent reference ----------------------------------------------------
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+@dataclass
+class Reference:
+    """The file read with pandas, predictions decided here, metrics from scikit-learn."""
+
+    classes: list[str]
+    y_true: np.ndarray  # shape (n,), class names
+    y_pred: np.ndarray  # shape (n,), class names
+    scores: np.ndarray  # shape (n, k)
+
+    @classmethod
+    def from_file(cls, path: Path, positive: str | None = None, threshold: float | None = None):
+        frame = pd.read_csv(path, dtype={"label": str, "prediction": str})
+        score_cols = [c for c in frame.columns if c.startswith("score_")]
+        if score_cols:
+            names = [c[len("score_"):] for c in score_cols]
+            classes = sorted(names, key=float) if all(map(_is_number, names)) else sorted(names)
+            scores = frame[[f"score_{c}" for c in classes]].to_numpy(dtype=float)
+            pos = classes.index(positive) if positive is not None else 1
+        else:  # binary, one `score` column holding the positive class's score
+            found = set(frame["label"]) | ({positive} if positive else set())
+            classes = sorted(found, key=float) if all(map(_is_number, found)) else sorted(found)
+            pos = classes.index(positive) if positive is not None else 1
+            s = frame["score"].to_numpy(dtype=float)
+            scores = np.empty((len(s), 2))
+            scores[:, pos], scores[:, 1 - pos] = s, 1.0 - s
+        names = np.array(classes, dtype=object)
+        if threshold is not None:
+            y_pred = np.where(scores[:, pos] >= threshold, classes[pos], classes[1 - pos]).astype(object)
+        elif "prediction" in frame:
+            y_pred = frame["prediction"].to_numpy(dtype=object)
+        else:
+            y_pred = names[np.argmax(scores, axis=1)]  # ties: the first class
+        return cls(classes, frame["label"].to_numpy(dtype=object), y_pred, scores)
+
+    def prf(self, average):
+        return precision_recall_fscore_support(self.y_true, self.y_pred, labels=self.classes,
+                                               average=average, zero_division=0)
+
+    def confusion(self) -> np.ndarray:
+        return confusion_matrix(self.y_true, self.y_pred, labels=self.classes)
+
+    def roc_auc(self, c: int) -> float | None:
+        pos = self.y_true == self.classes[c]
+        if pos.all() or not pos.any():
+            return None
+        return roc_auc_score(pos, self.scores[:, c])
+
+    def average_precision(self, c: int) -> float | None:
+        pos = self.y_true == self.classes[c]
+        if not pos.any():
+            return None
+        return average_precision_score(pos, self.scores[:, c])
+
+    def roc_auc_macro(self) -> float:
+        defined = [v for v in (self.roc_auc(c) for c in range(len(self.classes))) if v is not None]
+        return float(np.mean(defined))
+
+    def roc_auc_micro(self) -> float:
+        onehot = self.y_true[:, None] == np.array(self.classes, dtype=object)[None, :]
+        return roc_auc_score(onehot.astype(int), self.scores, average="micro")
+
+
+# --- running the CLI -------------------------------------------------------------
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def report_json(capsys, *args) -> dict:
+    code, out, err = run_cli(capsys, "report", *args, "--json")
+    assert code == 0, err
+    assert err == ""
+
+    def no_constants(name):
+        raise AssertionError(f"non-standard JSON constant {name} in the output")
+
+    return json.loads(out, parse_constant=no_constants)
+
+
+def assert_usage_error(code: int, out: str, err: str, *needles: str) -> str:
+    assert code == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+APPROX = dict(rel=1e-9, abs=1e-12)
+
+
+def assert_report_matches(report: dict, ref: Reference) -> None:
+    assert report["n"] == len(ref.y_true)
+    assert report["classes"] == ref.classes
+    assert all(isinstance(c, str) for c in report["classes"])
+    assert report["accuracy"] == pytest.approx(accuracy_score(ref.y_true, ref.y_pred), **APPROX)
+    for average in ("macro", "weighted", "micro"):
+        p, r, f, _ = ref.prf(average)
+        assert report[average] == pytest.approx({"precision": p, "recall": r, "f1": f}, **APPROX), average
+    assert report["confusion_matrix"] == ref.confusion().tolist()
+    p, r, f, support = ref.prf(None)
+    assert list(report["per_class"]) == ref.classes
+    for c, name in enumerate(ref.classes):
+        got = report["per_class"][name]
+        assert got["precision"] == pytest.approx(p[c], **APPROX), name
+        assert got["recall"] == pytest.approx(r[c], **APPROX), name
+        assert got["f1"] == pytest.approx(f[c], **APPROX), name
+        assert got["support"] == support[c]
+        for key, want in (("roc_auc", ref.roc_auc(c)), ("average_precision", ref.average_precision(c))):
+            if want is None:
+                assert got[key] is None, (name, key)
+            else:
+                assert got[key] == pytest.approx(want, **APPROX), (name, key)
+    assert report["roc_auc"]["macro"] == pytest.approx(ref.roc_auc_macro(), **APPROX)
+    assert report["roc_auc"]["micro"] == pytest.approx(ref.roc_auc_micro(), **APPROX)
+    assert isinstance(report["warnings"], list)
+    assert all(isinstance(w, str) for w in report["warnings"])
+
+
+# --- files -------------------------------------------------------------------------
+
+@pytest.fixture
+def no_positives_csv(tmp_path) -> Path:
+    """Three classes with scores; class "2" never occurs as a label (but is predicted)."""
+    rng = np.random.default_rng(11)
+    n = 120
+    y = rng.integers(0, 2, size=n)
+    raw = rng.gamma(1.0, size=(n, 3))
+    raw[np.arange(n), y] += 1.0
+    scores = raw / raw.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame({"label": y})
+    for c in range(3):
+        frame[f"score_{c}"] = scores[:, c]
+    path = tmp_path / "no_positives.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def numeric_order_csv(tmp_path) -> Path:
+    """Classes "1", "2", "10": numeric order, not string order; no prediction column."""
+    rng = np.random.default_rng(12)
+    names = ["10", "2", "1"]
+    n = 90
+    y = rng.integers(0, 3, size=n)
+    raw = rng.gamma(1.0, size=(n, 3))
+    raw[np.arange(n), y] += 1.5
+    scores = raw / raw.sum(axis=1, keepdims=True)
+    frame = pd.DataFrame({"label": [names[i] for i in y]})
+    for c, name in enumerate(names):
+        frame[f"score_{name}"] = scores[:, c]
+    path = tmp_path / "numeric_order.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def two_column_binary_csv(tmp_path) -> Path:
+    rng = np.random.default_rng(13)
+    n = 200
+    y = rng.random(n) < 0.3
+    dog = np.clip(np.where(y, rng.normal(0.65, 0.2, n), rng.normal(0.35, 0.2, n)), 0, 1).round(2)
+    frame = pd.DataFrame({"label": np.where(y, "dog", "cat"), "score_cat": 1 - dog, "score_dog": dog})
+    path = tmp_path / "cats_dogs.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+# --- report: text ---------------------------------------------------------------------
+
+def test_report_text_shows_accuracy_averages_classes_and_matrix(capsys):
+    code, out, err = run_cli(capsys, "report", SAMPLE)
+    assert code == 0 and err == ""
+    ref = Reference.from_file(SAMPLE)
+    acc = accuracy_score(ref.y_true, ref.y_pred)
+    assert re.search(rf"\baccuracy\s+{acc:.3f}\b", out)
+    assert re.search(rf"\berror rate\s+{1 - acc:.3f}\b", out)
+    for average in ("macro", "weighted", "micro"):
+        p, r, f, _ = ref.prf(average)
+        line = next(l for l in out.splitlines() if l.startswith(average))
+        assert re.search(rf"precision\s+{p:.3f}\b.*recall\s+{r:.3f}\b.*f1\s+{f:.3f}\b", line), line
+    assert f"{ref.roc_auc_macro():.3f}" in next(l for l in out.splitlines() if l.startswith("ROC AUC"))
+    p, r, f, support = ref.prf(None)
+    lines = out.splitlines()
+    table = lines.index(next(l for l in lines if l.startswith("class ")))
+    for c, name in enumerate(ref.classes):
+        tokens = lines[table + 2 + c].split()
+        assert tokens[:5] == [name, f"{p[c]:.3f}", f"{r[c]:.3f}", f"{f[c]:.3f}", str(support[c])]
+        assert tokens[5] == f"{ref.roc_auc(c):.3f}"
+        assert tokens[6] == f"{ref.average_precision(c):.3f}"
+    cm = ref.confusion()
+    matrix = lines.index(next(l for l in lines if l.startswith("true \\ pred")))
+    for c, name in enumerate(ref.classes):
+        assert lines[matrix + 2 + c].split() == [name, *map(str, cm[c])]
+
+
+def test_report_text_on_binary_names_the_positive_class(capsys):
+    code, out, _ = run_cli(capsys, "report", BINARY)
+    assert code == 0
+    ref = Reference.from_file(BINARY)
+    assert f"positive class '{ref.classes[1]}'" in out
+    assert re.search(rf"\baccuracy\s+{accuracy_score(ref.y_true, ref.y_pred):.3f}\b", out)
+
+
+# --- report: JSON -----------------------------------------------------------------------
+
+def test_report_json_matches_sklearn_on_sample(capsys):
+    report = report_json(capsys, SAMPLE)
+    ref = Reference.from_file(SAMPLE)
+    assert_report_matches(report, ref)
+    # the full data set has every class: sklearn's own macro ROC AUC agrees
+    assert report["roc_auc"]["macro"] == pytest.approx(
+        roc_auc_score(ref.y_true, ref.scores, multi_class="ovr", labels=ref.classes), **APPROX)
+    assert report["warnings"] == []
+
+
+def test_report_json_matches_sklearn_on_binary_sample(capsys):
+    report = report_json(capsys, BINARY)
+    ref = Reference.from_file(BINARY)
+    assert_report_matches(report, ref)
+    assert report["classes"] == ["other", "three"]
+    # a binary ROC AUC is the same for both classes
+    pos = ref.y_true == "three"
+    assert report["per_class"]["three"]["roc_auc"] == pytest.approx(
+        roc_auc_score(pos, ref.scores[:, 1]), **APPROX)
+
+
+def test_report_json_class_order_is_numeric(capsys, numeric_order_csv):
+    report = report_json(capsys, numeric_order_csv)
+    assert report["classes"] == ["1", "2", "10"]
+    assert_report_matches(report, Reference.from_file(numeric_order_csv))
+
+
+def test_report_json_writes_nan_as_null_for_class_without_positives(capsys, no_positives_csv):
+    report = report_json(capsys, no_positives_csv)
+    ref = Reference.from_file(no_positives_csv)
+    assert "2" not in set(ref.y_true)
+    assert_report_matches(report, ref)
+    assert report["per_class"]["2"]["roc_auc"] is None
+    assert report["per_class"]["2"]["average_precision"] is None
+    assert report["per_class"]["2"]["support"] == 0
+    assert any("'2'" in w for w in report["warnings"])
+
+
+def test_report_json_threshold_on_binary_uses_score_at_least_t(capsys):
+    frame = pd.read_csv(BINARY)
+    # a threshold equal to a score in the file: that sample must count as positive
+    t = float(np.sort(frame["score"].unique())[::-1][99])
+    report = report_json(capsys, BINARY, "--threshold", t)
+    ref = Reference.from_file(BINARY, threshold=t)
+    assert (frame["score"] == t).any()
+    assert report["confusion_matrix"] == ref.confusion().tolist()
+    assert_report_matches(report, ref)
+    assert report["confusion_matrix"] != Reference.from_file(BINARY).confusion().tolist()
+
+
+@pytest.mark.parametrize("t", [0.0, 0.05, 0.5, 0.95, 1.0, 2.0])
+def test_report_threshold_confusion_matches_sklearn(capsys, t):
+    frame = pd.read_csv(BINARY, dtype={"label": str})
+    y_pred = np.where(frame["score"] >= t, "three", "other")
+    want = confusion_matrix(frame["label"], y_pred, labels=["other", "three"])
+    assert report_json(capsys, BINARY, "--threshold", t)["confusion_matrix"] == want.tolist()
+
+
+def test_report_positive_chooses_the_class_the_threshold_applies_to(capsys, two_column_binary_csv):
+    frame = pd.read_csv(two_column_binary_csv)
+    t = 0.4
+    for positive, column in ((None, "score_dog"), ("dog", "score_dog"), ("cat", "score_cat")):
+        args = ["--positive", positive] if positive else []
+        report = report_json(capsys, two_column_binary_csv, "--threshold", t, *args)
+        pos = positive or "dog"
+        other = "cat" if pos == "dog" else "dog"
+        y_pred = np.where(frame[column] >= t, pos, other)
+        want = confusion_matrix(frame["label"], y_pred, labels=["cat", "dog"])
+        assert report["confusion_matrix"] == want.tolist(), positive
+        assert_report_matches(report, Reference.from_file(two_column_binary_csv, positive=positive, threshold=t))
+
+
+def test_report_positive_on_single_score_column(capsys):
+    # the `score` column holds the score of the class named by --positive
+    report = report_json(capsys, BINARY, "--positive", "other", "--threshold", 0.3)
+    ref = Reference.from_file(BINARY, positive="other", threshold=0.3)
+    assert_report_matches(report, ref)
+    frame = pd.read_csv(BINARY, dtype={"label": str})
+    want = confusion_matrix(frame["label"], np.where(frame["score"] >= 0.3, "other", "three"),
+                            labels=["other", "three"])
+    assert report["confusion_matrix"] == want.tolist()
+
+
+def test_report_unknown_positive_is_an_error(capsys):
+    assert_usage_error(*run_cli(capsys, "report", BINARY, "--positive", "seven"), "seven")
+
+
+# --- check ---------------------------------------------------------------------------------
+
+def gate_rows(out: str) -> dict[str, list[str]]:
+    """The gate table as gate name → [value, limit, result] (header and rule skipped)."""
+    lines = out.splitlines()
+    header = lines[0].split()
+    assert header == ["gate", "value", "limit", "result"], lines[0]
+    rows = {}
+    for line in lines[2:]:
+        if not line.strip():
+            break
+        parts = re.split(r"\s{2,}", line.strip())
+        rows[parts[0]] = parts[1:]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def sample_truth():
+    ref = Reference.from_file(SAMPLE)
+    acc = accuracy_score(ref.y_true, ref.y_pred)
+    _, _, macro_f1, _ = ref.prf("macro")
+    _, recall, _, _ = ref.prf(None)
+    return {"accuracy": acc, "error_rate": 1 - acc, "macro_f1": macro_f1,
+            "recall[3]": recall[ref.classes.index("3")]}
+
+
+def test_check_passes_with_exit_0_when_every_gate_passes(capsys, sample_truth):
+    v = sample_truth
+    code, out, err = run_cli(capsys, "check", SAMPLE,
+                             "--min", f"accuracy={v['accuracy'] - 0.01}",
+                             "--min", f"macro_f1={v['macro_f1'] - 0.01}",
+                             "--max", f"error_rate={v['error_rate'] + 0.01}",
+                             "--min", f"recall[3]={v['recall[3]'] - 0.01}")
+    assert code == 0, out + err
+    assert err == ""
+    rows = gate_rows(out)
+    assert set(rows) == {"accuracy", "macro_f1", "error_rate", "recall[3]"}
+    for name, (value, limit, result) in rows.items():
+        assert float(value) == pytest.approx(v[name], abs=5e-5), name
+        assert result == "pass", name
+    assert rows["accuracy"][1] == f">= {v['accuracy'] - 0.01:g}"
+    assert rows["error_rate"][1] == f"<= {v['error_rate'] + 0.01:g}"
+
+
+@pytest.mark.parametrize("failing", ["accuracy", "macro_f1", "error_rate", "recall[3]"])
+def test_check_fails_with_exit_1_naming_the_failed_gate(capsys, sample_truth, failing):
+    v = sample_truth
+    # every gate passes except `failing`, whose limit is just beyond its true value
+    limits = {name: v[name] + (0.01 if name == "error_rate" else -0.01) for name in v}
+    limits[failing] = v[failing] + (-0.01 if failing == "error_rate" else 0.01)
+    args = []
+    for name, limit in limits.items():
+        args += ["--max" if name == "error_rate" else "--min", f"{name}={limit}"]
+    code, out, err = run_cli(capsys, "check", SAMPLE, *args)
+    assert code == 1
+    assert err == ""
+    rows = gate_rows(out)
+    assert {name: row[2] for name, row in rows.items()} == {
+        name: ("FAIL" if name == failing else "pass") for name in v}
+    assert float(rows[failing][0]) == pytest.approx(v[failing], abs=5e-5)
+
+
+def test_check_max_gate_on_error_rate(capsys, sample_truth):
+    err_rate = sample_truth["error_rate"]
+    assert run_cli(capsys, "check", SAMPLE, "--max", f"error_rate={err_rate + 0.001}")[0] == 0
+    code, out, _ = run_cli(capsys, "check", SAMPLE, "--max", f"error_rate={err_rate - 0.001}")
+    assert code == 1
+    assert gate_rows(out)["error_rate"][2] == "FAIL"
+
+
+def test_check_per_class_gate_uses_that_class(capsys):
+    ref = Reference.from_file(SAMPLE)
+    _, recall, _, _ = ref.prf(None)
+    # the per-class recalls differ, so only the right class's value passes this tight gate
+    for c in (3, 8):
+        code, out, _ = run_cli(capsys, "check", SAMPLE, "--min", f"recall[{c}]={recall[c]}",
+                               "--max", f"recall[{c}]={recall[c]}")
+        assert code == 0, out
+        assert float(gate_rows(out)[f"recall[{c}]"][0]) == pytest.approx(recall[c], abs=5e-5)
+    assert recall[3] != recall[8]
+
+
+def test_check_gate_on_undefined_metric_fails(capsys, no_positives_csv):
+    code, out, _ = run_cli(capsys, "check", no_positives_csv, "--min", "roc_auc[2]=0.5")
+    assert code == 1
+    assert gate_rows(out)["roc_auc[2]"][2].startswith("FAIL")
+
+
+def test_check_threshold_changes_the_gated_values(capsys):
+    ref = Reference.from_file(BINARY, threshold=0.3)
+    acc = accuracy_score(ref.y_true, ref.y_pred)
+    code, out, _ = run_cli(capsys, "check", BINARY, "--threshold", 0.3, "--min", f"accuracy={acc}")
+    assert code == 0
+    assert float(gate_rows(out)["accuracy"][0]) == pytest.approx(acc, abs=5e-5)
+
+
+# --- errors: exit 2, one line, no traceback ---------------------------------------------------
+
+@pytest.mark.parametrize("gate,needle", [
+    ("bogus_metric=0.5", "bogus_metric"),
+    ("recall[42]=0.5", "42"),
+    ("f2[3]=0.5", "f2[3]"),
+])
+def test_check_unknown_metric_is_an_error(capsys, gate, needle):
+    assert_usage_error(*run_cli(capsys, "check", SAMPLE, "--min", gate), needle)
+
+
+@pytest.mark.parametrize("gate", ["accuracy", "accuracy=", "=0.9", "accuracy=high", "accuracy=nan",
+                                  "accuracy=inf"])
+def test_check_bad_gate_syntax_is_an_error(capsys, gate):
+    assert_usage_error(*run_cli(capsys, "check", SAMPLE, "--min", gate))
+
+
+def test_check_without_gates_is_an_error(capsys):
+    assert_usage_error(*run_cli(capsys, "check", SAMPLE))
+
+
+def write_bad(tmp_path: Path, kind: str) -> Path:
+    if kind == "missing":
+        return tmp_path / "nowhere.csv"
+    path = tmp_path / f"{kind}.csv"
+    if kind == "empty":
+        path.write_text("")
+    elif kind == "header_only":
+        path.write_text("label,score_a,score_b\n")
+    elif kind == "no_label":
+        path.write_text("truth,score_a,score_b\na,0.4,0.6\n")
+    elif kind == "binary_garbage":
+        path.write_bytes(bytes(range(256)) * 16)
+    elif kind == "non_numeric_score":
+        path.write_text("label,score_a,score_b\na,0.4,0.6\nb,high,0.3\n")
+    elif kind == "wrong_delimiter":
+        path.write_text("label;score_a;score_b\na;0.4;0.6\nb;0.7;0.3\n")
+    return path
+
+
+@pytest.mark.parametrize("command", ["report", "check"])
+@pytest.mark.parametrize("kind", ["missing", "empty", "header_only", "no_label", "binary_garbage",
+                                  "non_numeric_score", "wrong_delimiter"])
+def test_bad_or_missing_file_is_an_error_naming_it(capsys, tmp_path, kind, command):
+    path = write_bad(tmp_path, kind)
+    gates = ["--min", "accuracy=0.5"] if command == "check" else []
+    assert_usage_error(*run_cli(capsys, command, path, *gates), path.name)
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["frobnicate"],
+    ["report"],
+    ["report", str(SAMPLE), "--frobnicate"],
+    ["report", str(SAMPLE), "--threshold", "abc"],
+    ["report", str(BINARY), "--threshold", "nan"],
+    ["check", str(SAMPLE), "--min"],
+])
+def test_bad_arguments_are_one_line_errors(capsys, argv):
+    assert_usage_error(*run_cli(capsys, *argv))
+
+
+def test_unknown_subcommand_names_it(capsys):
+    assert_usage_error(*run_cli(capsys, "frobnicate"), "frobnicate")
+
+
+# --- a real process --------------------------------------------------------------------------
+
+def run_process(*args, module: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "evaldash.cli"] if module else [shutil.which("evaldash")]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([*cmd, *map(str, args)], capture_output=True, text=True, timeout=120,
+                          cwd=ROOT, env=env)
+
+
+def test_subprocess_report_json_matches_sklearn():
+    proc = run_process("report", SAMPLE, "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert_report_matches(json.loads(proc.stdout), Reference.from_file(SAMPLE))
+
+
+def test_subprocess_check_exit_codes(sample_truth):
+    acc = sample_truth["accuracy"]
+    assert run_process("check", SAMPLE, "--min", f"accuracy={acc - 0.01}").returncode == 0
+    assert run_process("check", SAMPLE, "--min", f"accuracy={acc + 0.01}").returncode == 1
+
+
+@pytest.mark.parametrize("args", [["report", "nowhere.csv"], ["frobnicate"], []])
+def test_subprocess_errors_are_one_line_without_traceback(args):
+    proc = run_process(*args)
+    assert_usage_error(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.mark.skipif(shutil.which("evaldash") is None, reason="the evaldash console script is not installed")
+def test_console_script_runs():
+    proc = run_process("report", BINARY, "--json", module=False)
+    assert proc.returncode == 0, proc.stderr
+    assert_report_matches(json.loads(proc.stdout), Reference.from_file(BINARY))
+    proc = run_process("check", BINARY, "--min", "nonsense=1", module=False)
+    assert_usage_error(proc.returncode, proc.stdout, proc.stderr, "nonsense")
+
+
+def test_report_json_without_scores_has_null_ranking_metrics(capsys, tmp_path):
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    path = tmp_path / "predictions_only.csv"
+    frame[["id", "label", "prediction"]].to_csv(path, index=False)
+    report = report_json(capsys, path)
+    classes = [str(c) for c in range(10)]
+    assert report["classes"] == classes
+    assert report["accuracy"] == pytest.approx(accuracy_score(frame["label"], frame["prediction"]), **APPROX)
+    assert report["confusion_matrix"] == confusion_matrix(frame["label"], frame["prediction"],
+                                                          labels=classes).tolist()
+    assert report["roc_auc"] == {"macro": None, "micro": None}
+    assert all(m["roc_auc"] is None and m["average_precision"] is None for m in report["per_class"].values())
+    assert any("no scores" in w for w in report["warnings"])
