@@ -45,6 +45,7 @@ class Reference:
     y_true: np.ndarray  # shape (n,), class names
     y_pred: np.ndarray  # shape (n,), class names
     scores: np.ndarray  # shape (n, k)
+    positive: int = 1  # binary: index of the positive class
 
     @classmethod
     def from_file(cls, path: Path, positive: str | None = None, threshold: float | None = None):
@@ -67,9 +68,11 @@ class Reference:
             y_pred = np.where(scores[:, pos] >= threshold, classes[pos], classes[1 - pos]).astype(object)
         elif "prediction" in frame:
             y_pred = frame["prediction"].to_numpy(dtype=object)
+        elif not score_cols:  # one probability per row: positive when score >= 0.5
+            y_pred = np.where(scores[:, pos] >= 0.5, classes[pos], classes[1 - pos]).astype(object)
         else:
             y_pred = names[np.argmax(scores, axis=1)]  # ties: the first class
-        return cls(classes, frame["label"].to_numpy(dtype=object), y_pred, scores)
+        return cls(classes, frame["label"].to_numpy(dtype=object), y_pred, scores, pos)
 
     def prf(self, average):
         return precision_recall_fscore_support(self.y_true, self.y_pred, labels=self.classes,
@@ -91,10 +94,14 @@ class Reference:
         return average_precision_score(pos, self.scores[:, c])
 
     def roc_auc_macro(self) -> float:
+        if len(self.classes) == 2:  # binary: the positive class's AUC, as scikit-learn scores it
+            return self.roc_auc(self.positive)
         defined = [v for v in (self.roc_auc(c) for c in range(len(self.classes))) if v is not None]
         return float(np.mean(defined))
 
     def roc_auc_micro(self) -> float:
+        if len(self.classes) == 2:
+            return self.roc_auc(self.positive)
         onehot = self.y_true[:, None] == np.array(self.classes, dtype=object)[None, :]
         return roc_auc_score(onehot.astype(int), self.scores, average="micro")
 

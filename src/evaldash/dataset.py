@@ -249,6 +249,11 @@ def dataset_from_frame(
     y_true = _encode(labels, index)
     if predictions is not None:
         y_pred = _encode(predictions, index)
+    elif single_col is not None:
+        # one score per row: positive when score >= 0.5 (probabilities) or >= 0 (real scores),
+        # the same rule as the threshold views at that threshold
+        cut = 0.5 if in_unit else 0.0
+        y_pred = np.where(scores[:, positive_idx] >= cut, positive_idx, 1 - positive_idx).astype(np.int32)
     else:
         y_pred = np.argmax(scores, axis=1).astype(np.int32)
 

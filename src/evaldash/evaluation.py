@@ -137,14 +137,23 @@ class Evaluation:
         ap = np.array([self.sweep(c).average_precision() for c in range(k)])
         reasons = {d.classes[c]: self.sweep(c).undefined_reason() for c in range(k)
                    if self.sweep(c).undefined_reason()}
-        micro = self.micro_sweep
+        if d.is_binary:
+            # as scikit-learn scores a binary target: the positive class alone (averaging in
+            # the negative class would inflate average precision)
+            pos = d.positive
+            macro_auc = micro_auc = float(auc[pos])
+            macro_ap = micro_ap = float(ap[pos])
+        else:
+            micro = self.micro_sweep
+            macro_auc, macro_ap = _nanmean(auc), _nanmean(ap)
+            micro_auc, micro_ap = micro.roc_auc(), micro.average_precision()
         return {
             "roc_auc": auc.tolist(),
             "average_precision": ap.tolist(),
-            "roc_auc_macro": _nanmean(auc),
-            "ap_macro": _nanmean(ap),
-            "roc_auc_micro": micro.roc_auc(),
-            "ap_micro": micro.average_precision(),
+            "roc_auc_macro": macro_auc,
+            "ap_macro": macro_ap,
+            "roc_auc_micro": micro_auc,
+            "ap_micro": micro_ap,
             "reasons": reasons,
             "unavailable": "",
         }

@@ -21,6 +21,10 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz")
 SUPPORTED = CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+# pandas' documented default missing-value markers, kept for the numeric columns only:
+# in a text column "NA", "None" or "null" can be a class name.
+_DEFAULT_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
+               "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 
 
 def file_format(path: str | Path) -> str:
@@ -104,8 +108,10 @@ def _check_text(path: Path) -> None:
 def _read_csv(path: Path, text_columns: set[str]) -> pd.DataFrame:
     header = read_header(path)
     dtype = {c: str for c in header if c in text_columns}
+    na_values = {c: [""] if c in text_columns else list(_DEFAULT_NA) for c in header}
     try:
-        return pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", low_memory=False)
+        return pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", low_memory=False,
+                           keep_default_na=False, na_values=na_values)
     except pd.errors.ParserError as exc:
         raise InputError(f"{path}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:

@@ -196,7 +196,8 @@ class ThresholdSweep:
         if self.n_pos == 0 or self.n_neg == 0:
             return float("nan")
         fpr, tpr, _ = self.roc()
-        return float(np.trapezoid(tpr, fpr))
+        # the trapezoidal rule written out: np.trapezoid needs NumPy 2, we support 1.26
+        return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2.0))
 
     def average_precision(self) -> float:
         """Step-wise area under the PR curve (scikit-learn's definition); NaN without positives."""
