@@ -200,8 +200,8 @@ def dataset_from_frame(
     score_cols, single_col = _score_columns(columns)
     used = {label_col, pred_col, image_col, id_col, single_col, *score_cols.values()}
 
-    labels = _class_names(frame[label_col], source, label_col)
-    predictions = _class_names(frame[pred_col], source, pred_col) if pred_col else None
+    labels = _class_codes(frame[label_col], source, label_col)
+    predictions = _class_codes(frame[pred_col], source, pred_col) if pred_col else None
     warnings: list[str] = []
 
     scores = None
@@ -212,11 +212,9 @@ def dataset_from_frame(
         if predictions is not None:
             _check_known(predictions, classes, source, pred_col, "a class with a score column",
                          score_prefix(score_cols))
-        scores = np.column_stack(
-            [_numeric(frame[score_cols[c]], source, score_cols[c]) for c in classes]
-        )
+        scores = _score_matrix(frame, [score_cols[c] for c in classes], source)
     elif single_col is not None:
-        found = set(labels) | (set(predictions) if predictions is not None else set())
+        found = set(labels.names) | (set(predictions.names) if predictions is not None else set())
         if positive is not None:
             found.add(str(positive))
         if len(found) != 2:
@@ -236,7 +234,7 @@ def dataset_from_frame(
         scores[:, 1 - pos] = other
         positive_idx = pos
     elif predictions is not None:
-        classes = _order_classes(set(labels) | set(predictions))
+        classes = _order_classes(set(labels.names) | set(predictions.names))
     else:
         raise InputError(
             f"{source}: no scores and no prediction column; expected score columns named "
@@ -369,6 +367,41 @@ def _class_names(series: pd.Series, source: str, column: str) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class _Coded:
+    """A class-name column as codes into its distinct names (names are made once per value)."""
+
+    codes: np.ndarray  # shape (n_samples,)
+    names: np.ndarray  # shape (n_distinct,), str
+
+    def rows_with(self, names) -> np.ndarray:
+        """Mask of shape (n_samples,) of the rows holding one of ``names``."""
+        wanted = np.flatnonzero(np.isin(self.names, list(names)))
+        return np.isin(self.codes, wanted)
+
+
+def _class_codes(series: pd.Series, source: str, column: str) -> _Coded:
+    """Factorise a class column first, so only its distinct values are turned into names."""
+    missing = series.isna().to_numpy()
+    if missing.any():
+        raise InputError(
+            f"{source}: column {column!r} has missing values at {_rows(missing)}; "
+            f"expected a class name in every row"
+        )
+    codes, uniques = pd.factorize(series)
+    names = _class_names(pd.Series(np.asarray(uniques, dtype=object), dtype=object), source, column)
+    # distinct raw values can share a name (3 and 3.0 in JSON Lines)
+    merged, inverse = np.unique(names.astype(str), return_inverse=True)
+    coded = _Coded(inverse.reshape(-1)[codes].astype(np.int32), np.array([str(m) for m in merged], dtype=object))
+    blank = [n for n in coded.names if not n.strip()]
+    if blank:
+        raise InputError(
+            f"{source}: column {column!r} has empty values at {_rows(coded.rows_with(blank))}; "
+            f"expected a class name in every row"
+        )
+    return coded
+
+
 def _is_number(text: str) -> bool:
     try:
         return np.isfinite(float(text))
@@ -383,17 +416,15 @@ def _order_classes(names) -> list[str]:
     return names
 
 
-def _check_known(values: np.ndarray, classes: Sequence[str], source: str, column: str,
+def _check_known(values: _Coded, classes: Sequence[str], source: str, column: str,
                  what: str, prefix: str) -> None:
-    known = pd.Index(classes)
-    unknown = ~pd.Index(values).isin(known)
-    if unknown.any():
-        bad = pd.unique(values[unknown])
+    bad = [str(n) for n in values.names if n not in set(classes)]
+    if bad:
         raise InputError(
             f"{source}: column {column!r} has value{'s' if len(bad) > 1 else ''} "
-            f"{[str(b) for b in bad[:MAX_ROWS_SHOWN]]} at {_rows(unknown)} that "
+            f"{bad[:MAX_ROWS_SHOWN]} at {_rows(values.rows_with(bad))} that "
             f"{'have' if len(bad) > 1 else 'has'} no score column; expected {what} "
-            f"({', '.join(prefix + str(b) for b in bad[:3])} missing); "
+            f"({', '.join(prefix + b for b in bad[:3])} missing); "
             f"score columns exist for {list(classes)[:20]}"
         )
 
@@ -424,10 +455,19 @@ def _numeric(series: pd.Series, source: str, column: str) -> np.ndarray:
     return values
 
 
-def _encode(names: np.ndarray, index: dict[str, int]) -> np.ndarray:
-    codes, uniques = pd.factorize(names)
-    lookup = np.array([index[u] for u in uniques], dtype=np.int32)
-    return lookup[codes]
+def _score_matrix(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
+    """Scores of shape (n_samples, n_classes): one copy when every column is already a float."""
+    if all(pd.api.types.is_float_dtype(frame[c].dtype) for c in columns):
+        scores = frame[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isfinite(scores).all():
+            return scores
+    # something is off (or not float): find and name it column by column
+    return np.column_stack([_numeric(frame[c], source, c) for c in columns])
+
+
+def _encode(values: _Coded, index: dict[str, int]) -> np.ndarray:
+    lookup = np.array([index[str(n)] for n in values.names], dtype=np.int32)
+    return lookup[values.codes]
 
 
 def _probability_check(scores: np.ndarray, source: str) -> tuple[bool, str]:
