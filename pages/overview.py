@@ -63,7 +63,7 @@ if rows:
     confused[c] = -1
     j = int(np.argmax(confused))
     if confused[j] > 0:
-        links[3].page_link("pages/confusion.py", label=f"Most confused with {d.classes[j]} ({confused[j]})",
+        links[3].page_link("pages/confusion.py", label=f"Most confused with {ui.md(d.classes[j])} ({confused[j]})",
                            icon=":material/swap_horiz:", query_params=ui.link_params(true=name, pred=d.classes[j]))
 
 st.subheader("Averages")

@@ -64,7 +64,7 @@ def _suggest(which: str):
                        st.session_state["cost_fp"], st.session_state["cost_fn"])
     value = s[which]
     if math.isnan(value):
-        st.session_state["suggest_note"] = f"No threshold reaches that target for class {name}."
+        st.session_state["suggest_note"] = f"No threshold reaches that target for class {ui.md(name)}."
         return
     st.session_state["suggest_note"] = (
         "Predicting nothing as positive is cheapest at these costs: the slider goes to its top."
@@ -77,7 +77,7 @@ def _suggest(which: str):
 @st.fragment
 def threshold_panel():
     left, right = st.columns([3, 1])
-    left.slider(f"Threshold: a sample counts as {name} when its score ≥ threshold", lo, hi, step=step,
+    left.slider(f"Threshold: a sample counts as {ui.md(name)} when its score ≥ threshold", lo, hi, step=step,
                 key="threshold", on_change=_from_slider, format="%.3f" if d.is_probability else "%.4g")
     right.number_input("Exact threshold", key="threshold_exact", on_change=_from_exact, format="%.6f",
                        step=step)

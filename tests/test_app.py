@@ -709,7 +709,14 @@ def test_unknown_gate_metric_warns_and_keeps_other_gates(open_file):
 def loader_message(path: Path) -> str:
     with pytest.raises(evaldash.InputError) as info:
         evaldash.load_predictions(path)
-    return str(info.value)
+    return shown_as_markdown(str(info.value))
+
+
+def shown_as_markdown(text: str) -> str:
+    """The loader's message as the sidebar passes it to st.error: escaped, so it shows as typed."""
+    from evaldash.ui import md
+
+    return md(text)
 
 
 def open_path(at: AppTest, path: Path | str) -> AppTest:
@@ -808,5 +815,5 @@ def test_open_path_with_unknown_positive_class_keeps_data(open_file):
     open_path(at, BINARY)
     with pytest.raises(evaldash.InputError) as info:
         evaldash.load_predictions(BINARY, positive="seven")
-    assert [e.value for e in at.sidebar.error] == [str(info.value)]
+    assert [e.value for e in at.sidebar.error] == [shown_as_markdown(str(info.value))]
     assert sidebar_summary(at) == summary

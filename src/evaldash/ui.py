@@ -244,9 +244,9 @@ def data_panel(evaluation: Evaluation) -> None:
         st.markdown("**Data**")
         st.text(source.name)
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
-                   + (f" · positive class: {d.classes[d.positive]}" if d.is_binary else ""))
+                   + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         if "load_error" in st.session_state:
-            st.error(st.session_state["load_error"], icon="⚠️")
+            st.error(md(st.session_state["load_error"]), icon="⚠️")
         warnings = evaluation.warnings()
         if warnings:
             with st.expander(f"{len(warnings)} load warning{'s' if len(warnings) > 1 else ''}"):
