@@ -102,9 +102,13 @@ def test_loaded_dataset_is_read_only(tmp_path):
     path = tmp_path / "preds.csv"
     NAMED.to_csv(path, index=False)
     d = load_predictions(path)
-    for arr in (d.y_true, d.y_pred, d.scores, d.ids):
+    for arr in (d.y_true, d.y_pred, d.scores):
         with pytest.raises(ValueError, match="read-only"):
             arr[0] = arr[1]
+    # ids stay Arrow strings (cheap at millions of rows); the frozen Dataset cannot swap them
+    assert str(d.ids.dtype).startswith("str")
+    with pytest.raises(AttributeError):
+        d.ids = d.ids
 
 
 def test_bundled_samples_load(digits_csv, binary_csv):

@@ -43,8 +43,8 @@ class Dataset:
         Class indices into ``classes``.
     scores : ndarray of shape (n_samples, n_classes) or None
         Per-class scores; ``None`` when the file has predictions only.
-    ids : ndarray of shape (n_samples,), dtype object
-        Unique sample ids as strings.
+    ids : ExtensionArray of shape (n_samples,), Arrow strings
+        Unique sample ids as strings (default: the 1-based row number).
     image_paths : ndarray of shape (n_samples,), dtype object, or None
         Absolute, checked image paths; ``None`` per row where the image is
         missing, unreadable or refused.
@@ -277,7 +277,7 @@ def dataset_from_frame(
         warnings.extend(image_warnings)
 
     metadata = frame[[c for c in columns if c not in used]].reset_index(drop=True)
-    for arr in (y_true, y_pred, ids, scores, image_paths):
+    for arr in (y_true, y_pred, scores, image_paths):
         if arr is not None:
             arr.setflags(write=False)
     return Dataset(
@@ -484,30 +484,36 @@ def _probability_check(scores: np.ndarray, source: str) -> tuple[bool, str]:
     return True, ""
 
 
-def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> np.ndarray:
+def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> pd.api.extensions.ExtensionArray:
+    """Sample ids as an immutable Arrow string array (cheap at millions of rows)."""
     if id_col is None:
-        return np.arange(1, len(frame) + 1).astype(str).astype(object)
+        return pd.Series(np.arange(1, len(frame) + 1)).astype("string[pyarrow]").array
     series = frame[id_col]
     missing = series.isna().to_numpy()
     if missing.any():
         raise InputError(f"{source}: column {id_col!r} has missing values at {_rows(missing)}; expected a unique id per row")
-    ids = _class_names(series, source, id_col)
-    dup = pd.Index(ids).duplicated(keep=False)
-    if dup.any():
+    if pd.api.types.infer_dtype(series, skipna=False) == "string":
+        ids = series.astype("string[pyarrow]").reset_index(drop=True)
+    else:
+        ids = pd.Series(_class_names(series, source, id_col), dtype="string[pyarrow]")
+    blank = ids.str.strip().eq("").to_numpy(dtype=bool)
+    if blank.any():
+        raise InputError(f"{source}: column {id_col!r} has empty values at {_rows(blank)}; expected a unique id per row")
+    if not ids.is_unique:
+        dup = ids.duplicated(keep=False).to_numpy()
         bad = pd.unique(ids[dup])
         raise InputError(
             f"{source}: column {id_col!r} has duplicate ids {[str(b) for b in bad[:MAX_ROWS_SHOWN]]} "
             f"at {_rows(dup)}; expected each id once"
         )
-    return ids
+    return ids.array
 
 
 def _resolve_images(series: pd.Series, root: Path, base: Path, source: str,
                     column: str) -> tuple[np.ndarray, list[str]]:
     """Absolute image paths inside ``root``; refused and missing rows become None."""
     root_real = os.path.realpath(root)
-    values = series.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(values)  # NaN gets code -1
+    codes, uniques = pd.factorize(series)  # NaN gets code -1
     resolved = np.empty(len(uniques) + 1, dtype=object)  # last slot: no path given
     status = np.zeros(len(uniques) + 1, dtype=np.int8)  # 0 ok, 1 refused, 2 missing, 3 unreadable, 4 empty
     status[-1] = 4

@@ -101,10 +101,24 @@ class Evaluation:
             self._sweeps[cls] = metrics.threshold_sweep(d.scores[:, cls], d.y_true == cls)
         return self._sweeps[cls]
 
-    @cached_property
-    def micro_sweep(self) -> metrics.ThresholdSweep:
-        d = self.dataset
-        return metrics.micro_sweep(d.y_true, d.scores)
+    def micro_summary(self, curves: bool = False) -> dict:
+        """Micro-average ROC AUC and AP, with reduced ROC/PR curves when ``curves``.
+
+        The pooled sweep has n_samples × n_classes points, so only these results are kept.
+        """
+        cached = self._sweeps.get("micro")
+        if cached is None or (curves and "roc" not in cached):
+            d = self.dataset
+            sweep = metrics.micro_sweep(d.y_true, d.scores)
+            cached = {"roc_auc": sweep.roc_auc(), "ap": sweep.average_precision()}
+            if curves:
+                fpr, tpr, _ = sweep.roc()
+                precision, recall, _ = sweep.pr()
+                ri, pi = metrics.reduce_curve(fpr, tpr), metrics.reduce_curve(recall, precision)
+                cached["roc"] = (fpr[ri], tpr[ri])
+                cached["pr"] = (recall[pi], precision[pi])
+            self._sweeps["micro"] = cached
+        return cached
 
     @cached_property
     def selective(self) -> metrics.SelectiveSweep:
@@ -144,9 +158,9 @@ class Evaluation:
             macro_auc = micro_auc = float(auc[pos])
             macro_ap = micro_ap = float(ap[pos])
         else:
-            micro = self.micro_sweep
+            micro = self.micro_summary()
             macro_auc, macro_ap = _nanmean(auc), _nanmean(ap)
-            micro_auc, micro_ap = micro.roc_auc(), micro.average_precision()
+            micro_auc, micro_ap = micro["roc_auc"], micro["ap"]
         return {
             "roc_auc": auc.tolist(),
             "average_precision": ap.tolist(),
@@ -231,11 +245,8 @@ class Evaluation:
             # interpolated precision: the best precision at recall >= r
             best = np.maximum.accumulate(precision)
             precs.append(np.interp(grid, recall[::-1], best[::-1]))
-        micro = self.micro_sweep
-        mfpr, mtpr, _ = micro.roc()
-        mp, mr, _ = micro.pr()
-        ri, pi = metrics.reduce_curve(mfpr, mtpr), metrics.reduce_curve(mr, mp)
-        out = {"roc micro-average": (mfpr[ri], mtpr[ri]), "pr micro-average": (mr[pi], mp[pi])}
+        micro = self.micro_summary(curves=True)
+        out = {"roc micro-average": micro["roc"], "pr micro-average": micro["pr"]}
         if tprs:
             out["roc macro-average"] = (grid, np.mean(tprs, axis=0))
             out["pr macro-average"] = (grid, np.mean(precs, axis=0))
@@ -251,7 +262,7 @@ class Evaluation:
         """Do every heavy computation now (sweeps, curves, cells) so interactions only look up."""
         _ = self.confusion, self.per_class, self.calibration, self._cells
         if self.dataset.has_scores:
-            _ = self.ranking, self.selective, self.selective_reduced, self.average_curves
+            _ = self.average_curves, self.ranking, self.selective, self.selective_reduced
             for c in range(self.dataset.n_classes):
                 self.class_curves(c)
         return self
@@ -261,8 +272,10 @@ class Evaluation:
         d = self.dataset
         if not d.has_scores:
             return {}
-        return {f"top_{k}": metrics.top_k_accuracy(d.y_true, d.scores, k)
-                for k in TOP_K if k < d.n_classes}
+        if "rank" not in self._sweeps:
+            self._sweeps["rank"] = metrics.true_class_rank(d.y_true, d.scores)
+        rank = self._sweeps["rank"]
+        return {f"top_{k}": float(np.mean(rank < k)) for k in TOP_K if k < d.n_classes}
 
     def warnings(self) -> list[str]:
         d = self.dataset

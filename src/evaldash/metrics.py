@@ -123,13 +123,18 @@ def top_k_accuracy(y_true: np.ndarray, scores: np.ndarray, k: int) -> float:
     Ties are broken as scikit-learn's ``top_k_accuracy_score`` does: among equal
     scores the class with the higher index ranks first.
     """
-    n, n_classes = scores.shape
-    if k >= n_classes:
+    if k >= scores.shape[1]:
         return 1.0
+    return float(np.mean(true_class_rank(y_true, scores) < k))
+
+
+def true_class_rank(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """How many classes rank ahead of the true one, shape (n_samples,) (ties as in top-k)."""
+    n, n_classes = scores.shape
     true_score = scores[np.arange(n), y_true][:, None]
     cls = np.arange(n_classes)[None, :]
     ahead = (scores > true_score) | ((scores == true_score) & (cls > y_true[:, None]))
-    return float(np.mean(ahead.sum(axis=1) < k))
+    return ahead.sum(axis=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,7 +145,7 @@ class ThresholdSweep:
     ----------
     thresholds : ndarray of shape (n_thresholds + 1,)
         Distinct scores in decreasing order, preceded by ``+inf`` (nothing positive).
-    tp, fp : ndarray of shape (n_thresholds + 1,)
+    tp, fp : ndarray of shape (n_thresholds + 1,), int32 (int64 past 2**31 samples)
         Samples with ``score >= thresholds[i]`` that are positive / negative.
     n_pos, n_neg : int
         Positives and negatives of the class.
@@ -250,8 +255,9 @@ def _sweep_from_sorted(all_sorted: np.ndarray, pos_sorted: np.ndarray) -> Thresh
     run_of_pos = np.searchsorted(ascending, pos_sorted, side="left")
     pos_per_run = np.bincount(run_of_pos, minlength=ascending.size)
     m = ascending.size
-    tp = np.empty(m + 1, dtype=np.int64)
-    fp = np.empty(m + 1, dtype=np.int64)
+    count_type = np.int32 if n < 2**31 else np.int64  # halves the memory of every sweep
+    tp = np.empty(m + 1, dtype=count_type)
+    fp = np.empty(m + 1, dtype=count_type)
     tp[0] = fp[0] = 0
     np.cumsum(pos_per_run[::-1], out=tp[1:])
     fp[1:] = (n - starts)[::-1]
@@ -373,7 +379,10 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 15) -
     ``(lower, upper]``, the first bin also holding 0.
     """
     edges = np.linspace(0.0, 1.0, n_bins + 1)
-    idx = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, n_bins - 1)
+    # bin of c is ceil(c * n_bins) - 1, corrected where float rounding puts c across an edge
+    idx = np.clip(np.ceil(confidence * n_bins).astype(np.int64) - 1, 0, n_bins - 1)
+    idx -= (idx > 0) & (confidence <= edges[idx])
+    idx += (idx < n_bins - 1) & (confidence > edges[idx + 1])
     count = np.bincount(idx, minlength=n_bins).astype(np.float64)
     conf_sum = np.bincount(idx, weights=confidence, minlength=n_bins)
     acc_sum = np.bincount(idx, weights=correct.astype(np.float64), minlength=n_bins)
