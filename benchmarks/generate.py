@@ -1,0 +1,229 @@
+"""Generate large, realistic prediction files for benchmarks.
+
+The columns follow ``sample_data/digits/predictions.csv``: ``id``, ``label``,
+``score_<c>`` per class (a softmax of informative-but-imperfect logits), ``image``
+(paths ``images/<name>.png`` relative to the output file, cycling over the digits
+sample images, which are copied once next to the output) and three metadata
+columns: ``source`` (categorical), ``brightness`` (numeric), ``captured`` (date
+text). With ``--single-score`` (binary only) the file has ``label`` 0/1 and one
+``score`` column, the probability of class 1.
+
+The model behind the scores: class priors are imbalanced (Zipf-like, or ~10 %
+positives for binary); each sample has a difficulty drawn from a gamma
+distribution that scales how far its true class's logit stands out; every class
+has a "confuser" class that gets part of that margin; 2 % of labels are wrong
+(the model is confidently right about the real class). The margin is chosen by
+bisection on a pilot sample so that accuracy (multi-class) or balanced accuracy
+(binary) hits ``--target``.
+
+Rows are generated and written in chunks with one seeded generator, so memory
+stays flat and the same arguments always give the same file.
+
+    python benchmarks/generate.py --preset 1m10
+    python benchmarks/generate.py --rows 1000000 --classes 10 --format parquet \\
+        --out benchmarks/data/1m_10.parquet
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_IMAGES = ROOT / "sample_data" / "digits" / "images"
+DATA = Path(__file__).resolve().parent / "data"
+
+PRESETS = {
+    "1m10": dict(rows=1_000_000, classes=10, single_score=False, out=DATA / "1m_10.parquet"),
+    "200k100": dict(rows=200_000, classes=100, single_score=False, out=DATA / "200k_100.parquet"),
+    "10m2": dict(rows=10_000_000, classes=2, single_score=True, out=DATA / "10m_2.parquet"),
+}
+SOURCES = np.array(["camera_a", "camera_b", "scanner", "web"])
+SOURCE_SHARES = np.array([0.45, 0.30, 0.15, 0.10])
+LABEL_NOISE = 0.02
+TEMPERATURE = 1.6  # > 1: somewhat over-confident probabilities, as trained networks are
+CHUNK_VALUES = 8_000_000  # rows x classes generated at once
+
+
+def class_priors(k: int, rng: np.random.Generator, positive_share: float = 0.1) -> np.ndarray:
+    """Imbalanced class probabilities, ndarray of shape (k,)."""
+    if k == 2:
+        return np.array([1.0 - positive_share, positive_share])
+    p = 1.0 / np.arange(1, k + 1) ** 0.8  # largest class ~ 6x the smallest for k=10
+    p = p[rng.permutation(k)]
+    return p / p.sum()
+
+
+def logits(labels: np.ndarray, k: int, margin: float, log_prior: np.ndarray,
+           confuser: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Informative-but-imperfect logits, ndarray of shape (n, k)."""
+    n = labels.size
+    rows = np.arange(n)
+    out = rng.standard_normal((n, k))
+    out += log_prior
+    difficulty = rng.gamma(2.0, 0.5, size=n)  # mean 1, a long tail of easy samples
+    # the class the model "sees": the label, except for a few annotation errors
+    seen = labels.copy()
+    wrong = rng.random(n) < LABEL_NOISE
+    seen[wrong] = (labels[wrong] + rng.integers(1, k, size=int(wrong.sum()))) % k
+    out[rows, seen] += margin * difficulty
+    if k > 2:
+        out[rows, confuser[seen]] += 0.5 * margin * difficulty * rng.random(n)
+    return out
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    z = z * TEMPERATURE
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def choose_margin(k: int, priors: np.ndarray, confuser: np.ndarray, target: float,
+                  seed: int) -> float:
+    """Margin whose accuracy (balanced accuracy for k=2) on a pilot sample is ``target``."""
+    rng = np.random.default_rng(seed + 1)
+    n = 40_000
+    labels = rng.choice(k, size=n, p=priors)
+    state = rng.bit_generator.state
+    lo, hi = 0.0, 20.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        rng.bit_generator.state = state  # the same noise for every candidate margin
+        pred = logits(labels, k, mid, np.log(priors), confuser, rng).argmax(axis=1)
+        if k == 2:
+            quality = np.mean([np.mean(pred[labels == c] == c) for c in (0, 1)])
+        else:
+            quality = np.mean(pred == labels)
+        lo, hi = (mid, hi) if quality < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def copy_images(out: Path) -> list[str]:
+    """Copy the sample images into ``<out's folder>/images`` once; return the relative paths.
+
+    A copy, not a symlink: evaldash resolves links and refuses images whose real
+    path lies outside the file's folder.
+    """
+    names = sorted(p.name for p in SAMPLE_IMAGES.glob("*.png"))
+    target = out.parent / "images"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if not (target / name).exists():
+            shutil.copyfile(SAMPLE_IMAGES / name, target / name)
+    return [f"images/{name}" for name in names]
+
+
+def chunk_table(start: int, n: int, k: int, single_score: bool, margin: float, priors: np.ndarray,
+                confuser: np.ndarray, images: pa.Array, rng: np.random.Generator,
+                float32: bool) -> pa.Table:
+    labels = rng.choice(k, size=n, p=priors)
+    proba = softmax(logits(labels, k, margin, np.log(priors), confuser, rng))
+    dtype = np.float32 if float32 else np.float64
+    ids = pc.binary_join_element_wise(
+        "s", pc.utf8_lpad(pa.array(np.arange(start, start + n)).cast(pa.string()), width=8, padding="0"), "")
+    cols = {"id": ids, "label": pa.array(labels.astype(np.int64))}
+    if single_score:
+        cols["score"] = pa.array(proba[:, 1].astype(dtype))
+    else:
+        for c in range(k):
+            cols[f"score_{c}"] = pa.array(proba[:, c].astype(dtype))
+    cols["image"] = pc.take(images, pa.array(np.arange(start, start + n) % len(images)))
+    cols["source"] = pc.take(pa.array(SOURCES), pa.array(rng.choice(len(SOURCES), size=n, p=SOURCE_SHARES)))
+    cols["brightness"] = pa.array(np.round(np.clip(rng.normal(0.5, 0.12, size=n), 0, 1), 3))
+    days = 19723 + rng.integers(0, 366, size=n, dtype=np.int32)  # 2024-01-01 onwards
+    cols["captured"] = pc.cast(pa.array(days, type=pa.date32()), pa.string())
+    return pa.table(cols)
+
+
+def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_score: bool = False,
+             seed: int = 0, target: float | None = None, float32: bool = False) -> dict:
+    """Write the file; return a summary (rows, accuracy, class shares, seconds)."""
+    if single_score and classes != 2:
+        raise SystemExit("--single-score needs --classes 2")
+    if classes < 2:
+        raise SystemExit("--classes must be at least 2")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    priors = class_priors(classes, rng)
+    confuser = (np.arange(classes) + rng.integers(1, classes, size=classes)) % classes
+    target = target if target is not None else (0.80 if classes == 2 else 0.85)
+    margin = choose_margin(classes, priors, confuser, target, seed)
+    images = pa.array(copy_images(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    chunk = max(10_000, CHUNK_VALUES // classes)
+    writer = None
+    correct = 0
+    counts = np.zeros(classes, dtype=np.int64)
+    try:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            table = chunk_table(start, n, classes, single_score, margin, priors, confuser, images, rng, float32)
+            labels = table["label"].to_numpy()
+            counts += np.bincount(labels, minlength=classes)
+            if single_score:
+                pred = (table["score"].to_numpy() > 0.5).astype(np.int64)
+            else:
+                pred = np.column_stack([table[f"score_{c}"].to_numpy() for c in range(classes)]).argmax(axis=1)
+            correct += int(np.sum(pred == labels))
+            if fmt == "parquet":
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table, row_group_size=chunk)
+            else:
+                if writer is None:
+                    writer = pacsv.CSVWriter(tmp, table.schema)
+                writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(out)
+    return {
+        "out": str(out), "rows": rows, "classes": classes, "margin": round(margin, 4),
+        "accuracy": correct / rows, "largest_class_share": counts.max() / rows,
+        "smallest_class_share": counts.min() / rows, "bytes": out.stat().st_size,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary")
+    p.add_argument("--rows", type=int)
+    p.add_argument("--classes", type=int)
+    p.add_argument("--single-score", action="store_true", help="binary: label 0/1 and one 'score' column")
+    p.add_argument("--format", choices=("parquet", "csv"), default=None, help="default: from --out, else parquet")
+    p.add_argument("--out", type=Path)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target", type=float, help="accuracy (multi-class, default 0.85) or balanced accuracy (binary, 0.80)")
+    p.add_argument("--float32", action="store_true", help="store scores as float32 (default float64)")
+    args = p.parse_args(argv)
+    spec = dict(PRESETS[args.preset]) if args.preset else {}
+    for key in ("rows", "classes", "out"):
+        if getattr(args, key) is not None:
+            spec[key] = getattr(args, key)
+    spec["single_score"] = spec.get("single_score", False) or args.single_score
+    missing = [k for k in ("rows", "classes", "out") if k not in spec]
+    if missing:
+        p.error(f"give --preset or {', '.join('--' + m for m in missing)}")
+    out = Path(spec["out"])
+    fmt = args.format or ("csv" if out.name.endswith(".csv") else "parquet")
+    summary = generate(out, spec["rows"], spec["classes"], fmt, spec["single_score"], args.seed,
+                       args.target, args.float32)
+    print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
