@@ -234,6 +234,9 @@ def _open_upload() -> None:
             st.session_state["load_error"] = f"{images.name}: not a valid zip file of images"
             return
     _open(Source(str(folder / name), label=f"{name} (upload)"))
+    error = st.session_state.get("load_error", "")
+    if error.startswith(str(folder / name)):  # name the upload, not where the server keeps it
+        st.session_state["load_error"] = name + error[len(str(folder / name)):]
 
 
 def data_panel(evaluation: Evaluation) -> None:
@@ -290,6 +293,7 @@ def page_setup(title: str) -> Evaluation:
     st.session_state["_entered"] = st.session_state.get("_page") != title
     st.session_state["_page"] = title
     evaluation = current()
+    sync_query()  # every URL names the data it shows (ds=) unless it is the start file
     data_panel(evaluation)
     st.title(title)
     return evaluation
