@@ -52,7 +52,8 @@ cell = st.session_state["cell"]
 selected = None
 if cell is not None and cell[0] in shown and cell[1] in shown:
     selected = (shown.index(cell[0]), shown.index(cell[1]))
-fig = figures.confusion_heatmap(values, counts, [d.classes[i] for i in shown], mode, selected)
+fig = figures.confusion_heatmap(values, counts, [d.classes[i] for i in shown], mode, selected,
+                                row_totals=ev.confusion.sum(axis=1)[shown])
 st.caption("Rows: true class · columns: predicted class · click a cell to see its images.")
 event = st.plotly_chart(fig, key="confusion_matrix", on_select="rerun", selection_mode="points",
                         config={"displayModeBar": False})

@@ -22,8 +22,12 @@ def text(value: str) -> str:
 
 
 def confusion_heatmap(values: np.ndarray, counts: np.ndarray, classes: list[str], mode: str,
-                      selected: tuple[int, int] | None = None) -> go.Figure:
+                      selected: tuple[int, int] | None = None,
+                      row_totals: np.ndarray | None = None) -> go.Figure:
     """Heatmap of ``values`` (shape (k, k)) with counts and percentages in the cells.
+
+    Percentages are of the true class's samples: ``row_totals`` (shape (k,)) gives them when
+    only some classes are shown, default the rows of ``counts``.
 
     A transparent marker sits over every cell carrying ``(true, pred)`` indices in
     ``customdata``: Streamlit returns click selections for scatter points, not
@@ -31,7 +35,8 @@ def confusion_heatmap(values: np.ndarray, counts: np.ndarray, classes: list[str]
     """
     k = len(classes)
     labels = [text(c) for c in classes]
-    row_share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
+    row_share = counts / np.maximum(totals, 1)[:, None]
     if mode == "counts":
         cell_text = [[f"{counts[i, j]}<br>{row_share[i, j]:.0%}" if counts[i, j] else "0"
                       for j in range(k)] for i in range(k)]
