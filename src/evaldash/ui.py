@@ -317,8 +317,10 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
             row = int(row)
             with col:
+                # PNG bytes made once per image; output_format keeps Streamlit from re-encoding
+                # them as JPEG on every rerun
                 st.image(thumbnail(paths[row] if paths is not None else None), caption=_caption(evaluation, row),
-                         width="stretch")
+                         width="stretch", output_format="PNG")
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(evaluation, row)
 
@@ -340,7 +342,8 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
     d = evaluation.dataset
     left, right = st.columns([1, 2])
     with left:
-        st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256), width="stretch")
+        st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256), width="stretch",
+                 output_format="PNG")
     with right:
         conf = evaluation.confidence[row]
         facts = {
