@@ -1,11 +1,9 @@
 """Error analysis: confident mistakes, unsure correct predictions, cases near the threshold."""
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from evaldash import ui
-from evaldash.error_analysis import GALLERIES, filter_mask, gallery_rows
+from evaldash.error_analysis import GALLERIES, filter_mask, gallery_rows, metadata_filters
 
 ev = ui.page_setup("Error analysis")
 d = ev.dataset
@@ -33,25 +31,20 @@ with st.expander("Filters", expanded=True):
     pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
                               key="err_pred", placeholder="all classes")
     meta_filters = {}
-    meta_cols = list(d.metadata.columns)
-    if meta_cols:
-        cols = st.columns(min(3, len(meta_cols)))
-        for n, column in enumerate(meta_cols):
-            values = d.metadata[column]
+    options = ev.memo("metadata_filters", lambda e: metadata_filters(e.dataset))
+    if options:
+        cols = st.columns(min(3, len(options)))
+        for n, (column, how, payload) in enumerate(options):
             box = cols[n % len(cols)]
-            numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-            if numeric and values.nunique() > 12:
-                lo, hi = float(values.min()), float(values.max())
-                if lo < hi:
-                    chosen = box.slider(str(column), lo, hi, (lo, hi), key=f"err_meta_{n}")
-                    if chosen != (lo, hi):
-                        meta_filters[column] = chosen
+            if how == "range":
+                lo, hi = payload
+                chosen = box.slider(column, lo, hi, (lo, hi), key=f"err_meta_{n}")
+                if chosen != (lo, hi):
+                    meta_filters[column] = chosen
             else:
-                options = sorted(values.astype(str).unique().tolist())
-                if len(options) <= 200:
-                    chosen = box.multiselect(str(column), options, key=f"err_meta_{n}", placeholder="all")
-                    if chosen:
-                        meta_filters[column] = chosen
+                chosen = box.multiselect(column, payload, key=f"err_meta_{n}", placeholder="all")
+                if chosen:
+                    meta_filters[column] = chosen
 
 for key in ("err_gallery", "err_true", "err_pred"):
     ui.keep(key)

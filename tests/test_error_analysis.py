@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaldash import dataset_from_frame, evaluate
-from evaldash.error_analysis import filter_mask, gallery_rows, ranked
+from evaldash.error_analysis import filter_mask, gallery_rows, metadata_filters, ranked
 from evaldash.images import placeholder, thumbnail
 
 
@@ -65,3 +65,11 @@ def test_thumbnails_fall_back_to_placeholders(tmp_path):
     images = Path(__file__).resolve().parents[1] / "sample_data" / "digits" / "images"
     real = thumbnail(str(next(images.glob("*.png"))))
     assert real.startswith(b"\x89PNG") and real != placeholder("missing")
+
+
+def test_metadata_filters_offer_ranges_and_values(ev):
+    options = {column: (how, payload) for column, how, payload in
+               metadata_filters(ev.dataset)}
+    size = ev.dataset.metadata["size"]
+    assert options["size"] == ("range", (float(size.min()), float(size.max())))
+    assert options["site"] == ("values", ["a", "b"])

@@ -17,6 +17,30 @@ GALLERIES = {
 }
 
 
+MAX_FILTER_VALUES = 200
+
+
+def metadata_filters(dataset: Dataset) -> list[tuple[str, str, object]]:
+    """How each metadata column can be filtered: ``(column, "range", (low, high))`` for numeric
+    columns with many values, ``(column, "values", options)`` for up to 200 distinct values.
+
+    Columns with neither (free text, ids) are left out. Computed once per evaluation.
+    """
+    out = []
+    for column in dataset.metadata.columns:
+        values = dataset.metadata[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if numeric and values.nunique() > 12:
+            low, high = float(values.min()), float(values.max())
+            if low < high:
+                out.append((str(column), "range", (low, high)))
+            continue
+        options = values.astype(str).unique()
+        if len(options) <= MAX_FILTER_VALUES:
+            out.append((str(column), "values", sorted(options.tolist())))
+    return out
+
+
 def filter_mask(dataset: Dataset, true: Sequence[int] = (), pred: Sequence[int] = (),
                 metadata: Mapping[str, object] | None = None) -> np.ndarray:
     """Boolean mask of shape (n_samples,) for the chosen true/predicted classes and metadata.

@@ -267,6 +267,13 @@ class Evaluation:
                 self.class_curves(c)
         return self
 
+    def memo(self, name: str, compute):
+        """``compute(self)`` once per evaluation, for derived views such as filter options."""
+        key = ("memo", name)
+        if key not in self._sweeps:
+            self._sweeps[key] = compute(self)
+        return self._sweeps[key]
+
     # --- summaries ---------------------------------------------------------
     def top_k(self) -> dict[str, float]:
         d = self.dataset
