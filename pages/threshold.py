@@ -125,10 +125,10 @@ def threshold_panel():
     g1, g2 = st.columns(2)
     with g1:
         st.plotly_chart(figures.roc_figure(roc, (m["fpr"], m["recall"]),
-                                           f"ROC curve, AUC {fmt(sweep.roc_auc())}"), key="roc_chart")
+                                           f"ROC curve, AUC {fmt(ev.ranking['roc_auc'][c])}"), key="roc_chart")
     with g2:
         st.plotly_chart(figures.pr_figure(pr, (m["recall"], m["precision"]),
-                                          f"Precision-recall, AP {fmt(sweep.average_precision())}"),
+                                          f"Precision-recall, AP {fmt(ev.ranking['average_precision'][c])}"),
                         key="pr_chart")
     g3, g4 = st.columns([2, 1])
     with g3:
@@ -161,9 +161,8 @@ if not d.is_binary:
         cols[0].metric("Coverage", fmt(s["coverage"]))
         cols[1].metric("Accuracy of kept", fmt(s["accuracy"]))
         cols[2].metric("Kept", f"{s['kept']:,} of {d.n:,}")
-        curve = ev.selective.curve()
-        idx = ev.selective_reduced
-        st.plotly_chart(figures.coverage_figure(curve["coverage"][idx], curve["accuracy"][idx],
+        curve = ev.selective_reduced
+        st.plotly_chart(figures.coverage_figure(curve["coverage"], curve["accuracy"],
                                                 (s["coverage"], s["accuracy"])), key="coverage_chart")
 
     selective_panel()

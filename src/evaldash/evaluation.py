@@ -88,7 +88,7 @@ class Evaluation:
         if mode == "score":
             if not self.dataset.has_scores:
                 raise InputError("the mean-score matrix needs per-class scores")
-            return metrics.mean_score_matrix(self.dataset.y_true, self.dataset.scores)
+            return self.memo("mean_score", lambda e: metrics.mean_score_matrix(e.dataset.y_true, e.dataset.scores))
         raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
 
     # --- threshold-dependent ---------------------------------------------
@@ -253,10 +253,11 @@ class Evaluation:
         return out
 
     @cached_property
-    def selective_reduced(self) -> np.ndarray:
-        """Indices of the selective-prediction curve kept for drawing."""
+    def selective_reduced(self) -> dict[str, np.ndarray]:
+        """The selective-prediction curve (coverage, accuracy) reduced for drawing."""
         c = self.selective.curve()
-        return metrics.reduce_curve(c["coverage"], c["accuracy"])
+        idx = metrics.reduce_curve(c["coverage"], c["accuracy"])
+        return {"coverage": c["coverage"][idx], "accuracy": c["accuracy"][idx]}
 
     def precompute(self) -> "Evaluation":
         """Do every heavy computation now (sweeps, curves, cells) so interactions only look up."""
