@@ -47,16 +47,17 @@ except ValueError:
     pass
 t0 = min(max(float(t0), lo), hi) if math.isfinite(float(t0)) else hi
 st.session_state["threshold"] = t0
-st.session_state["threshold_exact"] = t0
 sweep = ev.sweep(c)
 
 
-def _from_slider():
-    st.session_state["threshold_exact"] = st.session_state["threshold"]
-
-
 def _from_exact():
-    st.session_state["threshold"] = min(max(float(st.session_state["threshold_exact"]), lo), hi)
+    # The box is only for typing: it is emptied after use and never follows the slider, since
+    # pushing each slider value into it makes the browser echo stale values back while a
+    # quick series of key presses is still being processed.
+    typed = st.session_state.get("threshold_exact")
+    if typed is not None:
+        st.session_state["threshold"] = min(max(float(typed), lo), hi)
+        st.session_state["threshold_exact"] = None
 
 
 def _suggest(which: str):
@@ -69,19 +70,17 @@ def _suggest(which: str):
     st.session_state["suggest_note"] = (
         "Predicting nothing as positive is cheapest at these costs: the slider goes to its top."
         if math.isinf(value) else "")
-    value = min(max(value, lo), hi)
-    st.session_state["threshold"] = value
-    st.session_state["threshold_exact"] = value
+    st.session_state["threshold"] = min(max(value, lo), hi)
 
 
 @st.fragment
 def threshold_panel():
     left, right = st.columns([3, 1])
     left.slider(f"Threshold: a sample counts as {ui.md(name)} when its score ≥ threshold", lo, hi, step=step,
-                key="threshold", on_change=_from_slider, format="%.3f" if d.is_probability else "%.4g")
-    right.number_input("Exact threshold", key="threshold_exact", on_change=_from_exact, format="%.6f",
-                       step=step)
+                key="threshold", format="%.3f" if d.is_probability else "%.4g")
     t = float(st.session_state["threshold"])
+    right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
+                       format="%.6f", step=step, placeholder=f"{t:.6f}")
     m = sweep.at(t)
     with st.container(key="threshold_metrics"):
         cols = st.columns(5)
@@ -93,6 +92,7 @@ def threshold_panel():
         counts = st.columns(4)
         for box, label in zip(counts, ("tp", "fp", "fn", "tn")):
             box.metric(label.upper(), f"{m[label]:,}")
+        st.caption(f"Exact threshold: {t:.6g}")
     if math.isnan(m["precision"]):
         st.caption("Precision is undefined here: no sample scores at or above the threshold.")
 

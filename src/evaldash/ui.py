@@ -157,7 +157,9 @@ def sync_query(**params) -> None:
         if value is None:
             if key in st.query_params:
                 del st.query_params[key]
-        elif st.query_params.get(key) != str(value):
+        else:
+            # always written: the URL this run started from can be older than the browser's
+            # when reruns overlap, so comparing with it could skip a needed update
             st.query_params[key] = str(value)
     source = st.session_state.get("source")
     if source is not None and source != start_source():

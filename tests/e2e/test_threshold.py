@@ -49,10 +49,6 @@ def test_binary_threshold_uses_positive_class(binary_dash, binary_ev):
     expect_metrics_at(binary_dash, sweep, expect_threshold(binary_dash, name, 0.5 - 4 * STEP))
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known race: key presses faster than a server round trip (~100 ms apart) can be lost, as "
-    "overlapping fragment reruns finish out of order; the client-side live threshold of issue 4 "
-    "removes the round trip. Pressing at a person's pace is covered by the test above."))
 def test_quick_key_presses_lose_no_step(dash, digits_ev):
     """Tapping the arrow keys quickly (every 100 ms; key repeat is ~30 ms) loses no step, and the
     slider, the URL and the metrics agree afterwards. Three tries, because a lost step is a race."""
