@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -94,7 +93,10 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
-    return subprocess.call(cmd, env=os.environ.copy())
+    sys.stdout.flush()
+    # become the streamlit server, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:
