@@ -115,8 +115,8 @@ class Evaluation:
                 fpr, tpr, _ = sweep.roc()
                 precision, recall, _ = sweep.pr()
                 ri, pi = metrics.reduce_curve(fpr, tpr), metrics.reduce_curve(recall, precision)
-                cached["roc"] = (fpr[ri], tpr[ri])
-                cached["pr"] = (recall[pi], precision[pi])
+                cached["roc"] = (fpr[ri].astype(np.float32), tpr[ri].astype(np.float32))
+                cached["pr"] = (recall[pi].astype(np.float32), precision[pi].astype(np.float32))
             self._sweeps["micro"] = cached
         return cached
 
@@ -217,12 +217,14 @@ class Evaluation:
             c = s.curve()
             finite = slice(1, None)  # the +inf point has no place on a threshold axis
             th_idx = metrics.reduce_curve(c["threshold"][finite], c["f1"][finite]) + 1
-            self._sweeps[key] = {
+            curves = {
                 "roc_fpr": fpr[roc_idx], "roc_tpr": tpr[roc_idx],
                 "pr_recall": recall[pr_idx], "pr_precision": precision[pr_idx],
                 "threshold": c["threshold"][th_idx], "precision": c["precision"][th_idx],
                 "recall": c["recall"][th_idx], "f1": c["f1"][th_idx],
             }
+            # drawn, not computed with: float32 halves what each slider move sends to the browser
+            self._sweeps[key] = {k: v.astype(np.float32) for k, v in curves.items()}
         return self._sweeps[key]
 
     @cached_property
@@ -248,8 +250,8 @@ class Evaluation:
         micro = self.micro_summary(curves=True)
         out = {"roc micro-average": micro["roc"], "pr micro-average": micro["pr"]}
         if tprs:
-            out["roc macro-average"] = (grid, np.mean(tprs, axis=0))
-            out["pr macro-average"] = (grid, np.mean(precs, axis=0))
+            out["roc macro-average"] = (grid.astype(np.float32), np.mean(tprs, axis=0).astype(np.float32))
+            out["pr macro-average"] = (grid.astype(np.float32), np.mean(precs, axis=0).astype(np.float32))
         return out
 
     @cached_property

@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 _EPS = np.finfo(np.float64).eps
-MAX_CURVE_POINTS = 2000
+MAX_CURVE_POINTS = 1000  # plenty for a chart a few hundred pixels wide
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
