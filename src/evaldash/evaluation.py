@@ -8,7 +8,7 @@ once. The per-class threshold sweeps are built lazily, once each.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -36,8 +36,6 @@ def evaluate(dataset: Dataset, threshold: float | None = None) -> "Evaluation":
 
 def with_threshold(dataset: Dataset, threshold: float) -> Dataset:
     """The binary dataset whose predictions are ``score(positive) >= threshold``."""
-    from dataclasses import replace
-
     pos = dataset.positive
     y_pred = np.where(dataset.scores[:, pos] >= threshold, pos, 1 - pos).astype(np.int32)
     y_pred.setflags(write=False)
@@ -265,7 +263,7 @@ class Evaluation:
         """Do every heavy computation now (sweeps, curves, cells) so interactions only look up."""
         _ = self.confusion, self.per_class, self.calibration, self._cells
         if self.dataset.has_scores:
-            _ = self.average_curves, self.ranking, self.selective, self.selective_reduced
+            _ = self.average_curves, self.ranking, self.selective, self.selective_reduced, self.top_k()
             for c in range(self.dataset.n_classes):
                 self.class_curves(c)
         return self
@@ -282,9 +280,7 @@ class Evaluation:
         d = self.dataset
         if not d.has_scores:
             return {}
-        if "rank" not in self._sweeps:
-            self._sweeps["rank"] = metrics.true_class_rank(d.y_true, d.scores)
-        rank = self._sweeps["rank"]
+        rank = self.memo("rank", lambda e: metrics.true_class_rank(e.dataset.y_true, e.dataset.scores))
         return {f"top_{k}": float(np.mean(rank < k)) for k in TOP_K if k < d.n_classes}
 
     def warnings(self) -> list[str]:
