@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+import logging
+import threading
 
 import numpy as np
 
@@ -48,7 +50,9 @@ class Evaluation:
 
     dataset: Dataset
     threshold: float | None = None
-    _sweeps: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
+    _locks: dict = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # --- counts ---------------------------------------------------------
     @cached_property
@@ -94,29 +98,25 @@ class Evaluation:
         """One-vs-rest sweep of class index ``cls`` (built once)."""
         if not self.dataset.has_scores:
             raise InputError(f"{self.dataset.source}: threshold metrics need per-class scores; the file has none")
-        if cls not in self._sweeps:
-            d = self.dataset
-            self._sweeps[cls] = metrics.threshold_sweep(d.scores[:, cls], d.y_true == cls)
-        return self._sweeps[cls]
+        return self.memo(("sweep", cls),
+                         lambda e: metrics.threshold_sweep(e.dataset.scores[:, cls], e.dataset.y_true == cls))
 
-    def micro_summary(self, curves: bool = False) -> dict:
-        """Micro-average ROC AUC and AP, with reduced ROC/PR curves when ``curves``.
+    @property
+    def micro_ranking(self) -> dict[str, float]:
+        """Micro-average ROC AUC and AP (``roc_auc``, ``ap``); binary data: the positive class's.
 
-        The pooled sweep has n_samples × n_classes points, so only these results are kept.
+        The pooled sweep has n_samples × n_classes points: only the two numbers are kept.
         """
-        cached = self._sweeps.get("micro")
-        if cached is None or (curves and "roc" not in cached):
-            d = self.dataset
-            sweep = metrics.micro_sweep(d.y_true, d.scores)
-            cached = {"roc_auc": sweep.roc_auc(), "ap": sweep.average_precision()}
-            if curves:
-                fpr, tpr, _ = sweep.roc()
-                precision, recall, _ = sweep.pr()
-                ri, pi = metrics.reduce_curve(fpr, tpr), metrics.reduce_curve(recall, precision)
-                cached["roc"] = (fpr[ri].astype(np.float32), tpr[ri].astype(np.float32))
-                cached["pr"] = (recall[pi].astype(np.float32), precision[pi].astype(np.float32))
-            self._sweeps["micro"] = cached
-        return cached
+        d = self.dataset
+        if not d.has_scores:
+            return {"roc_auc": float("nan"), "ap": float("nan")}
+        if d.is_binary:  # as scikit-learn scores a binary target
+            return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
+
+        def pooled(e):
+            sweep = metrics.micro_sweep(e.dataset.y_true, e.dataset.scores)
+            return {"roc_auc": sweep.roc_auc(), "ap": sweep.average_precision()}
+        return self.memo("micro", pooled)
 
     @cached_property
     def selective(self) -> metrics.SelectiveSweep:
@@ -136,15 +136,14 @@ class Evaluation:
 
     @cached_property
     def ranking(self) -> dict:
-        """Per-class ROC AUC and AP with macro/micro averages and reasons for NaN."""
+        """Per-class ROC AUC and AP with macro averages and reasons for NaN (micro: ``micro_ranking``)."""
         d = self.dataset
         k = d.n_classes
         if not d.has_scores:
             reason = "the file has no scores"
             nan = [float("nan")] * k
-            return {"roc_auc": nan, "average_precision": nan,
-                    "roc_auc_macro": float("nan"), "roc_auc_micro": float("nan"),
-                    "ap_macro": float("nan"), "ap_micro": float("nan"), "reasons": {}, "unavailable": reason}
+            return {"roc_auc": nan, "average_precision": nan, "roc_auc_macro": float("nan"),
+                    "ap_macro": float("nan"), "reasons": {}, "unavailable": reason}
         auc = np.array([self.sweep(c).roc_auc() for c in range(k)])
         ap = np.array([self.sweep(c).average_precision() for c in range(k)])
         reasons = {d.classes[c]: self.sweep(c).undefined_reason() for c in range(k)
@@ -152,20 +151,14 @@ class Evaluation:
         if d.is_binary:
             # as scikit-learn scores a binary target: the positive class alone (averaging in
             # the negative class would inflate average precision)
-            pos = d.positive
-            macro_auc = micro_auc = float(auc[pos])
-            macro_ap = micro_ap = float(ap[pos])
+            macro_auc, macro_ap = float(auc[d.positive]), float(ap[d.positive])
         else:
-            micro = self.micro_summary()
             macro_auc, macro_ap = _nanmean(auc), _nanmean(ap)
-            micro_auc, micro_ap = micro["roc_auc"], micro["ap"]
         return {
             "roc_auc": auc.tolist(),
             "average_precision": ap.tolist(),
             "roc_auc_macro": macro_auc,
             "ap_macro": macro_ap,
-            "roc_auc_micro": micro_auc,
-            "ap_micro": micro_ap,
             "reasons": reasons,
             "unavailable": "",
         }
@@ -202,35 +195,19 @@ class Evaluation:
     def class_curves(self, cls: int) -> dict[str, np.ndarray]:
         """ROC, PR and threshold curves of class ``cls`` reduced for drawing (built once).
 
-        Keys: ``roc_fpr``, ``roc_tpr``, ``pr_recall``, ``pr_precision``, ``threshold``,
-        ``precision``, ``recall``, ``f1`` (the last four share one reduced threshold axis).
+        Keys: ``roc_fpr``, ``roc_tpr``, ``roc_threshold``; ``pr_recall``, ``pr_precision``,
+        ``pr_threshold``; ``threshold``, ``precision``, ``recall``, ``f1`` (one reduced threshold
+        axis). Each point's threshold is the lowest score that gives it (+inf: nothing predicted).
         """
-        key = ("curves", cls)
-        if key not in self._sweeps:
-            s = self.sweep(cls)
-            fpr, tpr, _ = s.roc()
-            roc_idx = metrics.reduce_curve(fpr, tpr)
-            precision, recall, _ = s.pr()
-            pr_idx = metrics.reduce_curve(recall, precision)
-            c = s.curve()
-            finite = slice(1, None)  # the +inf point has no place on a threshold axis
-            th_idx = metrics.reduce_curve(c["threshold"][finite], c["f1"][finite]) + 1
-            curves = {
-                "roc_fpr": fpr[roc_idx], "roc_tpr": tpr[roc_idx],
-                "pr_recall": recall[pr_idx], "pr_precision": precision[pr_idx],
-                "threshold": c["threshold"][th_idx], "precision": c["precision"][th_idx],
-                "recall": c["recall"][th_idx], "f1": c["f1"][th_idx],
-            }
-            # drawn, not computed with: float32 halves what each slider move sends to the browser
-            self._sweeps[key] = {k: v.astype(np.float32) for k, v in curves.items()}
-        return self._sweeps[key]
+        return self.memo(("curves", cls), lambda e: _class_curves(e.sweep(cls)))
 
     @cached_property
     def average_curves(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Micro- and macro-average ROC (fpr, tpr) and PR (recall, precision) curves, reduced.
+        """Macro-average ROC (fpr, tpr) and PR (recall, precision) curves on 201 points.
 
-        Macro averages interpolate each defined class on a common grid and take the mean
-        (as in scikit-learn's ROC example).
+        Each defined class's drawn curve is interpolated on a common grid and the mean taken (as
+        in scikit-learn's ROC example); PR uses interpolated precision (the best at recall >= r).
+        The micro average is a number only (``micro_ranking``): its curve needs the pooled sort.
         """
         d = self.dataset
         grid = np.linspace(0.0, 1.0, 201)
@@ -239,18 +216,43 @@ class Evaluation:
             s = self.sweep(c)
             if s.n_pos == 0 or s.n_neg == 0:
                 continue
-            fpr, tpr, _ = s.roc()
-            tprs.append(np.interp(grid, fpr, tpr))
-            precision, recall, _ = s.pr()
-            # interpolated precision: the best precision at recall >= r
-            best = np.maximum.accumulate(precision)
-            precs.append(np.interp(grid, recall[::-1], best[::-1]))
-        micro = self.micro_summary(curves=True)
-        out = {"roc micro-average": micro["roc"], "pr micro-average": micro["pr"]}
-        if tprs:
-            out["roc macro-average"] = (grid.astype(np.float32), np.mean(tprs, axis=0).astype(np.float32))
-            out["pr macro-average"] = (grid.astype(np.float32), np.mean(precs, axis=0).astype(np.float32))
-        return out
+            cv = self.class_curves(c)
+            tprs.append(np.interp(grid, cv["roc_fpr"], cv["roc_tpr"]))
+            best = np.maximum.accumulate(cv["pr_precision"])  # increasing thresholds: recall falls
+            precs.append(np.interp(grid, cv["pr_recall"][::-1], best[::-1]))
+        if not tprs:
+            return {}
+        return {"roc macro-average": (grid.astype(np.float32), np.mean(tprs, axis=0).astype(np.float32)),
+                "pr macro-average": (grid.astype(np.float32), np.mean(precs, axis=0).astype(np.float32))}
+
+    def slider_range(self, cls: int) -> tuple[float, float, float]:
+        """(low, high, step) of the threshold slider of class ``cls``: [0, 1] by 0.001 for
+        probabilities, else the score range cut in about 1000 round steps."""
+        if self.dataset.is_probability:
+            return 0.0, 1.0, 0.001
+        col = self.dataset.scores[:, cls]
+        lo, hi = float(np.min(col)), float(np.max(col))
+        step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
+        return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+
+    def live_threshold(self, cls: int, t: float) -> dict:
+        """What the browser needs to move the threshold of class ``cls`` without the server.
+
+        ``grid``: the slider's positions (ndarray of shape (n_positions,), increasing): the
+        regular steps of :meth:`slider_range` plus ``t`` itself, so a typed or suggested value is
+        shown exactly; ``tp``/``fp``: the sweep's counts at each position (the core's own numbers,
+        the browser only divides); ``index``: the position of ``t``; ``n_pos``/``n_neg``; and the
+        drawn curves of :meth:`class_curves`.
+        """
+        base = self.memo(("live", cls), lambda e: _grid(e.sweep(cls), *e.slider_range(cls)))
+        grid, tp, fp = base["grid"], base["tp"], base["fp"]
+        i = int(np.searchsorted(grid, t))
+        if i == grid.size or grid[i] != t:
+            t_tp, t_fp = self.sweep(cls).counts_at(np.array([t]))
+            grid, tp, fp = np.insert(grid, i, t), np.insert(tp, i, t_tp), np.insert(fp, i, t_fp)
+        s = self.sweep(cls)
+        return {"grid": grid, "tp": tp, "fp": fp, "index": i, "n_pos": s.n_pos, "n_neg": s.n_neg,
+                "curves": self.class_curves(cls)}
 
     @cached_property
     def selective_reduced(self) -> dict[str, np.ndarray]:
@@ -259,21 +261,45 @@ class Evaluation:
         idx = metrics.reduce_curve(c["coverage"], c["accuracy"])
         return {"coverage": c["coverage"][idx], "accuracy": c["accuracy"][idx]}
 
-    def precompute(self) -> "Evaluation":
-        """Do every heavy computation now (sweeps, curves, cells) so interactions only look up."""
-        _ = self.confusion, self.per_class, self.calibration, self._cells
+    def precompute(self, background: bool = False) -> "Evaluation":
+        """Do every heavy computation now so that interactions only look results up.
+
+        What every first page view needs (counts, calibration, the per-class sweeps) is done
+        here; the rest (drill-down order, curves, micro average, top-k) too, or, with
+        ``background``, in a daemon thread: a page that asks for a result still being computed
+        waits for it (each result has its own lock) instead of computing it twice.
+        """
+        _ = self.confusion, self.per_class, self.calibration
         if self.dataset.has_scores:
-            _ = self.average_curves, self.ranking, self.selective, self.selective_reduced, self.top_k()
-            for c in range(self.dataset.n_classes):
-                self.class_curves(c)
+            _ = self.ranking
+        if background:
+            threading.Thread(target=self._precompute_rest, name="evaldash-precompute", daemon=True).start()
+        else:
+            self._precompute_rest()
         return self
 
-    def memo(self, name: str, compute):
-        """``compute(self)`` once per evaluation, for derived views such as filter options."""
-        key = ("memo", name)
-        if key not in self._sweeps:
-            self._sweeps[key] = compute(self)
-        return self._sweeps[key]
+    def _precompute_rest(self) -> None:
+        try:
+            _ = self._cells
+            if self.dataset.has_scores:
+                for c in range(self.dataset.n_classes):
+                    self.class_curves(c)
+                _ = self.average_curves, self.selective, self.selective_reduced, self.top_k(), self.micro_ranking
+        except Exception:  # noqa: BLE001 - a page asking for the result recomputes it and reports the error
+            logging.getLogger(__name__).exception("background precompute failed")
+
+    def memo(self, name, compute):
+        """``compute(self)`` once per evaluation and ``name`` (thread-safe: one computation per name)."""
+        try:
+            return self._memo[name]
+        except KeyError:
+            pass
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.RLock())
+        with lock:
+            if name not in self._memo:
+                self._memo[name] = compute(self)
+        return self._memo[name]
 
     # --- summaries ---------------------------------------------------------
     def top_k(self) -> dict[str, float]:
@@ -312,9 +338,9 @@ class Evaluation:
             **{f"{avg}_{m}": av[avg][m] for avg in ("macro", "weighted", "micro")
                for m in ("precision", "recall", "f1")},
             "macro_roc_auc": rk["roc_auc_macro"],
-            "micro_roc_auc": rk["roc_auc_micro"],
+            "micro_roc_auc": self.micro_ranking["roc_auc"],
             "macro_average_precision": rk["ap_macro"],
-            "micro_average_precision": rk["ap_micro"],
+            "micro_average_precision": self.micro_ranking["ap"],
             "log_loss": cal.get("log_loss", float("nan")),
             "brier": cal.get("brier", float("nan")),
             "ece": cal.get("ece", float("nan")),
@@ -354,8 +380,8 @@ class Evaluation:
             "micro": self.averages["micro"],
             "confusion_matrix": self.confusion.tolist(),
             "per_class": per_class,
-            "roc_auc": {"macro": rk["roc_auc_macro"], "micro": rk["roc_auc_micro"]},
-            "average_precision": {"macro": rk["ap_macro"], "micro": rk["ap_micro"]},
+            "roc_auc": {"macro": rk["roc_auc_macro"], "micro": self.micro_ranking["roc_auc"]},
+            "average_precision": {"macro": rk["ap_macro"], "micro": self.micro_ranking["ap"]},
             "calibration": (
                 {"log_loss": cal["log_loss"], "brier": cal["brier"], "ece": cal["ece"]}
                 if cal["available"] else {"unavailable": cal["reason"]}
@@ -380,3 +406,32 @@ def _nanmean(values: np.ndarray) -> float:
     v = np.asarray(values, dtype=np.float64)
     v = v[~np.isnan(v)]
     return float(v.mean()) if v.size else float("nan")
+
+
+def _grid(sweep: metrics.ThresholdSweep, lo: float, hi: float, step: float) -> dict[str, np.ndarray]:
+    n = int(round((hi - lo) / step)) + 1
+    # rounded so that a position prints as the step's decimals (0.3, not 0.30000000000000004)
+    decimals = max(0, -math.floor(math.log10(step)) + 2)
+    grid = np.unique(np.round(lo + step * np.arange(n), decimals))
+    tp, fp = sweep.counts_at(grid)
+    return {"grid": grid, "tp": tp, "fp": fp}
+
+
+def _class_curves(s: metrics.ThresholdSweep) -> dict[str, np.ndarray]:
+    # the drawn indices are picked first; rates are computed at those points only
+    fpr, tpr, _ = s.roc()
+    roc = metrics.reduce_curve(fpr, tpr)
+    precision, recall, pr_th = s.pr()
+    pr = metrics.reduce_curve(recall, precision)
+    pr_th = np.concatenate([pr_th, [np.inf]])  # the closing point (recall 0, precision 1)
+    f1 = np.divide(2 * s.tp[1:], s.tp[1:] + s.fp[1:] + s.n_pos, dtype=np.float64)
+    th = metrics.reduce_curve(s.thresholds[1:], f1) + 1  # the +inf point has no place on an axis
+    at = metrics.rates(s.tp[th], s.fp[th], s.n_pos, s.n_neg)
+    curves = {
+        "roc_fpr": fpr[roc], "roc_tpr": tpr[roc], "roc_threshold": s.thresholds[roc],
+        "pr_recall": recall[pr], "pr_precision": precision[pr], "pr_threshold": pr_th[pr],
+        "threshold": s.thresholds[th], "precision": at["precision"], "recall": at["recall"],
+        "f1": at["f1"],
+    }
+    # drawn, not computed with: float32 halves what goes to the browser
+    return {k: v.astype(np.float32) for k, v in curves.items()}

@@ -60,6 +60,13 @@ def _safe_div(num, den, fallback=np.nan):
     return np.where(den == 0, fallback, out)
 
 
+def _per(counts: np.ndarray, total: int) -> np.ndarray:
+    """``counts / total`` as float64; NaN everywhere when ``total`` is 0 (a scalar divisor is cheap)."""
+    if total == 0:
+        return np.full(np.shape(counts), np.nan)
+    return np.divide(counts, float(total), dtype=np.float64)
+
+
 def rates(tp, fp, n_pos, n_neg, zero_division=np.nan) -> dict[str, np.ndarray]:
     """Every count-derived rate from TP and FP at one or many thresholds.
 
@@ -175,6 +182,12 @@ class ThresholdSweep:
         out["threshold"] = float(threshold)
         return out
 
+    def counts_at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(tp, fp) at each of ``thresholds`` (any order), one binary search each; shapes as input."""
+        asc = self._ascending
+        i = asc.size - np.searchsorted(asc, np.asarray(thresholds, dtype=np.float64), side="left")
+        return self.tp[i], self.fp[i]
+
     def curve(self) -> dict[str, np.ndarray]:
         """Every rate at every sweep point, arrays of shape (n_thresholds + 1,)."""
         out = rates(self.tp, self.fp, self.n_pos, self.n_neg)
@@ -183,9 +196,7 @@ class ThresholdSweep:
 
     def roc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fpr, tpr, thresholds) as ``sklearn.metrics.roc_curve(drop_intermediate=False)``."""
-        fpr = _safe_div(self.fp, np.full(self.fp.shape, self.n_neg))
-        tpr = _safe_div(self.tp, np.full(self.tp.shape, self.n_pos))
-        return fpr, tpr, self.thresholds
+        return _per(self.fp, self.n_neg), _per(self.tp, self.n_pos), self.thresholds
 
     def pr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(precision, recall, thresholds) as ``sklearn.metrics.precision_recall_curve``.
@@ -193,8 +204,8 @@ class ThresholdSweep:
         Increasing thresholds; precision and recall end with the point (1, 0).
         """
         tp, fp = self.tp[1:][::-1], self.fp[1:][::-1]
-        precision = _safe_div(tp, tp + fp, 0.0)
-        recall = _safe_div(tp, np.full(tp.shape, self.n_pos), np.nan)
+        precision = tp / (tp + fp).astype(np.float64)  # every sweep point past +inf predicts a sample
+        recall = _per(tp, self.n_pos)
         return (
             np.concatenate([precision, [1.0]]),
             np.concatenate([recall, [0.0]]),
