@@ -52,7 +52,7 @@ mask = filter_mask(d, true_sel, pred_sel, meta_filters)
 cls = t = None
 if kind == "threshold":
     cls = ui.kept("class_select", d.positive if d.positive is not None else 0)
-    t = float(ui.kept("threshold", 0.5 if d.is_probability else 0.0))
+    t = float(ui.kept("threshold_t", 0.5 if d.is_probability else 0.0))
     st.caption(f"Samples whose score for class {ui.md(classes[cls])} is nearest the threshold {t:.3f} "
                "(set both on the Curves & threshold page).")
 elif kind == "mistakes":

@@ -30,24 +30,24 @@ c = st.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class",
                  format_func=ui.class_label(ev), key="class_select")
 ui.keep("class_select")
 name = classes[c]
-col = d.scores[:, c]
-if d.is_probability:
-    lo, hi, step = 0.0, 1.0, 0.001
-else:
-    lo, hi = float(col.min()), float(col.max())
-    step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
-    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+lo, hi, step = ev.slider_range(c)
 
 default_t = 0.5 if d.is_probability else 0.0
-t0 = ui.kept("threshold", default_t)
+t0 = ui.kept("threshold_t", default_t)
 try:
     if link_t is not None and math.isfinite(float(link_t)):
         t0 = float(link_t)
 except ValueError:
     pass
 t0 = min(max(float(t0), lo), hi) if math.isfinite(float(t0)) else hi
-st.session_state["threshold"] = t0
-sweep = ev.sweep(c)
+st.session_state["threshold_t"] = t0
+
+
+def _commit():
+    # the slider was released: it sends the threshold it landed on
+    t = ui.committed_threshold()
+    if t is not None and math.isfinite(t):
+        st.session_state["threshold_t"] = min(max(t, lo), hi)
 
 
 def _from_exact():
@@ -56,7 +56,7 @@ def _from_exact():
     # quick series of key presses is still being processed.
     typed = st.session_state.get("threshold_exact")
     if typed is not None:
-        st.session_state["threshold"] = min(max(float(typed), lo), hi)
+        st.session_state["threshold_t"] = min(max(float(typed), lo), hi)
         st.session_state["threshold_exact"] = None
 
 
@@ -70,31 +70,19 @@ def _suggest(which: str):
     st.session_state["suggest_note"] = (
         "Predicting nothing as positive is cheapest at these costs: the slider goes to its top."
         if math.isinf(value) else "")
-    st.session_state["threshold"] = min(max(value, lo), hi)
+    st.session_state["threshold_t"] = min(max(value, lo), hi)
 
 
 @st.fragment
 def threshold_panel():
-    left, right = st.columns([3, 1])
-    left.slider(f"Threshold: a sample counts as {ui.md(name)} when its score ≥ threshold", lo, hi, step=step,
-                key="threshold", format="%.3f" if d.is_probability else "%.4g")
-    t = float(st.session_state["threshold"])
+    t = float(st.session_state["threshold_t"])
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold", _commit,
+                      slider_box=left, metrics_box=st.container())
     right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
                        format="%.6f", step=step, placeholder=f"{t:.6f}")
-    m = sweep.at(t)
-    with st.container(key="threshold_metrics"):
-        cols = st.columns(5)
-        cols[0].metric("Precision", fmt(m["precision"]))
-        cols[1].metric("Recall", fmt(m["recall"]))
-        cols[2].metric("F1", fmt(m["f1"]))
-        cols[3].metric("FPR", fmt(m["fpr"]))
-        cols[4].metric("Specificity", fmt(m["specificity"]))
-        counts = st.columns(4)
-        for box, label in zip(counts, ("tp", "fp", "fn", "tn")):
-            box.metric(label.upper(), f"{m[label]:,}")
-        st.caption(f"Exact threshold: {t:.6g}")
-    if math.isnan(m["precision"]):
-        st.caption("Precision is undefined here: no sample scores at or above the threshold.")
+    st.caption("Drag the slider or use the arrow keys: the numbers and the points on the curves follow at "
+               "once. Click a point of a curve to move the threshold there.")
 
     with st.expander("Suggested thresholds", expanded=True):
         a, b, cc, dd = st.columns(4)
@@ -114,31 +102,7 @@ def threshold_panel():
                           width="stretch")
         if st.session_state.get("suggest_note"):
             st.info(st.session_state["suggest_note"])
-
-    curves = ev.class_curves(c)
-    avg = ev.average_curves
-    roc = {f"class {name}": (curves["roc_fpr"], curves["roc_tpr"])}
-    pr = {f"class {name}": (curves["pr_recall"], curves["pr_precision"])}
-    if not d.is_binary:
-        roc.update({k[4:]: v for k, v in avg.items() if k.startswith("roc")})
-        pr.update({k[3:]: v for k, v in avg.items() if k.startswith("pr")})
-    g1, g2 = st.columns(2)
-    with g1:
-        st.plotly_chart(figures.roc_figure(roc, (m["fpr"], m["recall"]),
-                                           f"ROC curve, AUC {fmt(ev.ranking['roc_auc'][c])}"), key="roc_chart")
-    with g2:
-        st.plotly_chart(figures.pr_figure(pr, (m["recall"], m["precision"]),
-                                          f"Precision-recall, AP {fmt(ev.ranking['average_precision'][c])}"),
-                        key="pr_chart")
-    g3, g4 = st.columns([2, 1])
-    with g3:
-        st.plotly_chart(figures.threshold_figure(
-            curves["threshold"], {"precision": curves["precision"], "recall": curves["recall"],
-                                  "F1": curves["f1"]}, t), key="threshold_chart")
-    with g4:
-        st.markdown(f"**Confusion at this threshold**")
-        st.plotly_chart(figures.confusion_2x2(m["tp"], m["fp"], m["fn"], m["tn"], name), key="cm2x2")
-    ui.keep("threshold")
+    ui.keep("threshold_t")
     ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
 
 

@@ -241,18 +241,20 @@ class Evaluation:
         ``grid``: the slider's positions (ndarray of shape (n_positions,), increasing): the
         regular steps of :meth:`slider_range` plus ``t`` itself, so a typed or suggested value is
         shown exactly; ``tp``/``fp``: the sweep's counts at each position (the core's own numbers,
-        the browser only divides); ``index``: the position of ``t``; ``n_pos``/``n_neg``; and the
+        the browser only divides); ``index``: the position of ``t``; ``inserted``: whether ``t`` is off the regular steps;
+        ``n_pos``/``n_neg``; and the
         drawn curves of :meth:`class_curves`.
         """
         base = self.memo(("live", cls), lambda e: _grid(e.sweep(cls), *e.slider_range(cls)))
         grid, tp, fp = base["grid"], base["tp"], base["fp"]
         i = int(np.searchsorted(grid, t))
-        if i == grid.size or grid[i] != t:
+        inserted = i == grid.size or grid[i] != t
+        if inserted:
             t_tp, t_fp = self.sweep(cls).counts_at(np.array([t]))
             grid, tp, fp = np.insert(grid, i, t), np.insert(tp, i, t_tp), np.insert(fp, i, t_fp)
         s = self.sweep(cls)
-        return {"grid": grid, "tp": tp, "fp": fp, "index": i, "n_pos": s.n_pos, "n_neg": s.n_neg,
-                "curves": self.class_curves(cls)}
+        return {"grid": grid, "tp": tp, "fp": fp, "index": i, "inserted": inserted, "n_pos": s.n_pos,
+                "n_neg": s.n_neg, "curves": self.class_curves(cls)}
 
     @cached_property
     def selective_reduced(self) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import shutil
 import sys
@@ -74,7 +75,7 @@ def start_source() -> Source:
 def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
                 images_root: str | None) -> Evaluation:
     dataset = load_predictions(path, positive=positive, images_root=images_root)
-    return evaluate(dataset).precompute()
+    return evaluate(dataset).precompute(background=True)
 
 
 def load(source: Source) -> Evaluation:
@@ -169,7 +170,7 @@ def sync_query(**params) -> None:
 
 # --- the data panel ----------------------------------------------------------
 
-VIEW_WIDGETS = ("class_select", "threshold", "threshold_exact", "confidence_threshold", "err_true",
+VIEW_WIDGETS = ("class_select", "threshold_t", "threshold_exact", "confidence_threshold", "err_true",
                 "err_pred", "err_gallery", "cm_classes")
 
 
@@ -364,6 +365,67 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+
+
+# --- the live threshold --------------------------------------------------------
+
+_WEB = Path(__file__).resolve().parent / "web"
+
+
+def _live_component(name: str):
+    # registered on every use: cheap, and each Streamlit runtime (also AppTest's) has its own registry
+    return st.components.v2.component(name, js=(_WEB / "live_threshold.js").read_text(),
+                                      css=(_WEB / "live_threshold.css").read_text())
+
+
+def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_commit,
+                   slider_box=None, metrics_box=None) -> None:
+    """The threshold slider (key ``threshold``) and what follows it (key ``threshold_metrics``).
+
+    The browser gets the core's exact counts at every slider position and the drawn curves
+    once, and updates precision, recall, F1, the counts and the operating points on each
+    movement of the thumb without the server. On release it sends the threshold; ``on_commit``
+    then reads it with :func:`committed_threshold`. ``slider_box``/``metrics_box``: where to
+    put each (containers or columns; default: here).
+    """
+    slider_box = slider_box or st.container()
+    metrics_box = metrics_box or st.container()
+    live = evaluation.live_threshold(cls, t)
+    grid = live["grid"]
+    token = f"{id(evaluation)}:{cls}:{repr(float(t)) if live['inserted'] else ''}"
+    common = {"token": token, "t": float(t), "index": live["index"], "probability": evaluation.dataset.is_probability}
+    with slider_box:
+        _live_component("evaldash_threshold_slider")(
+            key="threshold", on_commit_change=on_commit,
+            data={**common, "role": "slider", "label": label, "grid": pd.DataFrame({"t": grid})})
+    c = live["curves"]
+    frames = {
+        "roc": pd.DataFrame({"fpr": c["roc_fpr"], "tpr": c["roc_tpr"], "threshold": c["roc_threshold"]}),
+        "pr": pd.DataFrame({"recall": c["pr_recall"], "precision": c["pr_precision"], "threshold": c["pr_threshold"]}),
+        "thr": pd.DataFrame({k: c[k] for k in ("threshold", "precision", "recall", "f1")}),
+    }
+    avg = evaluation.average_curves if not evaluation.dataset.is_binary else {}
+    if avg:
+        frames["avg"] = pd.DataFrame({"grid": avg["roc macro-average"][0], "tpr": avg["roc macro-average"][1],
+                                      "precision": avg["pr macro-average"][1]})
+    rk = evaluation.ranking
+    number = lambda v: None if math.isnan(v) else float(v)  # noqa: E731 - JSON has no NaN
+    with metrics_box:
+        _live_component("evaldash_threshold_metrics")(
+            key="threshold_metrics",
+            data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
+                  "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
+                  "ap": number(rk["average_precision"][cls]),
+                  "grid": pd.DataFrame({"t": grid, "tp": live["tp"], "fp": live["fp"]}), **frames})
+
+
+def committed_threshold() -> float | None:
+    """The threshold the slider sent on release (in its ``on_commit`` callback), else None."""
+    state = st.session_state.get("threshold")
+    value = getattr(state, "commit", None) if state is not None else None
+    if value is None and isinstance(state, dict):
+        value = state.get("commit")
+    return None if value is None else float(value)
 
 
 def md(text) -> str:
