@@ -151,7 +151,8 @@ class Dashboard:
 
     @property
     def query(self) -> dict[str, str]:
-        return {k: v[-1] for k, v in parse_qs(urlsplit(self.page.url).query).items()}
+        # the address bar as the page has it now (history.replaceState included)
+        return {k: v[-1] for k, v in parse_qs(urlsplit(self.page.evaluate("location.href")).query).items()}
 
     @property
     def path(self) -> str:
@@ -194,11 +195,27 @@ class Dashboard:
     # the threshold slider
     @property
     def threshold_slider(self):
-        # Streamlit's slider thumb is a visually hidden <input type=range> (implicit role "slider")
+        # the live-threshold component's <input type=range> (implicit role "slider")
         return self.page.locator(".st-key-threshold").get_by_role("slider")
 
     def threshold_value(self) -> float:
-        return float(self.threshold_slider.input_value())
+        """The exact threshold under the thumb (the component's ``data-threshold``)."""
+        return float(self.page.locator(".st-key-threshold .ed-slider").get_attribute("data-threshold"))
+
+    def drag_threshold(self, fractions: list[float], on_step=None) -> None:
+        """Press the mouse on the slider's track at ``fractions[0]`` of its width, move through the
+        others with the button held, then release. ``on_step(fraction)`` runs at each stop while the
+        button is still down."""
+        box = self.threshold_slider.bounding_box()
+        y = box["y"] + box["height"] / 2
+        x = lambda f: box["x"] + 8 + f * (box["width"] - 16)  # noqa: E731 - the thumb's travel
+        self.page.mouse.move(x(fractions[0]), y)
+        self.page.mouse.down()
+        for f in fractions:
+            self.page.mouse.move(x(f), y, steps=4)
+            if on_step is not None:
+                on_step(f)
+        self.page.mouse.up()
 
     def press_on_slider(self, keys: str | list[str], times: int = 1, pause_ms: int | None = None) -> None:
         """Focus the slider thumb and press ``keys`` (one key ``times`` times, or a list of keys).
@@ -263,24 +280,45 @@ def expect_cell_gallery(dash, ev, i: int, j: int) -> None:
     assert (dash.query.get("true"), dash.query.get("pred")) == (d.classes[i], d.classes[j])
 
 
+METRIC_KEYS = ("precision", "recall", "f1", "fpr", "specificity")
+
+
+def shown_metrics(dash) -> dict[str, str]:
+    """The numbers ``.st-key-threshold_metrics`` shows now: the five rates and the four counts."""
+    box = dash.page.locator(".st-key-threshold_metrics")
+    return box.locator(".ed-metrics").evaluate(
+        "m => Object.fromEntries([...m.querySelectorAll('.ed-card')].map("
+        "c => [c.dataset.metric, c.querySelector('.ed-card-value').textContent]))")
+
+
+def core_metrics(sweep, t: float) -> dict[str, str]:
+    """The same nine numbers from the core at ``t``, formatted as the dashboard formats them."""
+    m = sweep.at(t)
+    out = {k: three(m[k]) for k in METRIC_KEYS}
+    out.update({k: f"{m[k]:,}" for k in ("tp", "fp", "fn", "tn")})
+    return out
+
+
 def expect_metrics_at(dash, sweep, t: float) -> None:
     """``.st-key-threshold_metrics`` shows the one-vs-rest numbers of ``sweep`` at threshold ``t``."""
-    m = sweep.at(t)
     box = dash.page.locator(".st-key-threshold_metrics")
-    for label, key in (("Precision", "precision"), ("Recall", "recall"), ("F1", "f1")):
-        expect(dash.metric(label, within=box)).to_have_text(three(m[key]))
-    for key in ("tp", "fp", "fn", "tn"):
-        expect(dash.metric(key.upper(), within=box)).to_have_text(f"{m[key]:,}")
+    expect(box.locator(".ed-metrics")).to_have_attribute("data-threshold", repr(float(t)))
+    assert shown_metrics(dash) == core_metrics(sweep, t)
+    expect(box.locator(".ed-exact")).to_have_text(f"Exact threshold: {float(t)!r}")
 
 
 def expect_threshold(dash, class_name: str, want: float) -> float:
-    """The slider sits at ``want`` and the URL says so; returns the slider's value."""
+    """The slider sits at ``want`` and the URL says so (it follows within seconds); returns the
+    slider's value."""
     t = dash.threshold_value()
     assert t == pytest.approx(want, abs=STEP / 10), f"the slider shows {t:g}, expected {want:g}"
-    assert dash.query.get("class") == class_name, f"URL {dash.page.url}: class is not {class_name}"
-    assert float(dash.query.get("t", "nan")) == pytest.approx(t, abs=1e-9), \
-        f"URL {dash.page.url}: t is not the slider's value {t:g}"
-    return t
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        q = dash.query
+        if q.get("class") == class_name and float(q.get("t", "nan")) == pytest.approx(t, abs=1e-9):
+            return t
+        dash.page.wait_for_timeout(100)
+    raise AssertionError(f"URL {dash.query}: class is not {class_name} or t is not the slider's value {t:g}")
 
 
 # --- input files -----------------------------------------------------------------------

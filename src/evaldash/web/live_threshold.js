@@ -162,7 +162,7 @@ function chart(box, spec) {
     el("path", { d, class: "ed-line " + (s.cls || ""), fill: "none" }, svg);
     const item = document.createElement("span");
     item.className = "ed-legend-item";
-    const sw = el("svg", { width: 18, height: 8 }, item);
+    const sw = el("svg", { width: 18, height: 8, "aria-hidden": "true" }, item);
     el("line", { x1: 0, x2: 18, y1: 4, y2: 4, class: "ed-line " + (s.cls || "") }, sw);
     item.appendChild(document.createTextNode(s.name));
     legendRow.appendChild(item);
