@@ -687,3 +687,24 @@ def test_report_threshold_section_matches_sklearn(binary_csv):
     # the predictions themselves became score >= 0.3
     assert report["accuracy"] == pytest.approx(
         skm.accuracy_score(positive, frame["score"] >= 0.3), abs=1e-15)
+
+
+@pytest.mark.parametrize("mirror", ["one_minus", "negate"])
+@pytest.mark.parametrize("seed", range(12))
+def test_mirrored_sweeps_equal_two_separate_sweeps(seed, mirror):
+    """Both classes' sweeps from one sort equal the sweeps of each column sorted on its own,
+    including ties and scores so small that 1 - s merges them."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    kind = seed % 3
+    s = (rng.random(n) if kind == 0 else rng.integers(0, 5, n) / 4.0 if kind == 1
+         else np.concatenate([rng.random(n) * 1e-17, [1.0, 0.0]]))
+    y = rng.random(s.size) < 0.3
+    f = (lambda v: 1.0 - v) if mirror == "one_minus" else np.negative
+    got = metrics.mirrored_sweeps(s, y, f)
+    want = (metrics.threshold_sweep(s, y), metrics.threshold_sweep(f(s), ~y))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g.thresholds, w.thresholds)
+        np.testing.assert_array_equal(g.tp, w.tp)
+        np.testing.assert_array_equal(g.fp, w.fp)
+        assert (g.n_pos, g.n_neg) == (w.n_pos, w.n_neg)

@@ -58,6 +58,9 @@ class Dataset:
         Why the scores are not probabilities (empty when they are).
     warnings : tuple of str
         Problems that did not stop loading (missing images, refused paths).
+    score_mirror : {"one_minus", "negate"} or None
+        For a file with one score column: how the other class's score was made from it
+        (``1 - s`` for probabilities, ``-s`` otherwise), so both sweeps can share one sort.
     """
 
     source: str
@@ -74,6 +77,7 @@ class Dataset:
     prediction_given: bool = False
     images_root: str | None = None
     warnings: tuple[str, ...] = ()
+    score_mirror: str | None = None
 
     @property
     def n(self) -> int:
@@ -265,7 +269,12 @@ def dataset_from_frame(
         positive_idx = 1
 
     is_prob, reason = (False, "the file has no scores")
-    if scores is not None:
+    mirror = None
+    if single_col is not None and scores is not None:
+        mirror = "one_minus" if in_unit else "negate"
+        # s and 1 - s always sum to 1: no need to check the rows
+        is_prob, reason = (True, "") if in_unit else _probability_check(scores, source)
+    elif scores is not None:
         is_prob, reason = _probability_check(scores, source)
 
     ids = _ids(frame, id_col, source)
@@ -295,6 +304,7 @@ def dataset_from_frame(
         prediction_given=predictions is not None,
         images_root=str(Path(images_root).resolve()) if image_col is not None and images_root else None,
         warnings=tuple(warnings),
+        score_mirror=mirror,
     )
 
 
@@ -499,7 +509,7 @@ def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> pd.api.extensi
     blank = ids.str.strip().eq("").to_numpy(dtype=bool)
     if blank.any():
         raise InputError(f"{source}: column {id_col!r} has empty values at {_rows(blank)}; expected a unique id per row")
-    if not ids.is_unique:
+    if not _all_distinct(ids.array):
         dup = ids.duplicated(keep=False).to_numpy()
         bad = pd.unique(ids[dup])
         raise InputError(
@@ -507,6 +517,29 @@ def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> pd.api.extensi
             f"at {_rows(dup)}; expected each id once"
         )
     return ids.array
+
+
+def _all_distinct(strings) -> bool:
+    """Whether no string occurs twice. Ids of one length (zero-padded numbers, UUIDs, hashes) are
+    compared as fixed-width byte strings after one sort, several times faster than hashing
+    millions of Arrow strings; other ids use Arrow's hash-based ``is_unique``."""
+    import pyarrow as pa
+
+    arr = pa.array(strings)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        validity, offsets_buf, data_buf = arr.buffers()
+        offsets = np.frombuffer(offsets_buf, dtype=offset_type)[arr.offset:arr.offset + len(arr) + 1]
+        lengths = np.diff(offsets)
+        width = int(lengths[0]) if lengths.size else 0
+        if validity is None and lengths.size and 0 < width <= 64 and np.all(lengths == width):
+            data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]
+            keys = np.sort(data.view(f"S{width}"))
+            # S-dtype comparison ignores trailing NUL bytes, so equal keys are checked byte for byte
+            return not bool(np.any(keys[1:] == keys[:-1])) or pd.Series(strings).is_unique
+    return pd.Series(strings).is_unique
 
 
 def _resolve_images(series: pd.Series, root: Path, base: Path, source: str,

@@ -20,6 +20,7 @@ from evaldash.dataset import Dataset
 from evaldash.errors import InputError
 
 TOP_K = (3, 5)
+MIRRORS = {"one_minus": lambda v: 1.0 - v, "negate": np.negative}
 
 
 def evaluate(dataset: Dataset, threshold: float | None = None) -> "Evaluation":
@@ -98,6 +99,12 @@ class Evaluation:
         """One-vs-rest sweep of class index ``cls`` (built once)."""
         if not self.dataset.has_scores:
             raise InputError(f"{self.dataset.source}: threshold metrics need per-class scores; the file has none")
+        d = self.dataset
+        if d.score_mirror is not None:  # one score column: both classes' sweeps from one sort
+            pos = d.positive
+            pair = self.memo("mirrored sweeps", lambda e: metrics.mirrored_sweeps(
+                d.scores[:, pos], d.y_true == pos, MIRRORS[d.score_mirror]))
+            return pair[0] if cls == pos else pair[1]
         return self.memo(("sweep", cls),
                          lambda e: metrics.threshold_sweep(e.dataset.scores[:, cls], e.dataset.y_true == cls))
 

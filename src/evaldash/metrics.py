@@ -253,30 +253,69 @@ def _sweep_from_sorted(all_sorted: np.ndarray, pos_sorted: np.ndarray) -> Thresh
     with ``score >= t`` is where ``t``'s run starts; the positives' count is a binary search
     in their own sorted scores.
     """
-    n, n_pos = all_sorted.size, pos_sorted.size
+    return _sweep_from_runs(*_runs(all_sorted, pos_sorted))
+
+
+def _runs(all_sorted: np.ndarray, pos_sorted: np.ndarray):
+    """(distinct values ascending, samples per value or None when all are 1, positives per value)."""
+    n = all_sorted.size
     new_value = all_sorted[1:] != all_sorted[:-1]
     if new_value.all():  # every score distinct (usual for probabilities): runs are single samples
-        starts = np.arange(n)
-        ascending = all_sorted
+        ascending, run_len = all_sorted, None
     else:
         starts = np.flatnonzero(np.concatenate([[True], new_value])) if n else np.arange(0)
         ascending = all_sorted[starts]
+        run_len = np.diff(np.append(starts, n))
     del new_value
-    # each positive falls in the run of its own score; positives per run, cumulated from the top
+    # each positive falls in the run of its own score
     run_of_pos = np.searchsorted(ascending, pos_sorted, side="left")
     pos_per_run = np.bincount(run_of_pos, minlength=ascending.size)
+    return ascending, run_len, pos_per_run
+
+
+def _sweep_from_runs(ascending: np.ndarray, run_len: np.ndarray | None, pos_per_run: np.ndarray) -> ThresholdSweep:
     m = ascending.size
+    n = int(run_len.sum()) if run_len is not None else m
+    n_pos = int(pos_per_run.sum())
     count_type = np.int32 if n < 2**31 else np.int64  # halves the memory of every sweep
     tp = np.empty(m + 1, dtype=count_type)
     fp = np.empty(m + 1, dtype=count_type)
     tp[0] = fp[0] = 0
+    # counts cumulated from the top score down
     np.cumsum(pos_per_run[::-1], out=tp[1:])
-    fp[1:] = (n - starts)[::-1]
+    if run_len is None:
+        fp[1:] = np.arange(1, m + 1, dtype=count_type)
+    else:
+        np.cumsum(run_len[::-1], out=fp[1:])
     fp[1:] -= tp[1:]
     thresholds = np.empty(m + 1, dtype=np.float64)
     thresholds[0] = np.inf
     thresholds[1:] = ascending[::-1]
-    return ThresholdSweep(thresholds=thresholds, tp=tp, fp=fp, n_pos=int(n_pos), n_neg=int(n - n_pos))
+    return ThresholdSweep(thresholds=thresholds, tp=tp, fp=fp, n_pos=n_pos, n_neg=n - n_pos)
+
+
+def mirrored_sweeps(score: np.ndarray, positive: np.ndarray, mirror) -> tuple[ThresholdSweep, ThresholdSweep]:
+    """Sweeps of both classes of a binary problem whose other score is ``mirror(score)``.
+
+    ``mirror`` must be non-increasing (``1 - s`` or ``-s``): then the other score's distinct
+    values are the mirrored distinct values in reverse, where values that the mirror makes equal
+    (``1 - s`` rounds tiny differences away) merge, and each value's samples of the other class
+    are its samples minus its positives. One sort serves both sweeps. Returns (sweep of
+    ``score`` for ``positive``, sweep of ``mirror(score)`` for ``~positive``).
+    """
+    ascending, run_len, pos_per_run = _runs(np.sort(score), np.sort(score[positive]))
+    first = _sweep_from_runs(ascending, run_len, pos_per_run)
+    ones = run_len is None
+    run_len = np.ones(ascending.size, dtype=np.int64) if ones else run_len
+    values = mirror(ascending[::-1])
+    other_len, other_pos = run_len[::-1], (run_len - pos_per_run)[::-1]
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]])) if values.size else np.arange(0)
+    if starts.size < values.size:
+        values = values[starts]
+        other_len = np.add.reduceat(other_len, starts)
+        other_pos = np.add.reduceat(other_pos, starts)
+        ones = False
+    return first, _sweep_from_runs(values, None if ones else other_len, other_pos)
 
 
 def micro_sweep(y_true: np.ndarray, scores: np.ndarray) -> ThresholdSweep:
