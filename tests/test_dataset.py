@@ -597,3 +597,19 @@ def test_an_unusable_image_is_reported(image_tree):
     d = load_predictions(path)
     assert d.image_paths.tolist() == [None]
     assert len(d.warnings) == 1 and d.warnings[0].endswith(expect)
+
+
+@pytest.mark.parametrize("values", [
+    ["a", "b", "c"], ["ab", "ab"], ["a\x00", "a"], ["x" * 10] * 2, [f"s{i:08d}" for i in range(1000)],
+    [f"s{i}" for i in range(1000)] + ["s5"], [], ["y" * 64, "y" * 63 + "z", "y" * 64], ["é1", "é2", "é1"],
+    ["z" * 70, "z" * 70],
+])
+@pytest.mark.parametrize("clash", [False, True])
+def test_id_distinctness_check_agrees_with_pandas(values, clash, monkeypatch):
+    """The fast fixed-width id check equals pandas' ``is_unique``, also when every hash clashes."""
+    from evaldash import dataset as dataset_module
+
+    if clash:
+        monkeypatch.setattr(dataset_module, "_HASH_MULTIPLIERS", (0,) * 8)
+    ids = pd.Series(values, dtype="string[pyarrow]")
+    assert dataset_module._all_distinct(ids.array) == ids.is_unique
