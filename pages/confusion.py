@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from evaldash import figures, ui
+from evaldash import ui
 
 MODES = {
     "counts": "Counts",
@@ -48,25 +48,25 @@ if k > MAX_SHOWN:
 
 values = ev.confusion_view(mode)[np.ix_(shown, shown)]
 counts = ev.confusion[np.ix_(shown, shown)]
+
+
+def _on_cell():
+    # the click arrives before this run draws anything: one pass shows the new cell's images
+    clicked = ui.clicked_cell()
+    if clicked is not None:
+        new = (shown[clicked[0]], shown[clicked[1]])
+        if new != st.session_state["cell"]:
+            st.session_state["cell"] = new
+            st.session_state["cell_gallery_page"] = 1
+
+
 cell = st.session_state["cell"]
 selected = None
 if cell is not None and cell[0] in shown and cell[1] in shown:
     selected = (shown.index(cell[0]), shown.index(cell[1]))
-fig = figures.confusion_heatmap(values, counts, [d.classes[i] for i in shown], mode, selected,
-                                row_totals=ev.confusion.sum(axis=1)[shown])
 st.caption("Rows: true class · columns: predicted class · click a cell to see its images.")
-event = st.plotly_chart(fig, key="confusion_matrix", on_select="rerun", selection_mode="points",
-                        config={"displayModeBar": False})
-
-points = event.selection.points if event else []
-if points:
-    custom = points[0].get("customdata")
-    if custom is not None:
-        new = (shown[int(custom[0])], shown[int(custom[1])])
-        if new != st.session_state["cell"]:
-            st.session_state["cell"] = new
-            st.session_state["cell_gallery_page"] = 1
-            st.rerun()
+ui.confusion_grid(values, counts, [d.classes[i] for i in shown], mode, selected,
+                  ev.confusion.sum(axis=1)[shown], _on_cell)
 
 cell = st.session_state["cell"]
 if cell is None:

@@ -119,6 +119,8 @@ def block(at: AppTest, key: str):
 def live_payload(at: AppTest, key: str) -> dict:
     """The data the page sent to the live-threshold component ``key``, Arrow tables as pandas frames."""
     [el] = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}")]
+    if not el.proto.HasField("mixed"):
+        return json.loads(el.proto.json)
     data = json.loads(el.proto.mixed.json)
     for name, value in data.items():
         if isinstance(value, dict) and "__streamlit_arrow_ref__" in value:
@@ -288,7 +290,9 @@ def test_confusion_mode_switch_runs_every_mode(open_file):
         at.segmented_control(key="cm_mode").set_value(mode).run()
         assert not at.exception, (mode, at.exception)
         assert at.segmented_control(key="cm_mode").value == mode
-    assert at.get_by_key("confusion_matrix") is not None
+    grid = live_payload(at, "confusion_matrix")
+    assert grid["counts"] == core(SAMPLE).confusion.tolist() and grid["labels"] == list(core(SAMPLE).dataset.classes)
+    assert grid["show_text"] and grid["selected"] is None
     # no cell chosen yet: an invitation, no gallery
     with pytest.raises(KeyError):
         at.get_by_key("cell_gallery")
@@ -862,3 +866,32 @@ def test_open_path_with_unknown_positive_class_keeps_data(open_file):
         evaldash.load_predictions(BINARY, positive="seven")
     assert [e.value for e in at.sidebar.error] == [shown_as_markdown(str(info.value))]
     assert sidebar_summary(at) == summary
+
+
+def test_confusion_grid_with_many_classes_shows_the_most_confused_twenty(open_file, tmp_path):
+    rng = np.random.default_rng(5)
+    k, n = 60, 6000
+    names = [f"class {c:02d}" for c in range(k)]
+    y = rng.integers(0, k, n)
+    pred = np.where(rng.random(n) < 0.7, y, rng.integers(0, k, n))
+    path = tmp_path / "many.csv"
+    pd.DataFrame({"label": np.array(names)[y], "prediction": np.array(names)[pred]}).to_csv(path, index=False)
+    at = goto(open_file(path), "pages/confusion.py")
+    ev = core(path)
+    cm = ev.confusion
+    errors = cm.sum(axis=0) + cm.sum(axis=1) - 2 * np.diag(cm)
+    want = sorted(np.argsort(-errors, kind="stable")[:20].tolist())
+    grid = live_payload(at, "confusion_matrix")
+    assert grid["labels"] == [ev.dataset.classes[i] for i in want]
+    assert grid["counts"] == cm[np.ix_(want, want)].tolist()
+    assert not grid["show_text"] or len(want) <= 25
+    # a deep-linked cell outside the twenty is added to the shown classes and outlined
+    least = int(np.argmin(errors))
+    at.query_params["true"] = ev.dataset.classes[least]
+    at.query_params["pred"] = ev.dataset.classes[least]
+    goto(at, "pages/overview.py")
+    goto(at, "pages/confusion.py")
+    grid = live_payload(at, "confusion_matrix")
+    pos = grid["labels"].index(ev.dataset.classes[least])
+    assert grid["selected"] == [pos, pos]
+    assert block(at, "cell_gallery").subheader[0].value == f"True {ev.dataset.classes[least]} → predicted {ev.dataset.classes[least]}"

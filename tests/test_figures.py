@@ -6,22 +6,25 @@ import plotly.graph_objects as go
 from evaldash import figures, metrics
 
 
-def test_confusion_heatmap_cells_carry_true_and_pred_for_clicks():
-    counts = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 4]])
-    fig = figures.confusion_heatmap(counts, counts, ["a", "<b>", "c, d"], "counts")
-    overlay = [t for t in fig.data if isinstance(t, go.Scatter)][0]
-    cells = {(int(c[0]), int(c[1])): int(c[2]) for c in overlay.customdata}
-    assert cells == {(i, j): int(counts[i, j]) for i in range(3) for j in range(3)}
-    assert overlay.hovertemplate and overlay.hoverinfo != "skip"  # hover kept: clicks need it
-    # class names reach Plotly escaped, so "<b>" is shown as typed, not as bold markup
-    assert "&lt;b&gt;" in fig.layout.xaxis.ticktext and "<b>" not in fig.layout.xaxis.ticktext
+def test_confusion_cells_show_counts_and_share_of_the_whole_true_class():
+    counts = np.array([[30, 10], [5, 0]])
+    cells = figures.confusion_cells(counts, counts, "counts", row_totals=np.array([80, 10]))
+    assert cells["text"] == [["30\n38%", "10\n12%"], ["5\n50%", "0"]]
+    assert cells["legend"] == "count"
+    # darker for more samples (log scale), white text on the darkest cell
+    assert cells["fill"][0][0] < cells["fill"][0][1] < cells["fill"][1][0] < cells["fill"][1][1] == "#f7fbff"
+    assert cells["ink"][0][0] == "#ffffff" and cells["ink"][1][1] != "#ffffff"
 
 
-def test_confusion_heatmap_percentages_are_of_the_whole_true_class():
-    counts = np.array([[30, 10], [5, 5]])
-    fig = figures.confusion_heatmap(counts, counts, ["x", "y"], "counts", row_totals=np.array([80, 10]))
-    heat = fig.data[0]
-    assert heat.text[0][0] == "30<br>38%" and heat.text[1][1] == "5<br>50%"
+def test_confusion_cells_in_share_and_score_modes():
+    counts = np.array([[3, 1], [0, 4]])
+    share = counts / counts.sum(axis=1, keepdims=True)
+    cells = figures.confusion_cells(share, counts, "true")
+    assert cells["text"] == [["75%", "25%"], ["0", "100%"]] and cells["legend"] == "share of true class"
+    assert cells["fill"][1][1] == "#08306b"  # 100 % is the end of the scale
+    mean = np.array([[0.9, np.nan], [0.2, 0.8]])
+    cells = figures.confusion_cells(mean, counts, "score")
+    assert cells["text"] == [["0.90", ""], ["0.20", "0.80"]] and cells["legend"] == "mean score"
 
 
 def test_reduce_curve_keeps_ends_kept_points_and_shape():

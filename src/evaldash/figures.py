@@ -21,74 +21,47 @@ def text(value: str) -> str:
     return html.escape(str(value), quote=False)
 
 
-def confusion_heatmap(values: np.ndarray, counts: np.ndarray, classes: list[str], mode: str,
-                      selected: tuple[int, int] | None = None,
-                      row_totals: np.ndarray | None = None) -> go.Figure:
-    """Heatmap of ``values`` (shape (k, k)) with counts and percentages in the cells.
+_BLUES = ((247, 251, 255), (222, 235, 247), (198, 219, 239), (158, 202, 225), (107, 174, 214),
+          (66, 146, 198), (33, 113, 181), (8, 81, 156), (8, 48, 107))
+CONFUSION_MODES = {"counts": "count", "true": "share of true class", "pred": "share of predicted class",
+                   "score": "mean score"}
 
-    Percentages are of the true class's samples: ``row_totals`` (shape (k,)) gives them when
-    only some classes are shown, default the rows of ``counts``.
 
-    A transparent marker sits over every cell carrying ``(true, pred)`` indices in
-    ``customdata``: Streamlit returns click selections for scatter points, not
-    for heatmap traces.
+def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
+                    row_totals: np.ndarray | None = None) -> dict[str, list]:
+    """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k).
+
+    Returns lists of k lists: ``text`` (count and % of the true class, a share, or a mean
+    score), ``fill`` (a colour of the Blues scale: log counts in ``counts`` mode, so small
+    off-diagonal counts stay visible next to the diagonal; else the value on [0, 1]) and ``ink``
+    (black or white, readable on the fill); ``legend``: what the colour means. Percentages are
+    of the true class's samples: ``row_totals`` (shape (k,)) gives them when only some classes
+    are shown, default the rows of ``counts``.
     """
-    k = len(classes)
-    labels = [text(c) for c in classes]
     totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
     row_share = counts / np.maximum(totals, 1)[:, None]
+    k = counts.shape[0]
     if mode == "counts":
-        cell_text = [[f"{counts[i, j]}<br>{row_share[i, j]:.0%}" if counts[i, j] else "0"
-                      for j in range(k)] for i in range(k)]
-        colorbar = "count"
+        cell_text = [[f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)]
+                     for i in range(k)]
+        z = np.log10(counts + 1.0)
+        z = z / z.max() if z.size and z.max() > 0 else z
     elif mode == "score":
         cell_text = [[f"{values[i, j]:.2f}" if np.isfinite(values[i, j]) else "" for j in range(k)]
                      for i in range(k)]
-        colorbar = "mean score"
+        z = values
     else:
         cell_text = [[f"{values[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)] for i in range(k)]
-        colorbar = "share of true class" if mode == "true" else "share of predicted class"
-    z = values.astype(np.float64)
-    if mode == "counts":
-        # log colour scale so small off-diagonal counts stay visible next to the diagonal
-        z = np.log10(counts + 1.0)
-    show_text = k <= 25
-    fig = go.Figure(
-        go.Heatmap(
-            z=z, x=labels, y=labels, colorscale="Blues", showscale=mode != "counts",
-            colorbar=dict(title=colorbar), text=cell_text if show_text else None,
-            texttemplate="%{text}" if show_text else None, hoverinfo="skip",
-            xgap=1, ygap=1,
-        )
-    )
-    ii, jj = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    custom = np.stack([ii.ravel(), jj.ravel(), counts.ravel(),
-                       np.array(labels, dtype=object)[ii.ravel()],
-                       np.array(labels, dtype=object)[jj.ravel()]], axis=1)
-    fig.add_trace(
-        go.Scatter(
-            x=[labels[j] for j in jj.ravel()], y=[labels[i] for i in ii.ravel()], mode="markers",
-            marker=dict(symbol="square", size=max(8, min(48, 600 // max(k, 1))), color="rgba(0,0,0,0)"),
-            customdata=custom,
-            hovertemplate="true %{customdata[3]} → predicted %{customdata[4]}<br>"
-                          "%{customdata[2]} samples<br>click to see them<extra></extra>",
-            showlegend=False,
-            name="cells",
-        )
-    )
-    if selected is not None:
-        i, j = selected
-        fig.add_shape(type="rect", x0=j - 0.5, x1=j + 0.5, y0=i - 0.5, y1=i + 0.5,
-                      line=dict(color="#d62728", width=3))
-    size = max(360, min(900, 60 * k + 120))
-    fig.update_layout(
-        height=size, margin=dict(l=10, r=10, t=30, b=10), clickmode="event+select", dragmode=False,
-        xaxis=dict(title="predicted class", side="top", type="category", tickmode="array",
-                   tickvals=labels, ticktext=labels),
-        yaxis=dict(title="true class", autorange="reversed", type="category", tickmode="array",
-                   tickvals=labels, ticktext=labels),
-    )
-    return fig
+        z = values
+    z = np.clip(np.nan_to_num(np.asarray(z, dtype=np.float64)), 0.0, 1.0)
+    pos = z * (len(_BLUES) - 1)
+    lo = np.minimum(pos.astype(int), len(_BLUES) - 2)
+    frac = (pos - lo)[..., None]
+    scale = np.array(_BLUES, dtype=np.float64)
+    rgb = np.rint(scale[lo] * (1 - frac) + scale[lo + 1] * frac).astype(int)
+    fill = [[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in row] for row in rgb]
+    ink = [["#ffffff" if v > 0.55 else "#1f2937" for v in row] for row in z]
+    return {"text": cell_text, "fill": fill, "ink": ink, "legend": CONFUSION_MODES[mode]}
 
 
 def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], op: tuple[float, float] | None = None,

@@ -372,10 +372,34 @@ _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
 _WEB = Path(__file__).resolve().parent / "web"
 
 
-def _live_component(name: str):
+def _component(name: str, asset: str):
     # registered on every use: cheap, and each Streamlit runtime (also AppTest's) has its own registry
-    return st.components.v2.component(name, js=(_WEB / "live_threshold.js").read_text(),
-                                      css=(_WEB / "live_threshold.css").read_text())
+    return st.components.v2.component(name, js=(_WEB / f"{asset}.js").read_text(),
+                                      css=(_WEB / f"{asset}.css").read_text())
+
+
+def _live_component(name: str):
+    return _component(name, "live_threshold")
+
+
+def confusion_grid(values: np.ndarray, counts: np.ndarray, labels: list[str], mode: str,
+                   selected: tuple[int, int] | None, row_totals: np.ndarray, on_cell) -> None:
+    """The clickable confusion matrix (key ``confusion_matrix``): a grid drawn in the browser
+    without a charting library. A click calls ``on_cell``; :func:`clicked_cell` tells which cell."""
+    cells = figures.confusion_cells(values, counts, mode, row_totals)
+    k = len(labels)
+    _component("evaldash_confusion_matrix", "confusion_matrix")(
+        key="confusion_matrix", on_cell_change=on_cell,
+        data={"labels": [str(c) for c in labels], "counts": counts.tolist(), "mode": mode,
+              "selected": list(selected) if selected is not None else None, "show_text": k <= 25,
+              "cell_px": 64 if k <= 6 else 48 if k <= 12 else 36 if k <= 25 else 16, **cells})
+
+
+def clicked_cell() -> tuple[int, int] | None:
+    """The (row, column) of the grid cell just clicked (in ``on_cell``), else None."""
+    state = st.session_state.get("confusion_matrix")
+    value = state.get("cell") if isinstance(state, dict) else None
+    return (int(value[0]), int(value[1])) if value is not None else None
 
 
 def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_commit,

@@ -103,13 +103,6 @@ _BUSY_JS = """() => {
 }"""
 
 # pixel centre of category cell (row i, column j) of the confusion-matrix plot, in viewport coordinates
-_CELL_XY_JS = """(plot, [i, j]) => {
-    const fl = plot._fullLayout;
-    const box = plot.getBoundingClientRect();
-    return [box.left + fl.xaxis._offset + fl.xaxis.l2p(j), box.top + fl.yaxis._offset + fl.yaxis.l2p(i)];
-}"""
-
-
 class Dashboard:
     """A person's view of the running app: open pages, read what is shown, click and type."""
 
@@ -177,20 +170,10 @@ class Dashboard:
 
     # the confusion matrix
     def click_cell(self, i: int, j: int) -> None:
-        """Click the confusion-matrix cell (true row ``i``, predicted column ``j``) where it is drawn."""
-        plot = self.page.locator(".st-key-confusion_matrix .js-plotly-plot")
-        plot.wait_for()
-        plot.scroll_into_view_if_needed()
-        x, y = plot.evaluate(_CELL_XY_JS, [i, j])
-        height = self.page.viewport_size["height"]
-        if not 0 < y < height:
-            self.page.mouse.wheel(0, y - height / 2)
-            self.page.wait_for_timeout(200)
-            x, y = plot.evaluate(_CELL_XY_JS, [i, j])
-        # hover first: plotly picks the point under the cursor on hover, the click then selects it
-        self.page.mouse.move(x, y)
-        self.page.wait_for_timeout(150)
-        self.page.mouse.click(x, y)
+        """Click the confusion-matrix cell (row ``i`` and column ``j`` of the shown classes)."""
+        cell = self.page.locator(f'.st-key-confusion_matrix .cm-cell[data-true="{i}"][data-pred="{j}"]')
+        cell.scroll_into_view_if_needed()
+        cell.click()
 
     # the threshold slider
     @property

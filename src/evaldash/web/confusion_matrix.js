@@ -1,0 +1,57 @@
+// The confusion matrix as a grid of buttons: rows are true classes, columns predicted classes.
+// Clicking a cell (or Enter/Space on it) sends [row, column] to the server, which shows its
+// images. Cells carry data-true/data-pred (positions in the shown classes) and the class names.
+// Text only goes in with textContent, so class names need no escaping here.
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  let root = parentElement.querySelector(".cm-root");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "cm-root";
+    parentElement.appendChild(root);
+    root.addEventListener("click", (e) => {
+      const cell = e.target.closest(".cm-cell");
+      if (cell) setTriggerValue("cell", [Number(cell.dataset.true), Number(cell.dataset.pred)]);
+    });
+  }
+  const k = data.labels.length;
+  const grid = document.createElement("div");
+  grid.className = "cm-grid";
+  grid.setAttribute("role", "grid");
+  grid.style.gridTemplateColumns = `max-content repeat(${k}, minmax(${data.cell_px}px, 1fr))`;
+  const head = (text, cls) => {
+    const e = document.createElement("div");
+    e.className = cls;
+    e.textContent = text;
+    e.title = text;
+    grid.appendChild(e);
+  };
+  head("true ↓ · predicted →", "cm-corner");
+  data.labels.forEach((name) => head(name, "cm-col"));
+  for (let i = 0; i < k; i++) {
+    head(data.labels[i], "cm-row");
+    for (let j = 0; j < k; j++) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "cm-cell" + (i === j ? " cm-diag" : "");
+      if (data.selected && data.selected[0] === i && data.selected[1] === j) b.classList.add("cm-selected");
+      b.dataset.true = String(i);
+      b.dataset.pred = String(j);
+      b.dataset.trueName = data.labels[i];
+      b.dataset.predName = data.labels[j];
+      b.style.background = data.fill[i][j];
+      b.style.color = data.ink[i][j];
+      if (data.show_text) b.textContent = data.text[i][j];
+      const count = data.counts[i][j].toLocaleString("en-US");
+      b.title = `true ${data.labels[i]} → predicted ${data.labels[j]}\n${count} samples` +
+        (data.mode === "counts" ? "" : ` · ${data.text[i][j].replace("\n", " ")}`) + "\nclick to see them";
+      b.setAttribute("aria-label", `true ${data.labels[i]}, predicted ${data.labels[j]}: ${count} samples`);
+      grid.appendChild(b);
+    }
+  }
+  root.replaceChildren(grid);
+  const legend = document.createElement("div");
+  legend.className = "cm-legend";
+  legend.textContent = `colour: ${data.legend}` + (data.mode === "counts" ? " (log scale)" : "");
+  root.appendChild(legend);
+}
