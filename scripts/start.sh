@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -r requirements.txt -e .
-exec python3 -m streamlit run app.py --server.headless true --browser.gatherUsageStats false -- "$@"
+exec python3 -m streamlit run app.py --server.headless true --browser.gatherUsageStats false \
+    --client.showErrorDetails type -- "$@"

@@ -86,7 +86,8 @@ def _serve(args) -> int:
     if args.path and not Path(args.path).exists():
         raise InputError(f"{args.path}: file not found")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false", "--"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.showErrorDetails", "type", "--"]
     if args.path:
         cmd.append(str(Path(args.path).resolve()))
     if args.positive:
