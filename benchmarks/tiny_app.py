@@ -2,7 +2,9 @@
 
 One ``st.slider`` and one ``st.metric`` in a fragment, under the same stable keys as the
 threshold page (``threshold``, ``threshold_metrics``), so ``bench_browser.py`` drives both
-apps with the same code.
+apps with the same code. Its numbers come from the server: ArrowRight → done here is the
+server round trip Streamlit imposes on this machine (the threshold page's live component
+shows its numbers in the browser before that round trip).
 
     python -m streamlit run benchmarks/tiny_app.py --server.headless true
 """

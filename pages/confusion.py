@@ -28,8 +28,8 @@ if t in d.classes and p in d.classes:
     st.session_state["cell_gallery_page"] = 1
 
 modes = [m for m in MODES if m != "score" or d.has_scores]
-# the class picker only exists above MAX_SHOWN classes; without it the modes take the whole width
-top = st.columns([3, 2]) if k > MAX_SHOWN else [st.container()]
+# the modes, then (above MAX_SHOWN classes) the class picker, each the whole width
+top = [st.container(), st.container()]
 ui.remember("cm_mode", "counts")
 mode = top[0].segmented_control("Show", modes, format_func=MODES.get, key="cm_mode") or "counts"
 ui.keep("cm_mode")
