@@ -115,7 +115,8 @@ LONG_FRAME_MS = 1000 / 30 + 0.1  # a frame interval above this is below 30 fps (
 
 PAGES = {  # sidebar link text -> (h1, selector of the page's main content)
     "Overview": ("Overview", '.st-key-class_table [data-testid="stDataFrame"], .st-key-class_table'),
-    "Confusion matrix": ("Confusion matrix", ".st-key-confusion_matrix .js-plotly-plot .heatmaplayer image, "
+    "Confusion matrix": ("Confusion matrix", ".st-key-confusion_matrix >>> .cm-cell, "  # the grid component
+                                             ".st-key-confusion_matrix .js-plotly-plot .heatmaplayer image, "
                                              ".st-key-confusion_matrix .js-plotly-plot .heatmaplayer .hm"),
     "Curves & threshold": ("Curves & threshold", ".st-key-threshold_metrics >>> .ed-card-value"),
     "Error analysis": ("Error analysis", '.st-key-error_gallery [data-testid="stCaptionContainer"]'),
@@ -164,10 +165,10 @@ PROBE_JS = r"""
     }
     return out;
   };
-  const q = sel => {
-    const i = sel.indexOf(' >>> ');
-    return i < 0 ? Array.from(document.querySelectorAll(sel)) : deep(sel.slice(0, i), sel.slice(i + 5));
-  };
+  const q = sel => sel.split(',').flatMap(part => {
+    const i = part.indexOf(' >>> ');
+    return i < 0 ? Array.from(document.querySelectorAll(part)) : deep(part.slice(0, i), part.slice(i + 5));
+  });
   B.deep = deep;
   const live = el => {  // not in a stale element, across shadow boundaries
     for (let e = el; e; e = e.getRootNode().host || null) if (e.closest('[data-stale="true"]')) return false;
@@ -229,7 +230,8 @@ PROBE_JS = r"""
     },
     page: p => all('h1').some(h => text(h).startsWith(p.title)) && all(p.marker).length > 0,
     confusion: p => {
-      const plot = all('.st-key-confusion_matrix .js-plotly-plot')[0];
+      if (all('.st-key-confusion_matrix >>> .cm-cell').length) return true;  // the grid component
+      const plot = all('.st-key-confusion_matrix .js-plotly-plot')[0];  // a Plotly heatmap (older versions)
       return !!plot && !!plot._fullLayout && !!plot.querySelector('.heatmaplayer image, .heatmaplayer .hm');
     },
   };
@@ -338,16 +340,33 @@ DRAG_JS = r"""
 }
 """
 
-# pixel centre of category cell (row i, column j) of the confusion-matrix plot (tests/e2e/dashboard.py)
+# pixel centre of category cell (row i, column j) of a Plotly confusion-matrix heatmap (versions before
+# the grid component)
 CELL_XY_JS = """(plot, [i, j]) => {
     const fl = plot._fullLayout;
     const box = plot.getBoundingClientRect();
     return [box.left + fl.xaxis._offset + fl.xaxis.l2p(j), box.top + fl.yaxis._offset + fl.yaxis.l2p(i)];
 }"""
-# the plot's cells: axis labels and, per cell, the count the app put in its hover data
-CELL_DATA_JS = """plot => ({x: Array.from(plot.data[0].x), y: Array.from(plot.data[0].y),
-    custom: Array.from(plot.data[1].customdata || []).map(r => [Number(r[0]), Number(r[1]), Number(r[2])]),
-    text: plot.data[0].text != null})"""
+# the matrix's cells: the shown classes and, per cell, its count, from the grid component (buttons with
+# data-true/data-pred and "…: <n> samples" labels) or from a Plotly heatmap's hover data
+CELL_DATA_JS = """() => {
+    const cells = window.__bench.deep('.st-key-confusion_matrix', '.cm-cell');
+    if (cells.length) {
+        const labels = [];
+        for (const c of cells) if (c.dataset.pred === '0') labels[Number(c.dataset.true)] = c.dataset.trueName;
+        const count = c => Number(((c.getAttribute('aria-label') || '').match(/([0-9,]+) samples$/) || [0, 'NaN'])[1]
+                                  .replace(/,/g, ''));
+        return {kind: 'grid', x: labels, y: labels,
+                custom: cells.map(c => [Number(c.dataset.true), Number(c.dataset.pred), count(c)]),
+                text: cells.some(c => c.textContent.trim() !== '')};
+    }
+    const plot = document.querySelector('.st-key-confusion_matrix .js-plotly-plot');
+    if (!plot) return null;
+    return {kind: 'plotly', x: Array.from(plot.data[0].x), y: Array.from(plot.data[0].y),
+            custom: Array.from(plot.data[1].customdata || []).map(r => [Number(r[0]), Number(r[1]), Number(r[2])]),
+            text: plot.data[0].text != null};
+}"""
+MATRIX = ".st-key-confusion_matrix .cm-cell, .st-key-confusion_matrix .js-plotly-plot"  # either kind
 
 
 # --- the app version -------------------------------------------------------------------
@@ -631,8 +650,15 @@ def press_slider(page, max_presses: int = 5) -> dict:
 
 def click_cell(page, i: int, j: int, heading: str, n: int) -> dict:
     page.bring_to_front()
+    page.locator(MATRIX).first.wait_for()
+    cell = page.locator(f'.st-key-confusion_matrix .cm-cell[data-true="{i}"][data-pred="{j}"]')
+    if cell.count():  # the grid component: a button per cell
+        cell.scroll_into_view_if_needed()
+        cell.hover()
+        page.evaluate("p => window.__bench.arm('gallery', p)", {"heading": heading, "n": n})
+        cell.click()
+        return settle(page)
     plot = page.locator(".st-key-confusion_matrix .js-plotly-plot")
-    plot.wait_for()
     plot.scroll_into_view_if_needed()
     x, y = plot.evaluate(CELL_XY_JS, [i, j])
     height = VIEWPORT["height"]
@@ -784,7 +810,7 @@ def phase_cached(browser, server: Server, repeat: int, path: str = "/threshold",
         context, page, res = load(browser, server.url + path, cond, {}, timeout_s=120)
         res.pop("goto_at")
         if cond == "confusion":
-            res["plot"] = page.locator(".st-key-confusion_matrix .js-plotly-plot").evaluate(CELL_DATA_JS)
+            res["plot"] = page.evaluate(CELL_DATA_JS)
             res["multiselect"] = page.locator('[data-testid="stMultiSelect"]').count()
             res["exceptions"] = page.locator('[data-testid="stException"]').count()
         context.close()
@@ -907,10 +933,9 @@ def phase_drag(browser, server: Server, repeat: int) -> list[dict]:
 def phase_cells(browser, server: Server, expected: dict, repeat: int):
     context, page = new_page(browser)
     page.goto(server.url + "/confusion")
-    page.locator(".st-key-confusion_matrix .js-plotly-plot").wait_for()
+    page.locator(MATRIX).first.wait_for()
     wait_idle(page)
-    plot = page.locator(".st-key-confusion_matrix .js-plotly-plot")
-    data = plot.evaluate(CELL_DATA_JS)
+    data = page.evaluate(CELL_DATA_JS)
     xs, ys = data["x"], data["y"]
     assert xs == ys, f"rows and columns differ: {xs} {ys}"
     labels = [str(x) for x in xs]
@@ -991,9 +1016,9 @@ def profile_run(browser, path: Path, expected: dict, upload_dir: Path, repeat: i
     context.close()
     context, page = new_page(browser)
     page.goto(server.url + "/confusion")
-    page.locator(".st-key-confusion_matrix .js-plotly-plot").wait_for()
+    page.locator(MATRIX).first.wait_for()
     wait_idle(page)
-    labels = [str(x) for x in page.locator(".st-key-confusion_matrix .js-plotly-plot").evaluate(CELL_DATA_JS)["x"]]
+    labels = [str(x) for x in page.evaluate(CELL_DATA_JS)["x"]]
     for i, j in pick_cells(labels, expected, repeat):
         n = expected[(labels[i], labels[j])]
         t = time.time()
