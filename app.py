@@ -7,7 +7,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 
-st.set_page_config(page_title="evaldash", page_icon=":material/dashboard:", layout="wide")
+st.set_page_config(page_title="evaldash", page_icon="📊", layout="wide")
 
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
