@@ -1106,6 +1106,15 @@ def fmt_ms(x: float | None) -> str:
     return f"{x / 1000:.2f} s" if x >= 1000 else f"{x:.0f} ms"
 
 
+def console_summary(console: dict[str, int]) -> dict[str, int]:
+    """The browser's errors, counted with the servers' ports left out."""
+    out: dict[str, int] = {}
+    for m, n in console.items():
+        key = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:<port>", m)
+        out[key] = out.get(key, 0) + n
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 def s_minus(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
@@ -1363,7 +1372,7 @@ def markdown(res: dict) -> str:
         lines += ["| " + " | ".join(row) + " |" for row in drag_rows(res)]
     if res.get("console"):
         lines += ["", "Browser console during the run: " + "; ".join(
-            f"{n} × {m}" for m, n in res["console"].items()) + "."]
+            f"{n} × {m}" for m, n in console_summary(res["console"]).items()) + "."]
     prof = res.get("profile")
     if prof:
         lines += ["", "### Server script passes (`--profile`: `streamlit_timed.py`, cProfile on)", "",
@@ -1553,7 +1562,7 @@ def main() -> int:
         shutil.rmtree(upload_dir, ignore_errors=True)
     res["load"]["end"] = loadavg()
     res["console"] = dict(sorted({m: CONSOLE.count(m) for m in CONSOLE}.items()))
-    for m, n in res["console"].items():
+    for m, n in console_summary(res["console"]).items():
         log(f"browser: {n} × {m}")
     if args.analysis:
         res["analysis"] = args.analysis.read_text()
