@@ -1,4 +1,5 @@
-"""Curves and threshold: ROC/PR curves, a live threshold and its confusion counts."""
+"""Curves and threshold: a live threshold, its confusion counts and operating points on the ROC, PR and
+threshold curves (drawn in the browser), abstention and calibration."""
 
 import math
 
@@ -126,8 +127,8 @@ if not d.is_binary:
         cols[1].metric("Accuracy of kept", fmt(s["accuracy"]))
         cols[2].metric("Kept", f"{s['kept']:,} of {d.n:,}")
         curve = ev.selective_reduced
-        st.plotly_chart(figures.coverage_figure(curve["coverage"], curve["accuracy"],
-                                                (s["coverage"], s["accuracy"])), key="coverage_chart")
+        ui.chart(figures.coverage_chart(curve["coverage"], curve["accuracy"], (s["coverage"], s["accuracy"])),
+                 key="coverage_chart")
 
     selective_panel()
 
@@ -137,6 +138,6 @@ if ev.calibration["available"]:
     cal = ev.calibration
     st.caption(f"Confidence is the score of the predicted class. Log loss {fmt(cal['log_loss'], 4)}, "
                f"Brier score {fmt(cal['brier'], 4)}.")
-    st.plotly_chart(figures.reliability_figure(cal["bins"], cal["ece"]), key="reliability_chart")
+    ui.chart(figures.reliability_chart(cal["bins"], cal["ece"]), key="reliability_chart")
 else:
     st.caption(f"Calibration is unavailable: {ev.calibration['reason']}.")

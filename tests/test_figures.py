@@ -42,9 +42,23 @@ def test_reduce_curve_leaves_short_curves_alone():
     assert metrics.reduce_curve(np.arange(10.0), np.arange(10.0)).tolist() == list(range(10))
 
 
-def test_operating_point_is_drawn_on_roc_and_pr():
-    roc = figures.roc_figure({"class a": (np.array([0, 0.5, 1]), np.array([0, 0.8, 1]))}, (0.5, 0.8))
-    pr = figures.pr_figure({"class a": (np.array([0, 1]), np.array([1, 0.5]))}, (0.3, 0.9))
-    for fig, point in ((roc, (0.5, 0.8)), (pr, (0.3, 0.9))):
-        op = [t for t in fig.data if t.name == "operating point"]
-        assert len(op) == 1 and (op[0].x[0], op[0].y[0]) == point
+def test_coverage_chart_carries_curve_and_operating_point_as_json_numbers():
+    spec = figures.coverage_chart(np.array([0.2, 0.6, 1.0]), np.array([1.0, 0.95, np.nan]), (0.6, 0.95))
+    [line] = spec["series"]
+    assert line["x"] == [0.2, 0.6, 1.0] and line["y"] == [1.0, 0.95, None]  # JSON has no NaN
+    assert spec["marker"] == [0.6, 0.95] and spec["y_range"] == [0.95, 1.0]
+    assert figures.coverage_chart(np.array([1.0]), np.array([0.5]), (float("nan"), 0.5))["marker"] is None
+
+
+def test_reliability_chart_shows_used_bins_with_counts():
+    bins = metrics.reliability(np.array([0.05, 0.5, 0.55, 0.95, 1.0]), np.array([False, True, False, True, True]),
+                               n_bins=10)
+    spec = figures.reliability_chart(bins, metrics.expected_calibration_error(bins))
+    bars, points, diagonal = spec["series"]
+    used = bins["count"] > 0
+    assert bars["kind"] == "bars" and len(bars["x"]) == used.sum() == 4
+    assert bars["y"] == [float(f"{v:.5g}") for v in bins["accuracy"][used]]
+    assert bars["width"] == [0.1] * 4
+    assert points["x"] == [float(f"{v:.5g}") for v in bins["confidence"][used]]
+    assert "2 samples" in bars["hover"][3] and diagonal["x"] == [0.0, 1.0]
+    assert spec["title"].startswith("Reliability diagram (ECE ")

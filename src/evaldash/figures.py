@@ -1,19 +1,18 @@
-"""Plotly figures built from numbers already computed; nothing here computes metrics.
+"""Figures built from numbers already computed; nothing here computes metrics.
 
-Every function returns a plain ``go.Figure``. Class names are passed to Plotly
-as data (never inside HTML templates unescaped): hover templates use
-``%{customdata}`` and tick labels, which Plotly renders as text.
+Most charts are drawn in the browser by the small scripts in ``web/`` (no charting library to
+load): these functions return what each shows as plain dicts (cell texts and colours, chart
+specs). ``scores_bar`` is a plain ``go.Figure``; class names reach Plotly escaped, as text.
 """
 
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import plotly.graph_objects as go
 
-_MARGIN = dict(l=10, r=10, t=40, b=10)
-_OP_MARKER = dict(size=14, color="#d62728", symbol="circle", line=dict(color="white", width=2))
 
 
 def text(value: str) -> str:
@@ -64,79 +63,49 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     return {"text": cell_text, "fill": fill, "ink": ink, "legend": CONFUSION_MODES[mode]}
 
 
-def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], op: tuple[float, float] | None = None,
-               title: str = "ROC curve") -> go.Figure:
-    """ROC curves: ``curves`` maps a name to (fpr, tpr); ``op`` is the operating point (fpr, tpr)."""
-    fig = go.Figure()
-    for n, (name, (fpr, tpr)) in enumerate(curves.items()):
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=text(name), line=_curve_line(n)))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
-                             line=dict(dash="dot", color="gray")))
-    _add_op(fig, op)
-    fig.update_layout(title=title, xaxis_title="false positive rate", yaxis_title="true positive rate",
-                      height=380, margin=_MARGIN, legend=dict(x=0.55, y=0.05))
-    fig.update_xaxes(range=[-0.01, 1.01])
-    fig.update_yaxes(range=[-0.01, 1.01])
-    return fig
+def _numbers(values) -> list:
+    """Floats for JSON (which has no NaN or infinity: those become None), 5 significant digits."""
+    return [float(f"{v:.5g}") if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
 
 
-def pr_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], op: tuple[float, float] | None = None,
-              title: str = "Precision-recall curve") -> go.Figure:
-    """PR curves: ``curves`` maps a name to (recall, precision); ``op`` is (recall, precision)."""
-    fig = go.Figure()
-    for n, (name, (recall, precision)) in enumerate(curves.items()):
-        fig.add_trace(go.Scatter(x=recall, y=precision, mode="lines", name=text(name), line_shape="hv",
-                                 line=_curve_line(n)))
-    _add_op(fig, op)
-    fig.update_layout(title=title, xaxis_title="recall", yaxis_title="precision", height=380,
-                      margin=_MARGIN, legend=dict(x=0.02, y=0.05))
-    fig.update_xaxes(range=[-0.01, 1.01])
-    fig.update_yaxes(range=[-0.01, 1.05])
-    return fig
+def coverage_chart(coverage: np.ndarray, accuracy: np.ndarray, op: tuple[float, float] | None) -> dict:
+    """Accuracy of the kept predictions against coverage (selective prediction), as a chart spec.
+
+    Chart specs are drawn in the browser by ``web/live_threshold.js`` (role ``chart``): a title,
+    axis labels and ranges, ``series`` (``kind`` line, bars or points; x and y lists; bars
+    have ``width``; optional ``hover`` texts) and an operating-point ``marker`` (x, y) or None.
+    """
+    lo = float(np.nanmin(accuracy)) if np.isfinite(accuracy).any() else 0.0
+    return {
+        "title": "Coverage against accuracy", "x_label": "coverage (share of predictions kept)",
+        "y_label": "accuracy of kept", "x_range": [0.0, 1.0], "y_range": [math.floor(lo * 20) / 20, 1.0],
+        "series": [{"name": "kept predictions", "kind": "line", "cls": "ed-s0",
+                    "x": _numbers(coverage), "y": _numbers(accuracy)}],
+        "marker": list(op) if op is not None and all(np.isfinite(op)) else None,
+    }
 
 
-def threshold_figure(thresholds: np.ndarray, series: dict[str, np.ndarray], t: float | None,
-                     title: str = "Metrics against threshold") -> go.Figure:
-    """Precision, recall, F1 (or any ``series``) against threshold, with a vertical line at ``t``."""
-    fig = go.Figure()
-    for name, values in series.items():
-        fig.add_trace(go.Scatter(x=thresholds, y=values, mode="lines", name=name))
-    if t is not None and np.isfinite(t):
-        fig.add_vline(x=t, line=dict(color="#d62728", width=2))
-    fig.update_layout(title=title, xaxis_title="threshold (score ≥ threshold is positive)",
-                      yaxis_title="value", height=380, margin=_MARGIN, hovermode="x unified")
-    fig.update_yaxes(range=[-0.01, 1.05])
-    return fig
-
-
-def coverage_figure(coverage: np.ndarray, accuracy: np.ndarray, op: tuple[float, float] | None) -> go.Figure:
-    """Accuracy of the kept predictions against coverage (selective prediction)."""
-    fig = go.Figure(go.Scatter(x=coverage, y=accuracy, mode="lines", name="kept predictions"))
-    _add_op(fig, op)
-    fig.update_layout(title="Coverage against accuracy", xaxis_title="coverage (share of predictions kept)",
-                      yaxis_title="accuracy of kept predictions", height=380, margin=_MARGIN)
-    fig.update_xaxes(range=[-0.01, 1.01])
-    return fig
-
-
-def reliability_figure(bins: dict[str, np.ndarray], ece: float) -> go.Figure:
-    """Reliability diagram: accuracy against mean confidence per bin, bar width = bin."""
+def reliability_chart(bins: dict[str, np.ndarray], ece: float) -> dict:
+    """Reliability diagram as a chart spec (see :func:`coverage_chart`): accuracy per confidence
+    bin (bar width = the bin), each bin's mean confidence, and the diagonal of perfect calibration."""
     used = bins["count"] > 0
     mid = (bins["lower"] + bins["upper"]) / 2
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=mid[used], y=bins["accuracy"][used], width=(bins["upper"] - bins["lower"])[used],
-                         name="accuracy", marker_color="#1f77b4", customdata=bins["count"][used],
-                         hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.3f}<br>%{customdata} samples"
-                                       "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=bins["confidence"][used], y=bins["accuracy"][used], mode="markers",
-                             name="mean confidence", marker=dict(color="#ff7f0e")))
-    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration",
-                             line=dict(dash="dot", color="gray")))
-    fig.update_layout(title=f"Reliability diagram (ECE {ece:.3f})", xaxis_title="confidence",
-                      yaxis_title="accuracy", height=380, margin=_MARGIN, bargap=0.05)
-    fig.update_xaxes(range=[0, 1])
-    fig.update_yaxes(range=[0, 1.05])
-    return fig
+    hover = [f"confidence ({lo:.2f}, {hi:.2f}] · accuracy {acc:.3f} · mean confidence {conf:.3f} · {n:,} samples"
+             for lo, hi, acc, conf, n in zip(bins["lower"][used], bins["upper"][used], bins["accuracy"][used],
+                                             bins["confidence"][used], bins["count"][used])]
+    return {
+        "title": f"Reliability diagram (ECE {ece:.3f})", "x_label": "confidence", "y_label": "accuracy",
+        "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
+        "series": [
+            {"name": "accuracy", "kind": "bars", "cls": "ed-s0", "x": _numbers(mid[used]),
+             "y": _numbers(bins["accuracy"][used]), "width": _numbers((bins["upper"] - bins["lower"])[used]),
+             "hover": hover},
+            {"name": "mean confidence", "kind": "points", "cls": "ed-s2", "x": _numbers(bins["confidence"][used]),
+             "y": _numbers(bins["accuracy"][used])},
+            {"name": "perfect calibration", "kind": "line", "cls": "ed-chance", "x": [0.0, 1.0], "y": [0.0, 1.0]},
+        ],
+        "marker": None,
+    }
 
 
 def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> go.Figure:
@@ -150,33 +119,3 @@ def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> 
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="scores by class (green: true class, red: wrong prediction)",
                       xaxis=dict(type="category"))
     return fig
-
-
-def confusion_2x2(tp: int, fp: int, fn: int, tn: int, positive: str) -> go.Figure:
-    """The binary confusion matrix at the current threshold."""
-    z = np.array([[tp, fn], [fp, tn]])
-    labels_x = [f"predicted {text(positive)}", "predicted rest"]
-    labels_y = [f"true {text(positive)}", "true rest"]
-    names = [["TP", "FN"], ["FP", "TN"]]
-    fig = go.Figure(go.Heatmap(z=np.log10(z + 1.0), x=labels_x, y=labels_y, colorscale="Blues", showscale=False,
-                               text=[[f"{names[i][j]}<br>{z[i, j]}" for j in range(2)] for i in range(2)],
-                               texttemplate="%{text}", hoverinfo="skip"))
-    fig.update_layout(height=230, margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(autorange="reversed"), xaxis=dict(side="top"))
-    return fig
-
-
-_AVERAGE_COLORS = ("#9e9e9e", "#c7a26a")
-
-
-def _curve_line(n: int) -> dict:
-    """The first curve (the chosen class) strong; averages after it thin and muted."""
-    if n == 0:
-        return dict(color="#1f77b4", width=2.5)
-    return dict(color=_AVERAGE_COLORS[(n - 1) % len(_AVERAGE_COLORS)], width=1.5, dash="dash")
-
-
-def _add_op(fig: go.Figure, op: tuple[float, float] | None) -> None:
-    if op is None or not all(np.isfinite(op)):
-        return
-    fig.add_trace(go.Scatter(x=[op[0]], y=[op[1]], mode="markers", name="operating point", marker=_OP_MARKER))

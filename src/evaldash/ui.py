@@ -382,6 +382,11 @@ def _live_component(name: str):
     return _component(name, "live_threshold")
 
 
+def chart(spec: dict, key: str) -> None:
+    """A chart spec of :mod:`evaldash.figures` drawn in the browser (SVG, no charting library)."""
+    _live_component("evaldash_chart")(key=key, data={"role": "chart", **spec})
+
+
 def confusion_grid(values: np.ndarray, counts: np.ndarray, labels: list[str], mode: str,
                    selected: tuple[int, int] | None, row_totals: np.ndarray, on_cell) -> None:
     """The clickable confusion matrix (key ``confusion_matrix``): a grid drawn in the browser

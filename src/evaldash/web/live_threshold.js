@@ -153,17 +153,32 @@ function chart(box, spec) {
   el("text", { x: 12, y: (M.t + H - M.b) / 2, class: "ed-axis", "text-anchor": "middle",
     transform: `rotate(-90 12 ${(M.t + H - M.b) / 2})` }, svg).textContent = spec.yLabel;
   spec.series.forEach((s) => {
-    let d = "";
-    for (let i = 0; i < s.x.length; i++) {
-      const y = s.y[i];
-      if (!Number.isFinite(y) || !Number.isFinite(s.x[i])) continue;
-      d += (d ? "L" : "M") + sx(s.x[i]).toFixed(1) + "," + sy(y).toFixed(1);
+    const kind = s.kind || "line";
+    if (kind === "bars") {
+      for (let i = 0; i < s.x.length; i++) {
+        if (!Number.isFinite(s.y[i])) continue;
+        const x0b = sx(s.x[i] - s.width[i] / 2), x1b = sx(s.x[i] + s.width[i] / 2);
+        el("rect", { x: x0b, width: Math.max(0.5, x1b - x0b - 1), y: sy(Math.max(s.y[i], y0)),
+          height: Math.max(0, sy(y0) - sy(Math.max(s.y[i], y0))), class: "ed-bar " + (s.cls || "") }, svg);
+      }
+    } else if (kind === "points") {
+      for (let i = 0; i < s.x.length; i++) {
+        if (Number.isFinite(s.x[i]) && Number.isFinite(s.y[i])) el("circle", { cx: sx(s.x[i]), cy: sy(s.y[i]), r: 3.5, class: "ed-point " + (s.cls || "") }, svg);
+      }
+    } else {
+      let d = "";
+      for (let i = 0; i < s.x.length; i++) {
+        const y = s.y[i];
+        if (!Number.isFinite(y) || !Number.isFinite(s.x[i])) continue;
+        d += (d ? "L" : "M") + sx(s.x[i]).toFixed(1) + "," + sy(y).toFixed(1);
+      }
+      el("path", { d, class: "ed-line " + (s.cls || ""), fill: "none" }, svg);
     }
-    el("path", { d, class: "ed-line " + (s.cls || ""), fill: "none" }, svg);
     const item = document.createElement("span");
     item.className = "ed-legend-item";
     const sw = el("svg", { width: 18, height: 8, "aria-hidden": "true" }, item);
-    el("line", { x1: 0, x2: 18, y1: 4, y2: 4, class: "ed-line " + (s.cls || "") }, sw);
+    if (kind === "line") el("line", { x1: 0, x2: 18, y1: 4, y2: 4, class: "ed-line " + (s.cls || "") }, sw);
+    else el("rect", { x: 5, y: 0, width: 8, height: 8, class: "ed-bar " + (s.cls || "") }, sw);
     item.appendChild(document.createTextNode(s.name));
     legendRow.appendChild(item);
   });
@@ -335,6 +350,26 @@ function mountMetrics(args) {
   return () => state.cleanup();
 }
 
+// --- a static chart with one marker (coverage against accuracy, reliability diagram) ------------
+
+function mountChart({ data, parentElement }) {
+  let box = parentElement.querySelector(".ed-static");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "ed-static";
+    parentElement.appendChild(box);
+  }
+  const series = data.series.map((s) => ({ ...s, t: s.x }));
+  const first = series[0];
+  const c = chart(box, {
+    title: data.title, xLabel: data.x_label, yLabel: data.y_label, xRange: data.x_range, yRange: data.y_range,
+    series, markers: data.marker ? ["ed-op"] : [], byX: first.kind === "bars",
+    describe: (i) => (first.hover ? first.hover[i] : `${data.x_label} ${fmt3(first.x[i])} · ${data.y_label} ${fmt3(first.y[i])}`),
+  });
+  if (data.marker) c.move([data.marker]);
+}
+
 export default function (args) {
-  return args.data.role === "slider" ? mountSlider(args) : mountMetrics(args);
+  const role = args.data.role;
+  return role === "slider" ? mountSlider(args) : role === "chart" ? mountChart(args) : mountMetrics(args);
 }
