@@ -63,7 +63,8 @@ function mountSlider(args) {
       root.dataset.threshold = String(t);
       root.dataset.index = String(i);
     };
-    const commit = () => {
+    // a released drag is sent at once; key presses 200 ms after the last one (one rerun per burst)
+    const commit = (delay = 200) => {
       clearTimeout(state.timer);
       state.timer = setTimeout(() => {
         const t = state.grid[input.valueAsNumber];
@@ -75,19 +76,23 @@ function mountSlider(args) {
         const url = new URL(window.location.href);
         url.searchParams.set("t", String(Number(t.toPrecision(6))));
         window.history.replaceState(window.history.state, "", url);
-      }, 200);
+      }, delay);
     };
     input.addEventListener("input", () => {
       show(input.valueAsNumber);
       publish(state.token, input.valueAsNumber, "slider");
     });
-    input.addEventListener("change", commit);
+    input.addEventListener("pointerdown", () => { state.pointer = true; });
+    input.addEventListener("change", () => {
+      commit(state.pointer ? 0 : 200);
+      state.pointer = false;
+    });
     const onSet = (e) => {
       if (e.detail.token !== state.token) return;
       input.value = String(e.detail.index);
       show(input.valueAsNumber);
       publish(state.token, input.valueAsNumber, "slider");
-      commit();
+      commit(0);
     };
     window.addEventListener(SET, onSet);
     state.show = show;
