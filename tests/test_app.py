@@ -102,6 +102,12 @@ def core(path: Path) -> evaldash.Evaluation:
     return evaldash.evaluate(evaldash.load_predictions(path))
 
 
+@pytest.fixture(autouse=True)
+def _private_annotation_db(tmp_path, monkeypatch):
+    """Findings made by these tests go to a database of their own, never to the user's."""
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+
+
 def goto(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     assert not at.exception, at.exception

@@ -554,3 +554,70 @@ def test_report_json_without_scores_has_null_ranking_metrics(capsys, tmp_path):
     assert report["roc_auc"] == {"macro": None, "micro": None}
     assert all(m["roc_auc"] is None and m["average_precision"] is None for m in report["per_class"].values())
     assert any("no scores" in w for w in report["warnings"])
+
+
+# --- evaldash annotations export / import --------------------------------------------------
+
+def test_annotations_import_then_export_csv_json_and_predictions(capsys, tmp_path):
+    from evaldash import load_predictions
+    from evaldash.annotations import AnnotationStore
+
+    db = tmp_path / "team.db"
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    ids = list(frame["id"][:3])
+    src = tmp_path / "made_elsewhere.csv"
+    pd.DataFrame({"sample_id": ids, "tags": ["label error; ambiguous", "bad image", ""],
+                  "note": ["=SUM(A1)", "", "looks like a 7"], "corrected_label": ["7", "", ""],
+                  "annotator": ["ann", "bob", "ann"],
+                  "updated_at": ["2026-11-20T10:00:00+00:00", "", ""]}).to_csv(src, index=False)
+    code, out, err = run_cli(capsys, "annotations", "import", str(SAMPLE), "--db", str(db), "--input", str(src))
+    assert (code, err) == (0, "") and "imported annotations of 3 samples" in out
+    fingerprint = load_predictions(SAMPLE).fingerprint()
+    state = AnnotationStore(db).state(fingerprint)
+    assert state.loc[ids[0], "tags"] == ("ambiguous", "label error") and state.loc[ids[0], "corrected_label"] == "7"
+
+    out_csv = tmp_path / "a.csv"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", str(db), "--output", str(out_csv))[0] == 0
+    table = pd.read_csv(out_csv, dtype=str, keep_default_na=False)
+    assert list(table["sample_id"]) == ids and table.loc[0, "note"] == "'=SUM(A1)"  # no formula runs
+    assert table.loc[0, "updated_at"].startswith("2026-11-20T10:00:00")
+
+    out_json = tmp_path / "a.json"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", str(db), "--output", str(out_json))[0] == 0
+    data = json.loads(out_json.read_text())
+    assert data["dataset"] == fingerprint and data["annotations"][1]["tags"] == ["bad image"]
+
+    out_pred = tmp_path / "fixed.predictions.csv"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", str(db), "--output", str(out_pred))[0] == 0
+    fixed = pd.read_csv(out_pred, dtype=str, keep_default_na=False)
+    assert list(fixed.columns) == list(frame.columns) + ["label_corrected"]
+    assert fixed.drop(columns="label_corrected").equals(frame)  # the file itself, spelled as it was
+    want = frame["label"].copy()
+    want.iloc[0] = "7"
+    assert list(fixed["label_corrected"]) == list(want)
+
+
+def test_annotations_of_one_file_never_show_for_another(capsys, tmp_path):
+    db = tmp_path / "a.db"
+    src = tmp_path / "in.csv"
+    sid = pd.read_csv(BINARY, dtype=str)["id"][0]
+    pd.DataFrame({"sample_id": [sid], "tags": ["duplicate"], "annotator": ["ann"]}).to_csv(src, index=False)
+    assert run_cli(capsys, "annotations", "import", str(BINARY), "--db", str(db), "--input", str(src))[0] == 0
+    out = tmp_path / "other.csv"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", str(db), "--output", str(out))[0] == 0
+    assert pd.read_csv(out).empty
+
+
+@pytest.mark.parametrize("args,match", [
+    (["export", "--output", "x.txt"], "unsupported export; expected FILE.csv, FILE.json or FILE.predictions.csv"),
+    (["import", "--input", "missing.csv"], "missing.csv: file not found"),
+    (["export", "--output", "x.csv", "--db", "postgresql://nobody@127.0.0.1:1/none"],
+     "cannot open the annotation database"),
+])
+def test_annotations_command_errors_are_one_line(capsys, tmp_path, args, match):
+    action, *rest = args
+    rest = [str(tmp_path / r) if r.endswith((".txt", ".csv")) else r for r in rest]
+    if "--db" not in rest:
+        rest += ["--db", str(tmp_path / "a.db")]
+    code, out, err = run_cli(capsys, "annotations", action, str(SAMPLE), *rest)
+    assert code == 2 and err.startswith("error: ") and match in err and err.count("\n") == 1

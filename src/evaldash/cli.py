@@ -1,4 +1,4 @@
-"""Command line: ``evaldash report``, ``evaldash check`` and ``evaldash serve``.
+"""Command line: ``evaldash report``, ``check``, ``serve`` and ``annotations export|import``.
 
 Bad input or a bad argument exits 2 with one line ``error: ...`` on stderr.
 """
@@ -57,11 +57,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="metric must be <= VALUE (e.g. error_rate=0.05, ece=0.1)")
     chk.add_argument("--threshold", type=float, help="binary: predict positive when score >= T")
 
+    ann = sub.add_parser("annotations", help="export or import annotators' tags, notes and corrected labels")
+    actions = ann.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    exp = actions.add_parser("export", help="write the annotations of a predictions file")
+    _add_data_args(exp)
+    exp.add_argument("--db", help="SQLite file or database URL (default: EVALDASH_DB, else the user's data folder)")
+    exp.add_argument("--output", required=True,
+                     help="FILE.csv or FILE.json: the annotations; FILE.predictions.csv: the predictions "
+                          "file with a label_corrected column")
+    imp = actions.add_parser("import", help="add annotations exported elsewhere (CSV or JSON)")
+    _add_data_args(imp)
+    imp.add_argument("--db", help="SQLite file or database URL (default: EVALDASH_DB, else the user's data folder)")
+    imp.add_argument("--input", required=True, help="an evaldash annotations export (.csv or .json)")
+
     srv = sub.add_parser("serve", help="open the dashboard on a predictions file")
     srv.add_argument("path", nargs="?", help="predictions file (default: the bundled digits sample)")
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
+    srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
     return parser
 
 
@@ -70,6 +84,8 @@ def run(argv: list[str]) -> int:
     if args.command == "serve":
         return _serve(args)
     dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root)
+    if args.command == "annotations":
+        return _annotations(args, dataset)
     evaluation = evaluate(dataset, threshold=args.threshold)
     if args.command == "report":
         print(report_json(evaluation) if args.json else report_text(evaluation))
@@ -80,6 +96,41 @@ def run(argv: list[str]) -> int:
     results = check_gates(evaluation, gates)
     print(gates_text(results))
     return 0 if all(r.passed for r in results) else 1
+
+
+def _annotations(args, dataset) -> int:
+    from evaldash import annotations as an
+    from evaldash.io import read_table
+
+    store = an.AnnotationStore(args.db)
+    fingerprint = dataset.fingerprint()
+    if args.action == "import":
+        n = an.import_rows(store, fingerprint, an.read_import(args.input), known_ids=dataset.ids)
+        print(f"imported annotations of {n} samples into {store.name}")
+        return 0
+    out = Path(args.output)
+    state = store.state(fingerprint)
+    if out.name.lower().endswith(".predictions.csv"):
+        frame = read_table(args.path, text_columns=list(read_table_columns(args.path)))
+        labels = [dataset.classes[i] for i in dataset.y_true]
+        frame["label_corrected"] = an.corrected_labels(labels, dataset.ids, state)
+        an.neutralise_formulas(frame).to_csv(out, index=False)
+        print(f"wrote {len(frame)} predictions with label_corrected "
+              f"({int((state['corrected_label'] != '').sum()) if len(state) else 0} corrected) to {out}")
+        return 0
+    if out.suffix.lower() not in (".csv", ".json"):
+        raise InputError(f"{out}: unsupported export; expected FILE.csv, FILE.json or FILE.predictions.csv")
+    table = an.export_table(state)
+    an.write_export(table, out, fingerprint)
+    print(f"wrote annotations of {len(table)} samples to {out}")
+    return 0
+
+
+def read_table_columns(path) -> list[str]:
+    """Every column of a CSV file read as text (labels keep their spelling); none for other formats."""
+    from evaldash.io import file_format, read_header
+
+    return read_header(path) if file_format(Path(path)) == "csv" else []
 
 
 def _serve(args) -> int:
@@ -94,6 +145,8 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    if args.db:
+        os.environ["EVALDASH_DB"] = args.db if "://" in args.db else str(Path(args.db).resolve())
     sys.stdout.flush()
     # become the streamlit server, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly
     os.execv(sys.executable, cmd)

@@ -118,7 +118,7 @@ class Dataset:
         """A stable hash of the content (classes, ids, labels, scores)."""
         h = hashlib.sha256()
         h.update("\x1f".join(self.classes).encode())
-        h.update("\x1f".join(map(str, self.ids)).encode())
+        h.update(_string_bytes(self.ids))
         h.update(self.y_true.tobytes())
         h.update(self.y_pred.tobytes())
         if self.scores is not None:
@@ -517,6 +517,20 @@ def _ids(frame: pd.DataFrame, id_col: str | None, source: str) -> pd.api.extensi
             f"at {_rows(dup)}; expected each id once"
         )
     return ids.array
+
+
+def _string_bytes(strings) -> bytes:
+    """The strings' UTF-8 bytes with their lengths, from the Arrow buffers (no Python strings)."""
+    import pyarrow as pa
+
+    arr = pa.array(strings)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    _, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]] if len(arr) else np.zeros(0, np.uint8)
+    return np.diff(offsets).tobytes() + data.tobytes()
 
 
 _HASH_MULTIPLIERS = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import figures
+from evaldash.annotations import BUILTIN_TAGS, AnnotationStore, StoreError, database_url
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate
@@ -258,6 +259,7 @@ def data_panel(evaluation: Evaluation) -> None:
             with st.expander(f"{len(warnings)} load warning{'s' if len(warnings) > 1 else ''}"):
                 for w in warnings:
                     st.text(w)
+        annotator_panel()
         with st.expander("Open another file", expanded=False):
             st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
             st.button("Open sample", key="open_sample", on_click=_open_sample)
@@ -304,17 +306,28 @@ def page_setup(title: str) -> Evaluation:
 
 # --- galleries -----------------------------------------------------------------
 
-def _caption(evaluation: Evaluation, row: int) -> str:
+def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = None) -> str:
     d = evaluation.dataset
     conf = evaluation.confidence[row]
     conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
-    return f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+    text = f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+    sid = str(d.ids[row])
+    if findings is not None and sid in findings.index:
+        f = findings.loc[sid]
+        if f["tags"]:
+            text += " · 🏷 " + ", ".join(f["tags"])
+        if f["corrected_label"]:
+            text += f" · label → {f['corrected_label']}"
+        if f["note"]:
+            text += " · 📝"
+    return text
 
 
 def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
     """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
     d = evaluation.dataset
     paths = d.image_paths
+    found = findings(evaluation)
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
@@ -322,7 +335,7 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
             with col:
                 # PNG bytes made once per image; output_format keeps Streamlit from re-encoding
                 # them as JPEG on every rerun
-                st.image(thumbnail(paths[row] if paths is not None else None), caption=_caption(evaluation, row),
+                st.image(thumbnail(paths[row] if paths is not None else None), caption=_caption(evaluation, row, found),
                          width="stretch", output_format="PNG")
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(evaluation, row)
@@ -362,6 +375,102 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
     if d.has_scores:
         st.plotly_chart(figures.scores_bar(list(d.classes), d.scores[row], int(d.y_true[row]),
                                            int(d.y_pred[row])), key=f"detail_scores_{row}")
+    findings_form(evaluation, row)
+
+
+# --- annotations -----------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False)
+def _open_store(url: str) -> tuple[AnnotationStore | None, str]:
+    try:
+        return AnnotationStore(url), ""
+    except StoreError as exc:
+        return None, str(exc)
+
+
+def annotation_store() -> AnnotationStore | None:
+    """The annotation database of this server (``--db``/``EVALDASH_DB``), or None when it cannot
+    be opened: the dashboard then works read-only and the sidebar says why."""
+    store, error = _open_store(database_url(None))
+    if error:
+        st.session_state["store_error"] = error
+    return store
+
+
+def fingerprint(evaluation: Evaluation) -> str:
+    return evaluation.memo("fingerprint", lambda e: e.dataset.fingerprint())
+
+
+def findings(evaluation: Evaluation, sample_ids=None) -> pd.DataFrame:
+    """The annotators' latest findings for this dataset (empty when the database is unavailable)."""
+    store = annotation_store()
+    if store is not None:
+        try:
+            return store.state(fingerprint(evaluation), sample_ids)
+        except StoreError as exc:
+            st.session_state["store_error"] = str(exc)
+    return pd.DataFrame(columns=["tags", "note", "corrected_label", "annotator", "updated_at", "reviewed"])
+
+
+def annotator_panel() -> None:
+    """Sidebar: who is annotating (kept for the session) and where findings are saved."""
+    st.markdown("**Annotations**")
+    st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana")
+    store = annotation_store()
+    if store is None or st.session_state.get("store_error"):
+        st.error("Findings cannot be saved, the dashboard is read-only: "
+                 + md(st.session_state.get("store_error", "")), icon="⚠️")
+    else:
+        st.caption(f"Saved in {md(store.name)}")
+
+
+def findings_form(evaluation: Evaluation, row: int) -> None:
+    """Tags, note and corrected label of one sample, saved as new records; its history below."""
+    d = evaluation.dataset
+    sid = str(d.ids[row])
+    store = annotation_store()
+    st.markdown("**Findings**")
+    if store is None:
+        st.info("Findings cannot be saved: " + md(st.session_state.get("store_error", "")))
+        return
+    mine = findings(evaluation, [sid])
+    current = mine.loc[sid] if sid in mine.index else None
+    tags = list(current["tags"]) if current is not None else []
+    note = current["note"] if current is not None else ""
+    label = current["corrected_label"] if current is not None else ""
+    known = sorted({t for ts in findings(evaluation)["tags"] for t in ts} - set(BUILTIN_TAGS))
+    labels = ["(no correction)", *d.classes]
+    with st.form(key=f"findings_{row}", border=False):
+        new_tags = st.multiselect("Tags (type to add your own)", [*BUILTIN_TAGS, *known], default=tags,
+                                  accept_new_options=True, key=f"findings_tags_{row}")
+        new_note = st.text_area("Note", value=note, key=f"findings_note_{row}")
+        new_label = st.selectbox("Corrected label", labels, index=labels.index(label) if label in labels else 0,
+                                 key=f"findings_label_{row}")
+        saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
+    if saved:
+        who = str(st.session_state.get("annotator") or "").strip()
+        if not who:
+            st.warning("Type your name under Annotations in the sidebar first: every finding records who made it.")
+        else:
+            new_label = "" if new_label == labels[0] else new_label
+            rows = [{"kind": "tag", "value": t} for t in new_tags if t not in tags]
+            rows += [{"kind": "untag", "value": t} for t in tags if t not in new_tags]
+            if new_note != note:
+                rows.append({"kind": "note", "value": new_note})
+            if new_label != label:
+                rows.append({"kind": "label", "value": new_label})
+            try:
+                store.record_many([{"dataset": fingerprint(evaluation), "sample_id": sid, "annotator": who, **r}
+                                   for r in rows])
+                st.success(f"Saved {len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else "Nothing changed.")
+            except StoreError as exc:
+                st.error(md(exc))
+    history = store.history(fingerprint(evaluation), sid)
+    if len(history):
+        with st.expander(f"History ({len(history)} record{'s' if len(history) != 1 else ''})"):
+            history = history.assign(created_at=[str(t)[:19] for t in history["created_at"]])
+            st.dataframe(history.rename(columns={"created_at": "when", "annotator": "who", "kind": "what"}),
+                         hide_index=True, width="stretch")
 
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})

@@ -48,6 +48,8 @@ class StreamlitServer:
         env = dict(os.environ)
         env.pop("EVALDASH_PREDICTIONS", None)  # the start file must come from the command line only
         env["EVALDASH_UPLOAD_DIR"] = str(upload_dir)
+        # findings go to a database of this test run, never to the user's own
+        env["EVALDASH_DB"] = str(log_path.with_suffix(".annotations.db"))
         env["PYTHONUNBUFFERED"] = "1"
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
                "--server.port", str(self.port), "--server.address", "127.0.0.1",

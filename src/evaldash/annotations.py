@@ -1,0 +1,377 @@
+"""Annotators' findings: tags, notes and corrected labels, kept append-only in a real database.
+
+Every change is a new row of ``annotation_events`` (who, when, what); the state a sample is in
+(its tags, latest note and corrected label) is derived by replaying its rows in order, so the
+history is never lost. Rows are keyed by the dataset's fingerprint and the sample id: the same
+file shows its annotations again, another file never shows them.
+
+The database is SQLite (a file, WAL mode, the default) or PostgreSQL (a ``postgresql://`` URL),
+both through SQLAlchemy Core; the schema is created and migrated on open (``schema_version``).
+No Streamlit here: the dashboard and ``evaldash annotations`` share this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from evaldash.errors import InputError
+
+BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplicate")
+KINDS = ("tag", "untag", "note", "label", "reviewed")
+SCHEMA_VERSION = 1
+EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
+# spreadsheet programs run cells that start with these as formulas
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class StoreError(InputError):
+    """The annotation database cannot be opened, read or written; the message says which and why."""
+
+
+_metadata = sa.MetaData()
+_version = sa.Table("schema_version", _metadata, sa.Column("version", sa.Integer, nullable=False))
+_events = sa.Table(
+    "annotation_events", _metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.String(64), nullable=False),
+    sa.Column("sample_id", sa.Text, nullable=False),
+    sa.Column("annotator", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Index("ix_annotation_events_dataset_sample", "dataset", "sample_id"),
+)
+# Migrations from version N to N + 1, each a list of SQL statements (none yet: version 1 is the
+# first schema). A database newer than this code is refused rather than misread.
+_MIGRATIONS: dict[int, list[str]] = {}
+
+
+def default_db_path() -> Path:
+    """Where annotations go without ``--db``/``EVALDASH_DB``: the user's data folder."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "evaldash" / "annotations.db"
+
+
+def database_url(db: str | os.PathLike | None = None) -> str:
+    """A SQLAlchemy URL from ``--db``: a file path (SQLite) or a database URL; None: the
+    ``EVALDASH_DB`` environment variable, else :func:`default_db_path`."""
+    db = db if db not in (None, "") else os.environ.get("EVALDASH_DB") or default_db_path()
+    text = str(db)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    if text.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def describe(url: str) -> str:
+    """The database as a person would name it, without a password."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}"
+    return f"{parsed.get_backend_name()} database {parsed.render_as_string(hide_password=True)}"
+
+
+class AnnotationStore:
+    """One annotation database. Writes are one transaction each; readers see committed rows."""
+
+    def __init__(self, db: str | os.PathLike | None = None):
+        self.url = database_url(db)
+        self.name = describe(self.url)
+        try:
+            backend = sa.engine.make_url(self.url).get_backend_name()
+        except sa.exc.ArgumentError as exc:
+            raise StoreError(f"annotation database {db!r}: not a file path or database URL ({exc})") from None
+        try:
+            if backend == "sqlite":
+                path = sa.engine.make_url(self.url).database
+                if path:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            else:
+                self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+            self._migrate()
+        except StoreError:
+            raise
+        except (sa.exc.SQLAlchemyError, OSError, ImportError) as exc:
+            raise StoreError(f"cannot open the annotation database ({self.name}): {_reason(exc)}") from None
+
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            _metadata.create_all(conn)
+            version = conn.execute(sa.select(_version.c.version)).scalar()
+            if version is None:
+                conn.execute(_version.insert().values(version=SCHEMA_VERSION))
+                return
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"the annotation database ({self.name}) has schema version {version}; this "
+                                 f"evaldash knows versions up to {SCHEMA_VERSION}: upgrade evaldash")
+            for step in range(version, SCHEMA_VERSION):
+                for statement in _MIGRATIONS[step]:
+                    conn.execute(sa.text(statement))
+            conn.execute(_version.update().values(version=SCHEMA_VERSION))
+
+    # --- writing ---------------------------------------------------------------
+    def record(self, dataset: str, sample_id: str, annotator: str, kind: str, value: str = "",
+               when: dt.datetime | None = None) -> None:
+        """Append one event: ``tag``/``untag`` a tag, set the ``note`` or the corrected ``label``
+        (empty: cleared), or mark the sample ``reviewed`` in the review set named by ``value``."""
+        self.record_many([{"dataset": dataset, "sample_id": sample_id, "annotator": annotator, "kind": kind,
+                           "value": value, "created_at": when}])
+
+    def record_many(self, rows: list[dict]) -> None:
+        """Append several events in one transaction (all or none)."""
+        now = _now()
+        clean = []
+        for row in rows:
+            kind = row["kind"]
+            if kind not in KINDS:
+                raise StoreError(f"unknown annotation kind {kind!r}; expected one of {', '.join(KINDS)}")
+            annotator = str(row.get("annotator") or "").strip()
+            if not annotator:
+                raise StoreError("an annotation needs an annotator name")
+            value = str(row.get("value") or "")
+            if kind in ("tag", "untag", "reviewed") and not value.strip():
+                raise StoreError(f"a {kind!r} annotation needs a non-empty value")
+            clean.append({"dataset": str(row["dataset"]), "sample_id": str(row["sample_id"]),
+                          "annotator": annotator, "kind": kind, "value": value.strip() if kind != "note" else value,
+                          "created_at": row.get("created_at") or now})
+        if not clean:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(_events.insert(), clean)
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot save to the annotation database ({self.name}): {_reason(exc)}") from None
+
+    # --- reading ---------------------------------------------------------------
+    def events(self, dataset: str, sample_ids=None) -> pd.DataFrame:
+        """Every event of ``dataset`` (optionally of some samples) in the order they were made."""
+        query = sa.select(_events).where(_events.c.dataset == dataset).order_by(_events.c.id)
+        if sample_ids is not None:
+            query = query.where(_events.c.sample_id.in_([str(s) for s in sample_ids]))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).mappings().all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+        columns = ["id", "dataset", "sample_id", "annotator", "created_at", "kind", "value"]
+        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+    def state(self, dataset: str, sample_ids=None) -> pd.DataFrame:
+        """The latest state per annotated sample: one row per sample id (the index) with
+        ``tags`` (a sorted tuple), ``note``, ``corrected_label`` ("" when none), ``annotator``
+        and ``updated_at`` of the last change, and ``reviewed`` (tuple of review sets)."""
+        return latest_state(self.events(dataset, sample_ids))
+
+    def history(self, dataset: str, sample_id: str) -> pd.DataFrame:
+        """One sample's events, oldest first: when, who, what and the value."""
+        return self.events(dataset, [sample_id])[["created_at", "annotator", "kind", "value"]]
+
+    def reviewed(self, dataset: str, review_set: str) -> set[str]:
+        """Ids of the samples marked reviewed in ``review_set`` (by anyone)."""
+        query = sa.select(_events.c.sample_id).distinct().where(
+            (_events.c.dataset == dataset) & (_events.c.kind == "reviewed") & (_events.c.value == review_set))
+        try:
+            with self.engine.connect() as conn:
+                return {r[0] for r in conn.execute(query)}
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def latest_state(events: pd.DataFrame) -> pd.DataFrame:
+    """Replay events (oldest first) into one row per sample; see :meth:`AnnotationStore.state`."""
+    out: dict[str, dict] = {}
+    for row in events.itertuples(index=False):
+        s = out.setdefault(row.sample_id, {"tags": set(), "note": "", "corrected_label": "", "annotator": "",
+                                            "updated_at": None, "reviewed": set()})
+        if row.kind == "tag":
+            s["tags"].add(row.value)
+        elif row.kind == "untag":
+            s["tags"].discard(row.value)
+        elif row.kind == "note":
+            s["note"] = row.value
+        elif row.kind == "label":
+            s["corrected_label"] = row.value
+        elif row.kind == "reviewed":
+            s["reviewed"].add(row.value)
+            continue  # a review mark is not a change of the sample's annotation
+        s["annotator"], s["updated_at"] = row.annotator, row.created_at
+    frame = pd.DataFrame.from_dict(out, orient="index",
+                                   columns=["tags", "note", "corrected_label", "annotator", "updated_at", "reviewed"])
+    frame["tags"] = [tuple(sorted(t)) for t in frame["tags"]]
+    frame["reviewed"] = [tuple(sorted(t)) for t in frame["reviewed"]]
+    frame.index.name = "sample_id"
+    return frame
+
+
+# --- exports and imports ---------------------------------------------------------------
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: a cell starting with
+    ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe. Numbers, also
+    written as text (``-0.25``, ``+1e-3``), are left alone: a spreadsheet reads them as numbers."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(_neutral)
+    return out
+
+
+def _neutral(value):
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
+def export_table(state: pd.DataFrame) -> pd.DataFrame:
+    """The annotations export: one row per annotated sample (tags joined with "; ")."""
+    state = state[(state["tags"].map(len) > 0) | (state["note"] != "") | (state["corrected_label"] != "")]
+    out = pd.DataFrame({
+        "sample_id": state.index.astype(str),
+        "tags": ["; ".join(t) for t in state["tags"]],
+        "note": state["note"].to_numpy(),
+        "corrected_label": state["corrected_label"].to_numpy(),
+        "annotator": state["annotator"].to_numpy(),
+        "updated_at": [_iso(t) for t in state["updated_at"]],
+    }, columns=EXPORT_COLUMNS)
+    return out.reset_index(drop=True)
+
+
+def write_export(table: pd.DataFrame, path: Path, dataset: str) -> None:
+    """Write ``table`` as CSV (formulas neutralised) or JSON (by the extension)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        records = table.to_dict(orient="records")
+        for r in records:
+            r["tags"] = [t for t in str(r["tags"]).split("; ") if t] if "tags" in r else []
+        path.write_text(json.dumps({"dataset": dataset, "annotations": records}, indent=2, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    else:
+        neutralise_formulas(table).to_csv(path, index=False)
+
+
+def read_import(path: Path) -> pd.DataFrame:
+    """Rows of an annotations export (CSV or JSON): sample_id, tags (list), note, corrected_label,
+    annotator, updated_at. Raises :class:`InputError` naming the file, row and column."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({exc}); expected an evaldash annotations export") from None
+        records = data.get("annotations") if isinstance(data, dict) else data
+        if not isinstance(records, list):
+            raise InputError(f"{path}: expected an object with an 'annotations' list (an evaldash export)")
+        frame = pd.DataFrame(records)
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read as CSV ({exc}); expected an evaldash annotations export") from None
+        frame["tags"] = [[t for t in _unformula(v).split("; ") if t] for v in frame.get("tags", pd.Series([""] * len(frame)))]
+    missing = [c for c in ("sample_id", "annotator") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {missing}; expected columns {EXPORT_COLUMNS}")
+    for col in ("note", "corrected_label", "updated_at"):
+        if col not in frame.columns:
+            frame[col] = ""
+    for col in ("sample_id", "note", "corrected_label", "annotator", "updated_at"):
+        frame[col] = [_unformula("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+                      for v in frame[col]]
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        if not row.sample_id:
+            raise InputError(f"{path}: row {i}, column 'sample_id' is empty; expected a sample id")
+        if not row.annotator:
+            raise InputError(f"{path}: row {i}, column 'annotator' is empty; expected who made the annotation")
+        if not isinstance(row.tags, list):
+            raise InputError(f"{path}: row {i}, column 'tags' is {row.tags!r}; expected a list of tags")
+        if row.updated_at:
+            try:
+                dt.datetime.fromisoformat(row.updated_at)
+            except ValueError:
+                raise InputError(f"{path}: row {i}, column 'updated_at' is {row.updated_at!r}; expected an "
+                                 "ISO date and time such as 2026-11-23T10:00:00+00:00") from None
+    return frame
+
+
+def import_rows(store: AnnotationStore, dataset: str, frame: pd.DataFrame, known_ids=None) -> int:
+    """Append the imported annotations as events (tags added, note and label set); returns how
+    many samples were imported. Ids not in ``known_ids`` are refused with their row number."""
+    if known_ids is not None:
+        known = set(map(str, known_ids))
+        unknown = [i for i, s in enumerate(frame["sample_id"], start=1) if s not in known]
+        if unknown:
+            raise InputError(f"import: sample_id {frame['sample_id'].iloc[unknown[0] - 1]!r} (row {unknown[0]}"
+                             f"{f' and {len(unknown) - 1} more' if len(unknown) > 1 else ''}) is not in the "
+                             "predictions file; expected ids of this file")
+    rows = []
+    for r in frame.itertuples(index=False):
+        when = dt.datetime.fromisoformat(r.updated_at) if r.updated_at else None
+        if when is not None and when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        base = {"dataset": dataset, "sample_id": r.sample_id, "annotator": r.annotator, "created_at": when}
+        rows += [{**base, "kind": "tag", "value": t} for t in r.tags]
+        if r.note:
+            rows.append({**base, "kind": "note", "value": r.note})
+        if r.corrected_label:
+            rows.append({**base, "kind": "label", "value": r.corrected_label})
+    store.record_many(rows)
+    return len(frame)
+
+
+def corrected_labels(labels: list[str], ids, state: pd.DataFrame) -> list[str]:
+    """Each sample's label with the annotators' correction applied where there is one."""
+    fix = state["corrected_label"][state["corrected_label"] != ""].to_dict() if len(state) else {}
+    return [fix.get(str(i), lab) for i, lab in zip(ids, labels)]
+
+
+def _unformula(value: str) -> str:
+    # undo neutralise_formulas: an apostrophe before a formula character was added by the export
+    return value[1:] if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r" else value
+
+
+def _iso(value) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.isoformat()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA busy_timeout=60000")  # writers wait for each other instead of failing
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _reason(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

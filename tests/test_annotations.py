@@ -1,0 +1,226 @@
+"""The annotation store on SQLite and on a real PostgreSQL server (fixture ``db_url``), exports and imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from evaldash import annotations as an
+from evaldash.annotations import AnnotationStore, StoreError
+from evaldash.errors import InputError
+
+DS = "f" * 16
+
+
+def test_tags_notes_labels_replay_to_latest_state_with_history(db_url):
+    store = AnnotationStore(db_url)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    store.record(DS, "s1", "ann", "tag", "label error", when=t0)
+    store.record(DS, "s1", "bob", "tag", "ambiguous", when=t0 + dt.timedelta(minutes=1))
+    store.record(DS, "s1", "ann", "untag", "label error", when=t0 + dt.timedelta(minutes=2))
+    store.record(DS, "s1", "ann", "note", "blurred 7 or 1?", when=t0 + dt.timedelta(minutes=3))
+    store.record(DS, "s1", "bob", "label", "7", when=t0 + dt.timedelta(minutes=4))
+    store.record(DS, "s2", "ann", "tag", "duplicate")
+    store.record("other-dataset", "s1", "ann", "tag", "bad image")
+
+    state = store.state(DS)
+    assert set(state.index) == {"s1", "s2"}  # the other dataset's annotation is not shown
+    s1 = state.loc["s1"]
+    assert s1["tags"] == ("ambiguous",) and s1["note"] == "blurred 7 or 1?" and s1["corrected_label"] == "7"
+    assert s1["annotator"] == "bob"
+    history = store.history(DS, "s1")
+    assert list(history["kind"]) == ["tag", "tag", "untag", "note", "label"]  # nothing is overwritten
+    assert list(history["annotator"]) == ["ann", "bob", "ann", "ann", "bob"]
+    # reopening the database shows the same
+    store.close()
+    again = AnnotationStore(db_url)
+    assert again.state(DS).loc["s1"]["tags"] == ("ambiguous",)
+
+
+def test_clearing_a_label_and_a_note(db_url):
+    store = AnnotationStore(db_url)
+    store.record(DS, "a", "ann", "label", "cat")
+    store.record(DS, "a", "ann", "note", "x")
+    store.record(DS, "a", "ann", "label", "")
+    store.record(DS, "a", "ann", "note", "")
+    row = store.state(DS).loc["a"]
+    assert row["corrected_label"] == "" and row["note"] == "" and row["tags"] == ()
+    assert len(store.history(DS, "a")) == 4
+
+
+def test_review_marks_are_shared_and_not_changes(db_url):
+    store = AnnotationStore(db_url)
+    store.record(DS, "a", "ann", "reviewed", "cell 1→8")
+    store.record(DS, "b", "bob", "reviewed", "cell 1→8")
+    store.record(DS, "b", "ann", "reviewed", "cell 1→8")
+    store.record(DS, "c", "bob", "reviewed", "mistakes")
+    assert store.reviewed(DS, "cell 1→8") == {"a", "b"}
+    assert store.reviewed(DS, "mistakes") == {"c"}
+    assert store.state(DS).loc["a"]["reviewed"] == ("cell 1→8",)
+
+
+@pytest.mark.parametrize("row,match", [
+    ({"kind": "star", "value": "x", "annotator": "a"}, "unknown annotation kind 'star'"),
+    ({"kind": "tag", "value": " ", "annotator": "a"}, "needs a non-empty value"),
+    ({"kind": "tag", "value": "x", "annotator": ""}, "needs an annotator name"),
+])
+def test_bad_records_are_refused_and_nothing_is_written(db_url, row, match):
+    store = AnnotationStore(db_url)
+    good = {"dataset": DS, "sample_id": "a", "kind": "tag", "value": "ok", "annotator": "a"}
+    with pytest.raises(StoreError, match=match):
+        store.record_many([good, {"dataset": DS, "sample_id": "b", **row}])
+    assert store.events(DS).empty  # one transaction: the good row was not written either
+
+
+def test_concurrent_writers_lose_nothing(db_url):
+    """Four annotators writing 500 records each at the same time: every record is there."""
+    stores = [AnnotationStore(db_url) for _ in range(4)]
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def write(w):
+        try:
+            barrier.wait()
+            for i in range(500):
+                stores[w].record(DS, f"s{i % 50}", f"annotator {w}", "tag", f"t{w}-{i}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    events = AnnotationStore(db_url).events(DS)
+    assert len(events) == 2000
+    assert set(events["value"]) == {f"t{w}-{i}" for w in range(4) for i in range(500)}
+    assert events["id"].is_unique
+
+
+def test_schema_version_is_recorded_and_a_newer_database_refused(db_url):
+    AnnotationStore(db_url)
+    engine = sa.create_engine(an.database_url(db_url))
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar() == an.SCHEMA_VERSION
+        conn.execute(sa.text("UPDATE schema_version SET version = 99"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="schema version 99"):
+        AnnotationStore(db_url)
+
+
+def test_sqlite_file_uses_wal_and_is_created_with_its_folder(tmp_path):
+    path = tmp_path / "deep" / "er" / "notes.db"
+    store = AnnotationStore(path)
+    store.record(DS, "a", "ann", "tag", "ambiguous")
+    assert path.exists()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_database_url_from_option_environment_and_default(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVALDASH_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert an.database_url(None) == f"sqlite:///{tmp_path / 'data' / 'evaldash' / 'annotations.db'}"
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "env.db"))
+    assert an.database_url(None) == f"sqlite:///{tmp_path / 'env.db'}"
+    assert an.database_url("postgresql://u:p@localhost/x") == "postgresql+psycopg://u:p@localhost/x"
+    assert "p@" not in an.describe(an.database_url("postgresql://u:secret@localhost/x"))
+
+
+def test_unreachable_database_is_a_clear_error():
+    with pytest.raises(StoreError, match=r"cannot open the annotation database \(postgresql database "):
+        AnnotationStore("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_unwritable_sqlite_file_is_a_clear_error(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "a.db").write_text("this is not a database")
+    with pytest.raises(StoreError, match="cannot open the annotation database .SQLite file .*a.db"):
+        AnnotationStore(folder / "a.db")
+
+
+# --- exports -------------------------------------------------------------------------
+
+def _filled(db_url) -> AnnotationStore:
+    store = AnnotationStore(db_url)
+    store.record(DS, "s1", "ann", "tag", "label error")
+    store.record(DS, "s1", "ann", "tag", "ambiguous")
+    store.record(DS, "s1", "ann", "note", "=HYPERLINK(\"http://x\")")
+    store.record(DS, "s1", "ann", "label", "7")
+    store.record(DS, "s2", "bob", "note", "+1 looks like a 7")
+    store.record(DS, "s3", "bob", "tag", "bad image")
+    store.record(DS, "s3", "bob", "untag", "bad image")  # nothing left: not exported
+    return store
+
+
+def test_csv_export_neutralises_formulas_and_reads_back(db_url, tmp_path):
+    store = _filled(db_url)
+    table = an.export_table(store.state(DS))
+    assert list(table["sample_id"]) == ["s1", "s2"]
+    path = tmp_path / "a.csv"
+    an.write_export(table, path, DS)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert raw.loc[0, "note"] == "'=HYPERLINK(\"http://x\")" and raw.loc[1, "note"] == "'+1 looks like a 7"
+    assert raw.loc[0, "tags"] == "ambiguous; label error" and raw.loc[0, "corrected_label"] == "7"
+    back = an.read_import(path)
+    assert back.loc[0, "note"] == "=HYPERLINK(\"http://x\")" and back.loc[0, "tags"] == ["ambiguous", "label error"]
+
+
+def test_json_export_import_round_trip_into_another_database(db_url, tmp_path):
+    store = _filled(db_url)
+    path = tmp_path / "a.json"
+    an.write_export(an.export_table(store.state(DS)), path, DS)
+    data = json.loads(path.read_text())
+    assert data["dataset"] == DS and data["annotations"][0]["tags"] == ["ambiguous", "label error"]
+    other = AnnotationStore(tmp_path / "other.db")
+    assert an.import_rows(other, DS, an.read_import(path), known_ids=["s1", "s2", "s3"]) == 2
+    got = other.state(DS)
+    want = store.state(DS).loc[["s1", "s2"]]
+    for col in ("tags", "note", "corrected_label", "annotator"):
+        assert list(got.loc[["s1", "s2"], col]) == list(want[col]), col
+
+
+def test_neutralise_leaves_numbers_and_plain_text():
+    frame = pd.DataFrame({"a": ["-3", "ok", "@x", "\tx", "-1+2", "+1e-3", "=1"], "n": [-3.0, 1, 2, 3, 4, 5, 6]})
+    out = an.neutralise_formulas(frame)
+    assert list(out["a"]) == ["-3", "ok", "'@x", "'\tx", "'-1+2", "+1e-3", "'=1"]
+    assert list(out["n"]) == [-3.0, 1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize("content,name,match", [
+    ("sample_id,tags\ns1,x\n", "a.csv", r"missing column\(s\) \['annotator'\]"),
+    ("sample_id,annotator,tags\ns1,ann,x\n,ann,y\n", "a.csv", "row 2, column 'sample_id' is empty"),
+    ("sample_id,annotator,updated_at\ns1,ann,yesterday\n", "a.csv", "row 1, column 'updated_at' is 'yesterday'"),
+    ("{not json", "a.json", "not valid JSON"),
+    ('{"annotations": [{"sample_id": "s1", "annotator": "a", "tags": "x"}]}', "a.json",
+     "row 1, column 'tags' is 'x'; expected a list"),
+])
+def test_bad_import_files_name_file_row_and_column(tmp_path, content, name, match):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InputError, match=match):
+        an.read_import(path)
+
+
+def test_import_refuses_ids_not_in_the_file(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("sample_id,annotator,tags\ns1,ann,x\nzz,ann,y\n")
+    store = AnnotationStore(tmp_path / "db.db")
+    with pytest.raises(InputError, match=r"sample_id 'zz' \(row 2\) is not in the predictions file"):
+        an.import_rows(store, DS, an.read_import(path), known_ids=["s1"])
+    assert store.events(DS).empty
+
+
+def test_corrected_labels_apply_only_where_corrected(db_url):
+    store = AnnotationStore(db_url)
+    store.record(DS, "b", "ann", "label", "dog")
+    store.record(DS, "c", "ann", "label", "cat")
+    store.record(DS, "c", "ann", "label", "")  # withdrawn
+    assert an.corrected_labels(["cat", "cat", "dog"], ["a", "b", "c"], store.state(DS)) == ["cat", "dog", "dog"]
