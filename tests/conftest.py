@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from classification_cases import BINARY_CSV, CASE_NAMES, DIGITS_CSV, Case, make_case
+from databases import PostgresServer, PostgresUnavailable
 
 
 @pytest.fixture(params=CASE_NAMES)
@@ -23,3 +25,52 @@ def digits_csv() -> Path:
 @pytest.fixture
 def binary_csv() -> Path:
     return BINARY_CSV
+
+
+# -- databases: an embedded SQLite file and a throwaway PostgreSQL server (tests/databases.py) --
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole session, on 127.0.0.1 only; stopped and removed at the end.
+
+    Where PostgreSQL cannot be started the tests that need it FAIL (error) with the reason:
+    they are never skipped.
+    """
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as exc:
+        reason = str(exc)
+    else:
+        reason = None
+    if reason is not None:
+        pytest.fail(f"PostgreSQL test server unavailable: {reason}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(postgres_server: PostgresServer) -> str:
+    """SQLAlchemy URL of the session server's ``postgres`` maintenance database (superuser, trust)."""
+    return postgres_server.url("postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """SQLAlchemy URL of a fresh, empty database for this test, once per backend.
+
+    ``sqlite``: ``sqlite:///<tmp_path>/evaldash.db`` (the file does not exist yet).
+    ``postgresql``: a new database ``t_<random hex>`` on the session server
+    (``postgresql+psycopg://postgres@127.0.0.1:<port>/t_...``), dropped after the test even
+    if connections to it are still open. The server is started only when first needed.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'evaldash.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
