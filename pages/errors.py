@@ -1,4 +1,5 @@
-"""Error analysis: confident mistakes, unsure correct predictions, cases near the threshold."""
+"""Error analysis: confident mistakes, unsure correct predictions, cases near the threshold, suspected
+label errors."""
 
 import streamlit as st
 
@@ -19,7 +20,7 @@ if any(v is not None for v in link.values()):
     if link["gallery"] in GALLERIES:
         st.session_state["err_gallery"] = link["gallery"]
 
-kinds = [k for k in GALLERIES if k != "threshold" or d.has_scores]
+kinds = [k for k in GALLERIES if (k != "threshold" or d.has_scores) and (k != "label_issues" or d.is_probability)]
 if st.session_state["err_gallery"] not in kinds:
     st.session_state["err_gallery"] = "mistakes"
 kind = st.segmented_control("Gallery", kinds, format_func=GALLERIES.get, key="err_gallery") or "mistakes"
@@ -30,6 +31,10 @@ with st.expander("Filters", expanded=True):
                               key="err_true", placeholder="all classes")
     pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
                               key="err_pred", placeholder="all classes")
+    found = ui.findings(ev)
+    tags_here = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
+    tag_sel = st.multiselect("Tagged with (any of)", tags_here, key="err_tags",
+                             placeholder="any sample" if tags_here else "no tags yet in this file")
     meta_filters = {}
     options = ev.memo("metadata_filters", lambda e: metadata_filters(e.dataset))
     if options:
@@ -49,12 +54,18 @@ with st.expander("Filters", expanded=True):
 for key in ("err_gallery", "err_true", "err_pred"):
     ui.keep(key)
 mask = filter_mask(d, true_sel, pred_sel, meta_filters)
+if tag_sel:
+    tagged = [sid for sid, ts in found["tags"].items() if set(ts) & set(tag_sel)]
+    mask &= ui.id_mask(d, tagged)
 cls = t = None
 if kind == "threshold":
     cls = ui.kept("class_select", d.positive if d.positive is not None else 0)
     t = float(ui.kept("threshold_t", 0.5 if d.is_probability else 0.0))
     st.caption(f"Samples whose score for class {ui.md(classes[cls])} is nearest the threshold {t:.3f} "
                "(set both on the Curves & threshold page).")
+elif kind == "label_issues":
+    st.caption("Samples whose given label is probably wrong (confident learning, cleanlab): the model is "
+               "confidently sure of another class. Most suspicious first; tag them in Details.")
 elif kind == "mistakes":
     st.caption("Wrong predictions the model was most sure of: often label errors or systematic confusions.")
 else:
@@ -62,7 +73,8 @@ else:
 
 page_key = f"err_{kind}"
 page = int(st.session_state.get(f"{page_key}_page", 1)) - 1
-rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
+with st.spinner("Ranking suspected label errors…" if kind == "label_issues" else "…", show_time=False):
+    rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
 with st.container(key="error_gallery"):
     st.caption(f"{total} images")
     if total:

@@ -14,6 +14,13 @@ d = ev.dataset
 head = ev.headline()
 cal = ev.calibration
 
+corrections = st.session_state.get("corrections")
+if corrections is not None:
+    st.info(f"Using the annotators' corrected labels: {corrections['corrected']} label"
+            f"{'s' if corrections['corrected'] != 1 else ''} changed, and "
+            f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
+            "(the model was right).", icon="✏️")
+
 cards = st.columns(6)
 cards[0].metric("Samples", f"{d.n:,}")
 cards[1].metric("Classes", d.n_classes)

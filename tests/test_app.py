@@ -901,3 +901,51 @@ def test_confusion_grid_with_many_classes_shows_the_most_confused_twenty(open_fi
     pos = grid["labels"].index(ev.dataset.classes[least])
     assert grid["selected"] == [pos, pos]
     assert block(at, "cell_gallery").subheader[0].value == f"True {ev.dataset.classes[least]} → predicted {ev.dataset.classes[least]}"
+
+
+def test_corrected_labels_switch_recomputes_the_overview(open_file):
+    from evaldash.annotations import AnnotationStore
+
+    at = goto(open_file(), "pages/overview.py")
+    ev = core(SAMPLE)
+    d = ev.dataset
+    wrong = np.flatnonzero(d.y_true != d.y_pred)[:5]
+    store = AnnotationStore(None)  # the database the app uses (EVALDASH_DB of this test)
+    for r in wrong:
+        store.record(d.fingerprint(), str(d.ids[r]), "ann", "label", d.classes[d.y_pred[r]])
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert not at.exception
+    y = d.y_true.copy()
+    y[wrong] = d.y_pred[wrong]
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Accuracy"] == f"{accuracy_score(y, d.y_pred):.3f}"
+    assert cards["Accuracy"] != f"{ev.accuracy:.3f}"
+    assert "5 of the model's former mistakes were label errors" in at.info[0].value
+    at.toggle(key="use_corrected").set_value(False).run()
+    assert {m.label: m.value for m in at.metric}["Accuracy"] == f"{ev.accuracy:.3f}"
+
+
+def test_errors_gallery_of_suspected_label_errors_and_tag_filter(open_file):
+    from cleanlab.filter import find_label_issues
+
+    from evaldash.annotations import AnnotationStore
+
+    at = goto(open_file(), "pages/errors.py")
+    ev = core(SAMPLE)
+    d = ev.dataset
+    at.segmented_control(key="err_gallery").set_value("label_issues").run()
+    assert not at.exception
+    want = find_label_issues(labels=d.y_true, pred_probs=d.scores, return_indices_ranked_by="self_confidence")
+    assert images_count(block(at, "error_gallery").caption[0].value) == len(want)
+    shown = [img.captions[0].split(" · ")[0] for img in block(at, "error_gallery").image]
+    assert shown == [str(d.ids[r]) for r in want[:24]]
+
+    store = AnnotationStore(None)
+    for r in want[:3]:
+        store.record(d.fingerprint(), str(d.ids[r]), "ann", "tag", "label error")
+    store.record(d.fingerprint(), str(d.ids[want[5]]), "ann", "tag", "ambiguous")
+    at.run()
+    at.multiselect(key="err_tags").set_value(["label error"]).run()
+    shown = [img.captions[0].split(" · ")[0] for img in block(at, "error_gallery").image]
+    assert shown == [str(d.ids[r]) for r in want[:3]]
+    assert all("🏷 label error" in img.captions[0] for img in block(at, "error_gallery").image)

@@ -73,3 +73,39 @@ def test_metadata_filters_offer_ranges_and_values(ev):
     size = ev.dataset.metadata["size"]
     assert options["size"] == ("range", (float(size.min()), float(size.max())))
     assert options["site"] == ("values", ["a", "b"])
+
+
+def test_suspected_label_errors_find_planted_flips_first():
+    """Labels flipped on samples the model is sure about are ranked as the most suspicious."""
+    import evaldash
+    from evaldash.error_analysis import label_issue_rank
+
+    rng = np.random.default_rng(11)
+    n, k = 1200, 4
+    y = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += 4.0
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    flipped = rng.choice(np.flatnonzero(proba[np.arange(n), y] > 0.9), size=30, replace=False)
+    given = y.copy()
+    given[flipped] = (y[flipped] + 1 + rng.integers(0, k - 1, 30)) % k
+    frame = pd.DataFrame({"label": given, **{f"score_{c}": proba[:, c] for c in range(k)}})
+    d = evaldash.dataset_from_frame(frame, source="<planted>")
+    rank = label_issue_rank(d)
+    top = np.argsort(rank)[:30]
+    assert len(set(top) & set(flipped)) >= 27  # nearly all planted flips lead the ranking
+    assert np.isfinite(rank[flipped]).all()
+    # the ranking is cleanlab's own
+    from cleanlab.filter import find_label_issues
+    want = find_label_issues(labels=given, pred_probs=proba, return_indices_ranked_by="self_confidence")
+    assert list(np.argsort(rank)[:len(want)]) == list(want)
+
+
+def test_suspected_label_errors_need_probabilities():
+    import evaldash
+    from evaldash.error_analysis import label_issue_rank
+    from evaldash.errors import InputError
+
+    frame = pd.DataFrame({"label": [0, 1, 0, 1], "score_0": [2.0, -1.0, 3.0, 0.5], "score_1": [-2.0, 1.0, 0.1, 0.2]})
+    with pytest.raises(InputError, match="suspected label errors need per-class probabilities"):
+        label_issue_rank(evaldash.dataset_from_frame(frame, source="<logits>"))

@@ -152,3 +152,26 @@ def test_memo_computes_once_under_concurrency():
     for th in threads:
         th.join()
     assert len(calls) == 1 and len({id(g) for g in got}) == 1
+
+
+def test_corrected_labels_recompute_metrics_as_sklearn_on_the_corrected_labels():
+    from classification_cases import make_case
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from evaldash.evaluation import with_corrected_labels
+
+    case = make_case("k5")
+    ds = case.dataset()
+    wrong = np.flatnonzero(case.y_true != case.y_pred)[:10]
+    corrections = {str(ds.ids[r]): ds.classes[case.y_pred[r]] for r in wrong[:8]}
+    corrections[str(ds.ids[wrong[8]])] = "no such class"
+    fixed, info = with_corrected_labels(ds, corrections)
+    assert info == {"corrected": 8, "unknown": 1, "mistakes_were_label_errors": 8}
+    y = case.y_true.copy()
+    y[wrong[:8]] = case.y_pred[wrong[:8]]
+    ev = evaldash.evaluate(fixed)
+    assert ev.accuracy == pytest.approx(accuracy_score(y, case.y_pred), abs=1e-12)
+    assert ev.averages["macro"]["f1"] == pytest.approx(
+        f1_score(y, case.y_pred, average="macro", labels=range(case.k), zero_division=0), abs=1e-12)
+    assert np.array_equal(fixed.scores, ds.scores) and np.array_equal(fixed.y_pred, ds.y_pred)
+    assert with_corrected_labels(ds, {})[0] is ds

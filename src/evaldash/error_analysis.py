@@ -8,12 +8,14 @@ import numpy as np
 import pandas as pd
 
 from evaldash.dataset import Dataset
+from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
 
 GALLERIES = {
     "mistakes": "Most confident mistakes",
     "unsure": "Least confident correct predictions",
     "threshold": "Nearest the threshold",
+    "label_issues": "Suspected label errors",
 }
 
 
@@ -93,9 +95,36 @@ def gallery_rows(evaluation: Evaluation, kind: str, mask: np.ndarray, limit: int
         return ranked(-conf, mask & ~correct, limit)
     if kind == "unsure":
         return ranked(conf, mask & correct, limit)
+    if kind == "label_issues":
+        rank = evaluation.memo("label_issue_rank", lambda e: label_issue_rank(e.dataset))
+        return ranked(rank, mask & np.isfinite(rank), limit)
     if kind == "threshold":
         if cls is None or threshold is None or not evaluation.dataset.has_scores:
             return np.array([], dtype=np.int64), 0
         distance = np.abs(evaluation.dataset.scores[:, cls] - threshold)
         return ranked(distance, mask, limit)
     raise ValueError(f"unknown gallery {kind!r}; expected one of {list(GALLERIES)}")
+
+
+def label_issue_rank(dataset: Dataset) -> np.ndarray:
+    """Where each sample ranks among the suspected label errors, shape (n_samples,): 0 for the
+    most likely, +inf for samples not suspected.
+
+    Confident learning (cleanlab's ``find_label_issues``): a sample is suspected when the model
+    is confidently sure of another class than the given label, by per-class thresholds learned
+    from the data; suspects are ranked by the probability given to their label (lowest first).
+    """
+    if not dataset.has_scores or not dataset.is_probability:
+        raise InputError(f"{dataset.source}: suspected label errors need per-class probabilities "
+                         f"({dataset.probability_reason or 'no scores'})")
+    from cleanlab.filter import find_label_issues
+
+    try:
+        ranked_rows = find_label_issues(labels=np.asarray(dataset.y_true, dtype=np.int64),
+                                        pred_probs=np.asarray(dataset.scores, dtype=np.float64),
+                                        return_indices_ranked_by="self_confidence")
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"{dataset.source}: cannot rank suspected label errors ({exc})") from None
+    rank = np.full(dataset.n, np.inf)
+    rank[ranked_rows] = np.arange(len(ranked_rows))
+    return rank

@@ -45,6 +45,42 @@ def with_threshold(dataset: Dataset, threshold: float) -> Dataset:
     return replace(dataset, y_pred=y_pred, prediction_given=True)
 
 
+def with_corrected_labels(dataset: Dataset, corrections: dict[str, str]) -> tuple[Dataset, dict]:
+    """The dataset with annotators' corrected labels (sample id → class name) as its labels.
+
+    Returns the new dataset (scores and predictions unchanged) and a summary: ``corrected``
+    (labels changed), ``unknown`` (corrections naming no class of the file, ignored), and
+    ``mistakes_were_label_errors`` (samples that were mistakes and are right with the corrected
+    label).
+    """
+    if not corrections:
+        return dataset, {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(dataset.ids)
+    keys = pa.array(list(corrections), type=pa.string())
+    where = pc.index_in(ids.cast(pa.string()), value_set=keys).fill_null(-1).to_numpy()
+    rows = np.flatnonzero(where >= 0)
+    names = list(corrections.values())
+    index = {c: i for i, c in enumerate(dataset.classes)}
+    y_true = np.array(dataset.y_true, copy=True)
+    unknown = 0
+    corrected = 0
+    for row in rows:
+        name = names[int(where[row])]
+        if name not in index:
+            unknown += 1
+            continue
+        if y_true[row] != index[name]:
+            corrected += 1
+        y_true[row] = index[name]
+    fixed = int(np.sum((dataset.y_true != dataset.y_pred) & (y_true == dataset.y_pred)))
+    y_true.setflags(write=False)
+    return replace(dataset, y_true=y_true), {"corrected": corrected, "unknown": unknown,
+                                             "mistakes_were_label_errors": fixed}
+
+
 @dataclass(eq=False)
 class Evaluation:
     """Everything computed from one dataset; build with :func:`evaluate`."""

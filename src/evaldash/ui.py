@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -24,7 +25,7 @@ from evaldash import figures
 from evaldash.annotations import BUILTIN_TAGS, AnnotationStore, StoreError, database_url
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
-from evaldash.evaluation import Evaluation, evaluate
+from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.images import full_image, thumbnail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,17 +103,42 @@ def _activate(source: Source) -> Evaluation:
 
 
 def current() -> Evaluation:
-    """The active evaluation of this session (opening the start file on first use)."""
+    """The active evaluation of this session (opening the start file on first use), with the
+    annotators' corrected labels when the sidebar's switch is on."""
     if "source" not in st.session_state:
         wanted = st.query_params.get("ds")
         source = _known_sources().get(wanted) if wanted else None
         try:
-            return _activate(source or start_source())
+            base = _activate(source or start_source())
         except InputError as exc:
             st.session_state["load_error"] = str(exc)
             first = next(iter(SAMPLES))
-            return _activate(Source(str(SAMPLES[first]), label=first))
-    return load(st.session_state["source"])
+            base = _activate(Source(str(SAMPLES[first]), label=first))
+    else:
+        base = load(st.session_state["source"])
+    st.session_state.pop("corrections", None)
+    if not st.session_state.get("use_corrected"):
+        return base
+    state = findings(base)
+    corrections = {str(k): v for k, v in state["corrected_label"].items() if v} if len(state) else {}
+    if not corrections:
+        st.session_state["corrections"] = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
+        return base
+    key = fingerprint(base) + hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()
+    evaluation, info = _corrected(base, key, corrections)
+    st.session_state["corrections"] = info
+    return evaluation
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _corrected(_base: Evaluation, key: str, corrections: dict[str, str]) -> tuple[Evaluation, dict]:
+    # keyed by the base file (its fingerprint) and the corrections' hash; the findings stay
+    # those of the file as given, so the corrected view keeps the base fingerprint
+    dataset, info = with_corrected_labels(_base.dataset, corrections)
+    evaluation = evaluate(dataset).precompute(background=True)
+    base_fingerprint = fingerprint(_base)
+    evaluation.memo("fingerprint", lambda e: base_fingerprint)
+    return evaluation, info
 
 
 def deep_link(name: str) -> str | None:
@@ -412,10 +438,27 @@ def findings(evaluation: Evaluation, sample_ids=None) -> pd.DataFrame:
     return pd.DataFrame(columns=["tags", "note", "corrected_label", "annotator", "updated_at", "reviewed"])
 
 
+def id_mask(dataset, sample_ids) -> np.ndarray:
+    """Boolean mask of shape (n_samples,): the rows whose id is in ``sample_ids``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array([str(s) for s in sample_ids], type=pa.string())
+    return pc.is_in(pa.array(dataset.ids).cast(pa.string()), value_set=wanted).to_numpy(zero_copy_only=False)
+
+
 def annotator_panel() -> None:
     """Sidebar: who is annotating (kept for the session) and where findings are saved."""
     st.markdown("**Annotations**")
     st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana")
+    st.toggle("Use corrected labels", key="use_corrected",
+              help="Every metric, the confusion matrix and the curves use the annotators' corrected labels.")
+    info = st.session_state.get("corrections")
+    if info is not None:
+        st.caption(f"{info['corrected']} label{'s' if info['corrected'] != 1 else ''} corrected; "
+                   f"{info['mistakes_were_label_errors']} former mistake"
+                   f"{'s were' if info['mistakes_were_label_errors'] != 1 else ' was'} label errors"
+                   + (f"; {info['unknown']} correction(s) name no class of this file, ignored" if info["unknown"] else ""))
     store = annotation_store()
     if store is None or st.session_state.get("store_error"):
         st.error("Findings cannot be saved, the dashboard is read-only: "
