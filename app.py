@@ -14,5 +14,6 @@ PAGES = [
     st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:", url_path="confusion"),
     st.Page("pages/threshold.py", title="Curves & threshold", icon=":material/tune:", url_path="threshold"),
     st.Page("pages/errors.py", title="Error analysis", icon=":material/image_search:", url_path="errors"),
+    st.Page("pages/review.py", title="Review queue", icon=":material/checklist:", url_path="review"),
 ]
 st.navigation(PAGES).run()

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
-PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py"]
+PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py"]
 TIMEOUT = 60
 
 # class names that must survive widgets, deep links and markdown as typed
@@ -949,3 +949,31 @@ def test_errors_gallery_of_suspected_label_errors_and_tag_filter(open_file):
     shown = [img.captions[0].split(" · ")[0] for img in block(at, "error_gallery").image]
     assert shown == [str(d.ids[r]) for r in want[:3]]
     assert all("🏷 label error" in img.captions[0] for img in block(at, "error_gallery").image)
+
+
+def test_review_queue_marks_reviewed_tags_and_resumes(open_file):
+    from evaldash.annotations import AnnotationStore
+
+    at = open_file()
+    at.text_input(key="annotator").set_value("ann").run()  # typed on the overview, kept on the next page
+    goto(at, "pages/review.py")
+    ev = core(SAMPLE)
+    d = ev.dataset
+    wrong = np.flatnonzero(d.y_true != d.y_pred)
+    order = wrong[np.argsort(-ev.confidence[wrong], kind="stable")]
+    total = len(order)
+    assert f"0 / {total} reviewed" in block(at, "review_progress").get("progress")[0].proto.text
+    assert at.subheader[0].value.startswith(f"{d.ids[order[0]]}:")
+    at.button(key="review_tag_1").click().run()  # label error
+    at.button(key="review_next").click().run()
+    at.button(key="review_next").click().run()
+    assert not at.exception
+    assert at.subheader[0].value.startswith(f"{d.ids[order[2]]}:")
+    store = AnnotationStore(None)
+    assert store.reviewed(d.fingerprint(), "mistakes") == {str(d.ids[order[0]]), str(d.ids[order[1]])}
+    assert store.state(d.fingerprint()).loc[str(d.ids[order[0]]), "tags"] == ("label error",)
+    # another session starts at the first sample nobody has reviewed, and sees the shared progress
+    other = open_file()
+    goto(other, "pages/review.py")
+    assert f"2 / {total} reviewed" in block(other, "review_progress").get("progress")[0].proto.text
+    assert other.subheader[0].value.startswith(f"{d.ids[order[2]]}:")

@@ -447,10 +447,18 @@ def id_mask(dataset, sample_ids) -> np.ndarray:
     return pc.is_in(pa.array(dataset.ids).cast(pa.string()), value_set=wanted).to_numpy(zero_copy_only=False)
 
 
+def _keep_annotator() -> None:
+    st.session_state["_annotator"] = str(st.session_state.get("annotator") or "").strip()
+
+
 def annotator_panel() -> None:
     """Sidebar: who is annotating (kept for the session) and where findings are saved."""
     st.markdown("**Annotations**")
-    st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana")
+    # Each page's sidebar has its own widget, which starts empty: the name lives in a plain
+    # session key, copied there when typed and given to the widget on every run
+    st.session_state["annotator"] = st.session_state.get("_annotator", "")
+    st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana",
+                  on_change=_keep_annotator)
     st.toggle("Use corrected labels", key="use_corrected",
               help="Every metric, the confusion matrix and the curves use the annotators' corrected labels.")
     info = st.session_state.get("corrections")
@@ -491,7 +499,7 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
                                  key=f"findings_label_{row}")
         saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
     if saved:
-        who = str(st.session_state.get("annotator") or "").strip()
+        who = str(st.session_state.get("_annotator") or "").strip()
         if not who:
             st.warning("Type your name under Annotations in the sidebar first: every finding records who made it.")
         else:

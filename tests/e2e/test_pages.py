@@ -12,6 +12,7 @@ PAGES = {
     "/confusion": "Confusion matrix",
     "/threshold": "Curves & threshold",
     "/errors": "Error analysis",
+    "/review": "Review queue",
 }
 
 

@@ -1,0 +1,185 @@
+"""Review queue: walk one sample at a time through a chosen set, tag it, note it, correct its label."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import figures, ui
+from evaldash.annotations import BUILTIN_TAGS, StoreError
+from evaldash.error_analysis import gallery_rows
+from evaldash.images import full_image
+
+SETS = {
+    "mistakes": "Confident mistakes",
+    "label_issues": "Suspected label errors",
+    "cell": "A confusion-matrix cell",
+    "tagged": "Everything with a tag",
+    "ids": "An uploaded id list",
+}
+
+ev = ui.page_setup("Review queue")
+d = ev.dataset
+store = ui.annotation_store()
+fp = ui.fingerprint(ev)
+classes = d.classes
+
+kinds = [k for k in SETS if k != "label_issues" or d.is_probability]
+ui.remember("review_set", "mistakes")
+kind = st.segmented_control("Review set", kinds, format_func=SETS.get, key="review_set") or "mistakes"
+ui.keep("review_set")
+
+everything = np.ones(d.n, dtype=bool)
+if kind in ("mistakes", "label_issues"):
+    rows, _ = gallery_rows(ev, kind, everything, d.n)
+    name = kind
+elif kind == "cell":
+    off = ev.confusion.copy()
+    np.fill_diagonal(off, 0)
+    i0, j0 = np.unravel_index(int(np.argmax(off)), off.shape)
+    a, b = st.columns(2)
+    ui.remember("review_true", int(i0))
+    ui.remember("review_pred", int(j0))
+    i = a.selectbox("True class", range(len(classes)), format_func=ui.class_label(ev), key="review_true")
+    j = b.selectbox("Predicted class", range(len(classes)), format_func=ui.class_label(ev), key="review_pred")
+    ui.keep("review_true")
+    ui.keep("review_pred")
+    rows = ev.cell_samples(i, j)
+    name = f"cell {classes[i]} → {classes[j]}"
+elif kind == "tagged":
+    found = ui.findings(ev)
+    tags = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
+    tag = st.selectbox("Tag", tags, key="review_tag", placeholder="no tags yet in this file", index=None if not tags else 0)
+    ids = [sid for sid, ts in found["tags"].items() if tag in ts] if tag else []
+    rows = np.flatnonzero(ui.id_mask(d, ids))
+    name = f"tag {tag}"
+else:
+    upload = st.file_uploader("Ids to review: a text file with one id per line, or a CSV with an 'id' column",
+                              type=["txt", "csv"], key="review_ids")
+    ids = []
+    if upload is not None:
+        text = upload.getvalue().decode("utf-8", errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if lines and upload.name.lower().endswith(".csv") and "id" in [c.strip() for c in lines[0].split(",")]:
+            frame = pd.read_csv(upload, dtype=str)
+            lines = [str(v) for v in frame["id"].dropna()]
+        ids = lines
+        known = ui.id_mask(d, ids)
+        missing = len(set(ids)) - int(known.sum())
+        if missing:
+            st.warning(f"{upload.name}: {missing} of the {len(set(ids))} ids are not in this file; they are left out.")
+    order = {sid: n for n, sid in enumerate(ids)}
+    rows = np.flatnonzero(ui.id_mask(d, ids))
+    rows = rows[np.argsort([order[str(d.ids[r])] for r in rows], kind="stable")] if len(rows) else rows
+    name = f"ids {upload.name}" if upload is not None else "ids"
+
+rows = np.asarray(rows, dtype=np.int64)
+total = len(rows)
+if total == 0:
+    st.info("This set is empty: choose another set above.")
+    st.stop()
+
+ids_in_set = [str(d.ids[r]) for r in rows]
+try:
+    reviewed = store.reviewed(fp, name) if store is not None else set()
+except StoreError as exc:
+    reviewed = set()
+    st.session_state["store_error"] = str(exc)
+done = sum(1 for s in ids_in_set if s in reviewed)
+
+pos_key = f"review_pos::{name}"
+if pos_key not in st.session_state:  # start at the first sample nobody has reviewed yet
+    st.session_state[pos_key] = next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)
+pos = min(max(int(st.session_state[pos_key]), 0), total - 1)
+row = int(rows[pos])
+sid = ids_in_set[pos]
+
+with st.container(key="review_progress"):
+    st.progress(done / total, text=f"{done} / {total} reviewed · sample {pos + 1} of {total}")
+
+
+def _who() -> str:
+    who = str(st.session_state.get("_annotator") or "").strip()
+    if not who:
+        st.session_state["review_note_msg"] = ("warning", "Type your name under Annotations in the sidebar "
+                                               "first: every finding records who made it.")
+    return who
+
+
+def _record(rows_: list[dict]) -> bool:
+    who = _who()
+    if not who or store is None:
+        return False
+    try:
+        store.record_many([{"dataset": fp, "sample_id": sid, "annotator": who, **r} for r in rows_])
+        return True
+    except StoreError as exc:
+        st.session_state["review_note_msg"] = ("error", str(exc))
+        return False
+
+
+def _move(step: int, mark: bool):
+    if mark and not _record([{"kind": "reviewed", "value": name}]):
+        return
+    st.session_state[pos_key] = min(max(pos + step, 0), total - 1)
+
+
+def _toggle(tag: str, on: bool):
+    _record([{"kind": "untag" if on else "tag", "value": tag}])
+
+
+mine = ui.findings(ev, [sid])
+current = mine.loc[sid] if sid in mine.index else None
+tags = set(current["tags"]) if current is not None else set()
+
+nav = st.columns([1, 1, 4])
+nav[0].button("◂ Previous (P)", key="review_prev", shortcut="P", on_click=_move, args=(-1, False),
+              disabled=pos == 0, width="stretch")
+nav[1].button("Reviewed, next ▸ (N)", key="review_next", shortcut="N", on_click=_move, args=(1, True),
+              type="primary", width="stretch")
+nav[2].caption(f"Set: {ui.md(SETS[kind])}{'' if kind in ('mistakes', 'label_issues') else ' · ' + ui.md(name)}. "
+               "Keys: N reviewed and next, P previous, 1–5 toggle a tag.")
+if "review_note_msg" in st.session_state:
+    level, text = st.session_state.pop("review_note_msg")
+    (st.warning if level == "warning" else st.error)(ui.md(text))
+
+left, right = st.columns([1, 2])
+with left:
+    st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320), width="stretch",
+             output_format="PNG")
+with right:
+    conf = ev.confidence[row]
+    st.subheader(f"{ui.md(sid)}: true {ui.md(classes[d.y_true[row]])} → predicted {ui.md(classes[d.y_pred[row]])}",
+                 anchor=False)
+    st.caption(f"confidence {conf:.3f}" if np.isfinite(conf) else "no confidence")
+    with st.container(key="review_tags"):
+        buttons = st.columns(len(BUILTIN_TAGS))
+        for n, (box, tag) in enumerate(zip(buttons, BUILTIN_TAGS), start=1):
+            on = tag in tags
+            box.button(f"{n} · {tag}" + (" ✓" if on else ""), key=f"review_tag_{n}", shortcut=str(n),
+                       on_click=_toggle, args=(tag, on), type="primary" if on else "secondary", width="stretch")
+        other = sorted(tags - set(BUILTIN_TAGS))
+        if other:
+            st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))
+    if d.has_scores:
+        st.plotly_chart(figures.scores_bar(list(classes), d.scores[row], int(d.y_true[row]), int(d.y_pred[row])),
+                        key="review_scores")
+    meta = {str(c): str(d.metadata[c].iloc[row]) for c in d.metadata.columns}
+    if meta:
+        st.dataframe(pd.DataFrame({"field": list(meta), "value": list(meta.values())}), hide_index=True,
+                     width="stretch")
+    with st.form(key=f"review_form_{sid}", border=False):
+        note = current["note"] if current is not None else ""
+        label = current["corrected_label"] if current is not None else ""
+        labels = ["(no correction)", *classes]
+        new_note = st.text_area("Note", value=note, key=f"review_note_{sid}")
+        new_label = st.selectbox("Corrected label", labels, index=labels.index(label) if label in labels else 0,
+                                 key=f"review_label_{sid}")
+        if st.form_submit_button("Save note and label", key="review_save"):
+            new_label = "" if new_label == labels[0] else new_label
+            changes = ([{"kind": "note", "value": new_note}] if new_note != note else []) + \
+                      ([{"kind": "label", "value": new_label}] if new_label != label else [])
+            if changes and _record(changes):
+                st.rerun()
+            elif "review_note_msg" in st.session_state:
+                level, text = st.session_state.pop("review_note_msg")
+                (st.warning if level == "warning" else st.error)(ui.md(text))
