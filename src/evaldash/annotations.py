@@ -339,6 +339,33 @@ def import_rows(store: AnnotationStore, dataset: str, frame: pd.DataFrame, known
     return len(frame)
 
 
+def export_bytes(state: pd.DataFrame, fmt: str, dataset: str) -> bytes:
+    """The annotations export as file contents: ``fmt`` "csv" or "json" (see :func:`write_export`)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"annotations.{fmt}"
+        write_export(export_table(state), path, dataset)
+        return path.read_bytes()
+
+
+def predictions_with_corrections(path, dataset, state: pd.DataFrame) -> pd.DataFrame:
+    """The predictions file as it was (CSV columns read as text, so spelled as written) with a
+    ``label_corrected`` column: the corrected label where annotators gave one, else the label."""
+    from evaldash.io import file_format, read_header, read_table
+
+    text = read_header(path) if file_format(Path(path)) == "csv" else []
+    frame = read_table(path, text_columns=text)
+    labels = [dataset.classes[i] for i in dataset.y_true]
+    frame["label_corrected"] = corrected_labels(labels, dataset.ids, state)
+    return frame
+
+
+def predictions_export_bytes(path, dataset, state: pd.DataFrame) -> bytes:
+    """:func:`predictions_with_corrections` as CSV with formulas neutralised."""
+    return neutralise_formulas(predictions_with_corrections(path, dataset, state)).to_csv(index=False).encode("utf-8")
+
+
 def corrected_labels(labels: list[str], ids, state: pd.DataFrame) -> list[str]:
     """Each sample's label with the annotators' correction applied where there is one."""
     fix = state["corrected_label"][state["corrected_label"] != ""].to_dict() if len(state) else {}

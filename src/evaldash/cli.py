@@ -100,7 +100,6 @@ def run(argv: list[str]) -> int:
 
 def _annotations(args, dataset) -> int:
     from evaldash import annotations as an
-    from evaldash.io import read_table
 
     store = an.AnnotationStore(args.db)
     fingerprint = dataset.fingerprint()
@@ -111,11 +110,8 @@ def _annotations(args, dataset) -> int:
     out = Path(args.output)
     state = store.state(fingerprint)
     if out.name.lower().endswith(".predictions.csv"):
-        frame = read_table(args.path, text_columns=list(read_table_columns(args.path)))
-        labels = [dataset.classes[i] for i in dataset.y_true]
-        frame["label_corrected"] = an.corrected_labels(labels, dataset.ids, state)
-        an.neutralise_formulas(frame).to_csv(out, index=False)
-        print(f"wrote {len(frame)} predictions with label_corrected "
+        out.write_bytes(an.predictions_export_bytes(args.path, dataset, state))
+        print(f"wrote {dataset.n} predictions with label_corrected "
               f"({int((state['corrected_label'] != '').sum()) if len(state) else 0} corrected) to {out}")
         return 0
     if out.suffix.lower() not in (".csv", ".json"):
@@ -124,13 +120,6 @@ def _annotations(args, dataset) -> int:
     an.write_export(table, out, fingerprint)
     print(f"wrote annotations of {len(table)} samples to {out}")
     return 0
-
-
-def read_table_columns(path) -> list[str]:
-    """Every column of a CSV file read as text (labels keep their spelling); none for other formats."""
-    from evaldash.io import file_format, read_header
-
-    return read_header(path) if file_format(Path(path)) == "csv" else []
 
 
 def _serve(args) -> int:

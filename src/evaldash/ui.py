@@ -286,6 +286,7 @@ def data_panel(evaluation: Evaluation) -> None:
                 for w in warnings:
                     st.text(w)
         annotator_panel()
+        export_panel(evaluation)
         with st.expander("Open another file", expanded=False):
             st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
             st.button("Open sample", key="open_sample", on_click=_open_sample)
@@ -473,6 +474,30 @@ def annotator_panel() -> None:
                  + md(st.session_state.get("store_error", "")), icon="⚠️")
     else:
         st.caption(f"Saved in {md(store.name)}")
+
+
+def export_panel(evaluation: Evaluation) -> None:
+    """Sidebar: download the findings (CSV, JSON) and the predictions file with ``label_corrected``."""
+    from evaldash import annotations as an
+
+    store = annotation_store()
+    if store is None:
+        return
+    source: Source = st.session_state["source"]
+    fp = fingerprint(evaluation)
+    base = load(source).dataset  # the labels as given, also while corrected labels are in use
+    stem = Path(source.name).stem.split(".")[0]
+    with st.expander("Export findings"):
+        # contents are made when a button is pressed (callables), not on every run
+        st.download_button("Annotations (CSV)", lambda: an.export_bytes(store.state(fp), "csv", fp),
+                           file_name=f"{stem}.annotations.csv", mime="text/csv", key="export_csv", width="stretch")
+        st.download_button("Annotations (JSON)", lambda: an.export_bytes(store.state(fp), "json", fp),
+                           file_name=f"{stem}.annotations.json", mime="application/json", key="export_json",
+                           width="stretch")
+        st.download_button("Predictions with label_corrected (CSV)",
+                           lambda: an.predictions_export_bytes(source.path, base, store.state(fp)),
+                           file_name=f"{stem}.predictions.csv", mime="text/csv", key="export_predictions",
+                           width="stretch")
 
 
 def findings_form(evaluation: Evaluation, row: int) -> None:

@@ -66,3 +66,43 @@ def test_tag_two_samples_from_a_cell_gallery_and_reload(dash, digits_ev, app_ser
     expect(dialog.get_by_text("History (")).to_be_visible()
     expect(dash.exceptions).to_have_count(0)
     assert os.path.exists(_db_of(app_server))
+
+
+def test_export_findings_and_switch_to_corrected_labels(dash, digits_ev, app_server):
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import accuracy_score
+
+    d = digits_ev.dataset
+    store = AnnotationStore(_db_of(app_server))
+    fp = d.fingerprint()
+    wrong = np.flatnonzero(d.y_true != d.y_pred)
+    # correct the labels of the 6 most confident mistakes to what the model predicted
+    rows = wrong[np.argsort(-digits_ev.confidence[wrong], kind="stable")][:6]
+    for r in rows:
+        store.record(fp, str(d.ids[r]), "e2e", "label", d.classes[d.y_pred[r]])
+    store.record(fp, str(d.ids[rows[0]]), "e2e", "note", "=cmd|' /C calc'!A0")
+
+    dash.open("/")
+    dash.sidebar.get_by_text("Export findings").click()
+    with dash.page.expect_download() as download:
+        dash.sidebar.locator(".st-key-export_csv button").click()
+    table = pd.read_csv(download.value.path(), dtype=str, keep_default_na=False)
+    mine = table.set_index("sample_id").loc[[str(d.ids[r]) for r in rows]]
+    assert list(mine["corrected_label"]) == [d.classes[d.y_pred[r]] for r in rows]
+    assert mine.iloc[0]["note"] == "'=cmd|' /C calc'!A0"  # a formula is neutralised
+    with dash.page.expect_download() as download:
+        dash.sidebar.locator(".st-key-export_predictions button").click()
+    fixed = pd.read_csv(download.value.path(), dtype=str, keep_default_na=False)
+    assert len(fixed) == d.n and (fixed["label_corrected"] != fixed["label"]).sum() >= 6
+
+    # every correction in the database, also those other tests made, as the core applies them
+    state = store.state(fp)
+    corrections = {k: v for k, v in state["corrected_label"].items() if v}
+    y = np.array([d.classes.index(corrections.get(str(i), d.classes[t])) for i, t in zip(d.ids, d.y_true)])
+    before = dash.metric("Accuracy").inner_text()
+    dash.sidebar.locator(".st-key-use_corrected label").click()
+    dash.wait_idle()
+    expect(dash.metric("Accuracy")).to_have_text(f"{accuracy_score(y, d.y_pred):.3f}")
+    assert dash.metric("Accuracy").inner_text() != before
+    expect(dash.page.get_by_text("of the model's former mistakes were label errors")).to_be_visible()
