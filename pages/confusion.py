@@ -80,7 +80,15 @@ else:
     with st.container(key="cell_gallery"):
         kind = "correct" if i == j else "mistakes"
         st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
-        st.caption(f"{len(rows)} images" + f" · {kind}, most confident first")
+        found = ui.findings(ev)
+        tags_here = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
+        chosen = st.multiselect("Only samples tagged with", tags_here, key="cell_tags",
+                                placeholder="any sample" if tags_here else "no tags yet in this file")
+        if chosen:
+            tagged = [sid for sid, ts in found["tags"].items() if set(ts) & set(chosen)]
+            rows = rows[ui.id_mask(d, tagged)[rows]]
+        st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")
+                   + f" · {kind}, most confident first")
         if len(rows):
             page = ui.pager("cell_gallery", len(rows))
             start = page * ui.PAGE_SIZE

@@ -977,3 +977,37 @@ def test_review_queue_marks_reviewed_tags_and_resumes(open_file):
     goto(other, "pages/review.py")
     assert f"2 / {total} reviewed" in block(other, "review_progress").get("progress")[0].proto.text
     assert other.subheader[0].value.startswith(f"{d.ids[order[2]]}:")
+
+
+def test_cell_gallery_filters_by_tag(open_file):
+    from evaldash.annotations import AnnotationStore
+
+    ev = core(SAMPLE)
+    d = ev.dataset
+    seven = d.classes.index("7")
+    cell = ev.cell_samples(seven, seven)
+    store = AnnotationStore(None)
+    for r in cell[[3, 40, 70]]:
+        store.record(d.fingerprint(), str(d.ids[r]), "ann", "tag", "bad image")
+    at = open_file()
+    at.query_params["true"] = "7"
+    at.query_params["pred"] = "7"
+    goto(at, "pages/confusion.py")
+    assert images_count(block(at, "cell_gallery").caption[0].value) == len(cell)
+    at.multiselect(key="cell_tags").set_value(["bad image"]).run()
+    assert not at.exception
+    assert images_count(block(at, "cell_gallery").caption[0].value) == 3
+    shown = [img.captions[0].split(" · ")[0] for img in block(at, "cell_gallery").image]
+    assert shown == [str(d.ids[r]) for r in cell[[3, 40, 70]]]
+
+
+def test_unusable_annotation_database_leaves_the_dashboard_read_only(open_file, tmp_path, monkeypatch):
+    bad = tmp_path / "not-a-db.db"
+    bad.write_text("this is not a database")
+    monkeypatch.setenv("EVALDASH_DB", str(bad))
+    at = open_file()
+    for page in PAGES:
+        goto(at, page)
+        errors = [e.value.replace("\\", "") for e in at.sidebar.error]  # shown with Markdown escapes
+        assert any("read-only" in e and "not-a-db.db" in e for e in errors), (page, errors)
+    assert {m.label: m.value for m in goto(at, "pages/overview.py").metric}["Accuracy"] == f"{core(SAMPLE).accuracy:.3f}"

@@ -57,15 +57,22 @@ class Source:
         return self.label or Path(self.path).name
 
 
-def start_source() -> Source:
-    """The file named after ``--`` on the command line, else ``EVALDASH_PREDICTIONS``, else the sample."""
+def app_args() -> argparse.Namespace:
+    """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("path", nargs="?")
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
+    parser.add_argument("--db")
     # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
     argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
     args, _ = parser.parse_known_args(argv)
+    return args
+
+
+def start_source() -> Source:
+    """The file named after ``--`` on the command line, else ``EVALDASH_PREDICTIONS``, else the sample."""
+    args = app_args()
     path = args.path or os.environ.get("EVALDASH_PREDICTIONS")
     if path:
         return Source(str(Path(path).resolve()), args.positive, args.images_root)
@@ -418,7 +425,7 @@ def _open_store(url: str) -> tuple[AnnotationStore | None, str]:
 def annotation_store() -> AnnotationStore | None:
     """The annotation database of this server (``--db``/``EVALDASH_DB``), or None when it cannot
     be opened: the dashboard then works read-only and the sidebar says why."""
-    store, error = _open_store(database_url(None))
+    store, error = _open_store(database_url(app_args().db))
     if error:
         st.session_state["store_error"] = error
     return store
