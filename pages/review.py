@@ -131,16 +131,27 @@ mine = ui.findings(ev, [sid])
 current = mine.loc[sid] if sid in mine.index else None
 tags = set(current["tags"]) if current is not None else set()
 
-nav = st.columns([1, 1, 4])
-nav[0].button("◂ Previous (P)", key="review_prev", shortcut="P", on_click=_move, args=(-1, False),
+nav = st.columns([1.3, 1.7, 3])
+nav[0].button("◂ Previous", key="review_prev", shortcut="P", on_click=_move, args=(-1, False),
               disabled=pos == 0, width="stretch")
-nav[1].button("Reviewed, next ▸ (N)", key="review_next", shortcut="N", on_click=_move, args=(1, True),
+nav[1].button("Reviewed, next ▸", key="review_next", shortcut="N", on_click=_move, args=(1, True),
               type="primary", width="stretch")
 nav[2].caption(f"Set: {ui.md(SETS[kind])}{'' if kind in ('mistakes', 'label_issues') else ' · ' + ui.md(name)}. "
                "Keys: N reviewed and next, P previous, 1–5 toggle a tag.")
 if "review_note_msg" in st.session_state:
     level, text = st.session_state.pop("review_note_msg")
     (st.warning if level == "warning" else st.error)(ui.md(text))
+
+with st.container(key="review_tags"):
+    buttons = st.columns(len(BUILTIN_TAGS))
+    for n, (box, tag) in enumerate(zip(buttons, BUILTIN_TAGS), start=1):
+        on = tag in tags
+        # the button shows its key (n); a tag that is set is highlighted and ticked
+        box.button(tag + (" ✓" if on else ""), key=f"review_tag_{n}", shortcut=str(n), on_click=_toggle,
+                   args=(tag, on), type="primary" if on else "secondary", width="stretch")
+    other = sorted(tags - set(BUILTIN_TAGS))
+    if other:
+        st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))
 
 left, right = st.columns([1, 2])
 with left:
@@ -151,15 +162,6 @@ with right:
     st.subheader(f"{ui.md(sid)}: true {ui.md(classes[d.y_true[row]])} → predicted {ui.md(classes[d.y_pred[row]])}",
                  anchor=False)
     st.caption(f"confidence {conf:.3f}" if np.isfinite(conf) else "no confidence")
-    with st.container(key="review_tags"):
-        buttons = st.columns(len(BUILTIN_TAGS))
-        for n, (box, tag) in enumerate(zip(buttons, BUILTIN_TAGS), start=1):
-            on = tag in tags
-            box.button(f"{n} · {tag}" + (" ✓" if on else ""), key=f"review_tag_{n}", shortcut=str(n),
-                       on_click=_toggle, args=(tag, on), type="primary" if on else "secondary", width="stretch")
-        other = sorted(tags - set(BUILTIN_TAGS))
-        if other:
-            st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))
     if d.has_scores:
         st.plotly_chart(figures.scores_bar(list(classes), d.scores[row], int(d.y_true[row]), int(d.y_pred[row])),
                         key="review_scores")

@@ -10,6 +10,7 @@ import argparse
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +24,8 @@ SHOTS = [
     ("confusion", "/confusion?true=1&pred=8", 1900, False),
     ("threshold", "/threshold?class=8&t=0.35", 1500, False),
     ("errors", "/errors?gallery=mistakes", 1300, False),
-    ("detail", "/errors?gallery=mistakes", 1000, True),
+    ("detail", "/errors?gallery=mistakes", 1300, True),
+    ("review", "/review", 1300, False),
 ]
 
 
@@ -34,9 +36,11 @@ def free_port() -> int:
 
 
 def start_server(port: int, *args: str) -> subprocess.Popen:
+    # an empty annotation database of its own, so the pictures never show someone's findings
+    db = Path(tempfile.mkdtemp()) / "annotations.db"
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--", *args]
+           "--server.fileWatcherType", "none", "--", *args, "--db", str(db)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
