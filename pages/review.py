@@ -5,8 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import figures, ui
-from evaldash.annotations import BUILTIN_TAGS, StoreError
+from evaldash.annotations import BUILTIN_TAGS, StoreError, parse_id_list
 from evaldash.error_analysis import gallery_rows
+from evaldash.errors import InputError
 from evaldash.images import full_image
 
 SETS = {
@@ -57,16 +58,14 @@ else:
                               type=["txt", "csv"], key="review_ids")
     ids = []
     if upload is not None:
-        text = upload.getvalue().decode("utf-8", errors="replace")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if lines and upload.name.lower().endswith(".csv") and "id" in [c.strip() for c in lines[0].split(",")]:
-            frame = pd.read_csv(upload, dtype=str)
-            lines = [str(v) for v in frame["id"].dropna()]
-        ids = lines
+        try:
+            ids = parse_id_list(upload.name, upload.getvalue())
+        except InputError as exc:
+            st.error(ui.md(exc))
         known = ui.id_mask(d, ids)
-        missing = len(set(ids)) - int(known.sum())
+        missing = len(ids) - int(known.sum())
         if missing:
-            st.warning(f"{upload.name}: {missing} of the {len(set(ids))} ids are not in this file; they are left out.")
+            st.warning(f"{ui.md(upload.name)}: {missing} of the {len(ids)} ids are not in this file; they are left out.")
     order = {sid: n for n, sid in enumerate(ids)}
     rows = np.flatnonzero(ui.id_mask(d, ids))
     rows = rows[np.argsort([order[str(d.ids[r])] for r in rows], kind="stable")] if len(rows) else rows

@@ -224,3 +224,22 @@ def test_corrected_labels_apply_only_where_corrected(db_url):
     store.record(DS, "c", "ann", "label", "cat")
     store.record(DS, "c", "ann", "label", "")  # withdrawn
     assert an.corrected_labels(["cat", "cat", "dog"], ["a", "b", "c"], store.state(DS)) == ["cat", "dog", "dog"]
+
+
+@pytest.mark.parametrize("name,content,want", [
+    ("ids.txt", b"s1\n\ns2\r\ns1\n  s3  \n", ["s1", "s2", "s3"]),
+    ("ids.csv", b"id,reason\ns2,odd\ns1,blur\n", ["s2", "s1"]),
+    ("ids.csv", b"\xef\xbb\xbfid\ns9\n", ["s9"]),
+    ("single.csv", b"s4\ns5\n", ["s4", "s5"]),
+])
+def test_uploaded_id_lists(name, content, want):
+    assert an.parse_id_list(name, content) == want
+
+
+@pytest.mark.parametrize("name,content,match", [
+    ("ids.txt", b"\xff\xfe\x00bad", "ids.txt: not a text file"),
+    ("ids.csv", b"sample,reason\ns1,x\n", r"ids.csv: no 'id' column in the header \['sample', 'reason'\]"),
+])
+def test_bad_id_lists_name_the_file(name, content, match):
+    with pytest.raises(InputError, match=match):
+        an.parse_id_list(name, content)

@@ -366,6 +366,29 @@ def predictions_export_bytes(path, dataset, state: pd.DataFrame) -> bytes:
     return neutralise_formulas(predictions_with_corrections(path, dataset, state)).to_csv(index=False).encode("utf-8")
 
 
+def parse_id_list(name: str, content: bytes) -> list[str]:
+    """Sample ids from an uploaded list: a CSV with an ``id`` column, or one id per line.
+
+    Blank lines and repeats are dropped; the order is kept. Raises :class:`InputError` naming
+    the file when it is not text or a CSV lacks the ``id`` column.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{name}: not a text file; expected one id per line or a CSV with an 'id' column") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if name.lower().endswith(".csv") and lines:
+        header = [c.strip().strip('"') for c in lines[0].split(",")]
+        if len(header) > 1 or header == ["id"]:
+            if "id" not in header:
+                raise InputError(f"{name}: no 'id' column in the header {header}; expected a CSV with an 'id' column")
+            import io as _io
+
+            frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+            lines = [v.strip() for v in frame["id"] if v.strip()]
+    return list(dict.fromkeys(lines))
+
+
 def corrected_labels(labels: list[str], ids, state: pd.DataFrame) -> list[str]:
     """Each sample's label with the annotators' correction applied where there is one."""
     fix = state["corrected_label"][state["corrected_label"] != ""].to_dict() if len(state) else {}
