@@ -12,6 +12,9 @@ predictions.csv
     Ten-class predictions: ``id, label, prediction, score_0 .. score_9,
     image, ink, stroke``. Scores are probabilities rounded to 6 significant
     digits; each row sums to 1 within 1e-6.
+predictions_weaker.csv
+    The same held-out rows and columns from a weaker ten-class model (Gaussian
+    naive Bayes on the same features), to compare two models.
 binary_three.csv
     Digit 3 versus the rest (about 10% positives): ``id, label`` (``three`` or
     ``other``), ``score`` (probability of ``three``), ``image, ink, stroke``.
@@ -45,6 +48,7 @@ import pandas as pd
 from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
 from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.model_selection import train_test_split
 
@@ -99,6 +103,17 @@ def main():
         axis=1,
     )
 
+    # A second, weaker ten-class model on the same held-out rows (same ids), for comparisons:
+    # Gaussian naive Bayes on the same 16 pooled features.
+    weaker = GaussianNB().fit(X[train], y[train])
+    proba_w = round_rows(weaker.predict_proba(X[test]))
+    pred_w = weaker.classes_[proba_w.argmax(axis=1)]
+    predictions_weaker = pd.concat(
+        [pd.DataFrame({"id": ids, "label": y[test], "prediction": pred_w}),
+         pd.DataFrame(proba_w, columns=[f"score_{k}" for k in weaker.classes_]), meta],
+        axis=1,
+    )
+
     # Binary model: three versus the rest.
     is_three = (y == 3).astype(int)
     binary = LogisticRegression(C=10, max_iter=5000).fit(X[train], is_three[train])
@@ -114,6 +129,7 @@ def main():
 
     (OUT / "images").mkdir(parents=True, exist_ok=True)
     predictions.to_csv(OUT / "predictions.csv", index=False)
+    predictions_weaker.to_csv(OUT / "predictions_weaker.csv", index=False)
     binary_three.to_csv(OUT / "binary_three.csv", index=False)
     for name, img in zip(ids, images[test]):
         gray = (255 - np.round(img * 255 / 16)).astype(np.uint8)  # black ink on white

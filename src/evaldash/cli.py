@@ -1,4 +1,4 @@
-"""Command line: ``evaldash report``, ``check``, ``serve`` and ``annotations export|import``.
+"""Command line: ``evaldash report``, ``check``, ``compare``, ``serve`` and ``annotations export|import``.
 
 Bad input or a bad argument exits 2 with one line ``error: ...`` on stderr.
 """
@@ -6,6 +6,7 @@ Bad input or a bad argument exits 2 with one line ``error: ...`` on stderr.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
-from evaldash.gates import check_gates, parse_gate
+from evaldash.gates import check_gates, metric_value, parse_gate
 from evaldash.report import gates_text, report_json, report_text
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -39,6 +40,24 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images-root", help="folder images must lie inside (default: the file's folder)")
 
 
+def _add_ci_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ci", action="store_true",
+                   help="add 95%% bootstrap intervals (accuracy, macro F1, per-class precision/recall/F1)")
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def _intervals(args, evaluation):
+    if not getattr(args, "ci", False):
+        return None
+    if args.resamples < 10:
+        raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
+    from evaldash.bootstrap import intervals
+
+    d = evaluation.dataset
+    return intervals(d.y_true, d.y_pred, list(d.classes), resamples=args.resamples, seed=args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="evaldash", description="Evaluate classification predictions.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -48,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     rep.add_argument("--threshold", type=float,
                      help="binary: predict positive when score >= T; multi-class: also report each class at T")
+    _add_ci_args(rep)
 
     chk = sub.add_parser("check", help="quality gate: exit 1 when a limit is not met")
     _add_data_args(chk)
@@ -56,6 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--max", action=_GateAction, dest="gates", default=[], metavar="METRIC=VALUE",
                      help="metric must be <= VALUE (e.g. error_rate=0.05, ece=0.1)")
     chk.add_argument("--threshold", type=float, help="binary: predict positive when score >= T")
+    chk.add_argument("--baseline", help="predictions file of the current model to compare with")
+    chk.add_argument("--max-drop", action="append", default=[], metavar="METRIC=VALUE",
+                     help="with --baseline: METRIC may be at most VALUE below the baseline's (e.g. macro_f1=0.01)")
+
+    cmp_ = sub.add_parser("compare", help="compare two prediction files (B minus A) with bootstrap intervals")
+    cmp_.add_argument("a", help="predictions file A (e.g. the current model)")
+    cmp_.add_argument("b", help="predictions file B (e.g. the new model)")
+    cmp_.add_argument("--positive")
+    cmp_.add_argument("--images-root")
+    cmp_.add_argument("--json", action="store_true", help="write a JSON object instead of text")
+    cmp_.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    cmp_.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
     ann = sub.add_parser("annotations", help="export or import annotators' tags, notes and corrected labels")
     actions = ann.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -83,19 +115,76 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "compare":
+        return _compare(args)
     dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root)
     if args.command == "annotations":
         return _annotations(args, dataset)
     evaluation = evaluate(dataset, threshold=args.threshold)
     if args.command == "report":
-        print(report_json(evaluation) if args.json else report_text(evaluation))
+        ci = _intervals(args, evaluation)
+        print(report_json(evaluation, ci) if args.json else report_text(evaluation, ci))
         return 0
     gates = args.gates
-    if not gates:
-        raise InputError("check needs at least one --min or --max gate, e.g. --min accuracy=0.95")
+    if args.max_drop and not args.baseline:
+        raise InputError("--max-drop needs --baseline FILE, the predictions of the model to compare with")
+    if not gates and not args.max_drop:
+        raise InputError("check needs at least one --min or --max gate (e.g. --min accuracy=0.95), "
+                         "or --baseline FILE with --max-drop METRIC=VALUE")
     results = check_gates(evaluation, gates)
-    print(gates_text(results))
-    return 0 if all(r.passed for r in results) else 1
+    lines = [gates_text(results)] if results else []
+    passed = all(r.passed for r in results)
+    if args.baseline:
+        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root),
+                            threshold=args.threshold)
+        for text in args.max_drop:
+            gate = parse_gate(text, "max-drop")
+            now, before = metric_value(evaluation, gate.metric), metric_value(baseline, gate.metric)
+            drop = before - now
+            ok = math.isfinite(drop) and drop <= gate.limit
+            passed &= ok
+            lines.append(f"{gate.metric}: {now:.4f} against the baseline's {before:.4f}, a drop of {drop:.4f} "
+                         f"(at most {gate.limit:g} allowed): {'pass' if ok else 'FAIL'}")
+    print("\n".join(lines))
+    return 0 if passed else 1
+
+
+def _compare(args) -> int:
+    from evaldash.compare import compare
+
+    if args.resamples < 10:
+        raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
+    a = evaluate(load_predictions(args.a, positive=args.positive, images_root=args.images_root))
+    b = evaluate(load_predictions(args.b, positive=args.positive, images_root=args.images_root))
+    result = compare(a, b, resamples=args.resamples, seed=args.seed)
+    if args.json:
+        import json
+
+        from evaldash.report import to_jsonable
+
+        print(json.dumps(to_jsonable({"a": a.report(), "b": b.report(), **result}), indent=2, ensure_ascii=False))
+        return 0
+    r = result
+    iv = lambda name: f"[{r['intervals'][name][0]:+.3f}, {r['intervals'][name][1]:+.3f}]"  # noqa: E731
+    lines = [f"evaldash compare: A = {a.dataset.source}, B = {b.dataset.source}",
+             f"{'paired (same sample ids)' if r['paired'] else 'unpaired (different samples)'}; "
+             f"{r['level']:.0%} bootstrap intervals of B minus A, {r['resamples']} resamples, seed {r['seed']}", "",
+             f"accuracy  A {a.accuracy:.3f}  B {b.accuracy:.3f}  delta {r['delta']['accuracy']:+.3f} {iv('accuracy')}",
+             f"macro F1  A {a.averages['macro']['f1']:.3f}  B {b.averages['macro']['f1']:.3f}  "
+             f"delta {r['delta']['macro_f1']:+.3f} {iv('macro_f1')}", r["verdict"]]
+    if r["paired"]:
+        lines.append(f"B fixed {r['fixed']} samples that A got wrong, broke {r['broken']} that A got right; "
+                     f"both wrong on {r['both_wrong']}")
+    for side in ("a", "b"):
+        if r[f"only_in_{side}"]:
+            lines.append(f"classes only in {side.upper()}: {', '.join(r[f'only_in_{side}'])}")
+    lines += ["", "Per class F1 (shared classes):"]
+    rows = [[c, f"{r['delta'][f'f1[{c}]']:+.3f}", iv(f"f1[{c}]")] for c in r["shared_classes"]]
+    from evaldash.report import _table
+
+    lines += _table(["class", "delta f1", "95% interval"], rows)
+    print("\n".join(lines))
+    return 0
 
 
 def _annotations(args, dataset) -> int:

@@ -27,8 +27,12 @@ def to_jsonable(value):
     return value
 
 
-def report_json(evaluation: Evaluation) -> str:
-    return json.dumps(to_jsonable(evaluation.report()), indent=2, ensure_ascii=False)
+def report_json(evaluation: Evaluation, intervals: dict | None = None) -> str:
+    """The report as JSON; with ``intervals`` (see :func:`evaldash.bootstrap.intervals`) under "intervals"."""
+    r = evaluation.report()
+    if intervals is not None:
+        r["intervals"] = intervals
+    return json.dumps(to_jsonable(r), indent=2, ensure_ascii=False)
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -49,7 +53,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
 
 
-def report_text(evaluation: Evaluation) -> str:
+def report_text(evaluation: Evaluation, intervals: dict | None = None) -> str:
     r = evaluation.report()
     d = evaluation.dataset
     kind = "probabilities" if d.is_probability else ("scores" if d.has_scores else "no scores")
@@ -73,13 +77,19 @@ def report_text(evaluation: Evaluation) -> str:
         lines.append(f"calibration: unavailable ({cal['unavailable']})")
     else:
         lines.append(f"log loss {fmt(cal['log_loss'], 4)}   Brier {fmt(cal['brier'], 4)}   ECE {fmt(cal['ece'], 4)}")
+    ci = intervals
+    if ci:
+        lines.append(f"{ci['level']:.0%} intervals ({ci['resamples']} bootstrap resamples, seed {ci['seed']}): "
+                     f"accuracy {_interval(ci['accuracy'])}   macro f1 {_interval(ci['macro_f1'])}")
     lines += ["", "Per class:"]
     rows = [
-        [name, fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"]), fmt(m["support"]),
-         fmt(m["roc_auc"]), fmt(m["average_precision"])]
+        [name, fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"])]
+        + ([_interval(ci["per_class"][name]["f1"])] if ci else [])
+        + [fmt(m["support"]), fmt(m["roc_auc"]), fmt(m["average_precision"])]
         for name, m in r["per_class"].items()
     ]
-    lines += _table(["class", "precision", "recall", "f1", "support", "roc_auc", "avg_prec"], rows)
+    lines += _table(["class", "precision", "recall", "f1", *(["f1 95% CI"] if ci else []), "support", "roc_auc",
+                     "avg_prec"], rows)
     lines += ["", "Confusion matrix (rows: true, columns: predicted):"]
     cm_rows = [[name, *map(str, row)] for name, row in zip(r["classes"], r["confusion_matrix"])]
     lines += _table(["true \\ pred", *r["classes"]], cm_rows)
@@ -96,6 +106,10 @@ def report_text(evaluation: Evaluation) -> str:
     if r["warnings"]:
         lines += ["", "Warnings:", *[f"- {w}" for w in r["warnings"]]]
     return "\n".join(lines)
+
+
+def _interval(pair) -> str:
+    return f"[{fmt(pair[0])}, {fmt(pair[1])}]"
 
 
 def gates_text(results: list[GateResult]) -> str:

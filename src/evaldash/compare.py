@@ -1,0 +1,104 @@
+"""Compare two prediction files (models, versions or holdout sets): deltas with bootstrap intervals.
+
+When both files hold the same sample ids, the comparison is paired: B is aligned to A's rows by
+id, the bootstrap resamples samples (keeping both models' answers together), and the samples B
+fixed and broke are counted. Otherwise the two files are resampled independently. Classes that
+only one file has are named; per-class deltas cover the shared classes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from evaldash import bootstrap as bs
+from evaldash.evaluation import Evaluation
+
+
+def aligned_rows(a: Evaluation, b: Evaluation) -> np.ndarray | None:
+    """For each row of A, the row of B with the same sample id; None unless the ids are the same set."""
+    da, db = a.dataset, b.dataset
+    if da.n != db.n:
+        return None
+    ids_a = pa.array(da.ids).cast(pa.string())
+    ids_b = pa.array(db.ids).cast(pa.string())
+    where = pc.index_in(ids_a, value_set=ids_b).fill_null(-1).to_numpy()
+    if (where < 0).any():
+        return None
+    return where.astype(np.int64)
+
+
+def compare(a: Evaluation, b: Evaluation, resamples: int = bs.DEFAULT_RESAMPLES, seed: int = bs.DEFAULT_SEED,
+            level: float = bs.LEVEL) -> dict:
+    """A JSON-ready comparison: ``delta`` (b minus a: ``accuracy``, ``macro_f1``, ``f1[C]`` for
+    each shared class), ``intervals`` (the same keys → [low, high] of the delta), ``paired``,
+    ``fixed``/``broken``/``both_wrong`` (paired only), ``shared_classes``, ``only_in_a``,
+    ``only_in_b`` and a plain-language ``verdict``."""
+    da, db = a.dataset, b.dataset
+    shared = [c for c in da.classes if c in db.classes]
+    rows = aligned_rows(a, b) if da.classes == db.classes else None
+    k = len(da.classes)
+    if rows is not None:
+        cm_a, cm_b = bs.paired_resampled_confusions(bs.cell_codes(da.y_true, da.y_pred, k),
+                                                    bs.cell_codes(db.y_true[rows], db.y_pred[rows], k),
+                                                    k, resamples, seed)
+    else:
+        cm_a = bs.resampled_confusions(bs.cell_codes(da.y_true, da.y_pred, len(da.classes)), len(da.classes),
+                                       resamples, seed)
+        cm_b = bs.resampled_confusions(bs.cell_codes(db.y_true, db.y_pred, len(db.classes)), len(db.classes),
+                                       resamples, seed + 1)
+    sa, sb = bs.confusion_metrics(cm_a), bs.confusion_metrics(cm_b)
+    delta, draws = {}, {}
+    for name in ("accuracy", "macro_f1"):
+        point_a = a.accuracy if name == "accuracy" else a.averages["macro"]["f1"]
+        point_b = b.accuracy if name == "accuracy" else b.averages["macro"]["f1"]
+        delta[name] = float(point_b - point_a)
+        draws[name] = sb[name] - sa[name]
+    for c in shared:
+        ia, ib = da.classes.index(c), db.classes.index(c)
+        delta[f"f1[{c}]"] = float(b.per_class["f1"][ib] - a.per_class["f1"][ia])
+        draws[f"f1[{c}]"] = sb["f1"][:, ib] - sa["f1"][:, ia]
+    intervals = {name: [float(v) for v in bs.percentile_interval(d, level)] for name, d in draws.items()}
+    out = {
+        "paired": rows is not None,
+        "resamples": resamples, "seed": seed, "level": level,
+        "delta": delta, "intervals": intervals,
+        "shared_classes": shared,
+        "only_in_a": [c for c in da.classes if c not in db.classes],
+        "only_in_b": [c for c in db.classes if c not in da.classes],
+    }
+    if rows is not None:
+        right_a = da.y_true == da.y_pred
+        right_b = db.y_true[rows] == db.y_pred[rows]
+        out["fixed"] = int(np.sum(~right_a & right_b))
+        out["broken"] = int(np.sum(right_a & ~right_b))
+        out["both_wrong"] = int(np.sum(~right_a & ~right_b))
+    out["verdict"] = verdict("macro F1", delta["macro_f1"], intervals["macro_f1"], level)
+    return out
+
+
+def verdict(metric: str, delta: float, interval: list[float], level: float = bs.LEVEL) -> str:
+    """One sentence: which model is better on ``metric`` and whether the interval excludes 0."""
+    low, high = interval
+    span = f"[{low:+.3f}, {high:+.3f}]"
+    if low > 0:
+        return f"B is better on {metric} by {delta:.3f} {span} ({level:.0%} interval, above 0)."
+    if high < 0:
+        return f"B is worse on {metric} by {-delta:.3f} {span} ({level:.0%} interval, below 0)."
+    return (f"No clear difference on {metric}: B minus A is {delta:+.3f} {span}; the {level:.0%} interval "
+            "includes 0.")
+
+
+def fixed_broken(a: Evaluation, b: Evaluation) -> dict[str, np.ndarray] | None:
+    """Rows of A that B fixed, broke, and both get wrong (paired files only), most confident first in B."""
+    rows = aligned_rows(a, b)
+    if rows is None or a.dataset.classes != b.dataset.classes:
+        return None
+    da, db = a.dataset, b.dataset
+    right_a = da.y_true == da.y_pred
+    right_b = db.y_true[rows] == db.y_pred[rows]
+    conf_b = np.nan_to_num(b.confidence[rows], nan=0.0)
+    pick = lambda m: np.flatnonzero(m)[np.argsort(-conf_b[m], kind="stable")]  # noqa: E731
+    return {"fixed": pick(~right_a & right_b), "broken": pick(right_a & ~right_b),
+            "both_wrong": pick(~right_a & ~right_b)}
