@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
-PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py"]
+PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py",
+         "pages/runs.py", "pages/compare.py"]
 TIMEOUT = 60
 
 # class names that must survive widgets, deep links and markdown as typed
@@ -1011,3 +1012,46 @@ def test_unusable_annotation_database_leaves_the_dashboard_read_only(open_file, 
         errors = [e.value.replace("\\", "") for e in at.sidebar.error]  # shown with Markdown escapes
         assert any("read-only" in e and "not-a-db.db" in e for e in errors), (page, errors)
     assert {m.label: m.value for m in goto(at, "pages/overview.py").metric}["Accuracy"] == f"{core(SAMPLE).accuracy:.3f}"
+
+
+WEAKER = ROOT / "sample_data" / "digits" / "predictions_weaker.csv"
+
+
+def _two_runs(open_file) -> AppTest:
+    at = open_file()
+    at.text_input(key="path_input").set_value(str(WEAKER)).run()
+    at.button(key="open_path").click().run()
+    assert not at.exception
+    return at
+
+
+def test_runs_table_and_switching_the_active_file(open_file):
+    at = _two_runs(open_file)
+    assert at.selectbox(key="active_run").value == ui_key(WEAKER)  # the file just opened is active
+    assert {m.label: m.value for m in at.metric}["Accuracy"] == f"{core(WEAKER).accuracy:.3f}"
+    at.selectbox(key="active_run").set_value(ui_key(SAMPLE)).run()
+    assert {m.label: m.value for m in at.metric}["Accuracy"] == f"{core(SAMPLE).accuracy:.3f}"
+    goto(at, "pages/runs.py")
+    frame = at.dataframe[0].value
+    assert list(frame["name"]) == ["Digits: 10 classes", "predictions_weaker.csv"]  # the bundled sample keeps its label
+    assert list(frame["accuracy"].round(6)) == [round(core(SAMPLE).accuracy, 6), round(core(WEAKER).accuracy, 6)]
+
+
+def test_compare_page_shows_the_cores_deltas_and_verdict(open_file):
+    from evaldash.compare import compare
+
+    at = _two_runs(open_file)
+    goto(at, "pages/compare.py")
+    want = compare(core(SAMPLE), core(WEAKER))
+    head = at.dataframe[0].value
+    assert list(head["B − A"].round(12)) == [round(want["delta"]["accuracy"], 12), round(want["delta"]["macro_f1"], 12)]
+    assert at.warning[0].value.replace("\\", "").startswith("B is worse on macro F1 by 0.067")  # Markdown-escaped
+    assert "B fixed (37)" in str(at.segmented_control(key="cmp_group").options)
+    assert images_count(block(at, "cmp_changed").caption[0].value) == want["fixed"]
+    assert at.query_params["a"] and at.query_params["b"]
+
+
+def ui_key(path: Path) -> str:
+    from evaldash.ui import Source
+
+    return Source(str(path.resolve())).key

@@ -103,7 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--input", required=True, help="an evaldash annotations export (.csv or .json)")
 
     srv = sub.add_parser("serve", help="open the dashboard on a predictions file")
-    srv.add_argument("path", nargs="?", help="predictions file (default: the bundled digits sample)")
+    srv.add_argument("paths", nargs="*", metavar="PATH",
+                     help="predictions files, several to compare (default: the bundled digits sample)")
+    srv.add_argument("--predictions", action="append", default=[], metavar="PATH",
+                     help="another predictions file (repeatable)")
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
@@ -212,13 +215,14 @@ def _annotations(args, dataset) -> int:
 
 
 def _serve(args) -> int:
-    if args.path and not Path(args.path).exists():
-        raise InputError(f"{args.path}: file not found")
+    paths = [*args.paths, *args.predictions]
+    for path in paths:
+        if not Path(path).exists():
+            raise InputError(f"{path}: file not found")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.showErrorDetails", "type", "--"]
-    if args.path:
-        cmd.append(str(Path(args.path).resolve()))
+    cmd += [str(Path(p).resolve()) for p in paths]
     if args.positive:
         cmd += ["--positive", args.positive]
     if args.images_root:

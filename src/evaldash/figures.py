@@ -85,6 +85,45 @@ def coverage_chart(coverage: np.ndarray, accuracy: np.ndarray, op: tuple[float, 
     }
 
 
+def curves_chart(title: str, x_label: str, y_label: str, curves: dict[str, tuple[np.ndarray, np.ndarray]],
+                 points: dict[str, tuple[float, float]] | None = None, diagonal: bool = False) -> dict:
+    """Several curves on one chart spec (see :func:`coverage_chart`): ``curves`` maps a name to
+    (x, y); ``points`` maps the same names to an operating point drawn in the curve's colour."""
+    colours = ["ed-s0", "ed-s2", "ed-s1", "ed-s3"]
+    series = [{"name": name, "kind": "line", "cls": colours[n % len(colours)], "x": _numbers(x), "y": _numbers(y)}
+              for n, (name, (x, y)) in enumerate(curves.items())]
+    if diagonal:
+        series.append({"name": "chance", "kind": "line", "cls": "ed-chance", "x": [0.0, 1.0], "y": [0.0, 1.0]})
+    markers = [{"x": _numbers([p[0]])[0], "y": _numbers([p[1]])[0], "cls": colours[list(curves).index(name) % len(colours)]}
+               for name, p in (points or {}).items() if name in curves]
+    return {"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
+            "series": series, "marker": None, "markers": markers}
+
+
+def difference_cells(diff: np.ndarray) -> dict[str, list]:
+    """Cells of a difference of confusion matrices (B minus A, shape (k, k)): signed counts,
+    red where B has more samples than A off the diagonal (more mistakes) and blue on the diagonal
+    (more right answers), the reverse in the other direction."""
+    k = diff.shape[0]
+    scale = max(1, int(np.abs(diff).max()))
+    text, fill, ink = [], [], []
+    for i in range(k):
+        t_row, f_row, i_row = [], [], []
+        for j in range(k):
+            v = int(diff[i, j])
+            better = (v > 0) == (i == j)
+            strength = abs(v) / scale
+            base = (33, 113, 181) if better else (214, 39, 40)
+            rgb = [round(255 - (255 - c) * (0.15 + 0.85 * strength)) if v else 255 for c in base]
+            t_row.append(f"{v:+,}" if v else "0")
+            f_row.append("#{:02x}{:02x}{:02x}".format(*rgb))
+            i_row.append("#ffffff" if strength > 0.6 and v else "#1f2937")
+        text.append(t_row)
+        fill.append(f_row)
+        ink.append(i_row)
+    return {"text": text, "fill": fill, "ink": ink, "legend": "B minus A (blue: better for B, red: worse)"}
+
+
 def reliability_chart(bins: dict[str, np.ndarray], ece: float) -> dict:
     """Reliability diagram as a chart spec (see :func:`coverage_chart`): accuracy per confidence
     bin (bar width = the bin), each bin's mean confidence, and the diagonal of perfect calibration."""

@@ -60,24 +60,44 @@ class Source:
 def app_args() -> argparse.Namespace:
     """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("path", nargs="?")
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--predictions", action="append", default=[])
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
     parser.add_argument("--db")
     # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
     argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
     args, _ = parser.parse_known_args(argv)
+    args.paths = [*args.paths, *args.predictions]
     return args
 
 
-def start_source() -> Source:
-    """The file named after ``--`` on the command line, else ``EVALDASH_PREDICTIONS``, else the sample."""
+def start_sources() -> list[Source]:
+    """The files named after ``--`` (several allowed, also as ``--predictions``), else
+    ``EVALDASH_PREDICTIONS``, else the bundled sample."""
     args = app_args()
-    path = args.path or os.environ.get("EVALDASH_PREDICTIONS")
-    if path:
-        return Source(str(Path(path).resolve()), args.positive, args.images_root)
+    paths = args.paths or ([os.environ["EVALDASH_PREDICTIONS"]] if os.environ.get("EVALDASH_PREDICTIONS") else [])
+    if paths:
+        return [Source(str(Path(p).resolve()), args.positive, args.images_root) for p in paths]
     first = next(iter(SAMPLES))
-    return Source(str(SAMPLES[first]), label=first)
+    return [Source(str(SAMPLES[first]), label=first)]
+
+
+def start_source() -> Source:
+    """The file the dashboard opens first (the first of :func:`start_sources`)."""
+    return start_sources()[0]
+
+
+def runs() -> list[Source]:
+    """The files open in this session (models, versions, holdout sets), in the order opened."""
+    if "runs" not in st.session_state:
+        st.session_state["runs"] = list(dict.fromkeys(start_sources()))
+    return st.session_state["runs"]
+
+
+def run_name(source: Source) -> str:
+    """A run's name: as renamed on /runs, else its file name."""
+    return st.session_state.get("run_names", {}).get(source.key) or source.name
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -106,6 +126,8 @@ def _activate(source: Source) -> Evaluation:
     evaluation = load(source)  # raises before anything is replaced
     _known_sources()[source.key] = source
     st.session_state["source"] = source
+    if source not in runs():
+        runs().append(source)
     return evaluation
 
 
@@ -219,6 +241,13 @@ def _open(source: Source) -> None:
         st.session_state["load_error"] = str(exc)
 
 
+def _switch_run() -> None:
+    key = st.session_state.get("active_run")
+    chosen = next((r for r in runs() if r.key == key), None)
+    if chosen is not None and chosen != st.session_state.get("source"):
+        _open(chosen)
+
+
 def _open_sample() -> None:
     label = st.session_state.get("sample_pick")
     if label:
@@ -282,7 +311,14 @@ def data_panel(evaluation: Evaluation) -> None:
     source: Source = st.session_state["source"]
     with st.sidebar:
         st.markdown("**Data**")
-        st.text(source.name)
+        open_runs = runs()
+        if len(open_runs) > 1:
+            st.session_state["active_run"] = source.key
+            st.selectbox("Active file (every page shows it)", [r.key for r in open_runs],
+                         format_func=lambda k: run_name(next(r for r in open_runs if r.key == k)),
+                         key="active_run", on_change=_switch_run)
+        else:
+            st.text(run_name(source))
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         if "load_error" in st.session_state:
@@ -373,6 +409,25 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
                          width="stretch", output_format="PNG")
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(evaluation, row)
+
+
+def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndarray, key: str) -> None:
+    """Thumbnails of A's ``rows`` with both models' answers; ``rows_b[row]`` is the same sample in B."""
+    d, db = a.dataset, b.dataset
+    paths = d.image_paths
+    for start in range(0, len(rows), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
+            row, rb = int(row), int(rows_b[int(row)])
+            ca, cb = a.confidence[row], b.confidence[rb]
+            caption = (f"{d.ids[row]} · true {d.classes[d.y_true[row]]} · A {d.classes[d.y_pred[row]]}"
+                       + (f" ({ca:.2f})" if np.isfinite(ca) else "")
+                       + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
+            with col:
+                st.image(thumbnail(paths[row] if paths is not None else None), caption=caption, width="stretch",
+                         output_format="PNG")
+                if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
+                    detail_dialog(b, rb)
 
 
 def pager(key: str, total: int, page_size: int = PAGE_SIZE) -> int:
@@ -580,21 +635,23 @@ def chart(spec: dict, key: str) -> None:
 
 
 def confusion_grid(values: np.ndarray, counts: np.ndarray, labels: list[str], mode: str,
-                   selected: tuple[int, int] | None, row_totals: np.ndarray, on_cell) -> None:
-    """The clickable confusion matrix (key ``confusion_matrix``): a grid drawn in the browser
-    without a charting library. A click calls ``on_cell``; :func:`clicked_cell` tells which cell."""
-    cells = figures.confusion_cells(values, counts, mode, row_totals)
+                   selected: tuple[int, int] | None, row_totals: np.ndarray, on_cell,
+                   key: str = "confusion_matrix", cells: dict | None = None, cell_px: int | None = None) -> None:
+    """A clickable confusion matrix (default key ``confusion_matrix``): a grid drawn in the browser
+    without a charting library. A click calls ``on_cell``; :func:`clicked_cell` tells which cell.
+    ``cells`` replaces the cell texts and colours (e.g. :func:`figures.difference_cells`)."""
+    cells = cells or figures.confusion_cells(values, counts, mode, row_totals)
     k = len(labels)
     _component("evaldash_confusion_matrix", "confusion_matrix")(
-        key="confusion_matrix", on_cell_change=on_cell,
+        key=key, on_cell_change=on_cell,
         data={"labels": [str(c) for c in labels], "counts": counts.tolist(), "mode": mode,
               "selected": list(selected) if selected is not None else None, "show_text": k <= 25,
-              "cell_px": 64 if k <= 6 else 48 if k <= 12 else 36 if k <= 25 else 16, **cells})
+              "cell_px": cell_px or (64 if k <= 6 else 48 if k <= 12 else 36 if k <= 25 else 16), **cells})
 
 
-def clicked_cell() -> tuple[int, int] | None:
+def clicked_cell(key: str = "confusion_matrix") -> tuple[int, int] | None:
     """The (row, column) of the grid cell just clicked (in ``on_cell``), else None."""
-    state = st.session_state.get("confusion_matrix")
+    state = st.session_state.get(key)
     value = state.get("cell") if isinstance(state, dict) else None
     return (int(value[0]), int(value[1])) if value is not None else None
 

@@ -81,6 +81,14 @@ def binary_server(tmp_path_factory, upload_dir):
     yield from _serve(tmp_path_factory, upload_dir, "binary", [str(BINARY_CSV.relative_to(ROOT))])
 
 
+@pytest.fixture(scope="session")
+def compare_server(tmp_path_factory, upload_dir):
+    """The app started on two models of the digits sample (``-- predictions.csv predictions_weaker.csv``)."""
+    weaker = DIGITS_CSV.parent / "predictions_weaker.csv"
+    yield from _serve(tmp_path_factory, upload_dir, "compare",
+                      [str(DIGITS_CSV.relative_to(ROOT)), str(weaker.relative_to(ROOT))])
+
+
 # --- expected values, from the core ---------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -126,6 +134,12 @@ def page(browser, request):
 def dash(page, app_server) -> Dashboard:
     """The dashboard on the digits sample, in a new session."""
     return Dashboard(page, app_server.url)
+
+
+@pytest.fixture
+def compare_dash(page, compare_server) -> Dashboard:
+    """The dashboard on two models of the digits sample, in a new session."""
+    return Dashboard(page, compare_server.url)
 
 
 @pytest.fixture

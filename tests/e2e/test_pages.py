@@ -13,6 +13,8 @@ PAGES = {
     "/threshold": "Curves & threshold",
     "/errors": "Error analysis",
     "/review": "Review queue",
+    "/runs": "Runs",
+    "/compare": "Compare",
 }
 
 

@@ -366,12 +366,14 @@ function mountChart({ data, parentElement }) {
   }
   const series = data.series.map((s) => ({ ...s, t: s.x }));
   const first = series[0];
+  // one operating point ("marker": [x, y]) or several ("markers": [{x, y, cls}])
+  const points = data.markers || (data.marker ? [{ x: data.marker[0], y: data.marker[1], cls: "ed-op" }] : []);
   const c = chart(box, {
     title: data.title, xLabel: data.x_label, yLabel: data.y_label, xRange: data.x_range, yRange: data.y_range,
-    series, markers: data.marker ? ["ed-op"] : [], byX: first.kind === "bars",
+    series, markers: points.map((p) => p.cls), byX: first.kind === "bars",
     describe: (i) => (first.hover ? first.hover[i] : `${data.x_label} ${fmt3(first.x[i])} · ${data.y_label} ${fmt3(first.y[i])}`),
   });
-  if (data.marker) c.move([data.marker]);
+  c.move(points.map((p) => [p.x === null ? NaN : p.x, p.y === null ? NaN : p.y]));
 }
 
 export default function (args) {

@@ -1,0 +1,170 @@
+"""Compare two runs: headline deltas with bootstrap intervals, per-class deltas, confusion matrices and
+their difference, the samples B fixed and broke, and both models' curves."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import figures, ui
+from evaldash.compare import aligned_rows, compare, fixed_broken
+from evaldash.errors import InputError
+from evaldash.images import thumbnail
+
+ui.page_setup("Compare")
+open_runs = ui.runs()
+if len(open_runs) < 2:
+    st.info("Compare needs two open files: open another one in the sidebar ('Open another file'), or start "
+            "with `evaldash serve A.csv B.csv`.")
+    st.stop()
+
+keys = [r.key for r in open_runs]
+by_key = {r.key: r for r in open_runs}
+for name, default in (("a", keys[0]), ("b", keys[1])):
+    link = ui.deep_link(name)
+    if link in by_key:
+        st.session_state[f"cmp_{name}"] = link
+    elif st.session_state.get(f"cmp_{name}") not in by_key:
+        st.session_state[f"cmp_{name}"] = default
+left, right = st.columns(2)
+a_key = left.selectbox("A (e.g. the current model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_a")
+b_key = right.selectbox("B (e.g. the new model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_b")
+ui.sync_query(a=a_key, b=b_key)
+if a_key == b_key:
+    st.info("Pick two different runs.")
+    st.stop()
+try:
+    a, b = ui.load(by_key[a_key]), ui.load(by_key[b_key])
+except InputError as exc:
+    st.error(ui.md(exc))
+    st.stop()
+name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
+result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
+iv = result["intervals"]
+
+st.subheader("Headline", anchor=False)
+heads = pd.DataFrame({
+    "metric": ["accuracy", "macro F1"],
+    f"A: {name_a}": [a.accuracy, a.averages["macro"]["f1"]],
+    f"B: {name_b}": [b.accuracy, b.averages["macro"]["f1"]],
+    "B − A": [result["delta"]["accuracy"], result["delta"]["macro_f1"]],
+    "95% interval": [f"[{iv['accuracy'][0]:+.3f}, {iv['accuracy'][1]:+.3f}]",
+                     f"[{iv['macro_f1'][0]:+.3f}, {iv['macro_f1'][1]:+.3f}]"],
+})
+st.dataframe(heads.style.format({c: "{:.3f}" for c in heads.columns[1:4]}), hide_index=True, key="cmp_headline")
+verdict = result["verdict"]
+(st.success if verdict.startswith("B is better") else st.warning if verdict.startswith("B is worse") else st.info)(
+    ui.md(verdict))
+st.caption(("Paired: both files hold the same samples, so each bootstrap resample keeps both models' answers "
+            "together." if result["paired"] else "Unpaired: the files hold different samples; each is resampled "
+            "on its own.") + f" {result['resamples']} resamples, seed {result['seed']}.")
+for side, name in (("a", name_a), ("b", name_b)):
+    if result[f"only_in_{side}"]:
+        st.warning(f"Classes only in {ui.md(name)}: {', '.join(ui.md(c) for c in result[f'only_in_{side}'])}; "
+                   "per-class numbers cover the shared classes.")
+
+st.subheader("Per class", anchor=False)
+shared = result["shared_classes"]
+per = pd.DataFrame({
+    "class": shared,
+    "F1 A": [a.per_class["f1"][a.dataset.classes.index(c)] for c in shared],
+    "F1 B": [b.per_class["f1"][b.dataset.classes.index(c)] for c in shared],
+    "B − A": [result["delta"][f"f1[{c}]"] for c in shared],
+    "95% interval": [f"[{iv[f'f1[{c}]'][0]:+.3f}, {iv[f'f1[{c}]'][1]:+.3f}]" for c in shared],
+})
+
+
+def _shade(v):
+    return f"color: {'#1a7f37' if v > 0 else '#cf222e' if v < 0 else 'inherit'}; font-weight: 600"
+
+
+st.dataframe(per.style.format({"F1 A": "{:.3f}", "F1 B": "{:.3f}", "B − A": "{:+.3f}"}).map(_shade, subset=["B − A"]),
+             hide_index=True, key="cmp_per_class")
+
+if a.dataset.classes == b.dataset.classes:
+    st.subheader("Confusion matrices", anchor=False)
+    labels = list(a.dataset.classes)
+    k = len(labels)
+    shown = list(range(k)) if k <= 25 else sorted(np.argsort(-np.abs(b.confusion - a.confusion).sum(axis=0))[:20])
+    sub = np.ix_(shown, shown)
+    ca, cb = a.confusion[sub], b.confusion[sub]
+    g1, g2 = st.columns(2)
+    with g1:
+        st.caption(f"A: {ui.md(name_a)}")
+        ui.confusion_grid(ca, ca, [labels[i] for i in shown], "counts", None, a.confusion.sum(axis=1)[shown],
+                          lambda: None, key="cmp_cm_a", cell_px=28)
+    with g2:
+        st.caption(f"B: {ui.md(name_b)}")
+        ui.confusion_grid(cb, cb, [labels[i] for i in shown], "counts", None, b.confusion.sum(axis=1)[shown],
+                          lambda: None, key="cmp_cm_b", cell_px=28)
+
+    def _on_diff():
+        cell = ui.clicked_cell("cmp_diff")
+        if cell is not None:
+            st.session_state["cmp_cell"] = (shown[cell[0]], shown[cell[1]])
+
+    st.markdown("**Difference (B − A)**: click a cell to see the samples that moved into or out of it")
+    picked = st.session_state.get("cmp_cell")
+    sel = (shown.index(picked[0]), shown.index(picked[1])) if picked and picked[0] in shown and picked[1] in shown \
+        else None
+    ui.confusion_grid(cb - ca, cb - ca, [labels[i] for i in shown], "diff", sel, None, _on_diff, key="cmp_diff",
+                      cells=figures.difference_cells(cb - ca))
+    rows_b = aligned_rows(a, b)
+    if picked and rows_b is not None:
+        i, j = picked
+        da, db = a.dataset, b.dataset
+        in_a = (da.y_true == i) & (da.y_pred == j)
+        in_b = (db.y_true[rows_b] == i) & (db.y_pred[rows_b] == j)
+        with st.container(key="cmp_moved"):
+            st.markdown(f"**True {ui.md(labels[i])} → predicted {ui.md(labels[j])}**: "
+                        f"{int((~in_a & in_b).sum())} moved in with B, {int((in_a & ~in_b).sum())} moved out")
+            for title, mask in (("moved in (B puts them here, A did not)", ~in_a & in_b),
+                                ("moved out (A put them here, B does not)", in_a & ~in_b)):
+                rows = np.flatnonzero(mask)
+                st.caption(f"{title}: {len(rows)} images")
+                ui.pair_gallery(a, b, rows[:ui.PAGE_SIZE], rows_b, key=f"cmp_moved_{title[:9]}")
+    elif picked:
+        st.info("The files hold different samples, so samples cannot be followed from A to B.")
+
+groups = fixed_broken(a, b)
+if groups is not None:
+    st.subheader("Samples that changed", anchor=False)
+    which = st.segmented_control("Show", ["fixed", "broken", "both_wrong"], key="cmp_group",
+                                 format_func={"fixed": f"B fixed ({len(groups['fixed'])})",
+                                              "broken": f"B broke ({len(groups['broken'])})",
+                                              "both_wrong": f"both wrong ({len(groups['both_wrong'])})"}.get,
+                                 default="fixed") or "fixed"
+    rows = groups[which]
+    with st.container(key="cmp_changed"):
+        st.caption(f"{len(rows)} images · B's most confident first · each caption shows both models' answers")
+        if len(rows):
+            page = ui.pager("cmp_changed", len(rows))
+            ui.pair_gallery(a, b, rows[page * ui.PAGE_SIZE:(page + 1) * ui.PAGE_SIZE], aligned_rows(a, b),
+                            key=f"cmp_{which}")
+
+if a.dataset.has_scores and b.dataset.has_scores and shared:
+    st.subheader("Curves of both models", anchor=False)
+    c_name = st.selectbox("Class (one-vs-rest)", shared, key="cmp_class")
+    ia, ib = a.dataset.classes.index(c_name), b.dataset.classes.index(c_name)
+    t_cols = st.columns(2)
+    default = lambda e: 0.5 if e.dataset.is_probability else 0.0  # noqa: E731
+    ta = t_cols[0].number_input(f"Threshold of A ({ui.md(name_a)})", value=default(a), format="%.4f", step=0.01,
+                                key="cmp_t_a")
+    tb = t_cols[1].number_input(f"Threshold of B ({ui.md(name_b)})", value=default(b), format="%.4f", step=0.01,
+                                key="cmp_t_b")
+    ma, mb = a.sweep(ia).at(ta), b.sweep(ib).at(tb)
+    cva, cvb = a.class_curves(ia), b.class_curves(ib)
+    t_cols[0].caption(f"A: precision {ma['precision']:.3f} · recall {ma['recall']:.3f} · F1 {ma['f1']:.3f}")
+    t_cols[1].caption(f"B: precision {mb['precision']:.3f} · recall {mb['recall']:.3f} · F1 {mb['f1']:.3f}")
+    r1, r2 = st.columns(2)
+    with r1:
+        ui.chart(figures.curves_chart(f"ROC, class {c_name}", "false positive rate", "true positive rate",
+                                      {f"A: {name_a}": (cva["roc_fpr"], cva["roc_tpr"]),
+                                       f"B: {name_b}": (cvb["roc_fpr"], cvb["roc_tpr"])},
+                                      {f"A: {name_a}": (ma["fpr"], ma["recall"]), f"B: {name_b}": (mb["fpr"], mb["recall"])},
+                                      diagonal=True), key="cmp_roc")
+    with r2:
+        ui.chart(figures.curves_chart(f"Precision-recall, class {c_name}", "recall", "precision",
+                                      {f"A: {name_a}": (cva["pr_recall"], cva["pr_precision"]),
+                                       f"B: {name_b}": (cvb["pr_recall"], cvb["pr_precision"])},
+                                      {f"A: {name_a}": (ma["recall"], ma["precision"]),
+                                       f"B: {name_b}": (mb["recall"], mb["precision"])}), key="cmp_pr")

@@ -1,0 +1,51 @@
+"""Runs: every prediction file open in this session, side by side; rename them, pick two to compare."""
+
+import datetime as dt
+import os
+
+import pandas as pd
+import streamlit as st
+
+from evaldash import ui
+from evaldash.errors import InputError
+
+ui.page_setup("Runs")
+open_runs = ui.runs()
+
+rows = []
+for source in open_runs:
+    try:
+        ev = ui.load(source)
+    except InputError as exc:
+        st.error(ui.md(exc))
+        continue
+    head = ev.headline()
+    stat = os.stat(source.path)
+    rows.append({"key": source.key, "name": ui.run_name(source), "n": ev.dataset.n,
+                 "classes": ev.dataset.n_classes, "accuracy": head["accuracy"], "macro F1": head["macro_f1"],
+                 "macro AUC": head["macro_roc_auc"], "ECE": head["ece"],
+                 "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
+                 "size MB": round(stat.st_size / 1e6, 2), "file": source.path})
+table = pd.DataFrame(rows)
+st.caption("One row per open file (the sidebar's 'Open another file' adds more; `evaldash serve A B ...` opens "
+           "several). Click a column to sort; edit a name to rename a run.")
+edited = st.data_editor(
+    table.drop(columns=["key"]), key="runs_table", hide_index=True, width="stretch",
+    disabled=[c for c in table.columns if c != "name"],
+    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro F1", "macro AUC", "ECE")},
+)
+names = st.session_state.setdefault("run_names", {})
+for key, name in zip(table["key"], edited["name"]):
+    if str(name).strip():
+        names[key] = str(name).strip()
+
+if len(table) >= 2:
+    st.subheader("Compare two", anchor=False)
+    keys = list(table["key"])
+    label = lambda k: ui.run_name(next(r for r in open_runs if r.key == k))  # noqa: E731
+    a_col, b_col = st.columns(2)
+    a = a_col.selectbox("A (e.g. the current model)", keys, index=0, format_func=label, key="runs_a")
+    b = b_col.selectbox("B (e.g. the new model)", keys, index=1, format_func=label, key="runs_b")
+    st.page_link("pages/compare.py", label=f"Compare {label(a)} with {label(b)} →", query_params={"a": a, "b": b})
+else:
+    st.info("Open a second file (sidebar, 'Open another file') to compare two runs.")
