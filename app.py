@@ -15,6 +15,7 @@ PAGES = [
     st.Page("pages/threshold.py", title="Curves & threshold", icon=":material/tune:", url_path="threshold"),
     st.Page("pages/errors.py", title="Error analysis", icon=":material/image_search:", url_path="errors"),
     st.Page("pages/review.py", title="Review queue", icon=":material/checklist:", url_path="review"),
+    st.Page("pages/slices.py", title="Slices", icon=":material/category:", url_path="slices"),
     st.Page("pages/runs.py", title="Runs", icon=":material/list:", url_path="runs"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
 ]

@@ -30,7 +30,7 @@ APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
 PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py",
-         "pages/runs.py", "pages/compare.py"]
+         "pages/runs.py", "pages/compare.py", "pages/slices.py"]
 TIMEOUT = 60
 
 # class names that must survive widgets, deep links and markdown as typed
@@ -1055,3 +1055,22 @@ def ui_key(path: Path) -> str:
     from evaldash.ui import Source
 
     return Source(str(path.resolve())).key
+
+
+def test_a_slice_filters_every_page_and_can_be_cleared(open_file):
+    at = open_file()
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    thin = frame[frame["stroke"] == "thin"]
+    goto(at, "pages/slices.py")
+    assert list(at.dataframe[0].value["slice"]) == list(slice_order := at.dataframe[0].value["slice"])
+    at.session_state["_slice"] = ("stroke", "thin")
+    goto(at, "pages/overview.py")
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Samples"] == f"{len(thin):,}"
+    assert cards["Accuracy"] == f"{accuracy_score(thin['label'], thin['prediction']):.3f}"
+    assert any("stroke = thin" in i.value.replace("\\", "") for i in at.sidebar.info)
+    goto(at, "pages/confusion.py")
+    grid = live_payload(at, "confusion_matrix")
+    assert np.sum(grid["counts"]) == len(thin)
+    at.button(key="clear_slice").click().run()
+    assert {m.label: m.value for m in goto(at, "pages/overview.py").metric}["Samples"] == f"{len(frame):,}"

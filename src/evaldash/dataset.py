@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -140,6 +140,22 @@ class Dataset:
         for col in self.metadata.columns:
             out[col] = self.metadata[col].to_numpy()
         return out
+
+
+def subset(dataset: Dataset, rows: np.ndarray, label: str = "") -> Dataset:
+    """The samples at ``rows`` (sorted row indices, shape (m,)) as a dataset of their own; its
+    source says which slice it is. Classes, the positive class and score kind are kept."""
+    rows = np.asarray(rows, dtype=np.int64)
+    arrays = {}
+    for name in ("y_true", "y_pred", "scores", "image_paths"):
+        value = getattr(dataset, name)
+        if value is not None:
+            value = value[rows]
+            value.setflags(write=False)
+        arrays[name] = value
+    ids = dataset.ids.take(rows) if hasattr(dataset.ids, "take") else dataset.ids[rows]
+    return replace(dataset, ids=ids, metadata=dataset.metadata.iloc[rows].reset_index(drop=True),
+                   source=f"{dataset.source} [{label}]" if label else dataset.source, **arrays)
 
 
 def load_predictions(

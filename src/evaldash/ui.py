@@ -145,6 +145,7 @@ def current() -> Evaluation:
             base = _activate(Source(str(SAMPLES[first]), label=first))
     else:
         base = load(st.session_state["source"])
+    base = _sliced_view(base)
     st.session_state.pop("corrections", None)
     if not st.session_state.get("use_corrected"):
         return base
@@ -156,6 +157,41 @@ def current() -> Evaluation:
     key = fingerprint(base) + hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()
     evaluation, info = _corrected(base, key, corrections)
     st.session_state["corrections"] = info
+    return evaluation
+
+
+def active_slice() -> tuple[str, str] | None:
+    """The (metadata column, slice) the whole dashboard is filtered to, or None."""
+    chosen = st.session_state.get("_slice")
+    return tuple(chosen) if chosen else None
+
+
+def set_slice(column: str | None, value: str | None = None) -> None:
+    """Filter every page to one slice (None: show everything)."""
+    st.session_state["_slice"] = (column, value) if column and value is not None else None
+    if column is None:
+        st.session_state.pop("slice_table", None)  # the slices table's selected row would pick it again
+
+
+def _sliced_view(base: Evaluation) -> Evaluation:
+    chosen = active_slice()
+    if chosen is None:
+        return base
+    column, value = chosen
+    if column not in base.dataset.metadata.columns:
+        set_slice(None)
+        return base
+    return _slice_evaluation(base, fingerprint(base), column, value)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation:
+    from evaldash.dataset import subset
+    from evaldash.slices import slice_rows
+
+    rows = slice_rows(_base.dataset, column, value)
+    evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
+    evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
     return evaluation
 
 
@@ -323,6 +359,10 @@ def data_panel(evaluation: Evaluation) -> None:
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         if "load_error" in st.session_state:
             st.error(md(st.session_state["load_error"]), icon="⚠️")
+        chosen = active_slice()
+        if chosen is not None:
+            st.info(f"Showing only the slice **{md(chosen[0])} = {md(chosen[1])}** ({d.n:,} samples).", icon="🔎")
+            st.button("Show all samples", key="clear_slice", on_click=set_slice, args=(None,), width="stretch")
         warnings = evaluation.warnings()
         if warnings:
             with st.expander(f"{len(warnings)} load warning{'s' if len(warnings) > 1 else ''}"):

@@ -13,6 +13,7 @@ PAGES = {
     "/threshold": "Curves & threshold",
     "/errors": "Error analysis",
     "/review": "Review queue",
+    "/slices": "Slices",
     "/runs": "Runs",
     "/compare": "Compare",
 }

@@ -1,0 +1,66 @@
+"""Slices: the samples grouped by a metadata column, with metrics and intervals per group.
+
+A categorical column gives one slice per value; a numeric column with more than ``MAX_VALUES``
+distinct values is cut into quantile bins. Slices smaller than ``MIN_RELIABLE`` samples are
+kept and marked unreliable (their numbers swing with a handful of samples).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaldash import bootstrap as bs
+from evaldash.dataset import Dataset, subset
+from evaldash.evaluation import evaluate
+
+MAX_VALUES = 12
+QUANTILE_BINS = 4
+MIN_RELIABLE = 30
+
+
+def slice_labels(dataset: Dataset, column: str, bins: int = QUANTILE_BINS) -> pd.Series:
+    """Each sample's slice of ``column`` as text, shape (n_samples,): the value itself, or for a
+    numeric column with many values its quantile bin written ``[low, high]``/``(low, high]``."""
+    values = dataset.metadata[column]
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if numeric and values.nunique() > MAX_VALUES:
+        cut = pd.qcut(values, q=bins, duplicates="drop", precision=3)
+        labels = cut.astype(str)
+        return labels.where(values.notna(), "(missing)")
+    return values.astype(str).where(values.notna(), "(missing)")
+
+
+def slice_rows(dataset: Dataset, column: str, value: str) -> np.ndarray:
+    """Row indices of the samples in slice ``value`` of ``column``, shape (m,)."""
+    return np.flatnonzero((slice_labels(dataset, column) == value).to_numpy())
+
+
+def slice_table(dataset: Dataset, column: str, resamples: int = bs.DEFAULT_RESAMPLES,
+                seed: int = bs.DEFAULT_SEED) -> pd.DataFrame:
+    """One row per slice, worst macro F1 first: slice, n, accuracy and macro F1 (over the classes
+    present in the slice) with their 95% bootstrap intervals, macro ROC AUC (when there are
+    scores; over classes with positives and negatives in the slice) and ``reliable`` (n >= 30)."""
+    labels = slice_labels(dataset, column)
+    rows = []
+    for n_slice, (value, index) in enumerate(labels.groupby(labels, sort=True).indices.items()):
+        idx = np.sort(np.asarray(index))
+        # macro F1 over the classes that occur in the slice (true or predicted), as scikit-learn
+        # averages when not given labels: a class absent from a slice does not count as a 0
+        present, codes = np.unique(np.concatenate([dataset.y_true[idx], dataset.y_pred[idx]]), return_inverse=True)
+        k = present.size
+        y, p = codes[:idx.size], codes[idx.size:]
+        stats = bs.confusion_metrics(bs.resampled_confusions(bs.cell_codes(y, p, k), k, resamples, seed + n_slice))
+        point = bs.confusion_metrics(np.bincount(bs.cell_codes(y, p, k), minlength=k * k).reshape(1, k, k))
+        auc = float("nan")
+        if dataset.has_scores:
+            auc = evaluate(subset(dataset, idx)).ranking["roc_auc_macro"]
+        acc_iv = bs.percentile_interval(stats["accuracy"])
+        f1_iv = bs.percentile_interval(stats["macro_f1"])
+        rows.append({"slice": value, "n": int(idx.size), "accuracy": float(point["accuracy"][0]),
+                     "accuracy_low": float(acc_iv[0]), "accuracy_high": float(acc_iv[1]),
+                     "macro_f1": float(point["macro_f1"][0]), "macro_f1_low": float(f1_iv[0]),
+                     "macro_f1_high": float(f1_iv[1]), "macro_roc_auc": auc,
+                     "reliable": bool(idx.size >= MIN_RELIABLE)})
+    table = pd.DataFrame(rows)
+    return table.sort_values(["macro_f1", "slice"], kind="stable").reset_index(drop=True)
