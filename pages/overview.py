@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from evaldash import ui
+from evaldash import bootstrap, ui
 from evaldash.gates import Gate, check_gates, metric_names
 from evaldash.report import fmt
 from evaldash.errors import InputError
@@ -21,11 +21,18 @@ if corrections is not None:
             f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
             "(the model was right).", icon="✏️")
 
+ci = ev.memo("intervals", lambda e: bootstrap.intervals(e.dataset.y_true, e.dataset.y_pred, list(e.dataset.classes)))
+half = lambda pair: (pair[1] - pair[0]) / 2  # noqa: E731 - the ± shown: half the 95% interval's width
+
 cards = st.columns(6)
 cards[0].metric("Samples", f"{d.n:,}")
 cards[1].metric("Classes", d.n_classes)
-cards[2].metric("Accuracy", fmt(head["accuracy"]))
-cards[3].metric("Macro F1", fmt(head["macro_f1"]))
+st.caption(f"Accuracy {fmt(head['accuracy'])} ± {half(ci['accuracy']):.3f}, macro F1 {fmt(head['macro_f1'])} ± "
+           f"{half(ci['macro_f1']):.3f} (95% bootstrap intervals, {ci['resamples']} resamples)")
+cards[2].metric("Accuracy", fmt(head["accuracy"]), help=f"95% bootstrap interval {ci['accuracy'][0]:.3f} to "
+                f"{ci['accuracy'][1]:.3f} ({ci['resamples']} resamples)")
+cards[3].metric("Macro F1", fmt(head["macro_f1"]), help=f"95% bootstrap interval {ci['macro_f1'][0]:.3f} to "
+                f"{ci['macro_f1'][1]:.3f} ({ci['resamples']} resamples)")
 cards[4].metric("Macro ROC AUC", fmt(head["macro_roc_auc"]),
                 help=None if d.has_scores else "needs per-class scores; this file has none")
 cards[5].metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a",
@@ -38,6 +45,7 @@ frame = pd.DataFrame({
     "precision": table["precision"],
     "recall": table["recall"],
     "F1": table["f1"],
+    "F1 ±": [half(ci["per_class"][c]["f1"]) for c in d.classes],
     "support": table["support"],
     "ROC AUC": ranking["roc_auc"],
     "AP": ranking["average_precision"],
@@ -46,10 +54,11 @@ worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes /
 
 st.subheader("Per class")
 st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
-           "Select a row to open that class's views.")
+           "Select a row to open that class's views. F1 ± is half the width of its 95% bootstrap interval.")
 styled = frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
-).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")}, na_rep="n/a")
+).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")} | {"F1 ±": "±{:.3f}"},
+        na_rep="n/a")
 selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
                          selection_mode="single-row", width="stretch")
 rows = selection.selection.rows if selection else []

@@ -1074,3 +1074,16 @@ def test_a_slice_filters_every_page_and_can_be_cleared(open_file):
     assert np.sum(grid["counts"]) == len(thin)
     at.button(key="clear_slice").click().run()
     assert {m.label: m.value for m in goto(at, "pages/overview.py").metric}["Samples"] == f"{len(frame):,}"
+
+
+def test_overview_shows_bootstrap_intervals_as_plus_minus(open_file):
+    from evaldash import bootstrap
+
+    at = open_file()
+    d = core(SAMPLE).dataset
+    ci = bootstrap.intervals(d.y_true, d.y_pred, list(d.classes))
+    table = at.dataframe[0].value
+    want = [(ci["per_class"][c]["f1"][1] - ci["per_class"][c]["f1"][0]) / 2 for c in d.classes]
+    np.testing.assert_allclose(table["F1 ±"], want, atol=1e-12)
+    caption = " ".join(c.value for c in at.caption)
+    assert f"± {(ci['accuracy'][1] - ci['accuracy'][0]) / 2:.3f}" in caption
