@@ -101,3 +101,40 @@ def test_single_class_and_absent_classes_do_not_break():
     out = bs.intervals(y, p, ["only", "never"], resamples=100)
     assert out["accuracy"] == [1.0, 1.0]
     assert out["per_class"]["never"]["f1"] == [0.0, 0.0]  # zero_division=0, as scikit-learn
+
+
+@pytest.mark.parametrize("seed,ties", [(0, False), (1, True)])
+def test_auc_resamples_equal_a_direct_loop_scored_by_sklearn(seed, ties):
+    """Groups of equal scores drawn one resample at a time with the same seed, expanded back to
+    samples and scored by scikit-learn's roc_auc_score, give the same AUC in every resample."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(seed)
+    n = 150
+    positive = rng.random(n) < 0.3
+    score = rng.integers(0, 6, n) / 5.0 if ties else rng.random(n)
+    score = np.where(positive, score + 0.2, score)
+    B = 40
+    got = bs.resampled_auc(score, positive, B, seed=3)
+    values = np.unique(score)
+    group = np.searchsorted(values, score)
+    counts = np.bincount(group * 2 + positive, minlength=2 * values.size)
+    rng2 = np.random.default_rng(3)
+    for b in range(B):
+        draw = rng2.multinomial(n, counts / n)
+        cats = np.repeat(np.arange(2 * values.size), draw)
+        y, s = cats % 2 == 1, values[cats // 2]
+        want = roc_auc_score(y, s) if 0 < y.sum() < y.size else np.nan
+        assert got[b] == pytest.approx(want, abs=1e-12, nan_ok=True)
+
+
+def test_auc_intervals_at_a_million_rows_bin_the_scores_and_contain_the_auc():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(5)
+    n = 1_000_000
+    positive = rng.random(n) < 0.1
+    score = rng.normal(size=n) + positive * 1.5
+    low, high = bs.percentile_interval(bs.resampled_auc(score, positive, 1000))  # quantile bins above 2000 values
+    auc = roc_auc_score(positive, score)
+    assert low < auc < high and high - low < 0.01

@@ -132,5 +132,9 @@ def test_report_ci_in_json(capsys):
     assert ci["resamples"] == 300 and ci["seed"] == 4
     assert ci["accuracy"][0] < r["accuracy"] < ci["accuracy"][1]
     assert set(ci["per_class"]) == set(r["classes"])
-    assert ci == bs.intervals(evaldash.load_predictions(A_CSV).y_true, evaldash.load_predictions(A_CSV).y_pred,
-                              r["classes"], resamples=300, seed=4)
+    d = evaldash.load_predictions(A_CSV)
+    assert ci == json.loads(json.dumps(bs.intervals(d.y_true, d.y_pred, r["classes"], resamples=300, seed=4,
+                                                    scores=d.scores)))
+    for c in r["classes"]:
+        low, high = ci["per_class"][c]["roc_auc"]
+        assert low <= r["per_class"][c]["roc_auc"] <= high

@@ -42,7 +42,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
 
 def _add_ci_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ci", action="store_true",
-                   help="add 95%% bootstrap intervals (accuracy, macro F1, per-class precision/recall/F1)")
+                   help="add 95%% bootstrap intervals (accuracy, macro F1, per-class precision/recall/F1/ROC AUC)")
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
@@ -55,7 +55,7 @@ def _intervals(args, evaluation):
     from evaldash.bootstrap import intervals
 
     d = evaluation.dataset
-    return intervals(d.y_true, d.y_pred, list(d.classes), resamples=args.resamples, seed=args.seed)
+    return intervals(d.y_true, d.y_pred, list(d.classes), resamples=args.resamples, seed=args.seed, scores=d.scores)
 
 
 def build_parser() -> argparse.ArgumentParser:
