@@ -590,16 +590,24 @@ def export_panel(evaluation: Evaluation) -> None:
     base = load(source).dataset  # the labels as given, also while corrected labels are in use
     stem = Path(source.name).stem.split(".")[0]
     with st.expander("Export findings"):
-        # contents are made when a button is pressed (callables), not on every run
-        st.download_button("Annotations (CSV)", lambda: an.export_bytes(store.state(fp), "csv", fp),
-                           file_name=f"{stem}.annotations.csv", mime="text/csv", key="export_csv", width="stretch")
-        st.download_button("Annotations (JSON)", lambda: an.export_bytes(store.state(fp), "json", fp),
-                           file_name=f"{stem}.annotations.json", mime="application/json", key="export_json",
-                           width="stretch")
-        st.download_button("Predictions with label_corrected (CSV)",
-                           lambda: an.predictions_export_bytes(source.path, base, store.state(fp)),
-                           file_name=f"{stem}.predictions.csv", mime="text/csv", key="export_predictions",
-                           width="stretch")
+        # made when asked (reading the predictions file again can take seconds at a million rows),
+        # then offered as plain downloads of what was made
+        if st.button("Prepare the files", key="export_prepare", width="stretch"):
+            state = store.state(fp)
+            st.session_state["_exports"] = {
+                "fp": fp, "csv": an.export_bytes(state, "csv", fp), "json": an.export_bytes(state, "json", fp),
+                "predictions": an.predictions_export_bytes(source.path, base, state), "samples": len(an.export_table(state)),
+            }
+        made = st.session_state.get("_exports")
+        if made and made["fp"] == fp:
+            st.caption(f"Findings of {made['samples']} samples, as of when prepared.")
+            st.download_button("Annotations (CSV)", made["csv"], file_name=f"{stem}.annotations.csv", mime="text/csv",
+                               key="export_csv", width="stretch")
+            st.download_button("Annotations (JSON)", made["json"], file_name=f"{stem}.annotations.json",
+                               mime="application/json", key="export_json", width="stretch")
+            st.download_button("Predictions with label_corrected (CSV)", made["predictions"],
+                               file_name=f"{stem}.predictions.csv", mime="text/csv", key="export_predictions",
+                               width="stretch")
 
 
 def findings_form(evaluation: Evaluation, row: int) -> None:

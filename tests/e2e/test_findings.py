@@ -85,6 +85,8 @@ def test_export_findings_and_switch_to_corrected_labels(dash, digits_ev, app_ser
 
     dash.open("/")
     dash.sidebar.get_by_text("Export findings").click()
+    dash.sidebar.locator(".st-key-export_prepare button").click()
+    dash.wait_idle()
     with dash.page.expect_download() as download:
         dash.sidebar.locator(".st-key-export_csv button").click()
     table = pd.read_csv(download.value.path(), dtype=str, keep_default_na=False)
