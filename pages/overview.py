@@ -43,7 +43,9 @@ ranking = ev.ranking
 frame = pd.DataFrame({
     "class": list(d.classes),
     "precision": table["precision"],
+    "precision ±": [half(ci["per_class"][c]["precision"]) for c in d.classes],
     "recall": table["recall"],
+    "recall ±": [half(ci["per_class"][c]["recall"]) for c in d.classes],
     "F1": table["f1"],
     "F1 ±": [half(ci["per_class"][c]["f1"]) for c in d.classes],
     "support": table["support"],
@@ -54,10 +56,10 @@ worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes /
 
 st.subheader("Per class")
 st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
-           "Select a row to open that class's views. F1 ± is half the width of its 95% bootstrap interval.")
+           "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval.")
 styled = frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
-).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")} | {"F1 ±": "±{:.3f}"},
+).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")} | {c: "±{:.3f}" for c in ("precision ±", "recall ±", "F1 ±")},
         na_rep="n/a")
 selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
                          selection_mode="single-row", width="stretch")

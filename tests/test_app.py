@@ -1085,5 +1085,8 @@ def test_overview_shows_bootstrap_intervals_as_plus_minus(open_file):
     table = at.dataframe[0].value
     want = [(ci["per_class"][c]["f1"][1] - ci["per_class"][c]["f1"][0]) / 2 for c in d.classes]
     np.testing.assert_allclose(table["F1 ±"], want, atol=1e-12)
+    for m in ("precision", "recall"):
+        np.testing.assert_allclose(table[f"{m} ±"], [(ci["per_class"][c][m][1] - ci["per_class"][c][m][0]) / 2
+                                                     for c in d.classes], atol=1e-12)
     caption = " ".join(c.value for c in at.caption)
     assert f"± {(ci['accuracy'][1] - ci['accuracy'][0]) / 2:.3f}" in caption
