@@ -40,6 +40,7 @@ except InputError as exc:
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
 result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
 iv = result["intervals"]
+rows_b = aligned_rows(a, b)  # B's row of each of A's samples (None unless the ids match): once per run
 
 st.subheader("Headline", anchor=False)
 heads = pd.DataFrame({
@@ -108,7 +109,6 @@ if a.dataset.classes == b.dataset.classes:
         else None
     ui.confusion_grid(cb - ca, cb - ca, [labels[i] for i in shown], "diff", sel, None, _on_diff, key="cmp_diff",
                       cells=figures.difference_cells(cb - ca))
-    rows_b = aligned_rows(a, b)
     if picked and rows_b is not None:
         i, j = picked
         da, db = a.dataset, b.dataset
@@ -125,7 +125,7 @@ if a.dataset.classes == b.dataset.classes:
     elif picked:
         st.info("The files hold different samples, so samples cannot be followed from A to B.")
 
-groups = fixed_broken(a, b)
+groups = fixed_broken(a, b, rows_b) if rows_b is not None else None
 if groups is not None:
     st.subheader("Samples that changed", anchor=False)
     which = st.segmented_control("Show", ["fixed", "broken", "both_wrong"], key="cmp_group",
@@ -138,7 +138,7 @@ if groups is not None:
         st.caption(f"{len(rows)} images · B's most confident first · each caption shows both models' answers")
         if len(rows):
             page = ui.pager("cmp_changed", len(rows))
-            ui.pair_gallery(a, b, rows[page * ui.PAGE_SIZE:(page + 1) * ui.PAGE_SIZE], aligned_rows(a, b),
+            ui.pair_gallery(a, b, rows[page * ui.PAGE_SIZE:(page + 1) * ui.PAGE_SIZE], rows_b,
                             key=f"cmp_{which}")
 
 if a.dataset.has_scores and b.dataset.has_scores and shared:

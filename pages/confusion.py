@@ -81,18 +81,15 @@ else:
         kind = "correct" if i == j else "mistakes"
         st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
         found = ui.findings(ev)
-        tags_here = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
-        chosen = st.multiselect("Only samples tagged with", tags_here, key="cell_tags",
-                                placeholder="any sample" if tags_here else "no tags yet in this file")
-        if chosen:
-            tagged = [sid for sid, ts in found["tags"].items() if set(ts) & set(chosen)]
-            rows = rows[ui.id_mask(d, tagged)[rows]]
+        chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
+        if tagged is not None:
+            rows = rows[tagged[rows]]
         st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")
                    + f" · {kind}, most confident first")
         if len(rows):
             page = ui.pager("cell_gallery", len(rows))
             start = page * ui.PAGE_SIZE
-            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page)
+            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page, found)
         else:
             st.write("No sample falls in this cell.")
     if st.button("Clear selection", key="clear_cell"):

@@ -32,9 +32,7 @@ with st.expander("Filters", expanded=True):
     pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
                               key="err_pred", placeholder="all classes")
     found = ui.findings(ev)
-    tags_here = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
-    tag_sel = st.multiselect("Tagged with (any of)", tags_here, key="err_tags",
-                             placeholder="any sample" if tags_here else "no tags yet in this file")
+    _, tagged = ui.tag_filter(ev, found, "Tagged with (any of)", "err_tags")
     meta_filters = {}
     options = ev.memo("metadata_filters", lambda e: metadata_filters(e.dataset))
     if options:
@@ -54,9 +52,8 @@ with st.expander("Filters", expanded=True):
 for key in ("err_gallery", "err_true", "err_pred"):
     ui.keep(key)
 mask = filter_mask(d, true_sel, pred_sel, meta_filters)
-if tag_sel:
-    tagged = [sid for sid, ts in found["tags"].items() if set(ts) & set(tag_sel)]
-    mask &= ui.id_mask(d, tagged)
+if tagged is not None:
+    mask &= tagged
 cls = t = None
 if kind == "threshold":
     cls = ui.kept("class_select", d.positive if d.positive is not None else 0)
@@ -81,7 +78,7 @@ with st.container(key="error_gallery"):
         page = ui.pager(page_key, total)
         start = page * ui.PAGE_SIZE
         rows, _ = gallery_rows(ev, kind, mask, start + ui.PAGE_SIZE, cls, t)
-        ui.gallery(ev, rows[start:], total, page_key, page)
+        ui.gallery(ev, rows[start:], total, page_key, page, found)
     else:
         st.info("No sample matches these filters.")
 ui.sync_query(true=classes[true_sel[0]] if len(true_sel) == 1 else None,

@@ -48,10 +48,9 @@ elif kind == "cell":
     name = f"cell {classes[i]} → {classes[j]}"
 elif kind == "tagged":
     found = ui.findings(ev)
-    tags = sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
+    tags = ui.tags_in(found)
     tag = st.selectbox("Tag", tags, key="review_tag", placeholder="no tags yet in this file", index=None if not tags else 0)
-    ids = [sid for sid, ts in found["tags"].items() if tag in ts] if tag else []
-    rows = np.flatnonzero(ui.id_mask(d, ids))
+    rows = np.flatnonzero(ui.tagged_mask(d, found, [tag])) if tag else np.array([], dtype=np.int64)
     name = f"tag {tag}"
 else:
     upload = st.file_uploader("Ids to review: a text file with one id per line, or a CSV with an 'id' column",
@@ -97,10 +96,9 @@ with st.container(key="review_progress"):
 
 
 def _who() -> str:
-    who = str(st.session_state.get("_annotator") or "").strip()
+    who = ui.annotator_name()
     if not who:
-        st.session_state["review_note_msg"] = ("warning", "Type your name under Annotations in the sidebar "
-                                               "first: every finding records who made it.")
+        st.session_state["review_note_msg"] = ("warning", ui.NAME_FIRST)
     return who
 
 

@@ -90,9 +90,11 @@ def verdict(metric: str, delta: float, interval: list[float], level: float = bs.
             "includes 0.")
 
 
-def fixed_broken(a: Evaluation, b: Evaluation) -> dict[str, np.ndarray] | None:
-    """Rows of A that B fixed, broke, and both get wrong (paired files only), most confident first in B."""
-    rows = aligned_rows(a, b)
+def fixed_broken(a: Evaluation, b: Evaluation, rows: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
+    """Rows of A that B fixed, broke, and both get wrong (paired files only), most confident first in B.
+
+    ``rows``: :func:`aligned_rows` of the two, when the caller has it already."""
+    rows = aligned_rows(a, b) if rows is None else rows
     if rows is None or a.dataset.classes != b.dataset.classes:
         return None
     da, db = a.dataset, b.dataset

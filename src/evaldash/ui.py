@@ -433,11 +433,12 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
     return text
 
 
-def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
+def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
+            found: pd.DataFrame | None = None) -> None:
     """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
     d = evaluation.dataset
     paths = d.image_paths
-    found = findings(evaluation)
+    found = findings(evaluation) if found is None else found  # pages that read the findings pass them
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
@@ -541,6 +542,33 @@ def findings(evaluation: Evaluation, sample_ids=None) -> pd.DataFrame:
     return pd.DataFrame(columns=["tags", "note", "corrected_label", "annotator", "updated_at", "reviewed"])
 
 
+def tags_in(found: pd.DataFrame) -> list[str]:
+    """Every tag used in ``found`` (see :func:`findings`), sorted."""
+    return sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
+
+
+def tagged_mask(dataset, found: pd.DataFrame, tags) -> np.ndarray:
+    """Boolean mask of shape (n_samples,): the samples carrying any of ``tags``."""
+    wanted = set(tags)
+    return id_mask(dataset, [sid for sid, ts in found["tags"].items() if wanted & set(ts)])
+
+
+def tag_filter(evaluation: Evaluation, found: pd.DataFrame, label: str, key: str) -> tuple[list[str], np.ndarray | None]:
+    """A tag picker for a gallery: the chosen tags and the mask of their samples (None: no filter)."""
+    options = tags_in(found)
+    chosen = st.multiselect(label, options, key=key,
+                            placeholder="any sample" if options else "no tags yet in this file")
+    return chosen, (tagged_mask(evaluation.dataset, found, chosen) if chosen else None)
+
+
+NAME_FIRST = "Type your name under Annotations in the sidebar first: every finding records who made it."
+
+
+def annotator_name() -> str:
+    """The annotator named in the sidebar ("" when none yet)."""
+    return str(st.session_state.get("_annotator") or "").strip()
+
+
 def id_mask(dataset, sample_ids) -> np.ndarray:
     """Boolean mask of shape (n_samples,): the rows whose id is in ``sample_ids``."""
     import pyarrow as pa
@@ -624,7 +652,7 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
     tags = list(current["tags"]) if current is not None else []
     note = current["note"] if current is not None else ""
     label = current["corrected_label"] if current is not None else ""
-    known = sorted({t for ts in findings(evaluation)["tags"] for t in ts} - set(BUILTIN_TAGS))
+    known = [t for t in tags_in(findings(evaluation)) if t not in BUILTIN_TAGS]
     labels = ["(no correction)", *d.classes]
     with st.form(key=f"findings_{row}", border=False):
         new_tags = st.multiselect("Tags (type to add your own)", [*BUILTIN_TAGS, *known], default=tags,
@@ -634,9 +662,9 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
                                  key=f"findings_label_{row}")
         saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
     if saved:
-        who = str(st.session_state.get("_annotator") or "").strip()
+        who = annotator_name()
         if not who:
-            st.warning("Type your name under Annotations in the sidebar first: every finding records who made it.")
+            st.warning(NAME_FIRST)
         else:
             new_label = "" if new_label == labels[0] else new_label
             rows = [{"kind": "tag", "value": t} for t in new_tags if t not in tags]
