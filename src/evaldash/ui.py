@@ -500,8 +500,9 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
         }
         for name in d.metadata.columns:
             facts[str(name)] = str(d.metadata[name].iloc[row])
-        st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
-                     hide_index=True, width="stretch")
+        with st.container(key=f"detail_facts_{row}"):
+            st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
+                         hide_index=True, width="stretch")
     if d.has_scores:
         st.plotly_chart(figures.scores_bar(list(d.classes), d.scores[row], int(d.y_true[row]),
                                            int(d.y_pred[row])), key=f"detail_scores_{row}")

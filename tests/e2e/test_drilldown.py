@@ -177,7 +177,8 @@ def test_details_dialog_of_first_mistake(dash, digits_ev):
     dialog = dash.page.locator('[data-testid="stDialog"]')
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Sample details")
-    facts = dialog.locator('[data-testid="stDataFrame"]')
+    # the sample's facts (the findings history below is a second table once someone has tagged it)
+    facts = dialog.locator('[class*="st-key-detail_facts_"] [data-testid="stDataFrame"]')
     for value in ("id", str(d.ids[row]), "true class", d.classes[d.y_true[row]],
                   "predicted class", d.classes[d.y_pred[row]], f"{digits_ev.confidence[row]:.4f}"):
         expect(facts).to_contain_text(value)
