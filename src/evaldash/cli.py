@@ -58,6 +58,19 @@ def _intervals(args, evaluation):
     return intervals(d.y_true, d.y_pred, list(d.classes), resamples=args.resamples, seed=args.seed, scores=d.scores)
 
 
+def _thresholds(args, dataset):
+    if not getattr(args, "thresholds", None):
+        return None
+    if args.threshold is not None:
+        raise InputError("use either --threshold (one threshold) or --thresholds FILE.json (one per class), not both")
+    if not dataset.has_scores:
+        raise InputError(f"{dataset.source}: --thresholds needs per-class scores; the file has none")
+    from evaldash.decision import load_thresholds, operating_points
+
+    rule = load_thresholds(args.thresholds, dataset.classes)
+    return operating_points(dataset.y_true, dataset.scores, rule.thresholds, rule.fallback).report(dataset.classes)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="evaldash", description="Evaluate classification predictions.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -67,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     rep.add_argument("--threshold", type=float,
                      help="binary: predict positive when score >= T; multi-class: also report each class at T")
+    rep.add_argument("--thresholds", metavar="FILE.json",
+                     help='per-class thresholds {"thresholds": {class: t, ...}, "fallback": "abstain"|"argmax"}: '
+                          "adds a thresholds section (the highest-scoring class that passes its threshold)")
     _add_ci_args(rep)
 
     chk = sub.add_parser("check", help="quality gate: exit 1 when a limit is not met")
@@ -126,7 +142,8 @@ def run(argv: list[str]) -> int:
     evaluation = evaluate(dataset, threshold=args.threshold)
     if args.command == "report":
         ci = _intervals(args, evaluation)
-        print(report_json(evaluation, ci) if args.json else report_text(evaluation, ci))
+        th = _thresholds(args, dataset)
+        print(report_json(evaluation, ci, th) if args.json else report_text(evaluation, ci, th))
         return 0
     gates = args.gates
     if args.max_drop and not args.baseline:

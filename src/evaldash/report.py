@@ -27,11 +27,14 @@ def to_jsonable(value):
     return value
 
 
-def report_json(evaluation: Evaluation, intervals: dict | None = None) -> str:
-    """The report as JSON; with ``intervals`` (see :func:`evaldash.bootstrap.intervals`) under "intervals"."""
+def report_json(evaluation: Evaluation, intervals: dict | None = None, thresholds: dict | None = None) -> str:
+    """The report as JSON; with ``intervals`` (see :func:`evaldash.bootstrap.intervals`) under "intervals",
+    with per-class ``thresholds`` (see :meth:`evaldash.decision.OperatingPoints.report`) under "thresholds"."""
     r = evaluation.report()
     if intervals is not None:
         r["intervals"] = intervals
+    if thresholds is not None:
+        r["thresholds"] = thresholds
     return json.dumps(to_jsonable(r), indent=2, ensure_ascii=False)
 
 
@@ -53,7 +56,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), line(["-" * w for w in widths]), *map(line, rows)]
 
 
-def report_text(evaluation: Evaluation, intervals: dict | None = None) -> str:
+def report_text(evaluation: Evaluation, intervals: dict | None = None, thresholds: dict | None = None) -> str:
     r = evaluation.report()
     d = evaluation.dataset
     kind = "probabilities" if d.is_probability else ("scores" if d.has_scores else "no scores")
@@ -103,9 +106,22 @@ def report_text(evaluation: Evaluation, intervals: dict | None = None) -> str:
             s = t["selective"]
             lines.append(f"keeping predictions with confidence >= {t['value']:g}: coverage "
                          f"{fmt(s['coverage'])}, accuracy of kept {fmt(s['accuracy'])}")
+    if thresholds is not None:
+        lines += ["", *_thresholds_text(thresholds)]
     if r["warnings"]:
         lines += ["", "Warnings:", *[f"- {w}" for w in r["warnings"]]]
     return "\n".join(lines)
+
+
+def _thresholds_text(t: dict) -> list[str]:
+    th = lambda v: "never" if v is None or v == math.inf else f"{v:g}"  # noqa: E731
+    lines = [f"Per-class thresholds: {t['rule']}",
+             f"coverage {fmt(t['coverage'])} ({t['abstained']} of {t['n']} abstained)   accuracy {fmt(t['accuracy'])}"
+             f"   accuracy of covered {fmt(t['accuracy_covered'])}   macro f1 {fmt(t['macro']['f1'])}"]
+    rows = [[name, th(m["threshold"]), fmt(m["precision"]), fmt(m["recall"]), fmt(m["f1"]), str(m["support"]),
+             str(m["predicted"]), str(m["abstained"])] for name, m in t["per_class"].items()]
+    return lines + _table(["class", "threshold", "precision", "recall", "f1", "support", "predicted", "abstained"],
+                          rows)
 
 
 def _interval(pair) -> str:
