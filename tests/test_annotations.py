@@ -243,3 +243,93 @@ def test_uploaded_id_lists(name, content, want):
 def test_bad_id_lists_name_the_file(name, content, match):
     with pytest.raises(InputError, match=match):
         an.parse_id_list(name, content)
+
+
+# --- decision records (schema version 2) ---------------------------------------------------------
+
+def _decision(when: dt.datetime, approver: str = "Dana", fingerprint: str = DS, threshold: float = 0.5):
+    import numpy as np
+
+    from evaldash import decision as dc
+    from evaldash.metrics import threshold_sweep
+
+    rng = np.random.default_rng(0)
+    positive = rng.random(200) < 0.3
+    score = np.clip(rng.normal(0.35 + 0.3 * positive, 0.2), 0, 1)
+    figures = dc.deployment_figures(threshold_sweep(score, positive), threshold,
+                                    dc.DeploymentInputs(0.05, cost_fp=1, cost_fn=20), resamples=100)
+    return dc.decision_record(figures, fingerprint=fingerprint, model_file="model.csv", class_name="fraud",
+                              rationale=f"chosen by {approver}", approver=approver, created_at=when)
+
+
+def test_decision_records_are_kept_newest_first_per_dataset(db_url):
+    store = AnnotationStore(db_url)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    first = _decision(t0, "ann")
+    later = _decision(t0 + dt.timedelta(days=1), "bob", threshold=float("inf"))
+    same_time = _decision(t0 + dt.timedelta(days=1), "cy", threshold=0.7)
+    ids = [store.save_decision(r) for r in (first, later, same_time)]
+    store.save_decision(_decision(t0 + dt.timedelta(days=5), "dee", fingerprint="other-dataset"))
+    assert len(set(ids)) == 3
+    store.close()
+    got = AnnotationStore(db_url).decisions(DS)  # read back after reopening
+    # newest first; on equal dates, the one saved last first
+    assert [r.approver for r in got] == ["cy", "bob", "ann"]
+    assert [r.to_json() for r in got] == [same_time.to_json(), later.to_json(), first.to_json()]
+    assert got[1].threshold == float("inf")
+    assert AnnotationStore(db_url).decisions("nothing-here") == []
+
+
+def test_decision_record_needs_an_approver_and_a_fingerprint(db_url):
+    store = AnnotationStore(db_url)
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    with pytest.raises(StoreError, match="a decision record needs an approver name"):
+        store.save_decision(_decision(when, approver="  "))
+    with pytest.raises(StoreError, match="a decision record needs the dataset fingerprint"):
+        store.save_decision(_decision(when, fingerprint=""))
+    assert store.decisions(DS) == []
+
+
+def test_unreadable_decision_record_is_a_store_error_naming_it(db_url):
+    store = AnnotationStore(db_url)
+    row_id = store.save_decision(_decision(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE decision_records SET record = '{\"format\": 1}'"))
+    with pytest.raises(StoreError, match=f"decision record {row_id} in .*: not an evaldash decision record"):
+        store.decisions(DS)
+
+
+def _version_1_database(url: str) -> None:
+    """A database as evaldash with schema version 1 left it: annotations, no decision records."""
+    engine = sa.create_engine(an.database_url(url))
+    meta = sa.MetaData()
+    sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
+    an._events.to_metadata(meta)
+    with engine.begin() as conn:
+        meta.create_all(conn)
+        conn.execute(sa.text("INSERT INTO schema_version (version) VALUES (1)"))
+        conn.execute(meta.tables["annotation_events"].insert(), [
+            {"dataset": DS, "sample_id": "s1", "annotator": "ann", "kind": "tag", "value": "ambiguous",
+             "created_at": dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)}])
+    engine.dispose()
+
+
+def test_version_1_database_is_upgraded_on_open_keeping_its_annotations(db_url):
+    _version_1_database(db_url)
+    engine = sa.create_engine(an.database_url(db_url))
+    assert "decision_records" not in sa.inspect(engine).get_table_names()
+    store = AnnotationStore(db_url)  # opening migrates
+    assert an.SCHEMA_VERSION == 2
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one() == 1
+    assert "decision_records" in sa.inspect(engine).get_table_names()
+    assert store.state(DS).loc["s1"]["tags"] == ("ambiguous",)  # the annotations are still there
+    store.record(DS, "s2", "bob", "tag", "duplicate")
+    rec = _decision(dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))
+    store.save_decision(rec)
+    store.close()
+    again = AnnotationStore(db_url)  # a second open finds version 2: nothing to do
+    assert [r.to_json() for r in again.decisions(DS)] == [rec.to_json()]
+    assert set(again.state(DS).index) == {"s1", "s2"}
+    engine.dispose()

@@ -5,6 +5,9 @@ Every change is a new row of ``annotation_events`` (who, when, what); the state 
 history is never lost. Rows are keyed by the dataset's fingerprint and the sample id: the same
 file shows its annotations again, another file never shows them.
 
+Signed-off operating points (:class:`~evaldash.decision.DecisionRecord`) are kept in the same
+database, in ``decision_records`` (one row per record, its JSON with a few columns to query by).
+
 The database is SQLite (a file, WAL mode, the default) or PostgreSQL (a ``postgresql://`` URL),
 both through SQLAlchemy Core; the schema is created and migrated on open (``schema_version``).
 No Streamlit here: the dashboard and ``evaldash annotations`` share this module.
@@ -24,7 +27,7 @@ from evaldash.errors import InputError
 
 BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplicate")
 KINDS = ("tag", "untag", "note", "label", "reviewed")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
 # spreadsheet programs run cells that start with these as formulas
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -47,9 +50,32 @@ _events = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Index("ix_annotation_events_dataset_sample", "dataset", "sample_id"),
 )
-# Migrations from version N to N + 1, each a list of SQL statements (none yet: version 1 is the
-# first schema). A database newer than this code is refused rather than misread.
-_MIGRATIONS: dict[int, list[str]] = {}
+
+
+def _decision_records_v2(metadata: sa.MetaData) -> sa.Table:
+    """``decision_records`` as schema version 2 made it (the migration creates exactly this)."""
+    return sa.Table(
+        "decision_records", metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("dataset", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("approver", sa.Text, nullable=False),
+        sa.Column("class_name", sa.Text, nullable=False),
+        sa.Column("record", sa.Text, nullable=False),  # DecisionRecord.to_json()
+        sa.Index("ix_decision_records_dataset_created", "dataset", "created_at"),
+    )
+
+
+_decisions = _decision_records_v2(_metadata)
+
+
+def _migrate_1_to_2(conn: sa.Connection) -> None:
+    _decision_records_v2(sa.MetaData()).create(conn, checkfirst=True)
+
+
+# Migrations from version N to N + 1, each run in the opening transaction. A new database gets
+# the current schema at once; a database newer than this code is refused rather than misread.
+_MIGRATIONS = {1: _migrate_1_to_2}
 
 
 def default_db_path() -> Path:
@@ -108,18 +134,19 @@ class AnnotationStore:
 
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
-            _metadata.create_all(conn)
+            _version.create(conn, checkfirst=True)
             version = conn.execute(sa.select(_version.c.version)).scalar()
             if version is None:
+                _metadata.create_all(conn)
                 conn.execute(_version.insert().values(version=SCHEMA_VERSION))
                 return
             if version > SCHEMA_VERSION:
                 raise StoreError(f"the annotation database ({self.name}) has schema version {version}; this "
                                  f"evaldash knows versions up to {SCHEMA_VERSION}: upgrade evaldash")
             for step in range(version, SCHEMA_VERSION):
-                for statement in _MIGRATIONS[step]:
-                    conn.execute(sa.text(statement))
-            conn.execute(_version.update().values(version=SCHEMA_VERSION))
+                _MIGRATIONS[step](conn)
+            if version < SCHEMA_VERSION:
+                conn.execute(_version.update().values(version=SCHEMA_VERSION))
 
     # --- writing ---------------------------------------------------------------
     def record(self, dataset: str, sample_id: str, annotator: str, kind: str, value: str = "",
@@ -187,6 +214,48 @@ class AnnotationStore:
                 return {r[0] for r in conn.execute(query)}
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+
+    # --- decision records ------------------------------------------------------
+    def save_decision(self, record) -> int:
+        """Keep a :class:`~evaldash.decision.DecisionRecord` (append-only); returns its row id.
+
+        The record needs an approver name and a dataset fingerprint; it is stored as its JSON, so
+        :meth:`decisions` gives back exactly what was saved.
+        """
+        approver = record.approver.strip()
+        if not approver:
+            raise StoreError("a decision record needs an approver name")
+        if not record.fingerprint:
+            raise StoreError("a decision record needs the dataset fingerprint")
+        when = record.created_at
+        when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
+        row = {"dataset": record.fingerprint, "created_at": when, "approver": approver,
+               "class_name": record.class_name, "record": record.to_json()}
+        try:
+            with self.engine.begin() as conn:
+                return int(conn.execute(_decisions.insert().values(**row)).inserted_primary_key[0])
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot save to the annotation database ({self.name}): {_reason(exc)}") from None
+
+    def decisions(self, dataset: str) -> list:
+        """The decision records of the dataset with fingerprint ``dataset``, newest first (by
+        ``created_at``, then by the order they were saved)."""
+        from evaldash.decision import DecisionRecord
+
+        query = (sa.select(_decisions.c.id, _decisions.c.record).where(_decisions.c.dataset == dataset)
+                 .order_by(_decisions.c.created_at.desc(), _decisions.c.id.desc()))
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+        out = []
+        for row_id, text in rows:
+            try:
+                out.append(DecisionRecord.from_json(text, f"decision record {row_id} in {self.name}"))
+            except InputError as exc:
+                raise StoreError(str(exc)) from None
+        return out
 
     def close(self) -> None:
         self.engine.dispose()
