@@ -621,3 +621,76 @@ def test_annotations_command_errors_are_one_line(capsys, tmp_path, args, match):
         rest += ["--db", str(tmp_path / "a.db")]
     code, out, err = run_cli(capsys, "annotations", action, str(SAMPLE), *rest)
     assert code == 2 and err.startswith("error: ") and match in err and err.count("\n") == 1
+
+
+# --- evaldash report --thresholds FILE.json ---------------------------------------------------
+
+def _rule_by_row(scores: np.ndarray, thresholds: list[float], fallback: str) -> list[int]:
+    """Per-class thresholds written plainly: the highest passing score (first class on ties)."""
+    out = []
+    for row in scores:
+        passing = [c for c in range(len(row)) if row[c] >= thresholds[c]]
+        if passing:
+            out.append(max(passing, key=lambda c: (row[c], -c)))
+        else:
+            out.append(int(np.argmax(row)) if fallback == "argmax" else -1)
+    return out
+
+
+@pytest.mark.parametrize("fallback", ["abstain", "argmax"])
+def test_report_thresholds_adds_a_section_computed_by_the_rule(capsys, tmp_path, fallback):
+    ref = Reference.from_file(SAMPLE)
+    given = {c: 0.3 + 0.05 * i for i, c in enumerate(ref.classes)}
+    given["9"] = None  # never passes its threshold
+    path = tmp_path / "thresholds.json"
+    path.write_text(json.dumps({"thresholds": given, "fallback": fallback}))
+    plain = report_json(capsys, SAMPLE)
+    report = report_json(capsys, SAMPLE, "--thresholds", path)
+    section = report.pop("thresholds")
+    assert report == plain  # every other key unchanged
+    t = [math.inf if given[c] is None else given[c] for c in ref.classes]
+    pred = np.array(_rule_by_row(ref.scores, t, fallback))
+    y = np.array([ref.classes.index(v) for v in ref.y_true])
+    assert section["fallback"] == fallback and "highest-scoring class whose score passes" in section["rule"]
+    assert section["coverage"] == pytest.approx(np.mean(pred != -1), **APPROX)
+    assert section["abstained"] == int(np.sum(pred == -1))
+    assert section["accuracy"] == pytest.approx(np.mean(pred == y), **APPROX)
+    assert section["confusion_matrix"] == confusion_matrix(y, pred, labels=[*range(10), -1])[:10].tolist()
+    p, r, f, support = precision_recall_fscore_support(y, pred, labels=range(10), zero_division=0)
+    for c, name in enumerate(ref.classes):
+        got = section["per_class"][name]
+        assert got["threshold"] == given[name]  # null for never, as in the file
+        assert got["precision"] == pytest.approx(p[c], **APPROX)
+        assert got["recall"] == pytest.approx(r[c], **APPROX)
+        assert got["f1"] == pytest.approx(f[c], **APPROX)
+        assert got["support"] == support[c]
+    code, out, err = run_cli(capsys, "report", SAMPLE, "--thresholds", path)
+    assert code == 0 and err == ""
+    assert f"Per-class thresholds: {section['rule']}" in out
+    assert f"coverage {section['coverage']:.3f} ({section['abstained']} of 899 abstained)" in out
+    assert re.search(r"^9\s+never\s", out, re.M)
+
+
+@pytest.mark.parametrize("content,extra,match", [
+    ('{"thresholds": {"0": 0.5}}', [], "thresholds.json: no threshold for class(es) ['1', '2'"),
+    ('{"thresholds": {"cat": 0.5}}', [], "thresholds.json: thresholds.'cat' is not a class"),
+    ("nonsense", [], "thresholds.json: not valid JSON"),
+    (None, [], "thresholds.json: thresholds file not found"),
+    ('{"thresholds": {}}', ["--threshold", "0.5"], "use either --threshold (one threshold) or --thresholds"),
+])
+def test_report_thresholds_errors_are_one_line(capsys, tmp_path, content, extra, match):
+    path = tmp_path / "thresholds.json"
+    if content is not None:
+        path.write_text(content)
+    code, out, err = run_cli(capsys, "report", SAMPLE, "--thresholds", path, *extra)
+    assert_usage_error(code, out, err, match)
+
+
+def test_report_thresholds_needs_scores(capsys, tmp_path):
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    data = tmp_path / "predictions_only.csv"
+    frame[["id", "label", "prediction"]].to_csv(data, index=False)
+    path = tmp_path / "thresholds.json"
+    path.write_text('{"thresholds": {}}')
+    code, out, err = run_cli(capsys, "report", data, "--thresholds", path)
+    assert_usage_error(code, out, err, "--thresholds needs per-class scores")

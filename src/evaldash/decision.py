@@ -245,7 +245,7 @@ def deployment_figures(sweep: metrics.ThresholdSweep, threshold: float, inputs: 
     if int(resamples) < 0:
         raise InputError(f"resamples must be >= 0, got {resamples}")
     inputs = deployment_inputs(sweep) if inputs is None else inputs
-    tp, fp = (int(v) for v in sweep.counts_at(np.array([threshold])))
+    tp, fp = (int(v) for v in sweep.counts_at(float(threshold)))
     n_pos, n_neg = sweep.n_pos, sweep.n_neg
     point = figures_from_rates(_rate(tp, n_pos), _rate(fp, n_neg), inputs)
     values = {name: float(point[name]) for name in FIGURES}
