@@ -19,7 +19,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from evaldash import decision as dc
 from evaldash.bootstrap import percentile_interval
 from evaldash.errors import InputError
-from evaldash.metrics import threshold_sweep
+from evaldash.metrics import suggest_max_f1, threshold_sweep
 
 
 def _binary(seed: int, n: int, ties: bool, share: float = 0.3):
@@ -417,7 +417,7 @@ def test_suggested_thresholds_maximise_f1_or_minimise_cost_class_by_class():
         s, pos = scores[:, c], y == c
         ths = np.unique(s)[::-1]
         f1 = [2 * np.sum((s >= t) & pos) / (np.sum(s >= t) + pos.sum()) for t in ths]
-        assert f1_t[c] == ths[int(np.argmax(f1))]  # the highest threshold of the best F1
+        assert f1_t[c] == ths[int(np.argmax(f1))] == suggest_max_f1(sweeps[c])  # the highest of the best
         all_ths = np.concatenate([[np.inf], ths])
         cost = np.array([np.sum((s >= t) & ~pos) + 4 * np.sum((s < t) & pos) - 0.5 * np.sum((s >= t) & pos)
                          for t in all_ths])
@@ -535,6 +535,7 @@ def test_record_markdown_says_who_what_why_and_the_figures():
     (lambda d: d.update(approver=3), "key 'approver' is 3; expected str"),
     (lambda d: d["inputs"].update(prevalence=2), "inputs: prevalence must be a number between 0 and 1"),
     (lambda d: d["figures"]["recall"].update(low="a"), "figures.recall.low is 'a'; expected a number or null"),
+    (lambda d: d["test_counts"].update(tp=1.5), "test_counts.tp is 1.5; expected a whole number"),
     (lambda d: d.update(created_at="yesterday"), "key 'created_at' is 'yesterday'; expected an ISO date"),
 ])
 def test_bad_records_name_the_key(change, match):

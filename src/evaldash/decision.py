@@ -380,19 +380,16 @@ def flips(score: np.ndarray, positive: np.ndarray, a: float, b: float) -> Flips:
     for name, t in (("a", a), ("b", b)):
         if not _is_number(t) or math.isnan(t):
             raise InputError(f"threshold {name} must be a number, got {t!r}")
+    positive = np.asarray(positive, dtype=bool)
     lo, hi = min(a, b), max(a, b)
     # only the samples between the two thresholds change: lo <= score < hi
     between = np.flatnonzero((score >= lo) & (score < hi))
     pos = positive[between]
-    gained, lost = (between[pos], between[~pos]), (np.arange(0), np.arange(0))
+    changed_pos, changed_neg = between[pos].astype(np.int64), between[~pos].astype(np.int64)
+    none = np.arange(0, dtype=np.int64)
     if b < a:  # lowering: the samples in between become flagged
-        new_tp, new_fp = gained
-        new_fn, new_tn = lost
-    else:
-        new_fn, new_tn = gained
-        new_tp, new_fp = lost
-    as_rows = lambda r: r.astype(np.int64, copy=False)  # noqa: E731
-    return Flips(float(a), float(b), as_rows(new_tp), as_rows(new_fp), as_rows(new_fn), as_rows(new_tn))
+        return Flips(float(a), float(b), new_tp=changed_pos, new_fp=changed_neg, new_fn=none, new_tn=none)
+    return Flips(float(a), float(b), new_tp=none, new_fp=none, new_fn=changed_pos, new_tn=changed_neg)
 
 
 # --- multi-class operating points --------------------------------------------------------
@@ -537,10 +534,17 @@ def suggest_thresholds(sweeps: Sequence[metrics.ThresholdSweep], objective: str 
     out = np.empty(len(sweeps))
     for c, s in enumerate(sweeps):
         if objective == "f1":
-            out[c] = np.inf if s.n_pos == 0 else metrics.suggest_max_f1(s)
+            out[c] = np.inf if s.n_pos == 0 else _max_f1_threshold(s)
         else:
             out[c] = cost_curve(s, deployment_inputs(s, None, cost_fp, cost_fn, value_tp)).best_threshold
     return out
+
+
+def _max_f1_threshold(s: metrics.ThresholdSweep) -> float:
+    """As :func:`metrics.suggest_max_f1` (the highest threshold on ties), from F1 alone:
+    2TP / (TP + FP + n_pos), defined at every point past +inf."""
+    f1 = np.divide(2 * s.tp[1:], s.tp[1:] + s.fp[1:] + s.n_pos, dtype=np.float64)
+    return float(s.thresholds[1:][int(np.argmax(f1))]) if f1.size else float("inf")
 
 
 # --- thresholds file (evaldash report --thresholds) ----------------------------------------
@@ -689,8 +693,8 @@ class DecisionRecord:
             if key not in data:
                 raise InputError(f"{source}: missing key {key!r}")
             v = data[key]
-            if not isinstance(v, kind) or isinstance(v, bool):
-                raise InputError(f"{source}: key {key!r} is {v!r}; expected {kind.__name__ if isinstance(kind, type) else 'a number'}")
+            if not isinstance(v, kind):
+                raise InputError(f"{source}: key {key!r} is {v!r}; expected {kind.__name__}")
             return v
 
         def num(v, where):
@@ -700,10 +704,9 @@ class DecisionRecord:
                 raise InputError(f"{source}: {where} is {v!r}; expected a number or null")
             return float(v)
 
-        threshold = data.get("threshold", "missing")
-        if threshold == "missing":
+        if "threshold" not in data:
             raise InputError(f"{source}: missing key 'threshold'")
-        threshold = math.inf if threshold is None else num(threshold, "'threshold'")
+        threshold = math.inf if data["threshold"] is None else num(data["threshold"], "'threshold'")
         inputs_raw = need("inputs", dict)
         try:
             inputs = DeploymentInputs(**{k: inputs_raw.get(k) for k in ("prevalence", "cost_fp", "cost_fn",
@@ -718,10 +721,14 @@ class DecisionRecord:
             figures[name] = {k: num(f.get(k), f"figures.{name}.{k}") for k in ("value", "low", "high")}
         interval = need("interval", dict)
         counts = need("test_counts", dict)
+        bad = [k for k, v in counts.items() if isinstance(v, bool) or not isinstance(v, int)]
+        if bad:
+            raise InputError(f"{source}: test_counts.{bad[0]} is {counts[bad[0]]!r}; expected a whole number")
         try:
             created = dt.datetime.fromisoformat(need("created_at", str))
         except ValueError:
-            raise InputError(f"{source}: key 'created_at' is {data['created_at']!r}; expected an ISO date and time") from None
+            raise InputError(f"{source}: key 'created_at' is {data['created_at']!r}; "
+                             "expected an ISO date and time") from None
         return cls(fingerprint=need("fingerprint", str), model_file=need("model_file", str),
                    class_name=need("class", str), threshold=threshold, inputs=inputs, figures=figures,
                    interval={k: (float("nan") if v is None else v) for k, v in interval.items()},
