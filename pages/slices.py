@@ -1,5 +1,7 @@
 """Slices: metrics per group of a metadata column, worst first; pick a slice to filter every page to it."""
 
+import math
+
 import streamlit as st
 
 from evaldash import ui
@@ -24,15 +26,19 @@ table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
 shown = table.assign(
     accuracy_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["accuracy_low"], table["accuracy_high"])],
     macro_f1_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["macro_f1_low"], table["macro_f1_high"])],
+    macro_roc_auc_ci=[f"[{lo:.3f}, {hi:.3f}]" if not math.isnan(lo) else "n/a"  # no scores, or no class defined
+                      for lo, hi in zip(table["macro_roc_auc_low"], table["macro_roc_auc_high"])],
     reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]],
-)[["slice", "n", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "macro_roc_auc", "reliable"]]
+)[["slice", "n", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "macro_roc_auc", "macro_roc_auc_ci",
+   "reliable"]]
 st.caption("Worst macro F1 first; 95% bootstrap intervals. Select a row to show only that slice on every page.")
 event = st.dataframe(
     shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
     column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
                    "macro_f1": st.column_config.NumberColumn("macro F1", format="%.3f"),
                    "macro_roc_auc": st.column_config.NumberColumn("macro ROC AUC", format="%.3f"),
-                   "accuracy_ci": "accuracy 95%", "macro_f1_ci": "macro F1 95%"},
+                   "accuracy_ci": "accuracy 95%", "macro_f1_ci": "macro F1 95%",
+                   "macro_roc_auc_ci": "macro ROC AUC 95%"},
 )
 picked = event.selection.rows if event else []
 if picked:

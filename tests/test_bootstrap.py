@@ -138,3 +138,202 @@ def test_auc_intervals_at_a_million_rows_bin_the_scores_and_contain_the_auc():
     low, high = bs.percentile_interval(bs.resampled_auc(score, positive, 1000))  # quantile bins above 2000 values
     auc = roc_auc_score(positive, score)
     assert low < auc < high and high - low < 0.01
+
+
+# --- macro ROC AUC and ECE: rows drawn jointly for all classes ---------------------------------
+
+def _scored(seed: int, n: int, k: int, ties: bool = False, rare: int | None = None):
+    """Labels (shape (n,)) and softmax scores (shape (n, k)); ``ties``: scores rounded to 0.05;
+    ``rare``: that class gets only 2 samples, so some resamples lack it."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    if rare is not None:
+        y[y == rare] = (rare + 1) % k
+        y[:2] = rare
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += 1.2
+    scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, (np.round(scores * 20) / 20 if ties else scores)
+
+
+def _macro_auc_sklearn(y: np.ndarray, scores: np.ndarray, classes: list[int]) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    aucs = [roc_auc_score(y == c, scores[:, c]) for c in classes if 0 < (y == c).sum() < y.size]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_auc_influence_is_sklearns_auc_and_its_derivative(ties):
+    """The AUC equals roc_auc_score, the influences sum to 0 and are the derivative of the
+    weighted AUC with respect to each row's weight (finite differences)."""
+    from sklearn.metrics import roc_auc_score
+
+    y, scores = _scored(0, 300, 3, ties=ties)
+    for c in range(3):
+        auc, influence = bs.auc_influence(scores[:, c], y == c)
+        assert auc == pytest.approx(roc_auc_score(y == c, scores[:, c]), abs=1e-12)
+        assert abs(influence.sum()) < 1e-12
+        base = np.ones((1, y.size))
+        for row in (0, 17, 123):
+            bumped = base.copy()
+            bumped[0, row] += 1e-6
+            slope = (bs.weighted_macro_auc(scores, y, [c], bumped)[0] - auc) / 1e-6
+            assert slope == pytest.approx(influence[row], rel=1e-4, abs=1e-9)
+
+
+@pytest.mark.parametrize("seed,n,k,ties,rare", [(0, 120, 3, False, None), (1, 200, 4, True, None),
+                                                (2, 150, 5, False, 3), (3, 90, 2, True, None)])
+def test_macro_auc_resamples_equal_a_direct_loop_scored_by_sklearn(seed, n, k, ties, rare):
+    """Small data: each resample draws its rows (``rng.integers(0, n, n)``, one resample after the
+    other with the same seed); scikit-learn's roc_auc_score of every class with positives and
+    negatives in the resample, averaged, gives the same macro AUC in every resample."""
+    y, scores = _scored(seed, n, k, ties, rare)
+    classes = bs.macro_auc_classes(y, k)
+    B = 60
+    point, got = bs.resampled_macro_auc(scores, y, classes, B, seed=5)
+    assert point == pytest.approx(_macro_auc_sklearn(y, scores, classes), abs=1e-12)
+    rng = np.random.default_rng(5)
+    for b in range(B):
+        idx = rng.integers(0, n, size=n)
+        assert got[b] == pytest.approx(_macro_auc_sklearn(y[idx], scores[idx], classes), abs=1e-12, nan_ok=True)
+    if rare is not None:  # the rare class is missing from some resamples: averaged over the others there
+        assert len(classes) == k
+
+
+def test_binary_macro_auc_is_the_positive_class_alone():
+    y, scores = _scored(4, 100, 2)
+    assert bs.macro_auc_classes(y, 2, positive=1) == [1]
+    assert bs.macro_auc_classes(np.ones(5, dtype=np.int64), 2, positive=1) == []
+    point, draws = bs.resampled_macro_auc(scores, y, [], 10)
+    assert np.isnan(point) and np.isnan(draws).all()
+
+
+def test_large_data_path_is_a_multinomial_over_influence_groups_drawn_as_a_loop_would():
+    """Above EXACT_MAX_CELLS the resamples are the point value plus the summed influences of the
+    resampled rows, rows grouped by their influence: a loop drawing the group counts one resample
+    at a time with the same seed, expanded into rows and summed, gives the same numbers."""
+    y, scores = _scored(5, 400, 3, ties=True)  # rounded scores: few distinct influences, no binning
+    classes = bs.macro_auc_classes(y, 3)
+    point, got = bs.resampled_macro_auc(scores, y, classes, 50, seed=8, exact_max_cells=0)
+    same_point, influence = bs.macro_auc_influence(scores, y, classes)
+    assert point == same_point
+    values, group = np.unique(influence, return_inverse=True)
+    assert values.size <= bs.MAX_AUC_BINS
+    counts = np.bincount(group)
+    rng = np.random.default_rng(8)
+    for b in range(50):
+        draw = rng.multinomial(y.size, counts / y.size)
+        rows = np.concatenate([np.flatnonzero(group == g)[:1].repeat(m) for g, m in enumerate(draw)])
+        assert got[b] == pytest.approx(point + influence[rows].sum(), abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_large_data_path_agrees_with_index_resampling(ties):
+    """The first-order path (forced here) and the exact one (index resampling, checked above against
+    scikit-learn) give the same quantiles and spread, within Monte Carlo error."""
+    y, scores = _scored(6, 3000, 3, ties=ties)
+    classes = bs.macro_auc_classes(y, 3)
+    _, exact = bs.resampled_macro_auc(scores, y, classes, 4000, seed=1, exact_max_cells=10**9)
+    _, linear = bs.resampled_macro_auc(scores, y, classes, 4000, seed=2, exact_max_cells=0)
+    sd = exact.std()
+    np.testing.assert_allclose(np.quantile(linear, [0.025, 0.5, 0.975]), np.quantile(exact, [0.025, 0.5, 0.975]),
+                               atol=0.25 * sd)
+    assert linear.std() == pytest.approx(sd, rel=0.07)
+
+
+def test_influence_bins_keep_the_spread():
+    """Above MAX_AUC_BINS distinct influences the rows are binned; the binned resamples have the
+    spread of the unbinned ones."""
+    y, scores = _scored(7, 20000, 4)
+    _, influence = bs.macro_auc_influence(scores, y, [0, 1, 2, 3])
+    binned = bs.resampled_linear(influence, 600, np.random.default_rng(1), max_bins=500)
+    exact = bs.resampled_linear(influence, 600, np.random.default_rng(2), max_bins=10**9)
+    assert binned.std() == pytest.approx(exact.std(), rel=0.1)
+    assert binned.std() == pytest.approx(np.sqrt(y.size * influence.var()), rel=0.1)  # DeLong's variance
+
+
+def test_paired_macro_auc_delta_equals_a_direct_loop_and_is_zero_against_itself():
+    y, sa = _scored(8, 150, 4)
+    _, sb = _scored(9, 150, 4, ties=True)
+    classes = bs.macro_auc_classes(y, 4)
+    got = bs.paired_resampled_macro_auc_delta((sa, y, classes), (sb, y, classes), 40, seed=2)
+    rng = np.random.default_rng(2)
+    for b in range(40):
+        idx = rng.integers(0, y.size, size=y.size)  # the same rows for both models
+        want = _macro_auc_sklearn(y[idx], sb[idx], classes) - _macro_auc_sklearn(y[idx], sa[idx], classes)
+        assert got[b] == pytest.approx(want, abs=1e-12)
+    for cells in (None, 0):
+        assert not bs.paired_resampled_macro_auc_delta((sa, y, classes), (sa, y, classes), 40, 2, cells).any()
+    y, sa = _scored(10, 2500, 3)
+    _, sb = _scored(11, 2500, 3)
+    sb = 0.5 * sb + 0.5 * sa  # correlated models: pairing narrows the interval
+    classes = bs.macro_auc_classes(y, 3)
+    exact = bs.paired_resampled_macro_auc_delta((sa, y, classes), (sb, y, classes), 3000, 1, 10**9)
+    linear = bs.paired_resampled_macro_auc_delta((sa, y, classes), (sb, y, classes), 3000, 2, 0)
+    np.testing.assert_allclose(np.quantile(linear, [0.025, 0.975]), np.quantile(exact, [0.025, 0.975]),
+                               atol=0.3 * exact.std())
+    assert linear.std() == pytest.approx(exact.std(), rel=0.08)
+
+
+def _ece_problem(seed: int, n: int):
+    rng = np.random.default_rng(seed)
+    confidence = rng.uniform(0.3, 1.0, n)
+    correct = rng.random(n) < confidence ** 1.5  # over-confident
+    return confidence, correct
+
+
+def test_ece_resamples_equal_a_direct_loop_scored_by_the_metrics_module():
+    from evaldash import metrics
+
+    conf, correct = _ece_problem(0, 200)
+    conf[:20] = 1.0  # on a bin edge
+    B = 50
+    got = bs.resampled_ece(conf, correct, B, seed=4)
+    rng = np.random.default_rng(4)
+    for b in range(B):
+        idx = rng.integers(0, conf.size, size=conf.size)
+        want = metrics.expected_calibration_error(metrics.reliability(conf[idx], correct[idx]))
+        assert got[b] == pytest.approx(want, abs=1e-12)
+    np.testing.assert_array_equal(bs.ece_bins(conf) + 1,
+                                  np.searchsorted(np.linspace(0, 1, 16), conf, side="left").clip(1, 15))
+
+
+def test_ece_groups_agree_with_index_resampling_and_keep_the_pairing():
+    conf, correct = _ece_problem(1, 6000)
+    exact = bs.resampled_ece(conf, correct, 3000, seed=1, exact_max_cells=10**9)
+    grouped = bs.resampled_ece(conf, correct, 3000, seed=2, exact_max_cells=0)
+    np.testing.assert_allclose(np.quantile(grouped, [0.025, 0.5, 0.975]), np.quantile(exact, [0.025, 0.5, 0.975]),
+                               atol=0.25 * exact.std())
+    assert grouped.std() == pytest.approx(exact.std(), rel=0.07)
+    conf_b, correct_b = np.clip(conf + 0.05, 0, 1), correct.copy()
+    for cells in (None, 0):
+        a, b = bs.paired_resampled_ece((conf, correct), (conf, correct), 200, 3, cells)
+        np.testing.assert_array_equal(a, b)
+        a, b = bs.paired_resampled_ece((conf, correct), (conf_b, correct_b), 200, 3, cells)
+        assert ((b - a) < 0.06).all() and np.std(b - a) < 0.5 * np.std(a)  # pairing: the deltas barely move
+
+
+def test_evaluation_computes_auc_intervals_once_in_the_background():
+    import time
+    from pathlib import Path
+
+    import pandas as pd
+
+    import evaldash
+
+    path = Path(__file__).resolve().parents[1] / "sample_data" / "digits" / "predictions.csv"
+    ev = evaldash.evaluate(evaldash.load_predictions(path))
+    want = bs.auc_intervals(ev.dataset.scores, ev.dataset.y_true, list(ev.dataset.classes))
+    first = ev.auc_intervals(wait=False)
+    deadline = time.monotonic() + 30
+    while (got := ev.auc_intervals(wait=False)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first is None or first == want
+    assert got == want and ev.auc_intervals() is got  # computed once, kept
+    pre = evaldash.evaluate(evaldash.load_predictions(path)).precompute()
+    assert pre.auc_intervals(wait=False) == want  # the precompute did it
+    no_scores = evaldash.evaluate(evaldash.dataset_from_frame(
+        pd.DataFrame({"label": ["a", "b"], "prediction": ["a", "a"]}), source="<x>"))
+    with pytest.raises(evaldash.InputError, match="need per-class scores; the file has none"):
+        no_scores.auc_intervals()

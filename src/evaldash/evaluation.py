@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from evaldash import metrics
+from evaldash import bootstrap, metrics
 from evaldash.dataset import Dataset
 from evaldash.errors import InputError
 
@@ -330,8 +330,38 @@ class Evaluation:
                 for c in range(self.dataset.n_classes):
                     self.class_curves(c)
                 _ = self.average_curves, self.selective, self.selective_reduced, self.top_k(), self.micro_ranking
+                self._compute_auc_intervals()  # last: seconds at 1M rows, and only the overview shows them
         except Exception:  # noqa: BLE001 - a page asking for the result recomputes it and reports the error
             logging.getLogger(__name__).exception("background precompute failed")
+
+    _AUC_INTERVALS = "auc intervals"
+
+    def auc_intervals(self, wait: bool = True) -> dict[str, list[float]] | None:
+        """Class name → [low, high] of its ROC AUC's 95% bootstrap interval
+        (:func:`evaldash.bootstrap.auc_intervals`, default resamples and seed), computed once.
+
+        With ``wait=False``: None while it is not ready yet, and its computation started in a
+        daemon thread unless one runs already (the background precompute starts it too)."""
+        if not self.dataset.has_scores:
+            raise InputError(f"{self.dataset.source}: ROC AUC intervals need per-class scores; the file has none")
+        name = self._AUC_INTERVALS
+        if wait or name in self._memo:
+            return self._compute_auc_intervals()
+        with self._guard:
+            running = name in self._locks
+        if not running:
+            threading.Thread(target=self._compute_auc_intervals, name="evaldash-auc-intervals", daemon=True).start()
+        return None
+
+    def _compute_auc_intervals(self) -> dict[str, list[float]]:
+        d = self.dataset
+        try:
+            return self.memo(self._AUC_INTERVALS,
+                             lambda e: bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes)))
+        except BaseException:
+            with self._guard:  # not left "running": the next call tries again
+                self._locks.pop(self._AUC_INTERVALS, None)
+            raise
 
     def memo(self, name, compute):
         """``compute(self)`` once per evaluation and ``name`` (thread-safe: one computation per name)."""

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 
 from evaldash import bootstrap as bs
-from evaldash.dataset import Dataset, subset
-from evaldash.evaluation import evaluate
+from evaldash.dataset import Dataset
 
 MAX_VALUES = 12
 QUANTILE_BINS = 4
@@ -40,7 +39,9 @@ def slice_table(dataset: Dataset, column: str, resamples: int = bs.DEFAULT_RESAM
                 seed: int = bs.DEFAULT_SEED) -> pd.DataFrame:
     """One row per slice, worst macro F1 first: slice, n, accuracy and macro F1 (over the classes
     present in the slice) with their 95% bootstrap intervals, macro ROC AUC (when there are
-    scores; over classes with positives and negatives in the slice) and ``reliable`` (n >= 30)."""
+    scores; over classes with positives and negatives in the slice, binary data: the positive
+    class) with its interval (``macro_roc_auc_low``/``_high``: resamples draw the rows jointly for
+    all classes, :func:`evaldash.bootstrap.resampled_macro_auc`) and ``reliable`` (n >= 30)."""
     labels = slice_labels(dataset, column)
     rows = []
     for n_slice, (value, index) in enumerate(labels.groupby(labels, sort=True).indices.items()):
@@ -52,15 +53,20 @@ def slice_table(dataset: Dataset, column: str, resamples: int = bs.DEFAULT_RESAM
         y, p = codes[:idx.size], codes[idx.size:]
         stats = bs.confusion_metrics(bs.resampled_confusions(bs.cell_codes(y, p, k), k, resamples, seed + n_slice))
         point = bs.confusion_metrics(np.bincount(bs.cell_codes(y, p, k), minlength=k * k).reshape(1, k, k))
-        auc = float("nan")
+        auc, auc_iv = float("nan"), [float("nan"), float("nan")]
         if dataset.has_scores:
-            auc = evaluate(subset(dataset, idx)).ranking["roc_auc_macro"]
+            y_slice = dataset.y_true[idx]
+            averaged = bs.macro_auc_classes(y_slice, dataset.n_classes, dataset.positive if dataset.is_binary else None)
+            if averaged:
+                auc, draws = bs.resampled_macro_auc(dataset.scores[idx], y_slice, averaged, resamples, seed + n_slice)
+                auc_iv = bs.percentile_interval(draws)
         acc_iv = bs.percentile_interval(stats["accuracy"])
         f1_iv = bs.percentile_interval(stats["macro_f1"])
         rows.append({"slice": value, "n": int(idx.size), "accuracy": float(point["accuracy"][0]),
                      "accuracy_low": float(acc_iv[0]), "accuracy_high": float(acc_iv[1]),
                      "macro_f1": float(point["macro_f1"][0]), "macro_f1_low": float(f1_iv[0]),
                      "macro_f1_high": float(f1_iv[1]), "macro_roc_auc": auc,
+                     "macro_roc_auc_low": float(auc_iv[0]), "macro_roc_auc_high": float(auc_iv[1]),
                      "reliable": bool(idx.size >= MIN_RELIABLE)})
     table = pd.DataFrame(rows)
     return table.sort_values(["macro_f1", "slice"], kind="stable").reset_index(drop=True)
