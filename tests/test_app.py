@@ -1044,7 +1044,8 @@ def test_compare_page_shows_the_cores_deltas_and_verdict(open_file):
     goto(at, "pages/compare.py")
     want = compare(core(SAMPLE), core(WEAKER))
     head = at.dataframe[0].value
-    assert list(head["B − A"].round(12)) == [round(want["delta"]["accuracy"], 12), round(want["delta"]["macro_f1"], 12)]
+    assert list(head["B − A"].round(12)) == [round(want["delta"][m], 12)
+                                             for m in ("accuracy", "macro_f1", "macro_roc_auc", "ece")]
     assert at.warning[0].value.replace("\\", "").startswith("B is worse on macro F1 by 0.067")  # Markdown-escaped
     assert "B fixed (37)" in str(at.segmented_control(key="cmp_group").options)
     assert images_count(block(at, "cmp_changed").caption[0].value) == want["fixed"]
@@ -1090,3 +1091,98 @@ def test_overview_shows_bootstrap_intervals_as_plus_minus(open_file):
                                                      for c in d.classes], atol=1e-12)
     caption = " ".join(c.value for c in at.caption)
     assert f"± {(ci['accuracy'][1] - ci['accuracy'][0]) / 2:.3f}" in caption
+
+
+
+# --- issue 6: AUC intervals on the overview, AUC and ECE deltas on /compare, slice AUC intervals ---
+
+def test_overview_shows_roc_auc_plus_minus_from_the_core(open_file):
+    from evaldash import bootstrap
+
+    at = open_file()
+    d = core(SAMPLE).dataset
+    ci = bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes))
+    table = at.dataframe[0].value
+    cols = list(table.columns)
+    assert cols.index("ROC AUC ±") == cols.index("ROC AUC") + 1
+    np.testing.assert_allclose(table["ROC AUC ±"], [(ci[c][1] - ci[c][0]) / 2 for c in d.classes], atol=1e-12)
+    assert {"precision ±", "recall ±", "F1 ±"} <= set(cols)  # the other ± columns stay
+
+
+def test_overview_without_scores_has_no_roc_auc_plus_minus(open_file, tmp_path):
+    at = open_file(write_predictions_only(tmp_path))
+    cols = list(at.dataframe[0].value.columns)
+    assert "ROC AUC ±" not in cols and "F1 ±" in cols
+    assert not any("being computed" in c.value for c in at.caption)
+
+
+def test_overview_of_a_larger_file_shows_auc_intervals_when_the_background_has_them(open_file, tmp_path):
+    """Above the inline size the first view does not wait: it says the intervals are being
+    computed; a later run shows the ± column with the core's numbers."""
+    import time
+
+    from evaldash import bootstrap
+
+    rng = np.random.default_rng(3)
+    n, k = 3000, 6  # 6 classes × 2,000 distinct scores: computed in the background
+    y = rng.integers(0, k, n)
+    logits = rng.normal(size=(n, k))
+    logits[np.arange(n), y] += 1.0
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "label": [f"c{c}" for c in y]})
+    for c in range(k):
+        frame[f"score_c{c}"] = np.exp(logits[:, c]) / np.exp(logits).sum(axis=1)
+    path = tmp_path / "larger.csv"
+    frame.to_csv(path, index=False)
+    at = open_file(path)
+    first = at.dataframe[0].value
+    if "ROC AUC ±" not in first.columns:
+        assert any("being computed in the background" in c.value for c in at.caption)
+    deadline = time.monotonic() + 60
+    while "ROC AUC ±" not in at.dataframe[0].value.columns and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    d = core(path).dataset
+    ci = bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes))
+    np.testing.assert_allclose(at.dataframe[0].value["ROC AUC ±"], [(ci[c][1] - ci[c][0]) / 2 for c in d.classes],
+                               atol=1e-12)
+    assert not any("being computed" in c.value for c in at.caption)
+
+
+def test_compare_headline_has_auc_and_ece_with_intervals_and_the_auc_verdict(open_file):
+    from evaldash.compare import compare
+
+    at = _two_runs(open_file)
+    goto(at, "pages/compare.py")
+    want = compare(core(SAMPLE), core(WEAKER))
+    head = at.dataframe[0].value.set_index("metric")
+    for m, label in (("macro_roc_auc", "macro ROC AUC"), ("ece", "ECE (lower is better)")):
+        assert head.loc[label, "B − A"] == pytest.approx(want["delta"][m], abs=1e-12)
+        low, high = want["intervals"][m]
+        assert head.loc[label, "95% interval"] == f"[{low:+.3f}, {high:+.3f}]"
+    assert head.loc["macro ROC AUC"].iloc[0] == pytest.approx(core(SAMPLE).ranking["roc_auc_macro"], abs=1e-12)
+    texts = [w.value.replace("\\", "") for w in at.warning]
+    assert texts[0].startswith("B is worse on macro F1") and texts[1].startswith("B is worse on macro ROC AUC by 0.016")
+
+
+def test_compare_with_a_file_without_scores_says_why_auc_and_ece_have_no_delta(open_file, tmp_path):
+    at = open_file()
+    path = write_predictions_only(tmp_path)
+    at.text_input(key="path_input").set_value(str(path)).run()
+    at.button(key="open_path").click().run()
+    goto(at, "pages/compare.py")
+    head = at.dataframe[0].value.set_index("metric")
+    assert np.isnan(head.loc["macro ROC AUC", "B − A"]) and head.loc["ECE (lower is better)", "95% interval"] == "n/a"
+    infos = [i.value.replace("\\", "") for i in at.info]
+    assert any(i.startswith("No macro ROC AUC difference: B (") and i.endswith("has no scores.") for i in infos)
+    assert any(i.startswith("No ECE difference: B (") for i in infos)
+
+
+def test_slices_page_shows_the_macro_auc_interval_of_the_core(open_file):
+    from evaldash.slices import slice_table
+
+    at = open_file()
+    goto(at, "pages/slices.py")
+    shown = at.dataframe[0].value
+    want = slice_table(core(SAMPLE).dataset, at.selectbox(key="slice_column").value)
+    assert list(shown["macro_roc_auc_ci"]) == [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
+                                               zip(want["macro_roc_auc_low"], want["macro_roc_auc_high"])]
