@@ -43,18 +43,31 @@ iv = result["intervals"]
 rows_b = aligned_rows(a, b)  # B's row of each of A's samples (None unless the ids match): once per run
 
 st.subheader("Headline", anchor=False)
+HEADLINE = {"accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC",
+            "ece": "ECE (lower is better)"}
+head_a, head_b = a.headline(), b.headline()
+delta = result["delta"]
 heads = pd.DataFrame({
-    "metric": ["accuracy", "macro F1"],
-    f"A: {name_a}": [a.accuracy, a.averages["macro"]["f1"]],
-    f"B: {name_b}": [b.accuracy, b.averages["macro"]["f1"]],
-    "B − A": [result["delta"]["accuracy"], result["delta"]["macro_f1"]],
-    "95% interval": [f"[{iv['accuracy'][0]:+.3f}, {iv['accuracy'][1]:+.3f}]",
-                     f"[{iv['macro_f1'][0]:+.3f}, {iv['macro_f1'][1]:+.3f}]"],
+    "metric": list(HEADLINE.values()),
+    f"A: {name_a}": [head_a[m] for m in HEADLINE],
+    f"B: {name_b}": [head_b[m] for m in HEADLINE],
+    "B − A": [delta.get(m, np.nan) for m in HEADLINE],
+    "95% interval": [f"[{iv[m][0]:+.3f}, {iv[m][1]:+.3f}]" if m in iv else "n/a" for m in HEADLINE],
 })
-st.dataframe(heads.style.format({c: "{:.3f}" for c in heads.columns[1:4]}), hide_index=True, key="cmp_headline")
-verdict = result["verdict"]
-(st.success if verdict.startswith("B is better") else st.warning if verdict.startswith("B is worse") else st.info)(
-    ui.md(verdict))
+st.dataframe(heads.style.format({c: "{:.3f}" for c in heads.columns[1:3]} | {"B − A": "{:+.3f}"}, na_rep="n/a"),
+             hide_index=True, key="cmp_headline")
+for m, why in result["unavailable"].items():
+    st.info(f"No {HEADLINE[m].split(' (')[0]} difference: {ui.md(why)}.", icon=":material/info:")
+
+
+def _say(text: str) -> None:
+    (st.success if text.startswith("B is better") else st.warning if text.startswith("B is worse") else st.info)(
+        ui.md(text))
+
+
+_say(result["verdict"])
+if "verdict_auc" in result:
+    _say(result["verdict_auc"])
 st.caption(("Paired: both files hold the same samples, so each bootstrap resample keeps both models' answers "
             "together." if result["paired"] else "Unpaired: the files hold different samples; each is resampled "
             "on its own.") + f" {result['resamples']} resamples, seed {result['seed']}.")

@@ -186,12 +186,23 @@ def _compare(args) -> int:
         return 0
     r = result
     iv = lambda name: f"[{r['intervals'][name][0]:+.3f}, {r['intervals'][name][1]:+.3f}]"  # noqa: E731
+    head_a, head_b = a.headline(), b.headline()
+
+    def headline(label: str, name: str) -> str:
+        if name in r["unavailable"]:
+            return f"{label:<13}  unavailable: {r['unavailable'][name]}"
+        return (f"{label:<13}  A {head_a[name]:.3f}  B {head_b[name]:.3f}  delta {r['delta'][name]:+.3f} "
+                f"{iv(name)}")
+
     lines = [f"evaldash compare: A = {a.dataset.source}, B = {b.dataset.source}",
              f"{'paired (same sample ids)' if r['paired'] else 'unpaired (different samples)'}; "
              f"{r['level']:.0%} bootstrap intervals of B minus A, {r['resamples']} resamples, seed {r['seed']}", "",
-             f"accuracy  A {a.accuracy:.3f}  B {b.accuracy:.3f}  delta {r['delta']['accuracy']:+.3f} {iv('accuracy')}",
-             f"macro F1  A {a.averages['macro']['f1']:.3f}  B {b.averages['macro']['f1']:.3f}  "
-             f"delta {r['delta']['macro_f1']:+.3f} {iv('macro_f1')}", r["verdict"]]
+             headline("accuracy", "accuracy"), headline("macro F1", "macro_f1"),
+             headline("macro ROC AUC", "macro_roc_auc"), headline("ECE", "ece") + ("  (lower is better)"
+                                                                                 if "ece" in r["delta"] else ""),
+             r["verdict"]]
+    if "verdict_auc" in r:
+        lines.append(r["verdict_auc"])
     if r["paired"]:
         lines.append(f"B fixed {r['fixed']} samples that A got wrong, broke {r['broken']} that A got right; "
                      f"both wrong on {r['both_wrong']}")

@@ -31,10 +31,15 @@ def aligned_rows(a: Evaluation, b: Evaluation) -> np.ndarray | None:
 
 def compare(a: Evaluation, b: Evaluation, resamples: int = bs.DEFAULT_RESAMPLES, seed: int = bs.DEFAULT_SEED,
             level: float = bs.LEVEL) -> dict:
-    """A JSON-ready comparison: ``delta`` (b minus a: ``accuracy``, ``macro_f1``, ``f1[C]`` for
-    each shared class), ``intervals`` (the same keys → [low, high] of the delta), ``paired``,
-    ``fixed``/``broken``/``both_wrong`` (paired only), ``shared_classes``, ``only_in_a``,
-    ``only_in_b`` and a plain-language ``verdict``."""
+    """A JSON-ready comparison: ``delta`` (b minus a: ``accuracy``, ``macro_f1``, ``macro_roc_auc``
+    and ``ece`` when both files allow them, ``f1[C]`` for each shared class), ``intervals`` (the
+    same keys → [low, high] of the delta), ``unavailable`` (metric → why it has no delta),
+    ``paired``, ``fixed``/``broken``/``both_wrong`` (paired only), ``shared_classes``,
+    ``only_in_a``, ``only_in_b``, a plain-language ``verdict`` on macro F1 and ``verdict_auc`` on
+    macro ROC AUC (when it has a delta).
+
+    Macro ROC AUC and ECE are each file's headline values; their resamples draw the rows jointly
+    for all classes and, paired, for both models (:mod:`evaldash.bootstrap`)."""
     da, db = a.dataset, b.dataset
     shared = [c for c in da.classes if c in db.classes]
     rows = aligned_rows(a, b) if da.classes == db.classes else None
@@ -59,11 +64,15 @@ def compare(a: Evaluation, b: Evaluation, resamples: int = bs.DEFAULT_RESAMPLES,
         ia, ib = da.classes.index(c), db.classes.index(c)
         delta[f"f1[{c}]"] = float(b.per_class["f1"][ib] - a.per_class["f1"][ia])
         draws[f"f1[{c}]"] = sb["f1"][:, ib] - sa["f1"][:, ia]
-    intervals = {name: [float(v) for v in bs.percentile_interval(d, level)] for name, d in draws.items()}
+    unavailable = _score_deltas(a, b, rows, resamples, seed, delta, draws)
+    order = ["accuracy", "macro_f1", "macro_roc_auc", "ece"]
+    delta = {name: delta[name] for name in order if name in delta} | {
+        name: v for name, v in delta.items() if name not in order}
+    intervals = {name: [float(v) for v in bs.percentile_interval(draws[name], level)] for name in delta}
     out = {
         "paired": rows is not None,
         "resamples": resamples, "seed": seed, "level": level,
-        "delta": delta, "intervals": intervals,
+        "delta": delta, "intervals": intervals, "unavailable": unavailable,
         "shared_classes": shared,
         "only_in_a": [c for c in da.classes if c not in db.classes],
         "only_in_b": [c for c in db.classes if c not in da.classes],
@@ -75,7 +84,55 @@ def compare(a: Evaluation, b: Evaluation, resamples: int = bs.DEFAULT_RESAMPLES,
         out["broken"] = int(np.sum(right_a & ~right_b))
         out["both_wrong"] = int(np.sum(~right_a & ~right_b))
     out["verdict"] = verdict("macro F1", delta["macro_f1"], intervals["macro_f1"], level)
+    if "macro_roc_auc" in delta:
+        out["verdict_auc"] = verdict("macro ROC AUC", delta["macro_roc_auc"], intervals["macro_roc_auc"], level)
     return out
+
+
+def _score_deltas(a: Evaluation, b: Evaluation, rows: np.ndarray | None, resamples: int, seed: int,
+                  delta: dict, draws: dict) -> dict[str, str]:
+    """Add the macro ROC AUC and ECE deltas and their resampled deltas to ``delta`` and ``draws``
+    where both files allow them; return metric → why not, for the others."""
+    unavailable = {}
+    auc = {side: _auc_input(e, rows if side == "b" else None) for side, e in (("a", a), ("b", b))}
+    why = [f"{side.upper()} ({e.dataset.source}) {auc[side]}" for side, e in (("a", a), ("b", b))
+           if isinstance(auc[side], str)]
+    if why:
+        unavailable["macro_roc_auc"] = "; ".join(why)
+    else:
+        delta["macro_roc_auc"] = float(b.ranking["roc_auc_macro"] - a.ranking["roc_auc_macro"])
+        if rows is not None:
+            draws["macro_roc_auc"] = bs.paired_resampled_macro_auc_delta(auc["a"], auc["b"], resamples, seed)
+        else:
+            draws["macro_roc_auc"] = (bs.resampled_macro_auc(*auc["b"], resamples, seed + 1)[1]
+                                      - bs.resampled_macro_auc(*auc["a"], resamples, seed)[1])
+    why = [f"{side.upper()} ({e.dataset.source}): {e.calibration['reason']}" for side, e in (("a", a), ("b", b))
+           if not e.calibration["available"]]
+    if why:
+        unavailable["ece"] = "; ".join(why)
+    else:
+        delta["ece"] = float(b.calibration["ece"] - a.calibration["ece"])
+        ece_a = (a.confidence, a.correct)
+        ece_b = (b.confidence, b.correct) if rows is None else (b.confidence[rows], b.correct[rows])
+        if rows is not None:
+            da, db = bs.paired_resampled_ece(ece_a, ece_b, resamples, seed)
+        else:
+            da, db = bs.resampled_ece(*ece_a, resamples, seed), bs.resampled_ece(*ece_b, resamples, seed + 1)
+        draws["ece"] = db - da
+    return unavailable
+
+
+def _auc_input(e: Evaluation, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[int]] | str:
+    """(scores, labels, classes averaged) of macro ROC AUC, in the order of ``rows``; or why it
+    is undefined."""
+    d = e.dataset
+    if not d.has_scores:
+        return "has no scores"
+    y = d.y_true if rows is None else d.y_true[rows]
+    classes = bs.macro_auc_classes(y, d.n_classes, d.positive if d.is_binary else None)
+    if not classes:
+        return "has no class with both positives and negatives"
+    return (d.scores if rows is None else d.scores[rows]), y, classes
 
 
 def verdict(metric: str, delta: float, interval: list[float], level: float = bs.LEVEL) -> str:
