@@ -123,3 +123,16 @@ def test_large_slices_take_the_first_order_path_and_keep_their_interval():
     width = high - low
     assert table.loc["big", "macro_roc_auc_low"] == pytest.approx(low, abs=0.08 * width)
     assert table.loc["big", "macro_roc_auc_high"] == pytest.approx(high, abs=0.08 * width)
+
+
+def test_numeric_bins_name_missing_values():
+    rng = np.random.default_rng(2)
+    values = rng.random(100)
+    values[[3, 50]] = np.nan
+    frame = pd.DataFrame({"label": rng.integers(0, 2, 100), "prediction": rng.integers(0, 2, 100), "depth": values})
+    d = evaldash.dataset_from_frame(frame, source="<depth>")
+    labels = slice_labels(d, "depth")
+    assert list(labels[[3, 50]]) == ["(missing)", "(missing)"]
+    want = pd.qcut(frame["depth"], 4, precision=3).astype(str)
+    assert (labels[frame["depth"].notna()] == want[frame["depth"].notna()]).all()
+    assert slice_table(d, "depth", resamples=20)["n"].sum() == 100

@@ -25,8 +25,10 @@ def slice_labels(dataset: Dataset, column: str, bins: int = QUANTILE_BINS) -> pd
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if numeric and values.nunique() > MAX_VALUES:
         cut = pd.qcut(values, q=bins, duplicates="drop", precision=3)
-        labels = cut.astype(str)
-        return labels.where(values.notna(), "(missing)")
+        # each bin's name once, taken per row (code -1, a missing value, takes the last name):
+        # converting the categorical to text row by row took 1.7 s at 1M rows
+        names = np.append(cut.cat.categories.astype(str).to_numpy(dtype=object), "(missing)")
+        return pd.Series(names[cut.cat.codes.to_numpy()], index=values.index, name=column, dtype=object)
     return values.astype(str).where(values.notna(), "(missing)")
 
 
