@@ -27,9 +27,10 @@ link_class, link_t = ui.deep_link("class"), ui.deep_link("t")
 if link_class in classes:
     st.session_state["class_select"] = classes.index(link_class)
 
-c = st.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
-                 format_func=ui.class_label(ev), key="class_select")
-ui.keep("class_select")
+# The class picker is drawn after the live threshold, in this place: a new browser session loads
+# each kind of element's code when it first meets one, and the threshold's numbers come first.
+picker = st.container()
+c = st.session_state["class_select"]
 name = classes[c]
 lo, hi, step = ev.slider_range(c)
 
@@ -108,6 +109,9 @@ def threshold_panel():
 
 
 threshold_panel()
+picker.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
+                 format_func=ui.class_label(ev), key="class_select")
+ui.keep("class_select")
 
 if not d.is_binary:
     st.divider()
@@ -122,10 +126,9 @@ if not d.is_binary:
         cstep = 0.001 if d.is_probability else float(f"{(chi - clo) / 1000:.2g}") or 1e-6
         ct = st.slider("Confidence threshold", clo, chi, clo, step=cstep, key="confidence_threshold")
         s = ev.selective.at(ct)
-        cols = st.columns(3)
-        cols[0].metric("Coverage", fmt(s["coverage"]))
-        cols[1].metric("Accuracy of kept", fmt(s["accuracy"]))
-        cols[2].metric("Kept", f"{s['kept']:,} of {d.n:,}")
+        # plain text, not st.metric: one kind of element fewer for a new browser session to load
+        st.markdown(f"**Coverage** {fmt(s['coverage'])} · **accuracy of the kept** {fmt(s['accuracy'])} · "
+                    f"**kept** {s['kept']:,} of {d.n:,}")
         curve = ev.selective_reduced
         ui.chart(figures.coverage_chart(curve["coverage"], curve["accuracy"], (s["coverage"], s["accuracy"])),
                  key="coverage_chart")
