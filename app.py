@@ -13,6 +13,7 @@ PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/confusion.py", title="Confusion matrix", icon=":material/grid_on:", url_path="confusion"),
     st.Page("pages/threshold.py", title="Curves & threshold", icon=":material/tune:", url_path="threshold"),
+    st.Page("pages/decision.py", title="Decision", icon=":material/gavel:", url_path="decision"),
     st.Page("pages/errors.py", title="Error analysis", icon=":material/image_search:", url_path="errors"),
     st.Page("pages/review.py", title="Review queue", icon=":material/checklist:", url_path="review"),
     st.Page("pages/slices.py", title="Slices", icon=":material/category:", url_path="slices"),

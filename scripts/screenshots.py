@@ -23,6 +23,7 @@ SHOTS = [
     ("overview", "/", 1500, False),
     ("confusion", "/confusion?true=1&pred=8", 1900, False),
     ("threshold", "/threshold?class=8&t=0.35", 1500, False),
+    ("decision", "/decision?class=8&t=0.35", 3400, False),
     ("errors", "/errors?gallery=mistakes", 1300, False),
     ("detail", "/errors?gallery=mistakes", 1300, True),
     ("review", "/review", 1300, False),
@@ -57,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url")
     parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument("--only", default="", help="comma-separated shot names (default: all)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,8 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for name, path, height, details in SHOTS:
+                if args.only and name not in args.only.split(","):
+                    continue
                 page = browser.new_page(viewport={"width": 1400, "height": height})
                 page.goto(url + path)
                 page.wait_for_selector("[data-testid='stAppViewContainer']")

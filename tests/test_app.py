@@ -30,7 +30,7 @@ APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
 PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py",
-         "pages/runs.py", "pages/compare.py", "pages/slices.py"]
+         "pages/runs.py", "pages/compare.py", "pages/slices.py", "pages/decision.py"]
 TIMEOUT = 60
 
 # class names that must survive widgets, deep links and markdown as typed

@@ -158,3 +158,39 @@ def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> 
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="scores by class (green: true class, red: wrong prediction)",
                       xaxis=dict(type="category"))
     return fig
+
+
+def cost_chart(curve: dict[str, np.ndarray], current: tuple[float, float] | None,
+               cheapest: tuple[float, float] | None, x_range: tuple[float, float]) -> dict:
+    """Expected cost per 10,000 items against the threshold (``curve`` from
+    :meth:`evaldash.decision.CostCurve.drawn`), with the current and the cheapest threshold
+    marked, as a chart spec (see :func:`coverage_chart`)."""
+    cost = np.asarray(curve["cost_per_10k"], dtype=np.float64)
+    finite = cost[np.isfinite(cost)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    pad = (hi - lo) * 0.05 or 1.0
+    hover = [f"threshold {t:.4g} · cost {c:,.1f} per 10,000 · alerts {a:,.0f} per 10,000"
+             for t, c, a in zip(curve["threshold"], cost, curve["alerts_per_10k"])]
+    series = [{"name": "expected cost per 10,000 items", "kind": "line", "cls": "ed-s0",
+               "x": _numbers(curve["threshold"]), "y": _numbers(cost), "hover": hover}]
+    series += _marks(current, cheapest)
+    return {"title": "Expected cost against threshold", "x_label": "threshold", "y_label": "cost per 10,000 items",
+            "x_range": [float(x_range[0]), float(x_range[1])], "y_range": [lo - pad, hi + pad],
+            "series": series, "marker": None}
+
+
+def operating_chart(title: str, x_label: str, y_label: str, x: np.ndarray, y: np.ndarray,
+                    current: tuple[float, float] | None, cheapest: tuple[float, float] | None) -> dict:
+    """One curve (ROC or PR) with the current and the cheapest threshold's points, as a chart spec."""
+    series = [{"name": title, "kind": "line", "cls": "ed-s0", "x": _numbers(x), "y": _numbers(y)}]
+    series += _marks(current, cheapest)
+    return {"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
+            "series": series, "marker": None}
+
+
+def _marks(current, cheapest) -> list[dict]:
+    out = []
+    for name, cls, p in (("current threshold", "ed-s1", current), ("cheapest threshold", "ed-s2", cheapest)):
+        if p is not None and all(np.isfinite(p)):
+            out.append({"name": name, "kind": "points", "cls": cls, "x": _numbers([p[0]]), "y": _numbers([p[1]])})
+    return out

@@ -1,0 +1,299 @@
+"""Decision: what a threshold means in deployment (prevalence, costs, volume), the cheapest threshold,
+the samples that flip when it moves, per-class operating points, and a signed-off record."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash import decision as dc
+from evaldash import figures, ui
+from evaldash.annotations import StoreError
+from evaldash.errors import InputError
+
+ev = ui.page_setup("Decision")
+d = ev.dataset
+if not d.has_scores:
+    st.warning("This file has predictions but no per-class scores, so there is no threshold to choose. "
+               "Add score columns (score_<class>) to use this page.")
+    st.stop()
+
+classes = d.classes
+default_class = d.positive if d.positive is not None else 0
+ui.remember("class_select", default_class)
+if st.session_state["class_select"] not in range(d.n_classes):
+    st.session_state["class_select"] = default_class
+link_class, link_t = ui.deep_link("class"), ui.deep_link("t")
+if link_class in classes:
+    st.session_state["class_select"] = classes.index(link_class)
+
+# the class picker goes above the slider but is drawn after it (see pages/threshold.py)
+picker = st.container()
+c = st.session_state["class_select"]
+name = classes[c]
+sweep = ev.sweep(c)
+lo, hi, step = ev.slider_range(c)
+clamp = lambda t: min(max(float(t), lo), hi)  # noqa: E731 - a value the slider can show
+t0 = ui.kept("threshold_t", 0.5 if d.is_probability else 0.0)
+try:
+    if link_t is not None and math.isfinite(float(link_t)):
+        t0 = float(link_t)
+except ValueError:
+    pass
+t0 = clamp(t0) if math.isfinite(float(t0)) else hi
+st.session_state["threshold_t"] = t0
+
+
+def _commit():
+    t = ui.committed_threshold()
+    if t is not None and math.isfinite(t):
+        st.session_state["threshold_t"] = clamp(t)
+
+
+def _take(value: float):
+    st.session_state["threshold_t"] = clamp(value) if math.isfinite(value) else hi
+
+
+st.caption("Choose the class to act on, say what deployment looks like, then move the threshold: the "
+           "test-set numbers follow the slider at once, the deployment figures when you let go.")
+t = float(st.session_state["threshold_t"])
+ui.live_threshold(ev, c, t, f"Threshold: an item is flagged as {name} when its score ≥ threshold", _commit)
+picker.selectbox("Class of interest" if not d.is_binary else "Positive class", list(range(d.n_classes)),
+                 format_func=ui.class_label(ev), key="class_select")
+ui.keep("class_select")
+ui.keep("threshold_t")
+ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
+
+# --- deployment inputs ---------------------------------------------------------------------------
+st.subheader("Deployment", anchor=False)
+measured = dc.measured_prevalence(sweep)
+prev_key = f"dec_prevalence_{c}"  # per class: each class has its own test-set share
+cols = st.columns(5)
+prevalence_pct = cols[0].number_input(
+    f"Expected share of {ui.md(name)} in deployment (%)", 0.0, 100.0, round(measured * 100, 4), 0.1,
+    format="%.4f", key=prev_key, help=f"The test set has {measured:.4%}. Precision, alerts and cost depend on it.")
+cost_fp = cols[1].number_input("Cost of a false positive", 0.0, None, 1.0, 0.5, key="dec_cost_fp",
+                               help="What one false alarm costs (any unit: money, minutes of review).")
+cost_fn = cols[2].number_input("Cost of a false negative", 0.0, None, 1.0, 0.5, key="dec_cost_fn",
+                               help="What one missed positive costs, in the same unit.")
+value_tp = cols[3].number_input("Value of a true positive", 0.0, None, 0.0, 0.5, key="dec_value_tp",
+                                help="What one caught positive is worth (subtracted from the cost).")
+volume = cols[4].number_input("Items per day (optional)", 0.0, None, None, 1000.0, key="dec_volume",
+                              placeholder="e.g. 50000")
+try:
+    inputs = dc.DeploymentInputs(prevalence_pct / 100, cost_fp, cost_fn, value_tp, volume)
+except InputError as exc:
+    st.error(ui.md(exc))
+    st.stop()
+
+fig = dc.deployment_figures(sweep, t, inputs)  # under a millisecond: two binomial draws per resample
+curve = ev.memo(("cost_curve", c, inputs), lambda e: dc.cost_curve(e.sweep(c), inputs))
+drawn = ev.memo(("cost_drawn", c, inputs), lambda e: curve.drawn())
+v, iv = fig.values, fig.intervals
+
+
+def num(x: float, digits: int = 0) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def rng(key: str, digits: int = 0) -> str:
+    low, high = iv[key]
+    return "" if not (math.isfinite(low) and math.isfinite(high)) else f" [{num(low, digits)}, {num(high, digits)}]"
+
+
+with st.container(key="dec_summary", border=True):
+    st.markdown(f"**At threshold {t:.4g}, with {inputs.prevalence:.2%} {ui.md(name)} in deployment** "
+                f"(95% intervals in brackets):")
+    lines = [
+        f"- Of every 10,000 items, **{num(v['alerts_per_10k'])}**{rng('alerts_per_10k')} are flagged as "
+        f"{ui.md(name)}.",
+        f"- Of the flagged, a share of **{num(v['precision'], 3)}**{rng('precision', 3)} really are "
+        f"{ui.md(name)} (precision corrected to the deployment share; on the test set it is "
+        f"{num(fig.tp / (fig.tp + fig.fp), 3) if fig.tp + fig.fp else 'n/a'}).",
+        f"- **{num(v['missed_per_10k'])}**{rng('missed_per_10k')} {ui.md(name)} items per 10,000 are missed "
+        f"(recall {num(v['recall'], 3)}{rng('recall', 3)}).",
+        f"- Expected cost: **{num(v['cost_per_10k'], 1)}**{rng('cost_per_10k', 1)} per 10,000 items.",
+    ]
+    if inputs.volume_per_day is not None:
+        lines.append(f"- Per day at {inputs.volume_per_day:,.0f} items: **{num(v['alerts_per_day'])}**"
+                     f"{rng('alerts_per_day')} alerts, **{num(v['missed_per_day'])}**{rng('missed_per_day')} "
+                     f"missed, cost **{num(v['cost_per_day'], 1)}**{rng('cost_per_day', 1)}.")
+    st.markdown("\n".join(lines))
+    if fig.precision_undefined_share > 0.01:
+        st.caption(f"In {fig.precision_undefined_share:.0%} of the resamples nothing was flagged; the precision "
+                   "interval is over the others.")
+
+# --- the cheapest threshold ------------------------------------------------------------------------
+best = curve.best_threshold
+best_fig = dc.deployment_figures(sweep, best, inputs)
+left, right = st.columns([3, 1], vertical_alignment="center")
+if curve.best_index is None:
+    left.info("The expected cost is undefined here (the test set lacks positives or negatives of this class).")
+else:
+    where = ("flag nothing" if math.isinf(best) else f"threshold **{best:.4g}**")
+    left.markdown(f"Cheapest under these inputs: {where}, expected cost "
+                  f"**{num(best_fig.values['cost_per_10k'], 1)}** per 10,000 items "
+                  f"({num(best_fig.values['alerts_per_10k'])} alerts, {num(best_fig.values['missed_per_10k'])} "
+                  "missed).")
+    right.button("Use the cheapest threshold", key="dec_take_best", on_click=_take, args=(best,), width="stretch",
+                 disabled=math.isfinite(best) and clamp(best) == t)
+
+roc = ev.class_curves(c)
+cur_cost = (t, v["cost_per_10k"])
+best_cost = (best, best_fig.values["cost_per_10k"]) if math.isfinite(best) else None
+charts = st.columns(3)
+x_range = (lo, hi)
+with charts[0]:
+    ui.chart(figures.cost_chart(drawn, cur_cost, best_cost, x_range), key="dec_cost_chart")
+with charts[1]:
+    ui.chart(figures.operating_chart("ROC", "false-positive rate", "true-positive rate (recall)", roc["roc_fpr"],
+                                     roc["roc_tpr"], (v["fpr"], v["recall"]),
+                                     (best_fig.values["fpr"], best_fig.values["recall"])), key="dec_roc_chart")
+with charts[2]:
+    ui.chart(figures.operating_chart(f"Precision at {inputs.prevalence:.2%} prevalence against recall", "recall",
+                                     "precision (deployment)", drawn["recall"], drawn["precision"],
+                                     (v["recall"], v["precision"]),
+                                     (best_fig.values["recall"], best_fig.values["precision"])),
+             key="dec_pr_chart")
+
+# --- flips --------------------------------------------------------------------------------------------
+st.subheader("What changes if the threshold moves", anchor=False)
+ui.remember("dec_from", round(t, 6))
+a_col, b_col, btn_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+a = a_col.number_input("From threshold A", format="%.6f", step=step, key="dec_from")
+b_col.markdown(f"to **B = {t:.6g}** (the slider)")
+btn_col.button("A = current threshold", key="dec_set_from",
+               on_click=lambda: st.session_state.__setitem__("dec_from", t), width="stretch")
+ui.keep("dec_from")
+flip = dc.flips(d.scores[:, c], d.y_true == c, float(a), t)  # a few ms at a million rows
+counts = flip.counts
+KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
+         "new_tn": "newly correct negatives"}
+st.markdown(" · ".join(f"**{counts[k]:,}** {label}" for k, label in KINDS.items()))
+kind = st.segmented_control("Show", list(KINDS), format_func=lambda k: f"{KINDS[k]} ({counts[k]:,})",
+                            key="dec_flip_kind") or "new_tp"
+rows = getattr(flip, kind)
+if len(rows):
+    order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first
+    rows = rows[order]
+    page = ui.pager("dec_flips", len(rows))
+    start = page * ui.PAGE_SIZE
+    ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "dec_flip", page)
+else:
+    st.caption("No sample changes this way between A and B." if a != t else
+               "A equals B: move the slider (or type A) to see what changes.")
+
+# --- the record -------------------------------------------------------------------------------------
+st.subheader("Record the decision", anchor=False)
+store = ui.annotation_store()
+source = st.session_state["source"]
+approver = st.text_input("Approver", value=ui.annotator_name(), key="dec_approver", placeholder="your name")
+rationale = st.text_area("Rationale", key="dec_rationale",
+                         placeholder="Why this threshold: who is affected, what the costs stand for, what was weighed.")
+record = dc.decision_record(fig, fingerprint=ui.fingerprint(ev), model_file=str(source.path), class_name=name,
+                            rationale=rationale, approver=approver)
+buttons = st.columns(3)
+
+
+def _save():
+    if not st.session_state.get("dec_approver", "").strip():
+        st.session_state["dec_note"] = ("error", "Name the approver before saving.")
+        return
+    try:
+        store.save_decision(record)
+        st.session_state["dec_note"] = ("success", f"Saved: class {name} at threshold {t:.6g}, approved by "
+                                                   f"{record.approver}.")
+    except StoreError as exc:
+        st.session_state["dec_note"] = ("error", str(exc))
+
+
+buttons[0].button("Save to the database", key="dec_save", on_click=_save, disabled=store is None,
+                  type="primary", width="stretch",
+                  help=None if store is not None else "The annotation database is unavailable (see the sidebar).")
+stem = f"decision-{ui.run_name(source).rsplit('.', 1)[0]}-{name}"
+buttons[1].download_button("Download Markdown", record.to_markdown(), f"{stem}.md", "text/markdown",
+                           key="dec_md", width="stretch")
+buttons[2].download_button("Download JSON", record.to_json(), f"{stem}.json", "application/json",
+                           key="dec_json", width="stretch")
+note = st.session_state.pop("dec_note", None)
+if note:
+    (st.success if note[0] == "success" else st.error)(ui.md(note[1]))
+
+if store is not None:
+    try:
+        saved = store.decisions(ui.fingerprint(ev))
+    except StoreError as exc:
+        saved = []
+        st.error(ui.md(exc))
+    if saved:
+        st.markdown(f"**Decisions recorded for this dataset** ({len(saved)}, newest first)")
+        st.dataframe(pd.DataFrame([r.summary() for r in saved]), key="dec_records", hide_index=True,
+                     column_config={"created_at": st.column_config.DatetimeColumn("date (UTC)"),
+                                    "precision": st.column_config.NumberColumn(format="%.3f"),
+                                    "recall": st.column_config.NumberColumn(format="%.3f"),
+                                    "alerts_per_10k": st.column_config.NumberColumn(format="%.0f"),
+                                    "cost_per_10k": st.column_config.NumberColumn(format="%.1f")})
+    else:
+        st.caption("No decision has been recorded for this dataset yet.")
+
+# --- multi-class: one threshold per class ---------------------------------------------------------
+if not d.is_binary:
+    st.divider()
+    st.subheader("One threshold per class", anchor=False)
+    st.caption("Each class gets its own threshold (one-vs-rest). A sample goes to the highest-scoring class "
+               "whose score passes that class's threshold; when none passes, it is set aside (abstain) or "
+               "given the highest-scoring class anyway. The table, matrix and coverage below follow the "
+               "thresholds you type.")
+    if "dec_thresholds" not in st.session_state or len(st.session_state["dec_thresholds"]) != d.n_classes:
+        st.session_state["dec_thresholds"] = [0.5 if d.is_probability else 0.0] * d.n_classes
+        st.session_state["dec_thresholds_version"] = 0
+
+    def _suggest_all(objective: str):
+        sweeps = [ev.sweep(k) for k in range(d.n_classes)]
+        values = dc.suggest_thresholds(sweeps, objective, st.session_state["dec_cost_fp"],
+                                       st.session_state["dec_cost_fn"], st.session_state["dec_value_tp"])
+        st.session_state["dec_thresholds"] = [float(x) for x in values]
+        st.session_state["dec_thresholds_version"] += 1  # a fresh table, without the old edits
+
+    fallback = st.radio("When no class passes its threshold", dc.FALLBACKS, horizontal=True, key="dec_fallback",
+                        format_func={"abstain": "abstain (set the sample aside)",
+                                     "argmax": "fall back to the highest score"}.get)
+    sug = st.columns(3)
+    sug[0].button("Suggest: best F1 for each class", key="dec_suggest_f1", on_click=_suggest_all, args=("f1",),
+                  width="stretch")
+    sug[1].button("Suggest: lowest cost for each class", key="dec_suggest_cost",
+                  on_click=_suggest_all, args=("cost",), width="stretch")
+    st.caption("Suggestions are chosen class by class; as classes compete for a sample, the combined result "
+               "can differ a little from each class's own optimum. An empty cell means the class is never "
+               "predicted by its threshold.")
+    base = pd.DataFrame({"class": list(classes),
+                         "threshold": [None if not math.isfinite(x) else x for x in st.session_state["dec_thresholds"]]})
+    ed_col, res_col = st.columns([1, 2])
+    with ed_col.container(key="dec_class_thresholds"):
+        edited = st.data_editor(base, key=f"dec_thresholds_table_{st.session_state['dec_thresholds_version']}",
+                                hide_index=True, disabled=["class"],
+                                column_config={"threshold": st.column_config.NumberColumn(format="%.4f")})
+    thresholds = np.array([np.inf if pd.isna(x) else float(x) for x in edited["threshold"]])
+    op = dc.operating_points(d.y_true, d.scores, thresholds, fallback)
+    m = op.macro
+    res_col.markdown(f"**Coverage** {op.coverage:.3f} ({op.abstained:,} of {op.n:,} set aside) · **accuracy** "
+                     f"{op.accuracy:.3f} over all samples, {op.accuracy_covered:.3f} over those given a class · "
+                     f"**macro F1** {m['f1']:.3f}")
+    pc = op.per_class
+    with res_col:
+        st.dataframe(pd.DataFrame({"class": list(classes), "threshold": thresholds, "precision": pc["precision"],
+                                   "recall": pc["recall"], "F1": pc["f1"], "support": pc["support"],
+                                   "predicted": pc["predicted"], "set aside": pc["abstained"]}),
+                     key="dec_class_metrics", hide_index=True,
+                     column_config={k: st.column_config.NumberColumn(format="%.3f")
+                                    for k in ("precision", "recall", "F1")} |
+                     {"threshold": st.column_config.NumberColumn(format="%.4f")})
+    st.markdown("**Confusion matrix** (rows: true class; the last column: set aside)")
+    cm = pd.DataFrame(op.confusion, index=list(classes), columns=[*classes, "(set aside)"])
+    peak = max(1, int(op.confusion.max()))
+    shade = lambda v: f"background-color: rgba(31, 119, 180, {0.08 + 0.6 * v / peak:.2f})" if v else ""  # noqa: E731
+    st.dataframe(cm.style.map(shade), key="dec_class_confusion")
+    st.download_button("Download the thresholds (JSON)", dc.thresholds_json(classes, thresholds, fallback),
+                       "thresholds.json", "application/json", key="dec_thresholds_json")
+    st.caption("The same rule from the command line: `evaldash report FILE --thresholds thresholds.json`.")
