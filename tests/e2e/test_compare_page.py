@@ -21,6 +21,9 @@ def test_compare_two_sample_models(compare_dash):
     dash = compare_dash
     dash.open("/compare")
     expect(dash.page.get_by_text(re.compile(r"^B is worse on macro F1 by 0\.067"))).to_be_visible()
+    low, high = want["intervals"]["macro_roc_auc"]
+    expect(dash.page.get_by_text(f"B is worse on macro ROC AUC by {-want['delta']['macro_roc_auc']:.3f} "
+                                 f"[{low:+.3f}, {high:+.3f}]", exact=False)).to_be_visible()
     gallery = dash.page.locator(".st-key-cmp_changed")
     expect(gallery.get_by_text(f"{want['fixed']} images")).to_be_visible()
     expect(gallery.locator('[data-testid="stImage"]')).to_have_count(24)
