@@ -228,7 +228,7 @@ if store is not None:
         st.error(ui.md(exc))
     if saved:
         st.markdown(f"**Decisions recorded for this dataset** ({len(saved)}, newest first)")
-        st.dataframe(pd.DataFrame([r.summary() for r in saved]), key="dec_records", hide_index=True,
+        st.container(key="dec_records").dataframe(pd.DataFrame([r.summary() for r in saved]), hide_index=True,
                      column_config={"created_at": st.column_config.DatetimeColumn("date (UTC)"),
                                     "precision": st.column_config.NumberColumn(format="%.3f"),
                                     "recall": st.column_config.NumberColumn(format="%.3f"),
@@ -281,11 +281,11 @@ if not d.is_binary:
                      f"{op.accuracy:.3f} over all samples, {op.accuracy_covered:.3f} over those given a class · "
                      f"**macro F1** {m['f1']:.3f}")
     pc = op.per_class
-    with res_col:
+    with res_col.container(key="dec_class_metrics"):
         st.dataframe(pd.DataFrame({"class": list(classes), "threshold": thresholds, "precision": pc["precision"],
                                    "recall": pc["recall"], "F1": pc["f1"], "support": pc["support"],
                                    "predicted": pc["predicted"], "set aside": pc["abstained"]}),
-                     key="dec_class_metrics", hide_index=True,
+                     hide_index=True,
                      column_config={k: st.column_config.NumberColumn(format="%.3f")
                                     for k in ("precision", "recall", "F1")} |
                      {"threshold": st.column_config.NumberColumn(format="%.4f")})
@@ -293,7 +293,7 @@ if not d.is_binary:
     cm = pd.DataFrame(op.confusion, index=list(classes), columns=[*classes, "(set aside)"])
     peak = max(1, int(op.confusion.max()))
     shade = lambda v: f"background-color: rgba(31, 119, 180, {0.08 + 0.6 * v / peak:.2f})" if v else ""  # noqa: E731
-    st.dataframe(cm.style.map(shade), key="dec_class_confusion")
+    st.container(key="dec_class_confusion").dataframe(cm.style.map(shade))
     st.download_button("Download the thresholds (JSON)", dc.thresholds_json(classes, thresholds, fallback),
                        "thresholds.json", "application/json", key="dec_thresholds_json")
     st.caption("The same rule from the command line: `evaldash report FILE --thresholds thresholds.json`.")
