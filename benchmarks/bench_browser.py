@@ -821,6 +821,28 @@ def phase_cached(browser, server: Server, repeat: int, path: str = "/threshold",
     return samples
 
 
+def phase_revisit(browser, server: Server, repeat: int, path: str = "/threshold", cond: str = "metrics"):
+    """A second visit: new tabs in one browser context that has opened the page before. Each tab is
+    a new Streamlit session, while the browser's HTTP cache holds Streamlit's static files (served
+    as immutable, cached for a year), as in a browser the user has used before."""
+    context, page = new_page(browser, (cond, {}))
+    page.goto(server.url + path, wait_until="commit")
+    settle(page, 120)
+    page.close()
+    samples = []
+    for r in range(repeat + 1):
+        page = context.new_page()
+        page.goto(server.url + path, wait_until="commit")
+        res = settle(page, 120)
+        page.close()
+        if r == 0:
+            continue  # warm-up
+        samples.append(res)
+    context.close()
+    log(f"revisit {path}: median shown {summary([s['shown_ms'] for s in samples])['median']:.0f} ms")
+    return samples
+
+
 def phase_slider(browser, main: Server, tiny: Server, repeat: int, start: tuple[str, float] | None = None):
     """ArrowRight on the app and on the tiny app, interleaved press by press. ``start``: the
     app's class and threshold to begin at (see :func:`slider_start`)."""
@@ -1182,6 +1204,13 @@ def build_table(res: dict) -> tuple[list[list[str]], list[str]]:
     if "tiny_load" in r:
         line("  floor: first view of `tiny_app.py` (new session)", r["tiny_load"], "shown_ms", "–",
              lambda s: None, "")
+    if "revisit" in r:
+        line("same, cached, second visit (new tab of a browser that has opened it before: new session, "
+             "HTTP cache warm)", r["revisit"], "shown_ms", "≤ 1 s", lambda s: s["median"] <= 1000,
+             f"done {fmt_ms(summary([x['done_ms'] for x in r['revisit']])['median'])}")
+    if "tiny_revisit" in r:
+        line("  floor: second visit of `tiny_app.py` (new tab)", r["tiny_revisit"], "shown_ms", "–",
+             lambda s: None, "")
     if "slider" in r:
         app, tiny = r["slider"]["app"], r["slider"]["tiny"]
         floor = summary([x["done_ms"] for x in tiny])
@@ -1295,6 +1324,10 @@ def breakdown_rows(res: dict) -> list[list[str]]:
         kinds.append(("cached `/threshold`", r["cached"]))
     if "tiny_load" in r:
         kinds.append(("first view of tiny app", r["tiny_load"]))
+    if "revisit" in r:
+        kinds.append(("second visit `/threshold` (new tab)", r["revisit"]))
+    if "tiny_revisit" in r:
+        kinds.append(("second visit of tiny app (new tab)", r["tiny_revisit"]))
     if "slider" in r:
         kinds += [("slider (app)", r["slider"]["app"]), ("slider (tiny app)", r["slider"]["tiny"])]
     if "drag" in r:
@@ -1452,7 +1485,8 @@ def main() -> int:
     p.add_argument("--app-dir", type=Path,
                    help="serve app.py from this folder instead (experiments on a modified copy; "
                         "overrides --ref)")
-    p.add_argument("--only", default="", help="comma-separated phases: cold,cached,slider,drag,cells,switch,confusion")
+    p.add_argument("--only", default="", help="comma-separated phases: cold,cached,revisit,slider,drag,cells,switch,"
+                                                   "confusion")
     p.add_argument("--profile", action="store_true", help="also time/profile the server's script passes")
     p.add_argument("--no-readme", action="store_true", help="do not write benchmarks/README.md")
     p.add_argument("--markdown", type=Path, help="also write the README section's Markdown to this file "
@@ -1486,8 +1520,8 @@ def main() -> int:
     else:
         APP_DIR, sha = snapshot(args.ref)
         version = sha
-    phases = set(filter(None, args.only.split(","))) or {"cold", "cached", "slider", "drag", "cells", "switch",
-                                                          "confusion"}
+    phases = set(filter(None, args.only.split(","))) or {"cold", "cached", "revisit", "slider", "drag", "cells",
+                                                          "switch", "confusion"}
     path = PRESETS[args.preset]["out"]
     for name in [args.preset, args.confusion_preset if "confusion" in phases else ""]:
         if name and not PRESETS[name]["out"].exists():
@@ -1519,6 +1553,13 @@ def main() -> int:
             servers.append(main_server)
             if "cached" in phases:
                 r["cached"] = phase_cached(browser, main_server, args.repeat)
+            if "revisit" in phases:
+                r["revisit"] = phase_revisit(browser, main_server, args.repeat)
+                tiny_r = Server(str(HERE / "tiny_app.py"), [], "tiny_revisit", upload_dir, cwd=ROOT)
+                servers.append(tiny_r)
+                tiny_r.wait_ready()
+                r["tiny_revisit"] = phase_revisit(browser, tiny_r, args.repeat, "/", "metrics")
+                tiny_r.stop()
             if "slider" in phases:
                 tiny = Server(str(HERE / "tiny_app.py"), [], "tiny", upload_dir, cwd=ROOT)
                 servers.append(tiny)
