@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from evaldash import ui
+from evaldash import figures, matrix, ui
 
 MODES = {
     "counts": "Counts",
@@ -28,11 +28,24 @@ if t in d.classes and p in d.classes:
     st.session_state["cell_gallery_page"] = 1
 
 modes = [m for m in MODES if m != "score" or d.has_scores]
-# the modes, then (above MAX_SHOWN classes) the class picker, each the whole width
+# the modes, the order and the diagonal switch, then (above MAX_SHOWN classes) the class picker
 top = [st.container(), st.container()]
 ui.remember("cm_mode", "counts")
 mode = top[0].segmented_control("Show", modes, format_func=MODES.get, key="cm_mode") or "counts"
 ui.keep("cm_mode")
+ui.remember("cm_order", "file")
+ui.remember("cm_hide_diag", False)
+left, right = top[0].columns([3, 1], vertical_alignment="bottom")
+order_by = left.segmented_control(
+    "Class order", list(matrix.ORDERS), format_func=matrix.ORDERS.get, key="cm_order",
+    help="By error count: most errors (off-diagonal row and column sums) first. Cluster: classes often "
+         "confused with each other side by side (average-linkage clustering of the symmetrised "
+         "off-diagonal confusion rates).") or "file"
+hide_diagonal = right.toggle("Hide the diagonal", key="cm_hide_diag",
+                             help="Grey out the correct predictions so the errors use the whole colour scale.")
+ui.keep("cm_order")
+ui.keep("cm_hide_diag")
+order = ev.memo(("class order", order_by), lambda e: matrix.class_order(e.confusion, order_by))
 
 shown = list(range(k))
 if k > MAX_SHOWN:
@@ -45,10 +58,21 @@ if k > MAX_SHOWN:
         f"Classes shown ({k} in all; by default the 20 most confused)", list(range(k)),
         default=default, format_func=ui.class_label(ev), key="cm_classes",
     ) or default
-    shown = sorted(shown)
+chosen = set(shown)
+shown = [int(i) for i in order if i in chosen]  # the rows and columns in the chosen order
 
 values = ev.confusion_view(mode)[np.ix_(shown, shown)]
 counts = ev.confusion[np.ix_(shown, shown)]
+row_totals = ev.confusion.sum(axis=1)[shown]
+# per-cell 95% bootstrap intervals: computed on the classes in file order, so reordering keeps them
+by_index = tuple(sorted(shown))
+intervals = ev.memo(("cell intervals", mode, by_index),
+                    lambda e: matrix.cell_intervals(e.confusion, mode, list(by_index)))
+where = [by_index.index(i) for i in shown]
+intervals = {name: v[np.ix_(where, where)] for name, v in intervals.items()}
+labels = [d.classes[i] for i in shown]
+cells = figures.confusion_cells(values, counts, mode, row_totals, hide_diagonal=bool(hide_diagonal))
+cells["hover"] = figures.confusion_hover(labels, values, counts, mode, intervals, row_totals, matrix.SMALL_SAMPLE)
 
 
 def _on_cell():
@@ -65,9 +89,9 @@ cell = st.session_state["cell"]
 selected = None
 if cell is not None and cell[0] in shown and cell[1] in shown:
     selected = (shown.index(cell[0]), shown.index(cell[1]))
-st.caption("Rows: true class · columns: predicted class · click a cell to see its images.")
-ui.confusion_grid(values, counts, [d.classes[i] for i in shown], mode, selected,
-                  ev.confusion.sum(axis=1)[shown], _on_cell)
+st.caption("Rows: true class · columns: predicted class · click a cell to see its images · hover a cell for "
+           "its 95% bootstrap interval (1,000 resamples; ⚠ marks fewer than 30 samples).")
+ui.confusion_grid(values, counts, labels, mode, selected, row_totals, _on_cell, cells=cells)
 
 cell = st.session_state["cell"]
 if cell is None:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from evaldash import metrics
 
 
 def text(value: str) -> str:
@@ -22,12 +23,13 @@ def text(value: str) -> str:
 
 _BLUES = ((247, 251, 255), (222, 235, 247), (198, 219, 239), (158, 202, 225), (107, 174, 214),
           (66, 146, 198), (33, 113, 181), (8, 81, 156), (8, 48, 107))
+_HIDDEN = "#e5e7eb"  # a hidden diagonal cell
 CONFUSION_MODES = {"counts": "count", "true": "share of true class", "pred": "share of predicted class",
                    "score": "mean score"}
 
 
 def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
-                    row_totals: np.ndarray | None = None) -> dict[str, list]:
+                    row_totals: np.ndarray | None = None, hide_diagonal: bool = False) -> dict[str, list]:
     """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k).
 
     Returns lists of k lists: ``text`` (count and % of the true class, a share, or a mean
@@ -36,6 +38,10 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     (black or white, readable on the fill); ``legend``: what the colour means. Percentages are
     of the true class's samples: ``row_totals`` (shape (k,)) gives them when only some classes
     are shown, default the rows of ``counts``.
+
+    ``hide_diagonal``: the diagonal cells are blank and grey and left out of the colour scale,
+    whose top is then the largest off-diagonal value, so the errors use the whole scale
+    (``values`` and ``counts`` must then be square with the same classes on both axes).
     """
     totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
     row_share = counts / np.maximum(totals, 1)[:, None]
@@ -53,6 +59,13 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
         cell_text = [[f"{values[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)] for i in range(k)]
         z = values
     z = np.clip(np.nan_to_num(np.asarray(z, dtype=np.float64)), 0.0, 1.0)
+    diagonal = np.eye(k, dtype=bool)
+    top = None
+    if hide_diagonal and k:
+        raw = np.log10(counts + 1.0) if mode == "counts" else np.nan_to_num(np.asarray(values, dtype=np.float64))
+        off = raw[~diagonal]
+        top = float(off.max()) if off.size else 0.0
+        z = np.where(diagonal, 0.0, np.clip(raw / top, 0.0, 1.0) if top > 0 else 0.0)
     pos = z * (len(_BLUES) - 1)
     lo = np.minimum(pos.astype(int), len(_BLUES) - 2)
     frac = (pos - lo)[..., None]
@@ -60,7 +73,52 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     rgb = np.rint(scale[lo] * (1 - frac) + scale[lo + 1] * frac).astype(int)
     fill = [[f"#{r:02x}{g:02x}{b:02x}" for r, g, b in row] for row in rgb]
     ink = [["#ffffff" if v > 0.55 else "#1f2937" for v in row] for row in z]
-    return {"text": cell_text, "fill": fill, "ink": ink, "legend": CONFUSION_MODES[mode]}
+    legend = CONFUSION_MODES[mode]
+    if hide_diagonal:
+        for i in range(k):
+            cell_text[i][i], fill[i][i], ink[i][i] = "", _HIDDEN, "#6b7280"
+        if mode == "counts":
+            biggest = int(counts[~diagonal].max()) if k > 1 else 0
+            legend += f"; diagonal hidden, darkest: the largest error ({biggest:,})"
+        else:
+            fmt = "{:.2f}" if mode == "score" else "{:.0%}"
+            legend += f"; diagonal hidden, darkest: the largest error cell ({fmt.format(top or 0.0)})"
+    return {"text": cell_text, "fill": fill, "ink": ink, "legend": legend, "hide_diagonal": hide_diagonal}
+
+
+def confusion_hover(labels: list[str], values: np.ndarray, counts: np.ndarray, mode: str, intervals: dict,
+                    row_totals: np.ndarray, small_sample: int = 30) -> list[list[str]]:
+    """Hover text of each cell of a confusion grid, k lists of k strings: the classes, the count
+    and the shown quantity with its 95% bootstrap interval (``intervals``: ``low``, ``high``,
+    ``support`` and ``small`` of shape (k, k), see :func:`evaldash.matrix.cell_intervals`), a
+    small-sample marker when the quantity rests on fewer than ``small_sample`` samples."""
+    k = len(labels)
+    low, high, support, small = intervals["low"], intervals["high"], intervals["support"], intervals["small"]
+    out = []
+    for i in range(k):
+        row = []
+        for j in range(k):
+            n = int(counts[i, j])
+            share = n / row_totals[i] if row_totals[i] else float("nan")
+            lines = [f"true {labels[i]} → predicted {labels[j]}"]
+            if mode in ("counts", "score"):
+                head = f"{n:,} samples" + (f" · {share:.1%} of true {labels[i]}" if np.isfinite(share) else "")
+                if mode == "score":
+                    head = (f"mean score {values[i, j]:.3f} · " if np.isfinite(values[i, j]) else "") + head
+                lines += [head, f"95% interval of the count: {low[i, j]:,.0f} to {high[i, j]:,.0f}"]
+            else:
+                whose = f"true {labels[i]}" if mode == "true" else f"predicted {labels[j]}"
+                lines.append(f"{n:,} samples · {values[i, j]:.1%} of {whose}" if np.isfinite(values[i, j])
+                             else f"{n:,} samples · no {whose} samples")
+                if np.isfinite(low[i, j]):
+                    lines.append(f"95% interval: {low[i, j]:.1%} to {high[i, j]:.1%}")
+            if small[i, j]:
+                who = f"predicted {labels[j]}" if mode == "pred" else f"true {labels[i]}"
+                lines.append(f"⚠ few samples: {int(support[i, j]):,} {who} (under {small_sample})")
+            lines.append("click to see them")
+            row.append("\n".join(lines))
+        out.append(row)
+    return out
 
 
 def _numbers(values) -> list:
@@ -100,6 +158,101 @@ def curves_chart(title: str, x_label: str, y_label: str, curves: dict[str, tuple
             "series": series, "marker": None, "markers": markers}
 
 
+# Acklam's rational approximation of the inverse normal CDF (relative error below 1.2e-9)
+_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02,
+      -3.066479806614716e+01, 2.506628277459239e+00)
+_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01,
+      -1.328068155288572e+01)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00,
+      4.374664141464968e+00, 2.938163982698783e+00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00)
+_P_LOW = 0.02425
+
+
+def _poly(coefs, x):
+    out = np.zeros_like(x)
+    for c in coefs:
+        out = out * x + c
+    return out
+
+
+def probit(p) -> np.ndarray:
+    """The standard normal quantile (inverse CDF) of each probability, same shape as ``p``:
+    -inf at 0, +inf at 1, NaN outside [0, 1]. Acklam's approximation, vectorised."""
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    mid = (p >= _P_LOW) & (p <= 1 - _P_LOW)
+    q = p[mid] - 0.5
+    r = q * q
+    out[mid] = q * _poly(_A, r) / (_poly(_B, r) * r + 1.0)
+    for side, tail in ((-1.0, (p > 0) & (p < _P_LOW)), (1.0, (p > 1 - _P_LOW) & (p < 1))):
+        t = p[tail] if side < 0 else 1.0 - p[tail]
+        q = np.sqrt(-2.0 * np.log(t))
+        out[tail] = -side * _poly(_C, q) / (_poly(_D, q) * q + 1.0)
+    out[p == 0] = -np.inf
+    out[p == 1] = np.inf
+    return out
+
+
+DET_TICKS = (1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1 - 1e-4, 1 - 1e-5, 1 - 1e-6)
+
+
+def det_axis(smallest_rate: float) -> dict:
+    """The normal-deviate axis of a DET chart whose smallest non-zero rate is ``smallest_rate``:
+    from the power of ten at or below it (between 1e-6 and 0.001) to one minus that. ``range``:
+    [low, high] in probit units; ``ticks``: [probit, label] pairs; ``floor``: the lowest rate."""
+    rate = smallest_rate if np.isfinite(smallest_rate) and smallest_rate > 0 else 1e-3
+    floor = min(1e-3, max(1e-6, 10.0 ** math.floor(math.log10(rate) + 1e-9)))
+    edge = float(probit(np.array([floor]))[0])
+    ticks = [[round(float(probit(np.array([t]))[0]), 4), _rate_label(t)] for t in DET_TICKS if floor <= t <= 1 - floor]
+    return {"range": [edge, -edge], "ticks": ticks, "floor": floor}
+
+
+def _rate_label(rate: float) -> str:
+    pct = rate * 100
+    return f"{pct:.4g}%" if pct >= 0.01 else f"{rate:.0e}"
+
+
+def det_coordinates(rates: np.ndarray, axis: dict) -> np.ndarray:
+    """Rates as drawn on a DET axis (:func:`det_axis`): their probit, clipped to the axis (a rate
+    of 0 sits on the axis's lower edge)."""
+    lo, hi = axis["range"]
+    return np.clip(probit(rates), lo, hi)
+
+
+def det_curve(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray, max_points: int = 1000) -> dict | None:
+    """The detection error tradeoff curve from a one-vs-rest ROC sweep, reduced for drawing.
+
+    ``fpr``, ``tpr``, ``thresholds``: shape (n_points,), as ``roc_curve(drop_intermediate=False)``
+    (decreasing thresholds, the first +inf). The points are those of ``sklearn.metrics.det_curve``
+    (from the last threshold with the fewest false positives to the first that finds every
+    positive), at most about ``max_points`` of them picked evenly along the drawn (probit)
+    curve. Returns ``fpr``, ``fnr``, ``threshold``, and ``x``, ``y`` (the rates on the axis),
+    shape (m,) each, and the ``axis`` (:func:`det_axis`); None when a class has no positives or
+    no negatives.
+    """
+    fpr, fnr, thr = fpr[1:], 1.0 - tpr[1:], thresholds[1:]
+    if fpr.size == 0 or not (np.isfinite(fpr).all() and np.isfinite(fnr).all()):
+        return None
+    first = int(np.searchsorted(fpr, fpr[0], side="right")) - 1
+    last = int(np.searchsorted(1.0 - fnr, 1.0 - fnr[-1])) + 1  # tpr is increasing: its first maximum
+    fpr, fnr, thr = fpr[first:last], fnr[first:last], thr[first:last]
+    positive = np.concatenate([fpr[fpr > 0], fnr[fnr > 0]])
+    axis = det_axis(float(positive.min()) if positive.size else float("nan"))
+    x, y = det_coordinates(fpr, axis), det_coordinates(fnr, axis)
+    idx = metrics.reduce_curve(x, y, max_points=max_points)
+    return {"fpr": fpr[idx], "fnr": fnr[idx], "threshold": thr[idx], "x": x[idx], "y": y[idx], "axis": axis}
+
+
+def reliability_bin_rows(confidence: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Row indices of the samples in the reliability bin (``lower``, ``upper``] (the first bin,
+    ``lower`` 0, also holds a confidence of 0), most confident first; shape (count,).
+    The same rule as :func:`evaldash.metrics.reliability`."""
+    inside = (confidence <= upper) & ((confidence > lower) | ((lower <= 0) & (confidence >= 0)))
+    rows = np.flatnonzero(inside)
+    return rows[np.argsort(-confidence[rows], kind="stable")]
+
+
 def difference_cells(diff: np.ndarray) -> dict[str, list]:
     """Cells of a difference of confusion matrices (B minus A, shape (k, k)): signed counts,
     red where B has more samples than A off the diagonal (more mistakes) and blue on the diagonal
@@ -124,9 +277,12 @@ def difference_cells(diff: np.ndarray) -> dict[str, list]:
     return {"text": text, "fill": fill, "ink": ink, "legend": "B minus A (blue: better for B, red: worse)"}
 
 
-def reliability_chart(bins: dict[str, np.ndarray], ece: float) -> dict:
+def reliability_chart(bins: dict[str, np.ndarray], ece: float, selected: int | None = None) -> dict:
     """Reliability diagram as a chart spec (see :func:`coverage_chart`): accuracy per confidence
-    bin (bar width = the bin), each bin's mean confidence, and the diagonal of perfect calibration."""
+    bin (bar width = the bin), each bin's mean confidence, and the diagonal of perfect calibration.
+
+    ``pick``: the bin index of each bar (a click on a bar sends it), ``selected``: the bin shown
+    outlined (None: none)."""
     used = bins["count"] > 0
     mid = (bins["lower"] + bins["upper"]) / 2
     hover = [f"confidence ({lo:.2f}, {hi:.2f}] · accuracy {acc:.3f} · mean confidence {conf:.3f} · {n:,} samples"
@@ -143,7 +299,7 @@ def reliability_chart(bins: dict[str, np.ndarray], ece: float) -> dict:
              "y": _numbers(bins["accuracy"][used])},
             {"name": "perfect calibration", "kind": "line", "cls": "ed-chance", "x": [0.0, 1.0], "y": [0.0, 1.0]},
         ],
-        "marker": None,
+        "marker": None, "pick": np.flatnonzero(used).tolist(), "selected": selected,
     }
 
 

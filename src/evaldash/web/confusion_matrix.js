@@ -1,7 +1,9 @@
 // The confusion matrix as a grid of buttons: rows are true classes, columns predicted classes.
 // Clicking a cell (or Enter/Space on it) sends [row, column] to the server, which shows its
 // images. Cells carry data-true/data-pred (positions in the shown classes) and the class names.
-// Text only goes in with textContent, so class names need no escaping here.
+// Text only goes in with textContent, so class names need no escaping here. The server may send
+// each cell's hover text ("hover": the count, the shown share with its bootstrap interval) and
+// "hide_diagonal" (diagonal cells greyed and blank; they stay clickable).
 
 export default function ({ data, parentElement, setTriggerValue }) {
   let root = parentElement.querySelector(".cm-root");
@@ -33,7 +35,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     for (let j = 0; j < k; j++) {
       const b = document.createElement("button");
       b.type = "button";
-      b.className = "cm-cell" + (i === j ? " cm-diag" : "");
+      b.className = "cm-cell" + (i === j ? " cm-diag" : "") + (i === j && data.hide_diagonal ? " cm-hidden" : "");
       if (data.selected && data.selected[0] === i && data.selected[1] === j) b.classList.add("cm-selected");
       b.dataset.true = String(i);
       b.dataset.pred = String(j);
@@ -43,7 +45,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       b.style.color = data.ink[i][j];
       if (data.show_text) b.textContent = data.text[i][j];
       const count = data.counts[i][j].toLocaleString("en-US");
-      b.title = `true ${data.labels[i]} → predicted ${data.labels[j]}\n${count} samples` +
+      b.title = data.hover ? data.hover[i][j] : `true ${data.labels[i]} → predicted ${data.labels[j]}\n${count} samples` +
         (data.mode === "counts" ? "" : ` · ${data.text[i][j].replace("\n", " ")}`) + "\nclick to see them";
       b.setAttribute("aria-label", `true ${data.labels[i]}, predicted ${data.labels[j]}: ${count} samples`);
       grid.appendChild(b);

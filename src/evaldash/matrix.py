@@ -1,0 +1,170 @@
+"""Confusion-matrix views: class orders and per-cell bootstrap intervals.
+
+Orders (:func:`class_order`):
+
+- ``file``: the classes as the file names them.
+- ``errors``: most errors first; a class's errors are its row and column sums off the diagonal
+  (its samples predicted as something else, and other samples predicted as it). Ties keep file
+  order.
+- ``cluster``: classes that are confused with each other stand next to each other. The
+  similarity of two classes is the symmetrised off-diagonal confusion rate
+  ``C[i, j] / n_i + C[j, i] / n_j`` (``n_i``: samples of true class i), so a rare class confused
+  with a common one counts as much as two common ones. Average-linkage agglomerative clustering
+  merges the two most similar groups at each step, each group kept as a chain of classes; a merge
+  joins the two chains end to end in whichever of the four orientations puts the most similar
+  end classes side by side (a dendrogram's leaf order with its branches flipped towards their
+  neighbours). Groups with no confusion between them are never merged: they follow each other
+  by error count, most first. Ties go to the lower class index, so the order is deterministic.
+  Cost O(k³) in the number of classes k (well under a second for a few hundred).
+
+Intervals (:func:`cell_intervals`): a bootstrap resample of n samples counted into confusion
+cells is a multinomial draw over the cells with the observed shares as probabilities
+(:mod:`evaldash.bootstrap`), so each resample's matrix is drawn directly. For a subset of
+classes the cells outside it are merged into one category per shown row (its other columns), one
+per shown column (its other rows) and one for the rest: merging categories of a multinomial
+keeps the joint distribution of the others, so the row and column totals stay exact at
+O(resamples × shown²) cost. Intervals are percentile intervals of the shown quantity: the count
+(modes ``counts`` and ``score``), the share of the true class (``true``) or of the predicted
+class (``pred``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from evaldash.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL, percentile_interval
+from evaldash.errors import InputError
+
+ORDERS = {"file": "as in the file", "errors": "by error count", "cluster": "cluster confused classes together"}
+SMALL_SAMPLE = 30  # a row (or column) with fewer samples gets the small-sample marker
+
+
+def error_counts(confusion: np.ndarray) -> np.ndarray:
+    """Errors per class, shape (k,): off-diagonal row sum plus off-diagonal column sum."""
+    c = np.asarray(confusion)
+    return c.sum(axis=0) + c.sum(axis=1) - 2 * np.diag(c)
+
+
+def confusion_similarity(confusion: np.ndarray) -> np.ndarray:
+    """Symmetrised off-diagonal confusion rates, shape (k, k): ``C[i, j] / n_i + C[j, i] / n_j``,
+    zero on the diagonal and for classes without samples."""
+    c = np.asarray(confusion, dtype=np.float64)
+    rows = c.sum(axis=1)
+    rate = np.divide(c, rows[:, None], out=np.zeros_like(c), where=rows[:, None] > 0)
+    sim = rate + rate.T
+    np.fill_diagonal(sim, 0.0)
+    return sim
+
+
+def cluster_order(confusion: np.ndarray) -> np.ndarray:
+    """Class order that puts confused classes together (see the module docstring), shape (k,)."""
+    sim = confusion_similarity(confusion)
+    k = sim.shape[0]
+    chains: list[list[int]] = [[i] for i in range(k)]
+    size = np.ones(k)
+    link = sim.copy()
+    np.fill_diagonal(link, -np.inf)
+    alive = np.ones(k, dtype=bool)
+    for _ in range(k - 1):
+        masked = np.where(alive[:, None] & alive[None, :], link, -np.inf)
+        a, b = divmod(int(np.argmax(masked)), k)  # the first maximum in row order: a < b
+        if not masked[a, b] > 0:
+            break
+        left, right = chains[a], chains[b]
+        options = [(left, right), (left, right[::-1]), (left[::-1], right), (left[::-1], right[::-1])]
+        joined = max(options, key=lambda o: sim[o[0][-1], o[1][0]])  # max keeps the first on ties
+        chains[a], chains[b] = joined[0] + joined[1], []
+        merged = (size[a] * link[a] + size[b] * link[b]) / (size[a] + size[b])  # average linkage
+        link[a], link[:, a] = merged, merged
+        link[a, a] = -np.inf
+        size[a] += size[b]
+        alive[b] = False
+    errors = error_counts(confusion)
+    groups = sorted((chains[i] for i in range(k) if alive[i]), key=lambda ch: (-int(errors[ch].sum()), min(ch)))
+    return np.array([i for ch in groups for i in ch], dtype=np.int64)
+
+
+def class_order(confusion: np.ndarray, how: str) -> np.ndarray:
+    """Class indices in the order ``how`` (a key of :data:`ORDERS`), shape (k,)."""
+    k = np.asarray(confusion).shape[0]
+    if how == "file":
+        return np.arange(k, dtype=np.int64)
+    if how == "errors":
+        return np.argsort(-error_counts(confusion), kind="stable").astype(np.int64)
+    if how == "cluster":
+        return cluster_order(confusion)
+    raise InputError(f"unknown class order {how!r}; expected one of {', '.join(ORDERS)}")
+
+
+def _merged_categories(confusion: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """Counts of the shown cells (row-major), then each shown row's other columns, each shown
+    column's other rows, and everything else: shape (s² + 2s + 1,)."""
+    c = np.asarray(confusion, dtype=np.int64)
+    cells = c[np.ix_(shown, shown)]
+    row_rest = c[shown].sum(axis=1) - cells.sum(axis=1)
+    col_rest = c[:, shown].sum(axis=0) - cells.sum(axis=0)
+    rest = c.sum() - cells.sum() - row_rest.sum() - col_rest.sum()
+    return np.concatenate([cells.ravel(), row_rest, col_rest, [rest]])
+
+
+def resampled_cells(confusion: np.ndarray, shown: np.ndarray | None = None, resamples: int = DEFAULT_RESAMPLES,
+                    seed: int = DEFAULT_SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bootstrap resamples of the cells of ``shown`` classes (default all, in file order).
+
+    Returns ``cells`` of shape (resamples, s, s), and the resampled totals of each shown row and
+    column, shapes (resamples, s). With every class shown the draws are those of
+    :func:`evaldash.bootstrap.resampled_confusions` at the same seed, so a diagonal cell's rate
+    interval is the class's recall (``true``) or precision (``pred``) interval.
+    """
+    c = np.asarray(confusion, dtype=np.int64)
+    k = c.shape[0]
+    shown = np.arange(k) if shown is None else np.asarray(shown, dtype=np.int64)
+    s = shown.size
+    everything = s == k and np.array_equal(shown, np.arange(k))
+    counts = c.ravel() if everything else _merged_categories(c, shown)
+    n = int(counts.sum())
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n, counts / n, size=resamples) if n else np.zeros((resamples, counts.size), np.int64)
+    cells = draws[:, :s * s].reshape(resamples, s, s)
+    rows, cols = cells.sum(axis=2), cells.sum(axis=1)
+    if not everything:
+        rows = rows + draws[:, s * s:s * s + s]
+        cols = cols + draws[:, s * s + s:s * s + 2 * s]
+    return cells, rows, cols
+
+
+def cell_intervals(confusion: np.ndarray, mode: str, shown: np.ndarray | None = None,
+                   resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED, level: float = LEVEL) -> dict:
+    """Per-cell percentile bootstrap intervals of the quantity ``mode`` shows, for ``shown`` classes.
+
+    ``mode``: ``counts`` or ``score`` (the cell's count), ``true`` (share of the true class) or
+    ``pred`` (share of the predicted class). Returns ``low`` and ``high``, shape (s, s) (NaN
+    where no resample defines the share), ``support`` (s, s): the samples the quantity is
+    measured on (the true class's total for ``counts``, ``score`` and ``true``, the predicted
+    class's for ``pred``), and ``small`` (s, s): support below :data:`SMALL_SAMPLE`. The
+    numbers do not depend on the order of ``shown`` (computed in file order).
+    """
+    if mode not in ("counts", "score", "true", "pred"):
+        raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
+    c = np.asarray(confusion, dtype=np.int64)
+    k = c.shape[0]
+    shown = np.arange(k) if shown is None else np.asarray(shown, dtype=np.int64)
+    sorted_shown = np.sort(shown)
+    back = np.searchsorted(sorted_shown, shown)  # file order → the order asked for
+    cells, rows, cols = resampled_cells(c, sorted_shown, resamples, seed)
+    if mode in ("counts", "score"):
+        values = cells
+    else:
+        totals = rows[:, :, None] if mode == "true" else cols[:, None, :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = np.where(totals > 0, cells / totals, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells whose share no resample defines
+        low, high = percentile_interval(values, level)
+    support_1d = (c.sum(axis=0) if mode == "pred" else c.sum(axis=1))[sorted_shown]
+    support = np.broadcast_to(support_1d[None, :] if mode == "pred" else support_1d[:, None], low.shape)
+    pick = np.ix_(back, back)
+    support = np.array(support[pick])
+    return {"low": low[pick], "high": high[pick], "support": support, "small": support < SMALL_SAMPLE}
