@@ -139,8 +139,36 @@ if ev.calibration["available"]:
     st.divider()
     st.subheader("Calibration", anchor=False)
     cal = ev.calibration
+    bins = cal["bins"]
     st.caption(f"Confidence is the score of the predicted class. Log loss {fmt(cal['log_loss'], 4)}, "
-               f"Brier score {fmt(cal['brier'], 4)}.")
-    ui.chart(figures.reliability_chart(cal["bins"], cal["ece"]), key="reliability_chart")
+               f"Brier score {fmt(cal['brier'], 4)}. Click a bar to see its images.")
+    if st.session_state.get("reliability_ds") != d.source:  # a bin of other data means nothing here
+        st.session_state["reliability_bin"] = None
+        st.session_state["reliability_ds"] = d.source
+
+    def _on_bin():
+        b = ui.picked("reliability_chart")
+        if b is not None and 0 <= b < len(bins["count"]) and b != st.session_state.get("reliability_bin"):
+            st.session_state["reliability_bin"] = b
+            st.session_state["reliability_gallery_page"] = 1
+
+    b = st.session_state.get("reliability_bin")
+    b = b if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0 else None
+    ui.chart(figures.reliability_chart(bins, cal["ece"], selected=b), key="reliability_chart", on_pick=_on_bin)
+    b = st.session_state.get("reliability_bin")
+    if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0:
+        lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
+        rows = ev.memo(("reliability bin rows", b),
+                       lambda e: figures.reliability_bin_rows(e.confidence, lower, upper))
+        with st.container(key="reliability_gallery"):
+            st.markdown(f"**Confidence ({lower:.2f}, {upper:.2f}]**")
+            st.caption(f"{len(rows):,} images · mean confidence {bins['confidence'][b]:.3f} · "
+                       f"accuracy {bins['accuracy'][b]:.3f} · most confident first")
+            page = ui.pager("reliability_gallery", len(rows))
+            start = page * ui.PAGE_SIZE
+            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "reliability", page)
+            if st.button("Close", key="reliability_close"):
+                st.session_state["reliability_bin"] = None
+                st.rerun()
 else:
     st.caption(f"Calibration is unavailable: {ev.calibration['reason']}.")

@@ -706,9 +706,22 @@ def _live_component(name: str):
     return _component(name, "live_threshold")
 
 
-def chart(spec: dict, key: str) -> None:
-    """A chart spec of :mod:`evaldash.figures` drawn in the browser (SVG, no charting library)."""
-    _live_component("evaldash_chart")(key=key, data={"role": "chart", **spec})
+def chart(spec: dict, key: str, on_pick=None) -> None:
+    """A chart spec of :mod:`evaldash.figures` drawn in the browser (SVG, no charting library).
+
+    With ``on_pick`` and a spec whose ``pick`` lists an id per point of its first series, a click
+    on the chart calls ``on_pick``; :func:`picked` tells which id the nearest point carries."""
+    if on_pick is None:
+        _live_component("evaldash_chart")(key=key, data={"role": "chart", **spec})
+    else:
+        _live_component("evaldash_chart")(key=key, data={"role": "chart", **spec}, on_pick_change=on_pick)
+
+
+def picked(key: str) -> int | None:
+    """The id of the chart point just clicked (in a chart's ``on_pick``), else None."""
+    state = st.session_state.get(key)
+    value = state.get("pick") if isinstance(state, dict) else getattr(state, "pick", None)
+    return None if value is None else int(value)
 
 
 def confusion_grid(values: np.ndarray, counts: np.ndarray, labels: list[str], mode: str,
@@ -739,7 +752,9 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
 
     The browser gets the core's exact counts at every slider position and the drawn curves
     once, and updates precision, recall, F1, the counts and the operating points on each
-    movement of the thumb without the server. On release it sends the threshold; ``on_commit``
+    movement of the thumb without the server; the DET curve (:func:`figures.det_curve`) comes with
+    each slider position's place on its normal-deviate axes, so its point follows too. On
+    release it sends the threshold; ``on_commit``
     then reads it with :func:`committed_threshold`. ``slider_box``/``metrics_box``: where to
     put each (containers or columns; default: here).
     """
@@ -763,6 +778,16 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
     if avg:
         frames["avg"] = pd.DataFrame({"grid": avg["roc macro-average"][0], "tpr": avg["roc macro-average"][1],
                                       "precision": avg["pr macro-average"][1]})
+    table = {"t": grid, "tp": live["tp"], "fp": live["fp"]}
+    det = evaluation.memo(("det", cls), lambda e: figures.det_curve(*e.sweep(cls).roc()))
+    det_axis = None
+    if det is not None:
+        # the DET curve on normal-deviate axes, and where each slider position puts its point
+        frames["det"] = pd.DataFrame({k: det[k].astype(np.float32) for k in ("x", "y", "fpr", "fnr", "threshold")})
+        det_axis = det["axis"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table["det_x"] = figures.det_coordinates(live["fp"] / live["n_neg"], det_axis).astype(np.float32)
+            table["det_y"] = figures.det_coordinates(1.0 - live["tp"] / live["n_pos"], det_axis).astype(np.float32)
     rk = evaluation.ranking
     number = lambda v: None if math.isnan(v) else float(v)  # noqa: E731 - JSON has no NaN
     with metrics_box:
@@ -770,8 +795,8 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
             key="threshold_metrics",
             data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
                   "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
-                  "ap": number(rk["average_precision"][cls]),
-                  "grid": pd.DataFrame({"t": grid, "tp": live["tp"], "fp": live["fp"]}), **frames})
+                  "ap": number(rk["average_precision"][cls]), "det_axis": det_axis,
+                  "grid": pd.DataFrame(table), **frames})
 
 
 def committed_threshold() -> float | None:

@@ -1,7 +1,7 @@
 // The live threshold: a slider and the numbers and curves that follow it, with no server round
 // trip while the thumb moves. Two mounts of this one module share a page-wide bus:
 //   role "slider"  (key "threshold")          the range input; publishes the grid position;
-//   role "metrics" (key "threshold_metrics")  precision, recall, F1, counts, ROC/PR/threshold curves.
+//   role "metrics" (key "threshold_metrics")  precision, recall, F1, counts, ROC/PR/threshold/DET curves.
 // The server sends the exact counts (tp, fp) at every slider position, computed by the core; this
 // code only divides and formats them as the server does (3 decimals, half-even on exact ties).
 // On release (or 200 ms after the last key press) the slider sends the threshold to the server,
@@ -28,6 +28,8 @@ export function fmt3(x) {
 }
 
 const count = (n) => n.toLocaleString("en-US");
+// a rate as a percentage with three significant digits (DET rates span 1e-6 to 1)
+const rate = (x) => (Number.isFinite(x) ? `${Number((x * 100).toPrecision(3))}%` : "n/a");
 
 function thresholdText(t, probability) {
   if (!Number.isFinite(t)) return t > 0 ? "+inf" : "-inf";
@@ -145,14 +147,15 @@ function chart(box, spec) {
   title.className = "ed-title";
   title.textContent = spec.title;
   box.insertBefore(title, legendRow);
-  for (let k = 0; k <= 4; k++) {
-    const fx = x0 + ((x1 - x0) * k) / 4, fy = y0 + ((y1 - y0) * k) / 4;
+  // ticks: four equal steps, or the spec's own [value, label] pairs (the DET chart's probit axes)
+  const even = (a, b) => [0, 1, 2, 3, 4].map((k) => { const v = a + ((b - a) * k) / 4; return [v, Number(v.toPrecision(3)).toString()]; });
+  for (const [fx, label] of spec.xTicks || even(x0, x1)) {
     el("line", { x1: sx(fx), x2: sx(fx), y1: sy(y0), y2: sy(y1), class: "ed-grid" }, svg);
+    el("text", { x: sx(fx), y: H - M.b + 14, class: "ed-tick", "text-anchor": "middle" }, svg).textContent = label;
+  }
+  for (const [fy, label] of spec.yTicks || even(y0, y1)) {
     el("line", { x1: sx(x0), x2: sx(x1), y1: sy(fy), y2: sy(fy), class: "ed-grid" }, svg);
-    el("text", { x: sx(fx), y: H - M.b + 14, class: "ed-tick", "text-anchor": "middle" }, svg).textContent =
-      Number(fx.toPrecision(3)).toString();
-    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick", "text-anchor": "end" }, svg).textContent =
-      Number(fy.toPrecision(3)).toString();
+    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick", "text-anchor": "end" }, svg).textContent = label;
   }
   el("text", { x: (M.l + W - M.r) / 2, y: H - 6, class: "ed-axis", "text-anchor": "middle" }, svg).textContent = spec.xLabel;
   el("text", { x: 12, y: (M.t + H - M.b) / 2, class: "ed-axis", "text-anchor": "middle",
@@ -163,8 +166,10 @@ function chart(box, spec) {
       for (let i = 0; i < s.x.length; i++) {
         if (!Number.isFinite(s.y[i])) continue;
         const x0b = sx(s.x[i] - s.width[i] / 2), x1b = sx(s.x[i] + s.width[i] / 2);
-        el("rect", { x: x0b, width: Math.max(0.5, x1b - x0b - 1), y: sy(Math.max(s.y[i], y0)),
+        const bar = el("rect", { x: x0b, width: Math.max(0.5, x1b - x0b - 1), y: sy(Math.max(s.y[i], y0)),
           height: Math.max(0, sy(y0) - sy(Math.max(s.y[i], y0))), class: "ed-bar " + (s.cls || "") }, svg);
+        bar.dataset.index = String(i);
+        if (spec.selected === i && s === spec.series[0]) bar.classList.add("ed-bar-selected");
       }
     } else if (kind === "points") {
       for (let i = 0; i < s.x.length; i++) {
@@ -212,11 +217,13 @@ function chart(box, spec) {
     hover.setAttribute("cx", sx(first.x[i]));
     hover.setAttribute("cy", sy(Number.isFinite(first.y[i]) ? first.y[i] : y0));
     tip.textContent = spec.describe(i);
+    svg.dataset.hoverIndex = String(i);
   });
   svg.addEventListener("mouseleave", () => { hover.style.display = "none"; tip.textContent = ""; });
   svg.addEventListener("click", (evt) => {
     const i = nearest(evt);
     if (i >= 0 && spec.onPick) spec.onPick(first.t[i]);
+    if (i >= 0 && spec.onPickIndex) spec.onPickIndex(i);
   });
   return {
     move(points, x) {
@@ -249,7 +256,7 @@ function mountMetrics(args) {
       `<div class="ed-row">${METRICS.map(card).join("")}</div>` +
       `<div class="ed-row">${COUNTS.map(card).join("")}</div>` +
       '<div class="ed-caption ed-exact"></div><div class="ed-caption ed-note"></div>' +
-      '<div class="ed-charts"><div class="ed-roc"></div><div class="ed-pr"></div><div class="ed-thr"></div>' +
+      '<div class="ed-charts"><div class="ed-roc"></div><div class="ed-pr"></div><div class="ed-thr"></div><div class="ed-det"></div>' +
       '<div class="ed-cm"><div class="ed-cm-title">Confusion at this threshold</div><table class="ed-cm-table">' +
       '<tr><th></th><th class="ed-pp"></th><th class="ed-pn"></th></tr>' +
       '<tr><th class="ed-ap"></th><td class="ed-cell ed-good" data-cell="tp"></td><td class="ed-cell ed-bad" data-cell="fn"></td></tr>' +
@@ -319,6 +326,24 @@ function mountMetrics(args) {
       onPick: pick,
     }),
   };
+  // DET: false negative against false positive rate on normal-deviate axes (probit computed by the
+  // server, also for each slider position: det_x, det_y in the grid)
+  const detBox = root.querySelector(".ed-det");
+  const DX = data.det ? column(data.grid, "det_x") : null, DY = data.det ? column(data.grid, "det_y") : null;
+  if (data.det) {
+    const det = { x: column(c.det, "x"), y: column(c.det, "y"), t: column(c.det, "threshold"),
+      fpr: column(c.det, "fpr"), fnr: column(c.det, "fnr") };
+    const ax = data.det_axis;
+    charts.det = chart(detBox, {
+      title: "DET curve (normal-deviate axes)", xLabel: "false positive rate", yLabel: "false negative rate",
+      xRange: ax.range, yRange: ax.range, xTicks: ax.ticks, yTicks: ax.ticks,
+      series: [{ name: `class ${data.class_name}`, cls: "ed-s0", ...det }], markers: ["ed-s0"],
+      describe: (i) => `threshold ${thresholdText(det.t[i], prob)} · FPR ${rate(det.fpr[i])} · FNR ${rate(det.fnr[i])}`,
+      onPick: pick,
+    });
+  } else {
+    detBox.textContent = "";
+  }
   const label = `${data.class_name}`;
   root.querySelector(".ed-pp").textContent = `predicted ${label}`;
   root.querySelector(".ed-pn").textContent = "predicted other";
@@ -347,6 +372,7 @@ function mountMetrics(args) {
     charts.roc.move([[m.fpr, m.recall]]);
     charts.pr.move([[m.recall, m.precision]]);
     charts.thr.move([[t, m.precision], [t, m.recall], [t, m.f1]], t);
+    if (charts.det) charts.det.move([[DX[i], DY[i]]]);
     window.__evaldashFrames = (window.__evaldashFrames || 0) + 1;
   };
   state.token = data.token;
@@ -357,7 +383,7 @@ function mountMetrics(args) {
 
 // --- a static chart with one marker (coverage against accuracy, reliability diagram) ------------
 
-function mountChart({ data, parentElement }) {
+function mountChart({ data, parentElement, setTriggerValue }) {
   let box = parentElement.querySelector(".ed-static");
   if (!box) {
     box = document.createElement("div");
@@ -371,8 +397,12 @@ function mountChart({ data, parentElement }) {
   const c = chart(box, {
     title: data.title, xLabel: data.x_label, yLabel: data.y_label, xRange: data.x_range, yRange: data.y_range,
     series, markers: points.map((p) => p.cls), byX: first.kind === "bars",
+    selected: data.pick && data.selected !== null && data.selected !== undefined ? data.pick.indexOf(data.selected) : -1,
     describe: (i) => (first.hover ? first.hover[i] : `${data.x_label} ${fmt3(first.x[i])} · ${data.y_label} ${fmt3(first.y[i])}`),
+    // a chart with "pick" ids (one per point of the first series) sends the clicked point's id
+    onPickIndex: data.pick ? (i) => setTriggerValue("pick", data.pick[i]) : null,
   });
+  box.classList.toggle("ed-pickable", Boolean(data.pick));
   c.move(points.map((p) => [p.x === null ? NaN : p.x, p.y === null ? NaN : p.y]));
 }
 
