@@ -197,20 +197,26 @@ def probit(p) -> np.ndarray:
 DET_TICKS = (1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1 - 1e-4, 1 - 1e-5, 1 - 1e-6)
 
 
-def det_axis(smallest_rate: float) -> dict:
-    """The normal-deviate axis of a DET chart whose smallest non-zero rate is ``smallest_rate``:
-    from the power of ten at or below it (between 1e-6 and 0.001) to one minus that. ``range``:
-    [low, high] in probit units; ``ticks``: [probit, label] pairs; ``floor``: the lowest rate."""
+def det_axis(smallest_rate: float, largest_rate: float = 0.5) -> dict:
+    """The normal-deviate axis of a DET chart whose rates run from ``smallest_rate`` (the
+    smallest non-zero one) to ``largest_rate``: from the power of ten at or below the smallest
+    (between 1e-6 and 0.001) to the tick of :data:`DET_TICKS` at or above the largest (at
+    least 50%). ``range``: [low, high] in probit units; ``ticks``: [probit, label] pairs;
+    ``floor``, ``top``: the rates at the ends."""
     rate = smallest_rate if np.isfinite(smallest_rate) and smallest_rate > 0 else 1e-3
     floor = min(1e-3, max(1e-6, 10.0 ** math.floor(math.log10(rate) + 1e-9)))
-    edge = float(probit(np.array([floor]))[0])
-    ticks = [[round(float(probit(np.array([t]))[0]), 4), _rate_label(t)] for t in DET_TICKS if floor <= t <= 1 - floor]
-    return {"range": [edge, -edge], "ticks": ticks, "floor": floor}
+    big = max(0.5, largest_rate if np.isfinite(largest_rate) else 0.5)
+    top = next((t for t in DET_TICKS if t >= big - 1e-12 and t <= 1 - floor), 1 - floor)
+    ends = probit(np.array([floor, top]))
+    marks = [t for t in DET_TICKS if floor <= t <= top]
+    if len(marks) > 9:  # a long axis: fewer ticks in its middle
+        marks = [t for t in marks if t not in (0.05, 0.8, 0.95)]
+    ticks = [[round(float(probit(np.array([t]))[0]), 4), _rate_label(t)] for t in marks]
+    return {"range": [float(ends[0]), float(ends[1])], "ticks": ticks, "floor": floor, "top": top}
 
 
 def _rate_label(rate: float) -> str:
-    pct = rate * 100
-    return f"{pct:.4g}%" if pct >= 0.01 else f"{rate:.0e}"
+    return f"{float(f'{rate * 100:.6g}'):g}%"
 
 
 def det_coordinates(rates: np.ndarray, axis: dict) -> np.ndarray:
@@ -225,20 +231,20 @@ def det_curve(fpr: np.ndarray, tpr: np.ndarray, thresholds: np.ndarray, max_poin
 
     ``fpr``, ``tpr``, ``thresholds``: shape (n_points,), as ``roc_curve(drop_intermediate=False)``
     (decreasing thresholds, the first +inf). The points are those of ``sklearn.metrics.det_curve``
-    (from the last threshold with the fewest false positives to the first that finds every
-    positive), at most about ``max_points`` of them picked evenly along the drawn (probit)
-    curve. Returns ``fpr``, ``fnr``, ``threshold``, and ``x``, ``y`` (the rates on the axis),
+    (``drop_intermediate=False``: from the last threshold, +inf included, with no false
+    positive to the first that finds every positive), at most about
+    ``max_points`` of them picked evenly along the drawn (probit) curve. Returns ``fpr``, ``fnr``, ``threshold``, and ``x``, ``y`` (the rates on the axis),
     shape (m,) each, and the ``axis`` (:func:`det_axis`); None when a class has no positives or
     no negatives.
     """
-    fpr, fnr, thr = fpr[1:], 1.0 - tpr[1:], thresholds[1:]
-    if fpr.size == 0 or not (np.isfinite(fpr).all() and np.isfinite(fnr).all()):
+    fnr, thr = 1.0 - tpr, thresholds
+    if fpr.size < 2 or not (np.isfinite(fpr).all() and np.isfinite(fnr).all()):
         return None
-    first = int(np.searchsorted(fpr, fpr[0], side="right")) - 1
+    first = int(np.searchsorted(fpr, 0.0, side="right")) - 1
     last = int(np.searchsorted(1.0 - fnr, 1.0 - fnr[-1])) + 1  # tpr is increasing: its first maximum
     fpr, fnr, thr = fpr[first:last], fnr[first:last], thr[first:last]
     positive = np.concatenate([fpr[fpr > 0], fnr[fnr > 0]])
-    axis = det_axis(float(positive.min()) if positive.size else float("nan"))
+    axis = det_axis(float(positive.min()) if positive.size else float("nan"), float(max(fpr.max(), fnr.max())))
     x, y = det_coordinates(fpr, axis), det_coordinates(fnr, axis)
     idx = metrics.reduce_curve(x, y, max_points=max_points)
     return {"fpr": fpr[idx], "fnr": fnr[idx], "threshold": thr[idx], "x": x[idx], "y": y[idx], "axis": axis}

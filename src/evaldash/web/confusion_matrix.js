@@ -54,6 +54,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
   root.replaceChildren(grid);
   const legend = document.createElement("div");
   legend.className = "cm-legend";
-  legend.textContent = `colour: ${data.legend}` + (data.mode === "counts" ? " (log scale)" : "");
+  legend.textContent = `colour: ${data.mode === "counts" ? data.legend.replace(/^count/, "count (log scale)") : data.legend}`;
   root.appendChild(legend);
 }
