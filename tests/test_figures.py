@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import det_curve as sk_det_curve
 
 from evaldash import figures, matrix, metrics
-from tests.classification_cases import CASE_NAMES, make_case
+from classification_cases import CASE_NAMES, make_case
 
 
 def test_confusion_cells_show_counts_and_share_of_the_whole_true_class():

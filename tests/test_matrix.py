@@ -6,7 +6,7 @@ import pytest
 
 from evaldash import bootstrap, matrix
 from evaldash.errors import InputError
-from tests.classification_cases import make_case
+from classification_cases import make_case
 
 
 def _confusion(case) -> np.ndarray:
