@@ -167,8 +167,6 @@ if ev.calibration["available"]:
             page = ui.pager("reliability_gallery", len(rows))
             start = page * ui.PAGE_SIZE
             ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "reliability", page)
-            if st.button("Close", key="reliability_close"):
-                st.session_state["reliability_bin"] = None
-                st.rerun()
+            st.button("Close", key="reliability_close", on_click=lambda: st.session_state.update(reliability_bin=None))
 else:
     st.caption(f"Calibration is unavailable: {ev.calibration['reason']}.")

@@ -1186,3 +1186,132 @@ def test_slices_page_shows_the_macro_auc_interval_of_the_core(open_file):
     want = slice_table(core(SAMPLE).dataset, at.selectbox(key="slice_column").value)
     assert list(shown["macro_roc_auc_ci"]) == [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
                                                zip(want["macro_roc_auc_low"], want["macro_roc_auc_high"])]
+
+
+# --- readability (issue 7): hidden diagonal, class order, cell intervals, DET, reliability bins ----
+
+def test_confusion_hidden_diagonal_and_clustered_order_keep_the_selected_cell(open_file):
+    from evaldash import matrix
+
+    at = open_file()
+    at.query_params["true"] = "1"
+    at.query_params["pred"] = "8"
+    goto(at, "pages/confusion.py")
+    at.toggle(key="cm_hide_diag").set_value(True).run()
+    at.segmented_control(key="cm_order").set_value("cluster").run()
+    assert not at.exception, at.exception
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    labels = [str(c) for c in range(10)]
+    cm = confusion_matrix(frame["label"], frame["prediction"], labels=labels)
+    order = matrix.class_order(cm, "cluster").tolist()
+    grid = live_payload(at, "confusion_matrix")
+    assert grid["labels"] == [labels[i] for i in order]
+    assert grid["counts"] == cm[np.ix_(order, order)].tolist()
+    assert grid["hide_diagonal"] and all(grid["text"][i][i] == "" for i in range(10))
+    # the selected cell is where its classes now stand, and its gallery is the same cell
+    assert grid["selected"] == [grid["labels"].index("1"), grid["labels"].index("8")]
+    assert block(at, "cell_gallery").subheader[0].value == "True 1 → predicted 8"
+    assert images_count(block(at, "cell_gallery").caption[0].value) == cm[1, 8]
+    # each cell's hover: its classes, its count and the interval of what is shown
+    for r, i in enumerate(order):
+        for c, j in enumerate(order):
+            lines = grid["hover"][r][c].split("\n")
+            assert lines[0] == f"true {labels[i]} → predicted {labels[j]}"
+            assert lines[1].startswith(f"{cm[i, j]:,} samples")
+            assert lines[2].startswith("95% interval of the count: ")
+    # by error count, normalised by the true class: the interval is of the share
+    at.segmented_control(key="cm_order").set_value("errors").run()
+    at.segmented_control(key="cm_mode").set_value("true").run()
+    grid = live_payload(at, "confusion_matrix")
+    errors = cm.sum(axis=0) + cm.sum(axis=1) - 2 * np.diag(cm)
+    assert grid["labels"] == [labels[i] for i in np.argsort(-errors, kind="stable")]
+    iv = matrix.cell_intervals(cm, "true")
+    a, b = grid["labels"].index("1"), grid["labels"].index("8")
+    assert f"95% interval: {iv['low'][1, 8]:.1%} to {iv['high'][1, 8]:.1%}" in grid["hover"][a][b]
+    assert grid["selected"] == [a, b]
+
+
+def test_confusion_order_with_many_classes_orders_the_picked_classes(open_file, tmp_path):
+    rng = np.random.default_rng(5)
+    k, n = 40, 1200
+    names = [f"class {c:02d}" for c in range(k)]
+    y = rng.integers(0, k, n)
+    pred = np.where(rng.random(n) < 0.7, y, rng.integers(0, k, n))
+    path = tmp_path / "many.csv"
+    pd.DataFrame({"label": np.array(names)[y], "prediction": np.array(names)[pred]}).to_csv(path, index=False)
+    at = goto(open_file(path), "pages/confusion.py")
+    at.segmented_control(key="cm_order").set_value("errors").run()
+    assert not at.exception, at.exception
+    cm = core(path).confusion
+    errors = cm.sum(axis=0) + cm.sum(axis=1) - 2 * np.diag(cm)
+    twenty = np.argsort(-errors, kind="stable")[:20]
+    grid = live_payload(at, "confusion_matrix")
+    assert grid["labels"] == [names[i] for i in twenty]  # the default twenty, most errors first
+    assert grid["counts"] == cm[np.ix_(twenty, twenty)].tolist()
+    # about 30 samples a class: the rows under 30 carry the small-sample marker
+    small = [("⚠ few samples" in grid["hover"][r][0]) for r in range(20)]
+    assert small == [bool(cm[i].sum() < 30) for i in twenty] and any(small) and not all(small)
+
+
+def test_threshold_page_sends_the_det_curve_of_sklearn_and_each_slider_positions_point(open_file):
+    from statistics import NormalDist
+
+    from sklearn.metrics import det_curve
+
+    at = goto(open_file(), "pages/threshold.py")
+    p = live_payload(at, "threshold_metrics")
+    frame = pd.read_csv(SAMPLE, dtype={"label": str})
+    c = at.selectbox(key="class_select").value
+    name = core(SAMPLE).dataset.classes[c]
+    fpr, fnr, thr = det_curve(frame["label"] == name, frame[f"score_{name}"])
+    det = p["det"]
+    assert 0 < len(det) <= len(thr)
+    where = {float(np.float32(t)): i for i, t in enumerate(thr)}
+    idx = [where[float(t)] for t in det["threshold"]]  # every drawn point is at one of sklearn's thresholds
+    np.testing.assert_allclose(det["fpr"], fpr[idx], rtol=1e-6)
+    np.testing.assert_allclose(det["fnr"], fnr[idx], rtol=1e-6)
+    lo, hi = p["det_axis"]["range"]
+    inv = np.vectorize(lambda r: NormalDist().inv_cdf(r) if 0 < r < 1 else (-np.inf if r <= 0 else np.inf))
+    np.testing.assert_allclose(det["x"], np.clip(inv(fpr[idx]), lo, hi), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(det["y"], np.clip(inv(fnr[idx]), lo, hi), rtol=1e-6, atol=1e-6)
+    # each slider position's DET point, from its counts
+    grid = p["grid"]
+    rates_fp = grid["fp"].to_numpy() / p["n_neg"]
+    rates_fn = 1 - grid["tp"].to_numpy() / p["n_pos"]
+    np.testing.assert_allclose(grid["det_x"], np.clip(inv(rates_fp), lo, hi), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grid["det_y"], np.clip(inv(rates_fn), lo, hi), rtol=1e-6, atol=1e-6)
+
+
+def reliability_rows_from_file(path: Path, lower: float, upper: float) -> pd.DataFrame:
+    """The rows whose confidence (the predicted class's score) is in (lower, upper], most confident first."""
+    frame = pd.read_csv(path, dtype={"label": str, "prediction": str, "id": str})
+    frame["confidence"] = [frame.at[i, f"score_{p}"] for i, p in enumerate(frame["prediction"])]
+    inside = (frame["confidence"] > lower) & (frame["confidence"] <= upper)
+    return frame[inside].sort_values("confidence", ascending=False, kind="stable")
+
+
+def test_reliability_bin_shows_its_images(open_file):
+    at = goto(open_file(), "pages/threshold.py")
+    spec = live_payload(at, "reliability_chart")
+    bins = core(SAMPLE).calibration["bins"]
+    assert spec["pick"] == np.flatnonzero(bins["count"] > 0).tolist() and spec["selected"] is None
+    with pytest.raises(KeyError):
+        at.get_by_key("reliability_gallery")
+    # what a click on the last bar does on the server (AppTest cannot click a component)
+    b = spec["pick"][-1]
+    at.session_state["reliability_bin"] = b
+    at.run()
+    assert not at.exception, at.exception
+    want = reliability_rows_from_file(SAMPLE, bins["lower"][b], bins["upper"][b])
+    gallery = block(at, "reliability_gallery")
+    assert gallery.markdown[0].value == f"**Confidence ({bins['lower'][b]:.2f}, {bins['upper'][b]:.2f}]**"
+    caption = gallery.caption[0].value
+    assert images_count(caption) == len(want) == bins["count"][b]
+    correct = (want["label"] == want["prediction"]).mean()
+    assert f"mean confidence {want['confidence'].mean():.3f}" in caption and f"accuracy {correct:.3f}" in caption
+    ids = [img.captions[0].split(" · ")[0] for img in gallery.image]
+    assert ids == list(want["id"][:24])
+    assert live_payload(at, "reliability_chart")["selected"] == b
+    at.button(key="reliability_close").click().run()
+    with pytest.raises(KeyError):
+        at.get_by_key("reliability_gallery")
