@@ -196,19 +196,21 @@ record = dc.decision_record(fig, fingerprint=ui.fingerprint(ev), model_file=str(
 buttons = st.columns(3)
 
 
-def _save():
-    if not st.session_state.get("dec_approver", "").strip():
+# Saved here, in the run the click starts, not in the button's callback: a value typed just before
+# the click (a rationale not yet committed, a changed prevalence) reaches this run's record only.
+if st.session_state.pop("dec_save_requested", False) and store is not None:
+    if not record.approver:
         st.session_state["dec_note"] = ("error", "Name the approver before saving.")
-        return
-    try:
-        store.save_decision(record)
-        st.session_state["dec_note"] = ("success", f"Saved: class {name} at threshold {t:.6g}, approved by "
-                                                   f"{record.approver}.")
-    except StoreError as exc:
-        st.session_state["dec_note"] = ("error", str(exc))
+    else:
+        try:
+            store.save_decision(record)
+            st.session_state["dec_note"] = ("success", f"Saved: class {name} at threshold {t:.6g}, approved by "
+                                                       f"{record.approver}.")
+        except StoreError as exc:
+            st.session_state["dec_note"] = ("error", str(exc))
 
-
-buttons[0].button("Save to the database", key="dec_save", on_click=_save, disabled=store is None,
+buttons[0].button("Save to the database", key="dec_save", disabled=store is None,
+                  on_click=lambda: st.session_state.__setitem__("dec_save_requested", True),
                   type="primary", width="stretch",
                   help=None if store is not None else "The annotation database is unavailable (see the sidebar).")
 stem = f"decision-{ui.run_name(source).rsplit('.', 1)[0]}-{name}"
