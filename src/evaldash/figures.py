@@ -195,6 +195,7 @@ def probit(p) -> np.ndarray:
 
 
 DET_TICKS = (1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1 - 1e-4, 1 - 1e-5, 1 - 1e-6)
+_MAIN_TICKS = (1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.5, 0.99, 0.999, 1 - 1e-4, 1 - 1e-5, 1 - 1e-6)
 
 
 def det_axis(smallest_rate: float, largest_rate: float = 0.5) -> dict:
@@ -208,10 +209,15 @@ def det_axis(smallest_rate: float, largest_rate: float = 0.5) -> dict:
     big = max(0.5, largest_rate if np.isfinite(largest_rate) else 0.5)
     top = next((t for t in DET_TICKS if t >= big - 1e-12 and t <= 1 - floor), 1 - floor)
     ends = probit(np.array([floor, top]))
-    marks = [t for t in DET_TICKS if floor <= t <= top]
-    if len(marks) > 9:  # a long axis: fewer ticks in its middle
-        marks = [t for t in marks if t not in (0.05, 0.8, 0.95)]
-    ticks = [[round(float(probit(np.array([t]))[0]), 4), _rate_label(t)] for t in marks]
+    # ticks by priority (50%, the powers of ten and their complements, then the rest), each kept
+    # when it stands at least a ninth of the axis from those kept, so the labels never overlap
+    gap = (ends[1] - ends[0]) / 9
+    kept: list[tuple[float, float]] = []
+    for t in sorted(DET_TICKS, key=lambda t: (t not in _MAIN_TICKS, abs(math.log10(min(t, 1 - t) / 0.5)))):
+        z = float(probit(np.array([t]))[0])
+        if floor <= t <= top and all(abs(z - k) >= gap - 1e-9 for _, k in kept):
+            kept.append((t, z))
+    ticks = [[round(z, 4), _rate_label(t)] for t, z in sorted(kept, key=lambda p: p[1])]
     return {"range": [float(ends[0]), float(ends[1])], "ticks": ticks, "floor": floor, "top": top}
 
 

@@ -151,7 +151,9 @@ function chart(box, spec) {
   const even = (a, b) => [0, 1, 2, 3, 4].map((k) => { const v = a + ((b - a) * k) / 4; return [v, Number(v.toPrecision(3)).toString()]; });
   for (const [fx, label] of spec.xTicks || even(x0, x1)) {
     el("line", { x1: sx(fx), x2: sx(fx), y1: sy(y0), y2: sy(y1), class: "ed-grid" }, svg);
-    el("text", { x: sx(fx), y: H - M.b + 14, class: "ed-tick", "text-anchor": "middle" }, svg).textContent = label;
+    // a long label at the right end stays inside the chart
+    const anchor = spec.xTicks && Math.abs(fx - x1) < 1e-9 ? "end" : "middle";
+    el("text", { x: sx(fx), y: H - M.b + 14, class: "ed-tick", "text-anchor": anchor }, svg).textContent = label;
   }
   for (const [fy, label] of spec.yTicks || even(y0, y1)) {
     el("line", { x1: sx(x0), x2: sx(x1), y1: sy(fy), y2: sy(fy), class: "ed-grid" }, svg);
