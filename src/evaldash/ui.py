@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from evaldash import figures
@@ -767,24 +768,14 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
     with slider_box:
         _live_component("evaldash_threshold_slider")(
             key="threshold", on_commit_change=on_commit,
-            data={**common, "role": "slider", "label": label, "grid": pd.DataFrame({"t": grid})})
-    c = live["curves"]
-    frames = {
-        "roc": pd.DataFrame({"fpr": c["roc_fpr"], "tpr": c["roc_tpr"], "threshold": c["roc_threshold"]}),
-        "pr": pd.DataFrame({"recall": c["pr_recall"], "precision": c["pr_precision"], "threshold": c["pr_threshold"]}),
-        "thr": pd.DataFrame({k: c[k] for k in ("threshold", "precision", "recall", "f1")}),
-    }
-    avg = evaluation.average_curves if not evaluation.dataset.is_binary else {}
-    if avg:
-        frames["avg"] = pd.DataFrame({"grid": avg["roc macro-average"][0], "tpr": avg["roc macro-average"][1],
-                                      "precision": avg["pr macro-average"][1]})
+            data={**common, "role": "slider", "label": label, "grid": pa.table({"t": grid})})
+    # Arrow tables, not DataFrames: pandas' conversion starts a thread pool for each frame (about
+    # 90 ms of a new session's first view); the class's curves are built once
+    frames = evaluation.memo(("live_tables", cls), lambda e: _curve_tables(e, cls))
     table = {"t": grid, "tp": live["tp"], "fp": live["fp"]}
-    det = evaluation.memo(("det", cls), lambda e: figures.det_curve(*e.sweep(cls).roc()))
-    det_axis = None
-    if det is not None:
-        # the DET curve on normal-deviate axes, and where each slider position puts its point
-        frames["det"] = pd.DataFrame({k: det[k].astype(np.float32) for k in ("x", "y", "fpr", "fnr", "threshold")})
-        det_axis = det["axis"]
+    det_axis = frames.get("det_axis")  # the memoised dict is shared: read, never pop
+    if det_axis is not None:
+        # where each slider position puts the point on the DET curve's normal-deviate axes
         with np.errstate(invalid="ignore", divide="ignore"):
             table["det_x"] = figures.det_coordinates(live["fp"] / live["n_neg"], det_axis).astype(np.float32)
             table["det_y"] = figures.det_coordinates(1.0 - live["tp"] / live["n_pos"], det_axis).astype(np.float32)
@@ -796,7 +787,27 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
             data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
                   "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
                   "ap": number(rk["average_precision"][cls]), "det_axis": det_axis,
-                  "grid": pd.DataFrame(table), **frames})
+                  "grid": pa.table(table), **{k: v for k, v in frames.items() if k != "det_axis"}})
+
+
+def _curve_tables(evaluation: Evaluation, cls: int) -> dict:
+    """The drawn curves of class ``cls`` as Arrow tables for the live threshold (built once):
+    ROC, PR, metrics against the threshold, the macro averages, the DET curve and its axis."""
+    c = evaluation.class_curves(cls)
+    out = {
+        "roc": pa.table({"fpr": c["roc_fpr"], "tpr": c["roc_tpr"], "threshold": c["roc_threshold"]}),
+        "pr": pa.table({"recall": c["pr_recall"], "precision": c["pr_precision"], "threshold": c["pr_threshold"]}),
+        "thr": pa.table({k: c[k] for k in ("threshold", "precision", "recall", "f1")}),
+    }
+    avg = evaluation.average_curves if not evaluation.dataset.is_binary else {}
+    if avg:
+        out["avg"] = pa.table({"grid": avg["roc macro-average"][0], "tpr": avg["roc macro-average"][1],
+                               "precision": avg["pr macro-average"][1]})
+    det = evaluation.memo(("det", cls), lambda e: figures.det_curve(*e.sweep(cls).roc()))
+    if det is not None:
+        out["det"] = pa.table({k: det[k].astype(np.float32) for k in ("x", "y", "fpr", "fnr", "threshold")})
+        out["det_axis"] = det["axis"]
+    return out
 
 
 def committed_threshold() -> float | None:
