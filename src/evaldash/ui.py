@@ -6,6 +6,8 @@ Pages import from here; the computation they show lives in the Streamlit-free co
 from __future__ import annotations
 
 import argparse
+import copy
+import functools
 import hashlib
 import json
 import math
@@ -60,15 +62,21 @@ class Source:
 
 def app_args() -> argparse.Namespace:
     """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``."""
+    # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
+    argv = tuple(sys.argv[1:]) if Path(sys.argv[0]).name == "app.py" else ()
+    return copy.deepcopy(_parse_app_args(argv))  # a copy: callers may change it
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
+    """Parsed once per command line (an ArgumentParser costs milliseconds on every page run)."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--predictions", action="append", default=[])
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
     parser.add_argument("--db")
-    # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
-    argv = sys.argv[1:] if Path(sys.argv[0]).name == "app.py" else []
-    args, _ = parser.parse_known_args(argv)
+    args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
     return args
 
