@@ -372,7 +372,7 @@ MATRIX = ".st-key-confusion_matrix .cm-cell, .st-key-confusion_matrix .js-plotly
 # --- the app version -------------------------------------------------------------------
 
 def snapshot(ref: str) -> tuple[Path, str]:
-    """Export ``app.py``, ``pages/`` and ``src/`` at ``ref`` into benchmarks/data/app/<sha>.
+    """Export ``app.py``, ``pages/``, ``src/`` (and ``.streamlit/``) at ``ref`` into benchmarks/data/app/<sha>.
 
     Others commit and edit the working tree while a benchmark runs; a snapshot keeps the whole
     run on one version. Returns (folder, short sha).
@@ -385,8 +385,10 @@ def snapshot(ref: str) -> tuple[Path, str]:
         tmp = root.with_name(sha + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        archive = subprocess.run(git + ["archive", sha, "app.py", "pages", "src"], capture_output=True,
-                                 check=True).stdout
+        parts = ["app.py", "pages", "src"]
+        if subprocess.run(git + ["cat-file", "-e", f"{sha}:.streamlit"], capture_output=True).returncode == 0:
+            parts.append(".streamlit")  # the app's config (e.g. runner.postScriptGC) travels with it
+        archive = subprocess.run(git + ["archive", sha, *parts], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
         (tmp / "sample_data").symlink_to(ROOT / "sample_data")  # the bundled samples, by name only
         tmp.rename(root)

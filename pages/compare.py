@@ -15,7 +15,7 @@ open_runs = ui.runs()
 if len(open_runs) < 2:
     st.info("Compare needs two open files: open another one in the sidebar ('Open another file'), or start "
             "with `evaldash serve A.csv B.csv`.")
-    st.stop()
+    ui.stop()
 
 keys = [r.key for r in open_runs]
 by_key = {r.key: r for r in open_runs}
@@ -31,12 +31,12 @@ b_key = right.selectbox("B (e.g. the new model)", keys, format_func=lambda k: ui
 ui.sync_query(a=a_key, b=b_key)
 if a_key == b_key:
     st.info("Pick two different runs.")
-    st.stop()
+    ui.stop()
 try:
     a, b = ui.load(by_key[a_key]), ui.load(by_key[b_key])
 except InputError as exc:
     st.error(ui.md(exc))
-    st.stop()
+    ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
 result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
 iv = result["intervals"]

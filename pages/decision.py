@@ -17,7 +17,7 @@ d = ev.dataset
 if not d.has_scores:
     st.warning("This file has predictions but no per-class scores, so there is no threshold to choose. "
                "Add score columns (score_<class>) to use this page.")
-    st.stop()
+    ui.stop()
 
 classes = d.classes
 default_class = d.positive if d.positive is not None else 0
@@ -85,7 +85,7 @@ try:
     inputs = dc.DeploymentInputs(prevalence_pct / 100, cost_fp, cost_fn, value_tp, volume)
 except InputError as exc:
     st.error(ui.md(exc))
-    st.stop()
+    ui.stop()
 
 fig = dc.deployment_figures(sweep, t, inputs)  # under a millisecond: two binomial draws per resample
 curve = ev.memo(("cost_curve", c, inputs), lambda e: dc.cost_curve(e.sweep(c), inputs))

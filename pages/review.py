@@ -74,7 +74,7 @@ rows = np.asarray(rows, dtype=np.int64)
 total = len(rows)
 if total == 0:
     st.info("This set is empty: choose another set above.")
-    st.stop()
+    ui.stop()
 
 ids_in_set = [str(d.ids[r]) for r in rows]
 try:

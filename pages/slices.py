@@ -15,7 +15,7 @@ d = base.dataset
 columns = [str(c) for c in d.metadata.columns]
 if not columns:
     st.info("This file has no metadata columns to slice by: add columns such as source, device or date.")
-    st.stop()
+    ui.stop()
 ui.remember("slice_column", columns[0])
 if st.session_state["slice_column"] not in columns:
     st.session_state["slice_column"] = columns[0]

@@ -24,6 +24,7 @@ SHOTS = [
     ("confusion", "/confusion?true=1&pred=8", 1900, False),
     ("threshold", "/threshold?class=8&t=0.35", 1500, False),
     ("decision", "/decision?class=8&t=0.35", 3400, False),
+    ("calibration", "/calibration", 1500, False),
     ("errors", "/errors?gallery=mistakes", 1300, False),
     ("detail", "/errors?gallery=mistakes", 1300, True),
     ("review", "/review", 1300, False),

@@ -30,7 +30,7 @@ APP = ROOT / "app.py"
 SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
 PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py",
-         "pages/runs.py", "pages/compare.py", "pages/slices.py", "pages/decision.py"]
+         "pages/runs.py", "pages/compare.py", "pages/slices.py", "pages/decision.py", "pages/calibration.py"]
 TIMEOUT = 60
 
 # class names that must survive widgets, deep links and markdown as typed
@@ -275,6 +275,8 @@ def test_threshold_page_widgets_exist(kind, open_file, tmp_path):
     assert at.selectbox(key="class_select").options == list(ev.dataset.classes)
     assert set(shown_threshold_metrics(at)) == {"Precision", "Recall", "F1", "FPR", "Specificity",
                                                  "TP", "FP", "FN", "TN"}
+    assert not [s for s in at.slider if s.key == "confidence_threshold"]  # on /calibration
+    goto(at, "pages/calibration.py")
     has_selective = kind != "binary"
     assert bool([s for s in at.slider if s.key == "confidence_threshold"]) == has_selective
 
@@ -1291,7 +1293,7 @@ def reliability_rows_from_file(path: Path, lower: float, upper: float) -> pd.Dat
 
 
 def test_reliability_bin_shows_its_images(open_file):
-    at = goto(open_file(), "pages/threshold.py")
+    at = goto(open_file(), "pages/calibration.py")
     spec = live_payload(at, "reliability_chart")
     bins = core(SAMPLE).calibration["bins"]
     assert spec["pick"] == np.flatnonzero(bins["count"] > 0).tolist() and spec["selected"] is None

@@ -249,7 +249,7 @@ def _serve(args) -> int:
             raise InputError(f"{path}: file not found")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "type", "--"]
+           "--client.showErrorDetails", "type", "--runner.postScriptGC", "false", "--"]
     cmd += [str(Path(p).resolve()) for p in paths]
     if args.positive:
         cmd += ["--positive", args.positive]

@@ -8,13 +8,16 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import gc
 import hashlib
 import json
 import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +40,32 @@ SAMPLES = {
     "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
 }
 PAGE_SIZE = 24
+
+
+def _nodelay_on_new_connections() -> None:
+    """Send each response at once: set TCP_NODELAY on every connection the server accepts.
+
+    Streamlit's server creates its listening socket with ``socket.socket(family)``, protocol 0,
+    and asyncio only sets TCP_NODELAY on sockets whose protocol is ``IPPROTO_TCP``. Without it,
+    Nagle's algorithm holds the body of each response on a reused keep-alive connection until the
+    browser's delayed ACK, ~40 ms: a new browser session fetches some 50 script files that way
+    (six connections), and WebSocket messages wait too. Applies to connections accepted after
+    this module is first imported (the first page run).
+    """
+    from asyncio import base_events
+
+    if getattr(base_events._set_nodelay, "evaldash", False):
+        return
+
+    def _set_nodelay(sock) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    _set_nodelay.evaldash = True
+    base_events._set_nodelay = _set_nodelay
+
+
+_nodelay_on_new_connections()
 GRID_COLUMNS = 6
 UPLOAD_DIR = Path(os.environ.get("EVALDASH_UPLOAD_DIR", Path(tempfile.gettempdir()) / "evaldash-uploads"))
 
@@ -113,7 +142,12 @@ def run_name(source: Source) -> str:
 def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
                 images_root: str | None) -> Evaluation:
     dataset = load_predictions(path, positive=positive, images_root=images_root)
-    return evaluate(dataset).precompute(background=True)
+    evaluation = evaluate(dataset).precompute(background=True)
+    # Move every object alive now (modules, the loaded file's objects) out of the garbage
+    # collector's view: they live as long as the server, and a full collection that walks them
+    # holds the server (and its answers to the browser) for tens of milliseconds each time.
+    gc.freeze()
+    return evaluation
 
 
 def load(source: Source) -> Evaluation:
@@ -418,9 +452,41 @@ def page_setup(title: str) -> Evaluation:
     st.session_state["_page"] = title
     evaluation = current()
     sync_query()  # every URL names the data it shows (ds=) unless it is the start file
-    data_panel(evaluation)
+    _this_run.panel = evaluation  # drawn after the page's own content: see sidebar()
     st.title(title)
     return evaluation
+
+
+_this_run = threading.local()  # each session's script runs in its own thread
+
+
+def run_page(page) -> None:
+    """Run ``page`` (app.py's ``st.navigation`` choice), then draw its sidebar (:func:`sidebar`)."""
+    _this_run.panel = None
+    try:
+        page.run()
+    finally:
+        sidebar()
+
+
+def sidebar() -> None:
+    """The data panel of the page being run, drawn once, after the page's content.
+
+    A new browser session loads the code of each kind of element when it first sees one, and the
+    server serves those files while it sends the page: the sidebar's widgets (text boxes, file
+    uploaders, toggles) would otherwise be requested first and delay the page's own elements.
+    Pages that stop early call :func:`stop`, which draws it first.
+    """
+    evaluation = getattr(_this_run, "panel", None)
+    _this_run.panel = None
+    if evaluation is not None:
+        data_panel(evaluation)
+
+
+def stop() -> None:
+    """``st.stop()`` after drawing the sidebar (nothing can be drawn once a stop is requested)."""
+    sidebar()
+    st.stop()
 
 
 # --- galleries -----------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_click_a_reliability_bar_shows_its_images(dash, digits_ev):
     bins = digits_ev.calibration["bins"]
     used = np.flatnonzero(bins["count"] > 0)
     b = int(used[-3])
-    dash.open("/threshold")
+    dash.open("/calibration")
     bar = dash.page.locator(f'.st-key-reliability_chart rect.ed-bar[data-index="{len(used) - 3}"]')
     bar.scroll_into_view_if_needed()
     bar.click()
