@@ -20,29 +20,12 @@ if not d.has_scores:
     ui.stop()
 
 classes = d.classes
-default_class = d.positive if d.positive is not None else 0
-ui.remember("class_select", default_class)
-if st.session_state["class_select"] not in range(d.n_classes):
-    st.session_state["class_select"] = default_class
-link_class, link_t = ui.deep_link("class"), ui.deep_link("t")
-if link_class in classes:
-    st.session_state["class_select"] = classes.index(link_class)
-
-# the class picker goes above the slider but is drawn after it (see pages/threshold.py)
-picker = st.container()
-c = st.session_state["class_select"]
+c, lo, hi, step = ui.threshold_choice(ev)  # shared with /threshold; ?class=&t= deep links
 name = classes[c]
 sweep = ev.sweep(c)
-lo, hi, step = ev.slider_range(c)
 clamp = lambda t: min(max(float(t), lo), hi)  # noqa: E731 - a value the slider can show
-t0 = ui.kept("threshold_t", 0.5 if d.is_probability else 0.0)
-try:
-    if link_t is not None and math.isfinite(float(link_t)):
-        t0 = float(link_t)
-except ValueError:
-    pass
-t0 = clamp(t0) if math.isfinite(float(t0)) else hi
-st.session_state["threshold_t"] = t0
+# the class picker goes above the slider but is drawn after it (see pages/threshold.py)
+picker = st.container()
 
 
 def _commit():

@@ -18,32 +18,12 @@ if not d.has_scores:
     ui.stop()
 
 classes = d.classes
-default_class = d.positive if d.positive is not None else 0
-
 # deep link: /threshold?class=<name>&t=<value> sets both when the page is entered
-ui.remember("class_select", default_class)
-if st.session_state["class_select"] not in range(d.n_classes):
-    st.session_state["class_select"] = default_class
-link_class, link_t = ui.deep_link("class"), ui.deep_link("t")
-if link_class in classes:
-    st.session_state["class_select"] = classes.index(link_class)
-
+c, lo, hi, step = ui.threshold_choice(ev)
+name = classes[c]
 # The class picker is drawn after the live threshold, in this place: a new browser session loads
 # each kind of element's code when it first meets one, and the threshold's numbers come first.
 picker = st.container()
-c = st.session_state["class_select"]
-name = classes[c]
-lo, hi, step = ev.slider_range(c)
-
-default_t = 0.5 if d.is_probability else 0.0
-t0 = ui.kept("threshold_t", default_t)
-try:
-    if link_t is not None and math.isfinite(float(link_t)):
-        t0 = float(link_t)
-except ValueError:
-    pass
-t0 = min(max(float(t0), lo), hi) if math.isfinite(float(t0)) else hi
-st.session_state["threshold_t"] = t0
 
 
 def _commit():

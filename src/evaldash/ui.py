@@ -884,6 +884,31 @@ def _curve_tables(evaluation: Evaluation, cls: int) -> dict:
     return out
 
 
+def threshold_choice(evaluation: Evaluation) -> tuple[int, float, float, float]:
+    """The class (key ``class_select``) and threshold (``threshold_t``) a threshold page starts from,
+    shared by ``/threshold`` and ``/decision``: the last ones chosen on this dataset, or those of a
+    deep link ``?class=<name>&t=<value>`` when the page is entered, the threshold kept within the
+    class's slider range. Returns (class, low, high, step) of that range; ``threshold_t`` is set."""
+    d = evaluation.dataset
+    default_class = d.positive if d.positive is not None else 0
+    remember("class_select", default_class)
+    if st.session_state["class_select"] not in range(d.n_classes):
+        st.session_state["class_select"] = default_class
+    link_class, link_t = deep_link("class"), deep_link("t")
+    if link_class in d.classes:
+        st.session_state["class_select"] = d.classes.index(link_class)
+    c = st.session_state["class_select"]
+    lo, hi, step = evaluation.slider_range(c)
+    t0 = kept("threshold_t", 0.5 if d.is_probability else 0.0)
+    try:
+        if link_t is not None and math.isfinite(float(link_t)):
+            t0 = float(link_t)
+    except ValueError:
+        pass
+    st.session_state["threshold_t"] = min(max(float(t0), lo), hi) if math.isfinite(float(t0)) else hi
+    return c, lo, hi, step
+
+
 def committed_threshold() -> float | None:
     """The threshold the slider sent on release (in its ``on_commit`` callback), else None."""
     state = st.session_state.get("threshold")
