@@ -58,13 +58,17 @@ frame = pd.DataFrame({
     "ROC AUC": ranking["roc_auc"],
     "AP": ranking["average_precision"],
 })
+if not d.has_scores:  # no ranking metrics without scores: columns of "n/a" would only hide the others
+    frame = frame.drop(columns=["ROC AUC", "AP"])
 if auc_ci is not None:
     frame.insert(frame.columns.get_loc("ROC AUC") + 1, "ROC AUC ±", [half(auc_ci[c]) for c in d.classes])
 worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes // 3))])
 
 st.subheader("Per class")
 st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
-           "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval.")
+           "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
+           + ("" if d.has_scores else " ROC AUC and average precision need per-class scores, which this file "
+              "does not have."))
 if d.has_scores and auc_ci is None:
     @st.fragment(run_every=2)
     def _wait_for_auc_intervals():
@@ -77,7 +81,8 @@ if d.has_scores and auc_ci is None:
 plus_minus = [c for c in frame.columns if c.endswith(" ±")]
 styled = frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
-).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP")} | {c: "±{:.3f}" for c in plus_minus},
+).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP") if c in frame} |
+        {c: "±{:.3f}" for c in plus_minus},
          na_rep="n/a")
 selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
                          selection_mode="single-row", width="stretch")
