@@ -9,10 +9,7 @@ from evaldash.report import fmt
 
 ev = ui.page_setup("Calibration & abstention")
 d = ev.dataset
-if not d.has_scores:
-    st.warning("This file has predictions but no per-class scores, so there is no confidence to calibrate or "
-               "to abstain on. Add score columns (score_<class>) to use this page.")
-    ui.stop()
+ui.need_scores(ev, "there is no confidence to calibrate or to abstain on")
 
 if not d.is_binary:
     st.subheader("Abstain when unsure", anchor=False)

@@ -8,7 +8,6 @@ import streamlit as st
 from evaldash import figures, ui
 from evaldash.compare import aligned_rows, compare, fixed_broken
 from evaldash.errors import InputError
-from evaldash.images import thumbnail
 
 ui.page_setup("Compare")
 open_runs = ui.runs()

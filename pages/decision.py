@@ -14,34 +14,20 @@ from evaldash.errors import InputError
 
 ev = ui.page_setup("Decision")
 d = ev.dataset
-if not d.has_scores:
-    st.warning("This file has predictions but no per-class scores, so there is no threshold to choose. "
-               "Add score columns (score_<class>) to use this page.")
-    ui.stop()
+ui.need_scores(ev, "there is no threshold to choose")
 
 classes = d.classes
 c, lo, hi, step = ui.threshold_choice(ev)  # shared with /threshold; ?class=&t= deep links
 name = classes[c]
 sweep = ev.sweep(c)
-clamp = lambda t: min(max(float(t), lo), hi)  # noqa: E731 - a value the slider can show
 # the class picker goes above the slider but is drawn after it (see pages/threshold.py)
 picker = st.container()
-
-
-def _commit():
-    t = ui.committed_threshold()
-    if t is not None and math.isfinite(t):
-        st.session_state["threshold_t"] = clamp(t)
-
-
-def _take(value: float):
-    st.session_state["threshold_t"] = clamp(value) if math.isfinite(value) else hi
 
 
 st.caption("Choose the class to act on, say what deployment looks like, then move the threshold: the "
            "test-set numbers follow the slider at once, the deployment figures when you let go.")
 t = float(st.session_state["threshold_t"])
-ui.live_threshold(ev, c, t, f"Threshold: an item is flagged as {name} when its score ≥ threshold", _commit)
+ui.live_threshold(ev, c, t, f"Threshold: an item is flagged as {name} when its score ≥ threshold")
 picker.selectbox("Class of interest" if not d.is_binary else "Positive class", list(range(d.n_classes)),
                  format_func=ui.class_label(ev), key="class_select")
 ui.keep("class_select")
@@ -119,8 +105,8 @@ else:
                   f"**{num(best_fig.values['cost_per_10k'], 1)}** per 10,000 items "
                   f"({num(best_fig.values['alerts_per_10k'])} alerts, {num(best_fig.values['missed_per_10k'])} "
                   "missed).")
-    right.button("Use the cheapest threshold", key="dec_take_best", on_click=_take, args=(best,), width="stretch",
-                 disabled=math.isfinite(best) and clamp(best) == t)
+    right.button("Use the cheapest threshold", key="dec_take_best", on_click=ui.set_threshold, args=(ev, c, best),
+                 width="stretch", disabled=math.isfinite(best) and min(max(best, lo), hi) == t)
 
 roc = ev.class_curves(c)
 cur_cost = (t, v["cost_per_10k"])

@@ -4,33 +4,21 @@ are on their own page (pages/calibration.py), which keeps this page's first view
 
 import math
 
-import numpy as np
 import streamlit as st
 
-from evaldash import figures, ui
-from evaldash.report import fmt
+from evaldash import ui
 
 ev = ui.page_setup("Curves & threshold")
 d = ev.dataset
-if not d.has_scores:
-    st.warning("This file has predictions but no per-class scores, so there are no curves or thresholds "
-               "to show. Add score columns (score_<class>) to use this page.")
-    ui.stop()
+ui.need_scores(ev, "there are no curves or thresholds to show")
 
 classes = d.classes
 # deep link: /threshold?class=<name>&t=<value> sets both when the page is entered
-c, lo, hi, step = ui.threshold_choice(ev)
+c, _, _, step = ui.threshold_choice(ev)
 name = classes[c]
 # The class picker is drawn after the live threshold, in this place: a new browser session loads
 # each kind of element's code when it first meets one, and the threshold's numbers come first.
 picker = st.container()
-
-
-def _commit():
-    # the slider was released: it sends the threshold it landed on
-    t = ui.committed_threshold()
-    if t is not None and math.isfinite(t):
-        st.session_state["threshold_t"] = min(max(t, lo), hi)
 
 
 def _from_exact():
@@ -39,7 +27,7 @@ def _from_exact():
     # quick series of key presses is still being processed.
     typed = st.session_state.get("threshold_exact")
     if typed is not None:
-        st.session_state["threshold_t"] = min(max(float(typed), lo), hi)
+        ui.set_threshold(ev, c, typed)
         st.session_state["threshold_exact"] = None
 
 
@@ -53,14 +41,14 @@ def _suggest(which: str):
     st.session_state["suggest_note"] = (
         "Predicting nothing as positive is cheapest at these costs: the slider goes to its top."
         if math.isinf(value) else "")
-    st.session_state["threshold_t"] = min(max(value, lo), hi)
+    ui.set_threshold(ev, c, value)
 
 
 @st.fragment
 def threshold_panel():
     t = float(st.session_state["threshold_t"])
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold", _commit,
+    ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold", 
                       slider_box=left, metrics_box=st.container())
     right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
                        format="%.6f", step=step, placeholder=f"{t:.6f}")

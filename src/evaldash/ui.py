@@ -489,6 +489,15 @@ def stop() -> None:
     st.stop()
 
 
+def need_scores(evaluation: Evaluation, without: str) -> None:
+    """Stop a page that needs per-class scores when the file has none, saying what is missing
+    (``without``: e.g. "there is no threshold to choose")."""
+    if not evaluation.dataset.has_scores:
+        st.warning(f"This file has predictions but no per-class scores, so {without}. Add score columns "
+                   "(score_<class>) to use this page.")
+        stop()
+
+
 # --- galleries -----------------------------------------------------------------
 
 def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = None) -> str:
@@ -821,7 +830,21 @@ def clicked_cell(key: str = "confusion_matrix") -> tuple[int, int] | None:
     return (int(value[0]), int(value[1])) if value is not None else None
 
 
-def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_commit,
+def set_threshold(evaluation: Evaluation, cls: int, value: float) -> None:
+    """Make ``value`` the threshold (``threshold_t``), kept within class ``cls``'s slider range
+    (+inf, "flag nothing", becomes the slider's top)."""
+    lo, hi, _ = evaluation.slider_range(cls)
+    st.session_state["threshold_t"] = min(max(float(value), lo), hi)
+
+
+def _store_committed_threshold(evaluation: Evaluation, cls: int) -> None:
+    # the slider was released: it sends the threshold it landed on
+    t = committed_threshold()
+    if t is not None and math.isfinite(t):
+        set_threshold(evaluation, cls, t)
+
+
+def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
                    slider_box=None, metrics_box=None) -> None:
     """The threshold slider (key ``threshold``) and what follows it (key ``threshold_metrics``).
 
@@ -829,9 +852,8 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
     once, and updates precision, recall, F1, the counts and the operating points on each
     movement of the thumb without the server; the DET curve (:func:`figures.det_curve`) comes with
     each slider position's place on its normal-deviate axes, so its point follows too. On
-    release it sends the threshold; ``on_commit``
-    then reads it with :func:`committed_threshold`. ``slider_box``/``metrics_box``: where to
-    put each (containers or columns; default: here).
+    release it sends the threshold, which becomes ``threshold_t`` (:func:`set_threshold`).
+    ``slider_box``/``metrics_box``: where to put each (containers or columns; default: here).
     """
     slider_box = slider_box or st.container()
     metrics_box = metrics_box or st.container()
@@ -841,7 +863,7 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str, on_co
     common = {"token": token, "t": float(t), "index": live["index"], "probability": evaluation.dataset.is_probability}
     with slider_box:
         _live_component("evaldash_threshold_slider")(
-            key="threshold", on_commit_change=on_commit,
+            key="threshold", on_commit_change=functools.partial(_store_committed_threshold, evaluation, cls),
             data={**common, "role": "slider", "label": label, "grid": pa.table({"t": grid})})
     # Arrow tables, not DataFrames: pandas' conversion starts a thread pool for each frame (about
     # 90 ms of a new session's first view); the class's curves are built once
@@ -910,7 +932,7 @@ def threshold_choice(evaluation: Evaluation) -> tuple[int, float, float, float]:
 
 
 def committed_threshold() -> float | None:
-    """The threshold the slider sent on release (in its ``on_commit`` callback), else None."""
+    """The threshold the slider sent on release (in its commit callback), else None."""
     state = st.session_state.get("threshold")
     value = getattr(state, "commit", None) if state is not None else None
     if value is None and isinstance(state, dict):
