@@ -57,8 +57,15 @@ except InputError as exc:
     ui.stop()
 
 fig = dc.deployment_figures(sweep, t, inputs)  # under a millisecond: two binomial draws per resample
-curve = ev.memo(("cost_curve", c, inputs), lambda e: dc.cost_curve(e.sweep(c), inputs))
-drawn = ev.memo(("cost_drawn", c, inputs), lambda e: curve.drawn())
+
+
+def _cost(e):
+    # kept per (class, inputs): what is drawn and the minimum, not the full curve (a value per score)
+    curve = dc.cost_curve(e.sweep(c), inputs)
+    return curve.drawn(), curve.best_index is not None, curve.best_threshold
+
+
+drawn, has_best, best = ev.memo(("cost", c, inputs), _cost)
 v, iv = fig.values, fig.intervals
 
 
@@ -94,10 +101,9 @@ with st.container(key="dec_summary", border=True):
                    "interval is over the others.")
 
 # --- the cheapest threshold ------------------------------------------------------------------------
-best = curve.best_threshold
 best_fig = dc.deployment_figures(sweep, best, inputs)
 left, right = st.columns([3, 1], vertical_alignment="center")
-if curve.best_index is None:
+if not has_best:
     left.info("The expected cost is undefined here (the test set lacks positives or negatives of this class).")
 else:
     where = ("flag nothing" if math.isinf(best) else f"threshold **{best:.4g}**")
@@ -246,7 +252,12 @@ if not d.is_binary:
                                 hide_index=True, disabled=["class"],
                                 column_config={"threshold": st.column_config.NumberColumn(format="%.4f")})
     thresholds = np.array([np.inf if pd.isna(x) else float(x) for x in edited["threshold"]])
-    op = dc.operating_points(d.y_true, d.scores, thresholds, fallback)
+    # applied again only when the rule changes (~70 ms at a million rows), not on every slider release
+    rule = (ui.fingerprint(ev), tuple(thresholds.tolist()), fallback)
+    if st.session_state.get("_dec_rule") != rule:
+        st.session_state["_dec_rule"] = rule
+        st.session_state["_dec_op"] = dc.operating_points(d.y_true, d.scores, thresholds, fallback)
+    op = st.session_state["_dec_op"]
     m = op.macro
     res_col.markdown(f"**Coverage** {op.coverage:.3f} ({op.abstained:,} of {op.n:,} set aside) · **accuracy** "
                      f"{op.accuracy:.3f} over all samples, {op.accuracy_covered:.3f} over those given a class · "
