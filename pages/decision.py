@@ -101,7 +101,8 @@ with st.container(key="dec_summary", border=True):
                    "interval is over the others.")
 
 # --- the cheapest threshold ------------------------------------------------------------------------
-best_fig = dc.deployment_figures(sweep, best, inputs)
+# no minimum when every cost is undefined (e.g. a class without positives at a prevalence above 0)
+best_fig = dc.deployment_figures(sweep, best, inputs) if has_best else None
 left, right = st.columns([3, 1], vertical_alignment="center")
 if not has_best:
     left.info("The expected cost is undefined here (the test set lacks positives or negatives of this class).")
@@ -114,9 +115,16 @@ else:
     right.button("Use the cheapest threshold", key="dec_take_best", on_click=ui.set_threshold, args=(ev, c, best),
                  width="stretch", disabled=math.isfinite(best) and min(max(best, lo), hi) == t)
 
+
+
+def cheapest(x: str, y: str) -> tuple[float, float] | None:
+    """The cheapest threshold's point on a chart of figure ``y`` against ``x``."""
+    return None if best_fig is None else (best_fig.values[x], best_fig.values[y])
+
+
 roc = ev.class_curves(c)
 cur_cost = (t, v["cost_per_10k"])
-best_cost = (best, best_fig.values["cost_per_10k"]) if math.isfinite(best) else None
+best_cost = (best, best_fig.values["cost_per_10k"]) if best_fig is not None and math.isfinite(best) else None
 charts = st.columns(3)
 x_range = (lo, hi)
 with charts[0]:
@@ -124,12 +132,12 @@ with charts[0]:
 with charts[1]:
     ui.chart(figures.operating_chart("ROC", "false-positive rate", "true-positive rate (recall)", roc["roc_fpr"],
                                      roc["roc_tpr"], (v["fpr"], v["recall"]),
-                                     (best_fig.values["fpr"], best_fig.values["recall"])), key="dec_roc_chart")
+                                     cheapest("fpr", "recall")), key="dec_roc_chart")
 with charts[2]:
     ui.chart(figures.operating_chart(f"Precision at {inputs.prevalence:.2%} prevalence against recall", "recall",
                                      "precision (deployment)", drawn["recall"], drawn["precision"],
                                      (v["recall"], v["precision"]),
-                                     (best_fig.values["recall"], best_fig.values["precision"])),
+                                     cheapest("recall", "precision")),
              key="dec_pr_chart")
 
 # --- flips --------------------------------------------------------------------------------------------

@@ -191,3 +191,19 @@ def test_binary_file_has_no_per_class_section(monkeypatch):
     at = open_decision(monkeypatch, BINARY)
     assert not [b for b in at.button if b.key == "dec_suggest_f1"]
     assert any("Of every 10,000 items" in m.value for m in at.markdown)
+
+
+def test_a_class_without_positives_at_a_positive_prevalence_says_the_cost_is_undefined(monkeypatch, tmp_path):
+    # class "c" has scores but no sample: at a deployment share above 0 no cost can be computed
+    rng = np.random.default_rng(0)
+    s = rng.dirichlet([1, 1, 1], 200)
+    path = tmp_path / "absent.csv"
+    pd.DataFrame({"label": rng.choice(["a", "b"], 200), "score_a": s[:, 0], "score_b": s[:, 1],
+                  "score_c": s[:, 2]}).to_csv(path, index=False)
+    at = open_decision(monkeypatch, path)
+    at.selectbox(key="class_select").set_value(2)
+    run(at)
+    at.number_input(key="dec_prevalence_2").set_value(5.0)
+    run(at)
+    assert any("expected cost is undefined" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "dec_take_best"]
