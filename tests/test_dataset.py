@@ -6,7 +6,6 @@ and names the column and rows at fault.
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 from pathlib import Path

@@ -4,7 +4,6 @@ import math
 import statistics
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 from sklearn.metrics import det_curve as sk_det_curve
 
