@@ -40,6 +40,8 @@ SAMPLES = {
     "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
 }
 PAGE_SIZE = 24
+GRID_COLUMNS = 6
+UPLOAD_DIR = Path(os.environ.get("EVALDASH_UPLOAD_DIR", Path(tempfile.gettempdir()) / "evaldash-uploads"))
 
 
 def _nodelay_on_new_connections() -> None:
@@ -66,8 +68,6 @@ def _nodelay_on_new_connections() -> None:
 
 
 _nodelay_on_new_connections()
-GRID_COLUMNS = 6
-UPLOAD_DIR = Path(os.environ.get("EVALDASH_UPLOAD_DIR", Path(tempfile.gettempdir()) / "evaldash-uploads"))
 
 
 @dataclass(frozen=True)
