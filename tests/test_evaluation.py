@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import numpy as np
@@ -127,6 +129,22 @@ def test_background_precompute_gives_the_same_results_as_foreground():
     for n in range(4):
         assert results[n] == want
     assert report_json(fg) == report_json(bg)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own nice value is Linux's")
+def test_background_work_runs_at_the_lowest_cpu_priority():
+    """The background precompute and interval threads are niced (19), the caller's thread is not."""
+    from evaldash import evaluation
+
+    seen = {}
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    thread = evaluation._background(
+        lambda: seen.update(nice=os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+                            name=threading.current_thread().name), "evaldash-test")
+    thread.join()
+    assert seen == {"nice": evaluation.BACKGROUND_NICE, "name": "evaldash-test"}
+    assert thread.daemon
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
 
 
 def test_memo_computes_once_under_concurrency():

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 import logging
+import os
 import threading
 
 import numpy as np
@@ -318,7 +319,7 @@ class Evaluation:
         if self.dataset.has_scores:
             _ = self.ranking
         if background:
-            threading.Thread(target=self._precompute_rest, name="evaldash-precompute", daemon=True).start()
+            _background(self._precompute_rest, "evaldash-precompute")
         else:
             self._precompute_rest()
         return self
@@ -350,7 +351,7 @@ class Evaluation:
         with self._guard:
             running = name in self._locks
         if not running:
-            threading.Thread(target=self._compute_auc_intervals, name="evaldash-auc-intervals", daemon=True).start()
+            _background(self._compute_auc_intervals, "evaldash-auc-intervals")
         return None
 
     def _compute_auc_intervals(self) -> dict[str, list[float]]:
@@ -475,6 +476,26 @@ class Evaluation:
         if not d.is_binary:
             out["selective"] = self.selective.at(t)
         return out
+
+
+BACKGROUND_NICE = 19
+
+
+def _background(target, name: str) -> threading.Thread:
+    """Start ``target`` in a daemon thread at the lowest CPU priority (Linux: a thread has its
+    own nice value), so that work nobody waits for yet (the rest of a precompute, bootstrap
+    intervals) does not slow what a user is waiting for: a page being drawn, the browser on
+    the same machine."""
+    def run():
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+            pass
+        target()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def _nanmean(values: np.ndarray) -> float:
