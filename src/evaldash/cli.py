@@ -249,7 +249,8 @@ def _serve(args) -> int:
             raise InputError(f"{path}: file not found")
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "type", "--runner.postScriptGC", "false", "--"]
+           "--client.showErrorDetails", "type", "--runner.postScriptGC", "false",
+           "--runner.magicEnabled", "false", "--"]
     cmd += [str(Path(p).resolve()) for p in paths]
     if args.positive:
         cmd += ["--positive", args.positive]

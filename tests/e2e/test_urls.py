@@ -28,6 +28,21 @@ def test_deep_link_sets_class_and_threshold(dash, digits_ev):
     expect(dash.exceptions).to_have_count(0)
 
 
+def test_deep_link_connects_without_probing_the_page_path(dash, digits_ev):
+    """The served page names the server's root (evaldash.asgi), so Streamlit's page connects there
+    at once instead of first asking /threshold/_stcore/health and host-config (404s)."""
+    requests, failed = [], []
+    dash.page.on("request", lambda r: requests.append(r.url))
+    dash.page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    dash.open("/threshold?class=8&t=0.35")
+    expect_metrics_at(dash, digits_ev.sweep(digits_ev.dataset.classes.index("8")),
+                      expect_threshold(dash, "8", 0.35))
+    probes = [u for u in requests if "/threshold/_stcore/" in u]
+    assert probes == [] and failed == []
+    assert dash.page.evaluate("() => window.__streamlit.BACKEND_BASE_URL") == dash.base_url + "/"
+    assert any(u.endswith("/_stcore/health") for u in requests)  # it did connect, at the root
+
+
 def test_link_to_a_cell_of_uploaded_data(dash, browser, tmp_path):
     """Class names with spaces and '&' survive the URL; the link reopens the uploaded file."""
     good = write_three_class_csv(tmp_path / "three_classes.csv")
