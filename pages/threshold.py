@@ -56,21 +56,19 @@ def threshold_panel():
                "once. Click a point of a curve to move the threshold there.")
 
     with st.expander("Suggested thresholds", expanded=True):
-        a, b, cc, dd = st.columns(4)
-        a.number_input("Target precision", 0.0, 1.0, 0.9, 0.01, key="target_precision")
-        b.number_input("Target recall", 0.0, 1.0, 0.9, 0.01, key="target_recall")
-        cc.number_input("Cost of a false positive", 0.0, None, 1.0, 0.5, key="cost_fp")
-        dd.number_input("Cost of a false negative", 0.0, None, 1.0, 0.5, key="cost_fn")
-        buttons = st.columns(5)
-        buttons[0].button("Max F1", key="suggest_f1", on_click=_suggest, args=("max_f1",), width="stretch")
-        buttons[1].button("Max Youden J", key="suggest_youden", on_click=_suggest, args=("max_youden",),
-                          width="stretch")
-        buttons[2].button("Reach target precision", key="suggest_precision", on_click=_suggest,
-                          args=("target_precision",), width="stretch")
-        buttons[3].button("Keep target recall", key="suggest_recall", on_click=_suggest,
-                          args=("target_recall",), width="stretch")
-        buttons[4].button("Min cost (FP:FN)", key="suggest_cost", on_click=_suggest, args=("min_cost",),
-                          width="stretch")
+        # rows of flexible containers, not columns: a column is one more element for the browser
+        # to draw (a new session's first view draws every element before the threshold's numbers)
+        with st.container(horizontal=True):
+            st.number_input("Target precision", 0.0, 1.0, 0.9, 0.01, key="target_precision", width=200)
+            st.number_input("Target recall", 0.0, 1.0, 0.9, 0.01, key="target_recall", width=200)
+            st.number_input("Cost of a false positive", 0.0, None, 1.0, 0.5, key="cost_fp", width=200)
+            st.number_input("Cost of a false negative", 0.0, None, 1.0, 0.5, key="cost_fn", width=200)
+        with st.container(horizontal=True):
+            for key, label, which in [("suggest_f1", "Max F1", "max_f1"), ("suggest_youden", "Max Youden J", "max_youden"),
+                                      ("suggest_precision", "Reach target precision", "target_precision"),
+                                      ("suggest_recall", "Keep target recall", "target_recall"),
+                                      ("suggest_cost", "Min cost (FP:FN)", "min_cost")]:
+                st.button(label, key=key, on_click=_suggest, args=(which,))
         if st.session_state.get("suggest_note"):
             st.info(st.session_state["suggest_note"])
     ui.keep("threshold_t")

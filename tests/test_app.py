@@ -270,6 +270,10 @@ def test_overview_has_class_table_and_gate_editor(open_file):
 
 def test_sidebar_data_panel_widgets_exist(open_file):
     at = open_file()
+    assert [b.key for b in at.sidebar.button if b.key == "open_file"] == ["open_file"]
+    with pytest.raises(KeyError):  # the ways to open a file are drawn when asked for
+        at.get_by_key("path_input")
+    open_panel(at)
     for key in ("sample_pick", "open_sample", "path_input", "positive_input", "open_path",
                 "upload", "upload_images", "open_upload"):
         assert at.get_by_key(key) is not None, key
@@ -789,8 +793,18 @@ def shown_as_markdown(text: str) -> str:
     return md(text)
 
 
-def open_path(at: AppTest, path: Path | str) -> AppTest:
+def open_panel(at: AppTest) -> AppTest:
+    """Press the sidebar's "Open another file…": the ways to open a file are drawn."""
+    at.button(key="open_file").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_path(at: AppTest, path: Path | str, positive: str | None = None) -> AppTest:
+    open_panel(at)
     at.text_input(key="path_input").input(str(path))
+    if positive is not None:
+        at.text_input(key="positive_input").input(positive)
     at.button(key="open_path").click().run()
     assert not at.exception, at.exception
     return at
@@ -847,7 +861,7 @@ def test_bad_start_file_falls_back_to_sample_with_error(open_file, tmp_path):
 
 
 def test_open_bundled_binary_sample_from_the_panel(open_file):
-    at = open_file()
+    at = open_panel(open_file())
     at.selectbox(key="sample_pick").set_value("Digits: three vs rest (binary)")
     at.button(key="open_sample").click().run()
     assert not at.exception
@@ -870,10 +884,22 @@ def test_opening_other_data_resets_threshold_page(open_file):
     assert shown_threshold_metrics(at) == expected_threshold_metrics(ev, ev.dataset.positive, t)
 
 
+def test_open_panel_closes_once_a_file_opens_and_stays_open_beside_the_reason_if_not(open_file, tmp_path):
+    at = open_path(open_file(), BINARY)
+    assert sidebar_summary(at).startswith(expected_summary(BINARY))
+    with pytest.raises(KeyError):  # closed: the file is open
+        at.get_by_key("path_input")
+    at = open_path(at, tmp_path / "missing.csv")
+    assert at.text_input(key="path_input").value == str(tmp_path / "missing.csv")  # still open, as typed
+    assert [e.value for e in at.sidebar.error] == [shown_as_markdown(f"{tmp_path / 'missing.csv'}: file not found")]
+    assert sidebar_summary(at).startswith(expected_summary(BINARY))  # what was loaded stays
+    at.button(key="open_file").click().run()  # and it can be closed by hand
+    with pytest.raises(KeyError):
+        at.get_by_key("path_input")
+
+
 def test_open_path_with_positive_class(open_file):
-    at = open_file()
-    at.text_input(key="positive_input").input("other")
-    open_path(at, BINARY)
+    at = open_path(open_file(), BINARY, positive="other")
     assert not at.sidebar.error
     assert sidebar_summary(at).endswith("positive class: other")
 
@@ -881,8 +907,7 @@ def test_open_path_with_positive_class(open_file):
 def test_open_path_with_unknown_positive_class_keeps_data(open_file):
     at = open_file()
     summary = sidebar_summary(at)
-    at.text_input(key="positive_input").input("seven")
-    open_path(at, BINARY)
+    open_path(at, BINARY, positive="seven")
     with pytest.raises(evaldash.InputError) as info:
         evaldash.load_predictions(BINARY, positive="seven")
     assert [e.value for e in at.sidebar.error] == [shown_as_markdown(str(info.value))]
@@ -1026,11 +1051,7 @@ WEAKER = ROOT / "sample_data" / "digits" / "predictions_weaker.csv"
 
 
 def _two_runs(open_file) -> AppTest:
-    at = open_file()
-    at.text_input(key="path_input").set_value(str(WEAKER)).run()
-    at.button(key="open_path").click().run()
-    assert not at.exception
-    return at
+    return open_path(open_file(), WEAKER)
 
 
 def test_runs_table_and_switching_the_active_file(open_file):
@@ -1178,8 +1199,7 @@ def test_compare_headline_has_auc_and_ece_with_intervals_and_the_auc_verdict(ope
 def test_compare_with_a_file_without_scores_says_why_auc_and_ece_have_no_delta(open_file, tmp_path):
     at = open_file()
     path = write_predictions_only(tmp_path)
-    at.text_input(key="path_input").set_value(str(path)).run()
-    at.button(key="open_path").click().run()
+    open_path(at, path)
     goto(at, "pages/compare.py")
     head = at.dataframe[0].value.set_index("metric")
     assert np.isnan(head.loc["macro ROC AUC", "B − A"]) and head.loc["ECE (lower is better)", "95% interval"] == "n/a"

@@ -413,19 +413,39 @@ def data_panel(evaluation: Evaluation) -> None:
                     st.text(w)
         annotator_panel()
         export_panel(evaluation)
-        with st.expander("Open another file", expanded=False):
-            st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
-            st.button("Open sample", key="open_sample", on_click=_open_sample)
-            st.divider()
-            st.text_input("Path on the server", key="path_input",
-                          placeholder="/data/predictions.parquet")
-            st.text_input("Positive class (binary, optional)", key="positive_input")
-            st.button("Open path", key="open_path", on_click=_open_path)
-            st.divider()
-            st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
-                             type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
-            st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
-            st.button("Open upload", key="open_upload", on_click=_open_upload)
+        # drawn only when asked for: a dozen widgets and two file uploaders would otherwise be
+        # drawn (and their code loaded by the browser) on every first view of every page
+        showing = bool(st.session_state.get("_open_panel"))
+        st.button("Close “Open another file”" if showing else "Open another file…", key="open_file",
+                  on_click=_toggle_open_panel, width="stretch",
+                  help="A bundled sample, a path on the server, or an upload (with a zip of its images).")
+        if showing:
+            with st.container(border=True, key="open_panel"):
+                st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
+                st.button("Open sample", key="open_sample", on_click=_opening(_open_sample))
+                st.divider()
+                st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet")
+                st.text_input("Positive class (binary, optional)", key="positive_input")
+                st.button("Open path", key="open_path", on_click=_opening(_open_path))
+                st.divider()
+                st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
+                                 type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
+                st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
+                st.button("Open upload", key="open_upload", on_click=_opening(_open_upload))
+
+
+def _toggle_open_panel() -> None:
+    st.session_state["_open_panel"] = not st.session_state.get("_open_panel")
+
+
+def _opening(open_):
+    """An "Open …" button's callback: ``open_``, then the panel closes if the file opened (it
+    stays open beside the reason if not)."""
+    def callback() -> None:
+        open_()
+        if "load_error" not in st.session_state:
+            st.session_state["_open_panel"] = False
+    return callback
 
 
 def _ensure_navigation() -> None:

@@ -225,14 +225,19 @@ class Dashboard:
         self.wait_idle()
 
     # the data panel
-    def upload(self, path: Path) -> None:
-        """Open the sidebar's 'Open another file', choose ``path`` as the upload and press 'Open upload'."""
+    def upload(self, path: Path, images: Path | None = None) -> None:
+        """Press the sidebar's 'Open another file…', choose ``path`` as the upload (and ``images``
+        as its zip of images), press 'Open upload'."""
         uploader = self.sidebar.locator(".st-key-upload")
         if not uploader.is_visible():
-            self.sidebar.get_by_text("Open another file").click()
-        uploader.locator('input[type="file"]').set_input_files(str(path))
-        expect(uploader.get_by_text(path.name)).to_be_visible()
-        self.wait_idle()
+            self.sidebar.locator(".st-key-open_file").get_by_role("button", name="Open another file…").click()
+            expect(uploader).to_be_visible()
+        for key, file in (("upload", path), ("upload_images", images)):
+            if file is not None:
+                box = self.sidebar.locator(f".st-key-{key}")
+                box.locator('input[type="file"]').set_input_files(str(file))
+                expect(box.get_by_text(file.name)).to_be_visible()
+                self.wait_idle()
         self.sidebar.locator(".st-key-open_upload button").click()
         self.wait_idle()
 

@@ -48,7 +48,9 @@ def test_good_upload_switches_data(dash, digits_ev, tmp_path):
     expect(dash.metric("Classes")).to_have_text("3")
     expect(dash.metric("Accuracy")).to_have_text(three(ev.accuracy))
     expect(dash.sidebar).to_contain_text(f"{ev.dataset.n:,} samples · 3 classes")
-    expect(dash.sidebar).to_contain_text(good.name)
+    # the active file is the upload (the sidebar names it), and the open panel has closed
+    expect(dash.sidebar.locator(".st-key-active_run input")).to_have_value(re.compile(re.escape(good.name)))
+    expect(dash.sidebar.locator(".st-key-upload")).to_have_count(0)
     expect(dash.sidebar.locator('[data-testid="stAlert"]')).to_have_count(0)
     # the per-class table lists the uploaded classes
     expect(dash.page.locator('[data-testid="stDataFrame"]').first).to_contain_text(

@@ -58,20 +58,8 @@ def write_upload(folder: Path) -> tuple[Path, Path, dict[str, tuple[int, int, in
 
 
 def upload_with_images(dash, csv: Path, images: Path) -> None:
-    """The sidebar's 'Open another file': choose the predictions and the zip, press 'Open upload'."""
-    sidebar = dash.sidebar
-    uploader = sidebar.locator(".st-key-upload")
-    if not uploader.is_visible():
-        sidebar.get_by_text("Open another file").click()
-    uploader.locator('input[type="file"]').set_input_files(str(csv))
-    expect(uploader.get_by_text(csv.name)).to_be_visible()
-    dash.wait_idle()
-    zipper = sidebar.locator(".st-key-upload_images")
-    zipper.locator('input[type="file"]').set_input_files(str(images))
-    expect(zipper.get_by_text(images.name)).to_be_visible()
-    dash.wait_idle()
-    sidebar.locator(".st-key-open_upload button").click()
-    dash.wait_idle()
+    """The sidebar's 'Open another file…': choose the predictions and the zip, press 'Open upload'."""
+    dash.upload(csv, images)
 
 
 def fetch_image(dash, img) -> bytes:
