@@ -53,7 +53,9 @@ def threshold_panel():
     right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
                        format="%.6f", step=step, placeholder=f"{t:.6f}")
     st.caption("Drag the slider or use the arrow keys: the numbers and the points on the curves follow at "
-               "once. Click a point of a curve to move the threshold there.")
+               "once. Click a point of a curve to move the threshold there. Abstention (keep only confident "
+               "predictions) and calibration (do the scores mean what they say?) are on the **Calibration & "
+               "abstention** page (sidebar).")
 
     with st.expander("Suggested thresholds", expanded=True):
         # rows of flexible containers, not columns: a column is one more element for the browser
@@ -79,6 +81,3 @@ threshold_panel()
 picker.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
                  format_func=ui.class_label(ev), key="class_select")
 ui.keep("class_select")
-
-st.caption("Abstention (keep only confident predictions) and calibration (do the scores mean what they say?) "
-           "are on the **Calibration & abstention** page (sidebar).")

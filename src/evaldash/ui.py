@@ -389,15 +389,15 @@ def data_panel(evaluation: Evaluation) -> None:
     d = evaluation.dataset
     source: Source = st.session_state["source"]
     with st.sidebar:
-        st.markdown("**Data**")
         open_runs = runs()
         if len(open_runs) > 1:
+            st.markdown("**Data**")
             st.session_state["active_run"] = source.key
             st.selectbox("Active file (every page shows it)", [r.key for r in open_runs],
                          format_func=lambda k: run_name(next(r for r in open_runs if r.key == k)),
                          key="active_run", on_change=_switch_run)
         else:
-            st.text(run_name(source))
+            st.markdown(f"**Data**  \n{md(run_name(source))}")  # one element: a first view draws each
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         if "load_error" in st.session_state:
