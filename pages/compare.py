@@ -12,7 +12,7 @@ from evaldash.errors import InputError
 ui.page_setup("Compare")
 open_runs = ui.runs()
 if len(open_runs) < 2:
-    st.info("Compare needs two open files: open another one in the sidebar ('Open another file'), or start "
+    st.info("Compare needs two open files: open another one in the sidebar ('Open another file…'), or start "
             "with `evaldash serve A.csv B.csv`.")
     ui.stop()
 

@@ -27,7 +27,7 @@ for source in open_runs:
                  "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
                  "size MB": round(stat.st_size / 1e6, 2), "file": source.path})
 table = pd.DataFrame(rows)
-st.caption("One row per open file (the sidebar's 'Open another file' adds more; `evaldash serve A B ...` opens "
+st.caption("One row per open file (the sidebar's 'Open another file…' adds more; `evaldash serve A B ...` opens "
            "several). Click a column to sort; edit a name to rename a run.")
 edited = st.data_editor(
     table.drop(columns=["key"]), key="runs_table", hide_index=True, width="stretch",
@@ -48,4 +48,4 @@ if len(table) >= 2:
     b = b_col.selectbox("B (e.g. the new model)", keys, index=1, format_func=label, key="runs_b")
     st.page_link("pages/compare.py", label=f"Compare {label(a)} with {label(b)} →", query_params={"a": a, "b": b})
 else:
-    st.info("Open a second file (sidebar, 'Open another file') to compare two runs.")
+    st.info("Open a second file (sidebar, 'Open another file…') to compare two runs.")

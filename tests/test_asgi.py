@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 
@@ -38,7 +39,10 @@ def call(middleware, path="/threshold", method="GET", headers=((b"accept-encodin
         return {"type": "http.request", "body": b""}
 
     scope = {"type": kind, "method": method, "path": path, "headers": list(headers)}
-    asyncio.run(middleware(scope, receive, send))
+    # in a thread of its own: the browser tests' Playwright keeps an event loop in this one
+    worker = threading.Thread(target=asyncio.run, args=(middleware(scope, receive, send),))
+    worker.start()
+    worker.join()
     start = sent[0]
     body = b"".join(m.get("body", b"") for m in sent[1:])
     return start, body, sent
