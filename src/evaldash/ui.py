@@ -400,7 +400,8 @@ def data_panel(evaluation: Evaluation) -> None:
             st.markdown(f"**Data**  \n{md(run_name(source))}")  # one element: a first view draws each
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
-        if "load_error" in st.session_state:
+        showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
+        if "load_error" in st.session_state and not showing:  # else in the panel, beside the buttons
             st.error(md(st.session_state["load_error"]), icon="⚠️")
         chosen = active_slice()
         if chosen is not None:
@@ -415,7 +416,6 @@ def data_panel(evaluation: Evaluation) -> None:
         export_panel(evaluation)
         # drawn only when asked for: a dozen widgets and two file uploaders would otherwise be
         # drawn (and their code loaded by the browser) on every first view of every page
-        showing = bool(st.session_state.get("_open_panel"))
         st.button("Close “Open another file”" if showing else "Open another file…", key="open_file",
                   on_click=_toggle_open_panel, width="stretch",
                   help="A bundled sample, a path on the server, or an upload (with a zip of its images).")
@@ -432,6 +432,8 @@ def data_panel(evaluation: Evaluation) -> None:
                                  type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
                 st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
                 st.button("Open upload", key="open_upload", on_click=_opening(_open_upload))
+                if "load_error" in st.session_state:
+                    st.error(md(st.session_state["load_error"]), icon="⚠️")
 
 
 def _toggle_open_panel() -> None:
