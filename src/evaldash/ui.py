@@ -401,7 +401,7 @@ def data_panel(evaluation: Evaluation) -> None:
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
-        if "load_error" in st.session_state and not showing:  # else in the panel, beside the buttons
+        if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon="⚠️")
         chosen = active_slice()
         if chosen is not None:
@@ -421,6 +421,8 @@ def data_panel(evaluation: Evaluation) -> None:
                   help="A bundled sample, a path on the server, or an upload (with a zip of its images).")
         if showing:
             with st.container(border=True, key="open_panel"):
+                if "load_error" in st.session_state:
+                    st.error(md(st.session_state["load_error"]), icon="⚠️")
                 st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
                 st.button("Open sample", key="open_sample", on_click=_opening(_open_sample))
                 st.divider()
@@ -432,8 +434,6 @@ def data_panel(evaluation: Evaluation) -> None:
                                  type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
                 st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
                 st.button("Open upload", key="open_upload", on_click=_opening(_open_upload))
-                if "load_error" in st.session_state:
-                    st.error(md(st.session_state["load_error"]), icon="⚠️")
 
 
 def _toggle_open_panel() -> None:
