@@ -48,8 +48,8 @@ def _suggest(which: str):
 def threshold_panel():
     t = float(st.session_state["threshold_t"])
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold", 
-                      slider_box=left, metrics_box=st.container())
+    ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold",
+                      slider_box=left)
     right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
                        format="%.6f", step=step, placeholder=f"{t:.6f}")
     st.caption("Drag the slider or use the arrow keys: the numbers and the points on the curves follow at "

@@ -6,6 +6,7 @@ Pages import from here; the computation they show lives in the Streamlit-free co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import functools
 import gc
@@ -875,10 +876,11 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
     movement of the thumb without the server; the DET curve (:func:`figures.det_curve`) comes with
     each slider position's place on its normal-deviate axes, so its point follows too. On
     release it sends the threshold, which becomes ``threshold_t`` (:func:`set_threshold`).
-    ``slider_box``/``metrics_box``: where to put each (containers or columns; default: here).
+    ``slider_box``/``metrics_box``: where to put each (containers or columns; default: here, with
+    no container of their own: each element is one more for a first view to draw).
     """
-    slider_box = slider_box or st.container()
-    metrics_box = metrics_box or st.container()
+    slider_box = slider_box if slider_box is not None else contextlib.nullcontext()
+    metrics_box = metrics_box if metrics_box is not None else contextlib.nullcontext()
     live = evaluation.live_threshold(cls, t)
     grid = live["grid"]
     token = f"{id(evaluation)}:{cls}:{repr(float(t)) if live['inserted'] else ''}"
