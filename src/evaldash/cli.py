@@ -250,7 +250,7 @@ def _serve(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.showErrorDetails", "type", "--runner.postScriptGC", "false",
-           "--runner.magicEnabled", "false", "--"]
+           "--runner.magicEnabled", "false", "--browser.serverAddress", "localhost", "--"]
     cmd += [str(Path(p).resolve()) for p in paths]
     if args.positive:
         cmd += ["--positive", args.positive]

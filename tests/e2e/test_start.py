@@ -58,6 +58,11 @@ def test_start_on_a_given_file(how, browser, binary_ev, tmp_path):
                 expect(dash.metric("Samples")).to_have_text(f"{d.n:,}")
             finally:
                 context.close()
+            if how == "evaldash serve":  # bound to every interface, as a user starts it
+                banner = (tmp_path / "server.log").read_text(errors="replace")
+                assert f"URL: http://localhost:{port}" in banner
+                # no "External URL": Streamlit did not ask checkip.amazonaws.com (network at run time)
+                assert "External URL" not in banner and "external IP" not in banner, banner
         finally:
             proc.terminate()  # `evaldash serve` becomes the streamlit process (exec)
             try:
