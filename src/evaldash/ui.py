@@ -314,6 +314,7 @@ def _open(source: Source) -> None:
     try:
         _activate(source)
         st.session_state.pop("load_error", None)
+        st.session_state["_open_panel"] = False  # the sidebar's ways to open a file close once one opens
         st.session_state.pop("cell", None)
         for key in VIEW_WIDGETS:  # class indices and thresholds of the old data mean nothing here
             st.session_state.pop(key, None)
@@ -425,30 +426,20 @@ def data_panel(evaluation: Evaluation) -> None:
                 if "load_error" in st.session_state:
                     st.error(md(st.session_state["load_error"]), icon="⚠️")
                 st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
-                st.button("Open sample", key="open_sample", on_click=_opening(_open_sample))
+                st.button("Open sample", key="open_sample", on_click=_open_sample)
                 st.divider()
                 st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet")
                 st.text_input("Positive class (binary, optional)", key="positive_input")
-                st.button("Open path", key="open_path", on_click=_opening(_open_path))
+                st.button("Open path", key="open_path", on_click=_open_path)
                 st.divider()
                 st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
                                  type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
                 st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
-                st.button("Open upload", key="open_upload", on_click=_opening(_open_upload))
+                st.button("Open upload", key="open_upload", on_click=_open_upload)
 
 
 def _toggle_open_panel() -> None:
     st.session_state["_open_panel"] = not st.session_state.get("_open_panel")
-
-
-def _opening(open_):
-    """An "Open …" button's callback: ``open_``, then the panel closes if the file opened (it
-    stays open beside the reason if not)."""
-    def callback() -> None:
-        open_()
-        if "load_error" not in st.session_state:
-            st.session_state["_open_panel"] = False
-    return callback
 
 
 def _ensure_navigation() -> None:
