@@ -71,12 +71,17 @@ def test_paired_intervals_equal_a_direct_loop_with_the_same_seed():
     np.testing.assert_allclose(r["intervals"]["macro_f1"], np.quantile(deltas, [0.025, 0.975]), atol=1e-12)
 
 
-def test_unpaired_when_ids_differ_and_classes_only_in_one_file(tmp_path):
-    frame = pd.read_csv(B_CSV, dtype=str)
-    other = frame.iloc[:500].copy()
+def _other_samples(tmp_path: Path, n: int) -> Path:
+    """B's first ``n`` rows under ids A does not have: a file that cannot be paired with A."""
+    other = pd.read_csv(B_CSV, dtype=str).iloc[:n].copy()
     other["id"] = "x" + other["id"]
     path = tmp_path / "other.csv"
     other.to_csv(path, index=False)
+    return path
+
+
+def test_unpaired_when_ids_differ_and_classes_only_in_one_file(tmp_path):
+    path = _other_samples(tmp_path, 500)
     r = compare(_ev(A_CSV), _ev(path), resamples=100)
     assert not r["paired"] and "fixed" not in r
     # drop class 9 from B's scores: compared on the shared classes, the missing one named
@@ -199,11 +204,7 @@ def test_auc_and_ece_deltas_equal_sklearn_and_their_paired_intervals_a_direct_lo
 
 def test_unpaired_auc_and_ece_intervals_resample_each_file_on_its_own(tmp_path):
     """Different samples: A resampled with the seed, B with the seed + 1, each scored on its own."""
-    frame = pd.read_csv(B_CSV, dtype=str)
-    other = frame.iloc[:400].copy()
-    other["id"] = "x" + other["id"]
-    path = tmp_path / "other.csv"
-    other.to_csv(path, index=False)
+    path = _other_samples(tmp_path, 400)
     a, b = _ev(A_CSV), _ev(path)
     B = 40
     r = compare(a, b, resamples=B, seed=2)

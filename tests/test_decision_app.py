@@ -64,12 +64,18 @@ def summary_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown if "Of every 10,000 items" in m.value or "At threshold" in m.value)
 
 
-def test_deployment_figures_follow_prevalence_and_costs(monkeypatch):
+def class_8_at_2_percent_fn_20(monkeypatch) -> AppTest:
+    """/decision on class 8 with a 2% deployment share and a false negative costing 20 (not run yet)."""
     at = open_decision(monkeypatch)
     at.selectbox(key="class_select").set_value(8)
     run(at)
     at.number_input(key="dec_prevalence_8").set_value(2.0)
     at.number_input(key="dec_cost_fn").set_value(20.0)
+    return at
+
+
+def test_deployment_figures_follow_prevalence_and_costs(monkeypatch):
+    at = class_8_at_2_percent_fn_20(monkeypatch)
     at.number_input(key="dec_volume").set_value(50000.0)
     run(at)
     t = at.session_state["threshold_t"]
@@ -88,12 +94,7 @@ def test_deployment_figures_follow_prevalence_and_costs(monkeypatch):
 
 
 def test_take_the_cheapest_threshold_is_the_brute_force_minimum(monkeypatch):
-    at = open_decision(monkeypatch)
-    at.selectbox(key="class_select").set_value(8)
-    run(at)
-    at.number_input(key="dec_prevalence_8").set_value(2.0)
-    at.number_input(key="dec_cost_fn").set_value(20.0)
-    run(at)
+    at = run(class_8_at_2_percent_fn_20(monkeypatch))
     at.button(key="dec_take_best").click()
     run(at)
     df, pi = frame(), 0.02
