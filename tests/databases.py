@@ -20,6 +20,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -179,6 +180,44 @@ class PostgresServer:
             if "already in use" not in last:
                 break
         raise PostgresUnavailable(f"pg_ctl start ({self.bindir}) failed:\n{last}")
+
+    # -- faults: a server that goes away and comes back, or stops answering -----------------
+
+    def halt(self) -> None:
+        """Stop the server but keep its data: ``resume()`` starts it again on the same port.
+        A fast (clean) shutdown: with durability off, an immediate one may lose recent commits."""
+        result = self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "fast", "-w", "-t", "30")
+        if result.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl stop failed:\n{result.stdout}{result.stderr}")
+
+    def resume(self) -> None:
+        """Start a halted server again on its port."""
+        result = self._run("pg_ctl", "start", "-D", str(self.data), "-l", str(self.log),
+                           "-w", "-t", "60", "-o", f"-p {self.port}")
+        if result.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl start failed:\n{result.stdout}{result.stderr}\n{self._log_tail()}")
+
+    def processes(self) -> list[int]:
+        """Process ids of the server: the postmaster and every process it started."""
+        main = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            try:
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile
+            if int(fields[1]) == main:
+                children.append(int(Path(stat).parent.name))
+        return [main, *children]
+
+    def freeze(self) -> None:
+        """SIGSTOP every server process: connections stay open, nothing answers."""
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():

@@ -299,12 +299,27 @@ def test_unreadable_decision_record_is_a_store_error_naming_it(db_url):
         store.decisions(DS)
 
 
+def _events_v1(meta: sa.MetaData) -> sa.Table:
+    """``annotation_events`` as schema versions 1 and 2 made it (no ``original_annotator``)."""
+    return sa.Table(
+        "annotation_events", meta,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("dataset", sa.String(64), nullable=False),
+        sa.Column("sample_id", sa.Text, nullable=False),
+        sa.Column("annotator", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("value", sa.Text, nullable=False),
+        sa.Index("ix_annotation_events_dataset_sample", "dataset", "sample_id"),
+    )
+
+
 def _version_1_database(url: str) -> None:
     """A database as evaldash with schema version 1 left it: annotations, no decision records."""
     engine = sa.create_engine(an.database_url(url))
     meta = sa.MetaData()
     sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
-    an._events.to_metadata(meta)
+    _events_v1(meta)
     with engine.begin() as conn:
         meta.create_all(conn)
         conn.execute(sa.text("INSERT INTO schema_version (version) VALUES (1)"))
@@ -319,9 +334,9 @@ def test_version_1_database_is_upgraded_on_open_keeping_its_annotations(db_url):
     engine = sa.create_engine(an.database_url(db_url))
     assert "decision_records" not in sa.inspect(engine).get_table_names()
     store = AnnotationStore(db_url)  # opening migrates
-    assert an.SCHEMA_VERSION == 2
+    assert an.SCHEMA_VERSION == 3
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 2
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 3
         assert conn.execute(sa.text("SELECT count(*) FROM schema_version")).scalar_one() == 1
     assert "decision_records" in sa.inspect(engine).get_table_names()
     assert store.state(DS).loc["s1"]["tags"] == ("ambiguous",)  # the annotations are still there
@@ -329,7 +344,178 @@ def test_version_1_database_is_upgraded_on_open_keeping_its_annotations(db_url):
     rec = _decision(dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))
     store.save_decision(rec)
     store.close()
-    again = AnnotationStore(db_url)  # a second open finds version 2: nothing to do
+    again = AnnotationStore(db_url)  # a second open finds version 3: nothing to do
     assert [r.to_json() for r in again.decisions(DS)] == [rec.to_json()]
     assert set(again.state(DS).index) == {"s1", "s2"}
     engine.dispose()
+
+
+# --- database faults: locked, silent, gone and back -----------------------------------------------
+
+def test_locked_sqlite_file_fails_a_save_within_seconds_saying_so(tmp_path):
+    import sqlite3
+    import time
+
+    path = tmp_path / "team.db"
+    store = AnnotationStore(path)
+    store.record(DS, "a", "ann", "tag", "ambiguous")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another writer holds the file
+    try:
+        began = time.perf_counter()
+        with pytest.raises(StoreError) as caught:
+            store.record(DS, "a", "bob", "note", "typed while locked")
+        took = time.perf_counter() - began
+        assert caught.value.kind == "busy"
+        assert str(caught.value).startswith("the annotation database is busy (locked by another writer); "
+                                            "your changes were not saved — try again")
+        assert 2 * an.SQLITE_BUSY_TIMEOUT <= took < 6, took  # it waited, briefly, and tried again
+        assert store.state(DS).loc["a", "tags"] == ("ambiguous",)  # readers are not blocked (WAL)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    store.record(DS, "a", "bob", "note", "typed while locked")  # the lock is gone: saved
+    assert store.state(DS).loc["a", "note"] == "typed while locked"
+
+
+def test_sqlite_writer_that_finishes_soon_is_waited_for(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "team.db"
+    store = AnnotationStore(path)
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.5, lambda: (other.execute("ROLLBACK"), other.close()))
+    release.start()
+    store.record(DS, "a", "ann", "tag", "duplicate")  # waits for the other writer instead of failing
+    release.join()
+    assert store.state(DS).loc["a", "tags"] == ("duplicate",)
+
+
+class _SilentServer:
+    """A loopback TCP server that accepts connections and never says a word."""
+
+    def __init__(self):
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)  # held open, never answered
+
+    def close(self):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_server_that_accepts_and_never_answers_fails_within_seconds():
+    import time
+
+    server = _SilentServer()
+    try:
+        began = time.perf_counter()
+        with pytest.raises(StoreError) as caught:
+            AnnotationStore(f"postgresql://nobody@127.0.0.1:{server.port}/none")
+        took = time.perf_counter() - began
+    finally:
+        server.close()
+    assert server.accepted  # it did connect: the wait was for an answer
+    assert caught.value.kind == "timeout"
+    assert str(caught.value) == (f"cannot open the annotation database (postgresql database postgresql+psycopg://"
+                                 f"nobody@127.0.0.1:{server.port}/none): the database server did not answer "
+                                 f"within {an.CONNECT_TIMEOUT} s")
+    assert took < an.CONNECT_TIMEOUT + 3, took
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL server of this test alone, to stop, freeze and start again."""
+    from databases import PostgresServer
+
+    server = PostgresServer.start()
+    try:
+        yield server
+    finally:
+        try:
+            server.thaw()
+        except (OSError, ValueError):
+            pass  # not running
+        server.stop()
+
+
+def test_store_works_again_when_its_server_comes_back(own_postgres):
+    import time
+
+    store = AnnotationStore(own_postgres.url())
+    store.record(DS, "a", "ann", "tag", "ambiguous")
+    own_postgres.halt()
+    began = time.perf_counter()
+    with pytest.raises(StoreError, match=r"cannot read the annotation database \(postgresql database .*\): ") as caught:
+        store.state(DS)
+    assert caught.value.kind in ("unavailable", "timeout") and time.perf_counter() - began < 8
+    with pytest.raises(StoreError, match="cannot save to .*: connection failed: .*Connection refused; your changes were not saved$"):
+        store.record(DS, "a", "ann", "note", "lost?")
+    own_postgres.resume()
+    store.record(DS, "a", "bob", "note", "back")  # the same store, new connections
+    assert store.state(DS).loc["a", "note"] == "back"
+
+
+def test_frozen_server_is_cut_off_within_seconds_and_used_again_when_it_answers(own_postgres):
+    import time
+
+    store = AnnotationStore(own_postgres.url())
+    store.record(DS, "a", "ann", "tag", "ambiguous")  # a pooled connection, open to the server
+    own_postgres.freeze()
+    try:
+        began = time.perf_counter()
+        with pytest.raises(StoreError, match="the database server did not answer within") as caught:
+            store.state(DS)
+        took = time.perf_counter() - began
+    finally:
+        own_postgres.thaw()
+    assert caught.value.kind == "timeout"
+    assert took < an.CONNECT_TIMEOUT * 2 + 3, took
+    assert store.state(DS).loc["a", "tags"] == ("ambiguous",)
+
+
+def test_statement_and_lock_timeouts_are_set_on_postgresql(db_url):
+    store = AnnotationStore(db_url)
+    if store.backend != "postgresql":
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(an.SQLITE_BUSY_TIMEOUT * 1000)
+        return
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == f"{an.STATEMENT_TIMEOUT}s"
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{an.LOCK_TIMEOUT}s"
+
+
+def test_postgresql_writer_waiting_on_a_lock_is_told_busy(db_url):
+    store = AnnotationStore(db_url)
+    if store.backend != "postgresql":
+        return  # SQLite: test_locked_sqlite_file_fails_a_save_within_seconds_saying_so
+    import time
+
+    holder = sa.create_engine(db_url)
+    with holder.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("LOCK TABLE annotation_events IN ACCESS EXCLUSIVE MODE")
+        began = time.perf_counter()
+        with pytest.raises(StoreError) as caught:
+            store.record(DS, "a", "ann", "tag", "ambiguous")
+        took = time.perf_counter() - began
+        conn.exec_driver_sql("ROLLBACK")
+    holder.dispose()
+    assert caught.value.kind == "busy" and str(caught.value).startswith(an.BUSY_SAVE)
+    assert took < an.LOCK_TIMEOUT + 2, took

@@ -18,6 +18,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -27,14 +31,35 @@ from evaldash.errors import InputError
 
 BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplicate")
 KINDS = ("tag", "untag", "note", "label", "reviewed")
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
 # spreadsheet programs run cells that start with these as formulas
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Every database call is bounded, so a database that is down, hung or locked costs a page a few
+# seconds, never minutes: the dashboard then works read-only and says why.
+CONNECT_TIMEOUT = 3  # s, to reach the server and finish its handshake (psycopg's minimum is 2)
+STATEMENT_TIMEOUT = 5  # s, one statement on the server (PostgreSQL statement_timeout)
+LOCK_TIMEOUT = 3  # s, waiting for another writer's lock (PostgreSQL lock_timeout)
+ANSWER_TIMEOUT = 8  # s, client side: a connected server that stops answering is cut off
+SQLITE_BUSY_TIMEOUT = 1.5  # s, SQLite waits this long for another writer, per try
+SQLITE_TRIES = 2  # a locked SQLite file is tried twice before the user is told
+BUSY_SAVE = ("the annotation database is busy (locked by another writer); your changes were not saved "
+             "— try again")
+
+
 class StoreError(InputError):
-    """The annotation database cannot be opened, read or written; the message says which and why."""
+    """The annotation database cannot be opened, read or written; the message says which and why.
+
+    ``kind`` says what went wrong: ``"unavailable"`` (the server cannot be reached or did not
+    answer in time: the dashboard retries later), ``"busy"`` (another writer holds a lock: try
+    again) or ``""`` (anything else: bad input, a schema mismatch).
+    """
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
 
 
 _metadata = sa.MetaData()
@@ -48,6 +73,9 @@ _events = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("value", sa.Text, nullable=False),
+    # set by `annotations import`: who wrote the finding where it came from (``annotator`` is
+    # who imported it); NULL for findings made here (schema version 3)
+    sa.Column("original_annotator", sa.Text, nullable=True),
     sa.Index("ix_annotation_events_dataset_sample", "dataset", "sample_id"),
 )
 
@@ -75,7 +103,11 @@ def _migrate_1_to_2(conn: sa.Connection) -> None:
 
 # Migrations from version N to N + 1, each run in the opening transaction. A new database gets
 # the current schema at once; a database newer than this code is refused rather than misread.
-_MIGRATIONS = {1: _migrate_1_to_2}
+def _migrate_2_to_3(conn: sa.Connection) -> None:
+    conn.execute(sa.text("ALTER TABLE annotation_events ADD COLUMN original_annotator TEXT"))
+
+
+_MIGRATIONS = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def default_db_path() -> Path:
@@ -108,45 +140,87 @@ def describe(url: str) -> str:
 
 
 class AnnotationStore:
-    """One annotation database. Writes are one transaction each; readers see committed rows."""
+    """One annotation database. Writes are one transaction each; readers see committed rows.
+
+    Every call is bounded in time (see ``CONNECT_TIMEOUT`` and the others above) and fails as a
+    :class:`StoreError` saying what happened; a connection lost to a server that went away is
+    replaced on the next call, so the store works again once the server is back.
+    """
 
     def __init__(self, db: str | os.PathLike | None = None):
         self.url = database_url(db)
         self.name = describe(self.url)
         try:
-            backend = sa.engine.make_url(self.url).get_backend_name()
+            parsed = sa.engine.make_url(self.url)
+            self.backend = parsed.get_backend_name()
         except sa.exc.ArgumentError as exc:
             raise StoreError(f"annotation database {db!r}: not a file path or database URL ({exc})") from None
         try:
-            if backend == "sqlite":
-                path = sa.engine.make_url(self.url).database
-                if path:
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
-                self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+            if self.backend == "sqlite":
+                if parsed.database:
+                    Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                self.engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             else:
-                self.engine = sa.create_engine(self.url, pool_pre_ping=True)
-            self._migrate()
+                self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT,
+                                               connect_args=_postgres_bounds(parsed))
+                if self.backend == "postgresql":
+                    _bound_pings(self.engine)
+            self._run("open", self._migrate, write=True)
         except StoreError:
             raise
         except (sa.exc.SQLAlchemyError, OSError, ImportError) as exc:
             raise StoreError(f"cannot open the annotation database ({self.name}): {_reason(exc)}") from None
 
-    def _migrate(self) -> None:
-        with self.engine.begin() as conn:
-            _version.create(conn, checkfirst=True)
-            version = conn.execute(sa.select(_version.c.version)).scalar()
-            if version is None:
-                _metadata.create_all(conn)
-                conn.execute(_version.insert().values(version=SCHEMA_VERSION))
-                return
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"the annotation database ({self.name}) has schema version {version}; this "
-                                 f"evaldash knows versions up to {SCHEMA_VERSION}: upgrade evaldash")
-            for step in range(version, SCHEMA_VERSION):
-                _MIGRATIONS[step](conn)
-            if version < SCHEMA_VERSION:
-                conn.execute(_version.update().values(version=SCHEMA_VERSION))
+    def _run(self, action: str, work, write: bool = False):
+        """``work(conn)`` in one transaction, bounded in time; a locked SQLite file is tried again
+        briefly and a connection found dead is replaced once. Failures become a :class:`StoreError`
+        whose message says what was attempted (``action``: "open", "read" or "save") and why."""
+        tries = SQLITE_TRIES if self.backend == "sqlite" else 2
+        for attempt in range(1, tries + 1):
+            deadline = _Deadline(ANSWER_TIMEOUT)
+            try:
+                with self.engine.connect() as conn, deadline.watch(conn.connection.dbapi_connection):
+                    with conn.begin():  # the commit, too, is under the deadline
+                        return work(conn)
+            except sa.exc.DBAPIError as exc:
+                kind = "timeout" if deadline.passed else _kind(exc)
+                again = kind == "busy" if self.backend == "sqlite" else (exc.connection_invalidated and kind != "timeout")
+                if again and attempt < tries:
+                    time.sleep(0.2)  # another writer finishing, or a server restarted: once more
+                    continue
+                raise self._error(action, exc, kind, write) from None
+            except sa.exc.SQLAlchemyError as exc:
+                raise self._error(action, exc, _kind(exc), write) from None
+
+    def _error(self, action: str, exc: BaseException, kind: str, write: bool) -> StoreError:
+        if kind == "busy":
+            if write and action == "save":
+                return StoreError(f"{BUSY_SAVE} ({self.name})", kind)
+            return StoreError(f"the annotation database ({self.name}) is busy (locked by another writer): "
+                              f"cannot {action} it now — try again", kind)
+        if kind == "timeout":
+            reason = f"the database server did not answer within {_timeout_of(exc)} s"
+        else:
+            reason = _reason(exc)
+        verb = {"open": "cannot open", "read": "cannot read", "save": "cannot save to"}[action]
+        suffix = "; your changes were not saved" if action == "save" else ""
+        return StoreError(f"{verb} the annotation database ({self.name}): {reason}{suffix}", kind)
+
+    def _migrate(self, conn: sa.Connection) -> None:
+        _version.create(conn, checkfirst=True)
+        version = conn.execute(sa.select(_version.c.version)).scalar()
+        if version is None:
+            _metadata.create_all(conn)
+            conn.execute(_version.insert().values(version=SCHEMA_VERSION))
+            return
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the annotation database ({self.name}) has schema version {version}; this "
+                             f"evaldash knows versions up to {SCHEMA_VERSION}: upgrade evaldash")
+        for step in range(version, SCHEMA_VERSION):
+            _MIGRATIONS[step](conn)
+        if version < SCHEMA_VERSION:
+            conn.execute(_version.update().values(version=SCHEMA_VERSION))
 
     # --- writing ---------------------------------------------------------------
     def record(self, dataset: str, sample_id: str, annotator: str, kind: str, value: str = "",
@@ -157,7 +231,8 @@ class AnnotationStore:
                            "value": value, "created_at": when}])
 
     def record_many(self, rows: list[dict]) -> None:
-        """Append several events in one transaction (all or none)."""
+        """Append several events in one transaction (all or none). A row may name its
+        ``original_annotator`` (imports: who wrote it where it came from)."""
         now = _now()
         clean = []
         for row in rows:
@@ -170,50 +245,44 @@ class AnnotationStore:
             value = str(row.get("value") or "")
             if kind in ("tag", "untag", "reviewed") and not value.strip():
                 raise StoreError(f"a {kind!r} annotation needs a non-empty value")
+            original = str(row.get("original_annotator") or "").strip() or None
             clean.append({"dataset": str(row["dataset"]), "sample_id": str(row["sample_id"]),
                           "annotator": annotator, "kind": kind, "value": value.strip() if kind != "note" else value,
-                          "created_at": row.get("created_at") or now})
+                          "created_at": row.get("created_at") or now, "original_annotator": original})
         if not clean:
             return
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(_events.insert(), clean)
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot save to the annotation database ({self.name}): {_reason(exc)}") from None
+        self._run("save", lambda conn: conn.execute(_events.insert(), clean), write=True)
 
     # --- reading ---------------------------------------------------------------
     def events(self, dataset: str, sample_ids=None) -> pd.DataFrame:
-        """Every event of ``dataset`` (optionally of some samples) in the order they were made."""
+        """Every event of ``dataset`` (optionally of some samples) in the order they were made;
+        ``original_annotator`` is "" for findings made here (not imported)."""
         query = sa.select(_events).where(_events.c.dataset == dataset).order_by(_events.c.id)
         if sample_ids is not None:
             query = query.where(_events.c.sample_id.in_([str(s) for s in sample_ids]))
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).mappings().all()
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
-        columns = ["id", "dataset", "sample_id", "annotator", "created_at", "kind", "value"]
-        return pd.DataFrame([dict(r) for r in rows], columns=columns)
+        rows = self._run("read", lambda conn: conn.execute(query).mappings().all())
+        columns = ["id", "dataset", "sample_id", "annotator", "created_at", "kind", "value", "original_annotator"]
+        frame = pd.DataFrame([dict(r) for r in rows], columns=columns)
+        frame["original_annotator"] = frame["original_annotator"].fillna("").astype(object)
+        return frame
 
     def state(self, dataset: str, sample_ids=None) -> pd.DataFrame:
         """The latest state per annotated sample: one row per sample id (the index) with
-        ``tags`` (a sorted tuple), ``note``, ``corrected_label`` ("" when none), ``annotator``
-        and ``updated_at`` of the last change, and ``reviewed`` (tuple of review sets)."""
+        ``tags`` (a sorted tuple), ``note``, ``corrected_label`` ("" when none), ``annotator``,
+        ``original_annotator`` ("" unless imported) and ``updated_at`` of the last change, and
+        ``reviewed`` (tuple of review sets)."""
         return latest_state(self.events(dataset, sample_ids))
 
     def history(self, dataset: str, sample_id: str) -> pd.DataFrame:
-        """One sample's events, oldest first: when, who, what and the value."""
-        return self.events(dataset, [sample_id])[["created_at", "annotator", "kind", "value"]]
+        """One sample's events, oldest first: when, who, what, the value, and the original
+        author of an imported finding ("" otherwise)."""
+        return self.events(dataset, [sample_id])[["created_at", "annotator", "kind", "value", "original_annotator"]]
 
     def reviewed(self, dataset: str, review_set: str) -> set[str]:
         """Ids of the samples marked reviewed in ``review_set`` (by anyone)."""
         query = sa.select(_events.c.sample_id).distinct().where(
             (_events.c.dataset == dataset) & (_events.c.kind == "reviewed") & (_events.c.value == review_set))
-        try:
-            with self.engine.connect() as conn:
-                return {r[0] for r in conn.execute(query)}
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+        return self._run("read", lambda conn: {r[0] for r in conn.execute(query)})
 
     # --- decision records ------------------------------------------------------
     def save_decision(self, record) -> int:
@@ -231,11 +300,8 @@ class AnnotationStore:
         when = when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when.astimezone(dt.timezone.utc)
         row = {"dataset": record.fingerprint, "created_at": when, "approver": approver,
                "class_name": record.class_name, "record": record.to_json()}
-        try:
-            with self.engine.begin() as conn:
-                return int(conn.execute(_decisions.insert().values(**row)).inserted_primary_key[0])
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot save to the annotation database ({self.name}): {_reason(exc)}") from None
+        return self._run("save", lambda conn: int(conn.execute(_decisions.insert().values(**row)).inserted_primary_key[0]),
+                         write=True)
 
     def decisions(self, dataset: str) -> list:
         """The decision records of the dataset with fingerprint ``dataset``, newest first (by
@@ -244,11 +310,7 @@ class AnnotationStore:
 
         query = (sa.select(_decisions.c.id, _decisions.c.record).where(_decisions.c.dataset == dataset)
                  .order_by(_decisions.c.created_at.desc(), _decisions.c.id.desc()))
-        try:
-            with self.engine.connect() as conn:
-                rows = conn.execute(query).all()
-        except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the annotation database ({self.name}): {_reason(exc)}") from None
+        rows = self._run("read", lambda conn: conn.execute(query).all())
         out = []
         for row_id, text in rows:
             try:
@@ -484,10 +546,112 @@ def _now() -> dt.datetime:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
+    # writers wait briefly for each other (then AnnotationStore._run tries once more), first,
+    # so that the pragmas below wait too when another connection holds the file
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-    cursor.execute("PRAGMA busy_timeout=60000")  # writers wait for each other instead of failing
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _postgres_bounds(url: sa.engine.URL) -> dict:
+    """Connection arguments bounding every PostgreSQL call: the handshake (``connect_timeout``,
+    which psycopg applies to the whole start-up, also when a server accepts the connection and
+    then says nothing), each statement, each lock wait, and a peer that vanished (TCP keepalives
+    and ``tcp_user_timeout``). Values given in the URL's query win."""
+    args = {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 10,
+            "keepalives_interval": 3, "keepalives_count": 3, "tcp_user_timeout": ANSWER_TIMEOUT * 1000}
+    args = {k: v for k, v in args.items() if k not in url.query}
+    if "options" not in url.query:
+        args["options"] = (f"-c statement_timeout={STATEMENT_TIMEOUT * 1000} -c lock_timeout={LOCK_TIMEOUT * 1000} "
+                           f"-c idle_in_transaction_session_timeout={4 * STATEMENT_TIMEOUT * 1000}")
+    return args
+
+
+def _bound_pings(engine: sa.Engine) -> None:
+    """The pool's pre-ping (is a pooled connection still alive?) waits at most
+    ``CONNECT_TIMEOUT``: a server that stopped answering is then treated as gone."""
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def bounded_ping(dbapi_connection) -> bool:
+        with _Deadline(CONNECT_TIMEOUT).watch(dbapi_connection):
+            return ping(dbapi_connection)
+
+    dialect.do_ping = bounded_ping
+
+
+class _Deadline:
+    """A client-side bound on one exchange with a PostgreSQL server.
+
+    ``statement_timeout`` needs a server that still runs; one that is frozen, or a network that
+    drops everything, would keep the caller waiting on the socket for minutes. When the time is
+    up the socket is shut down, so the driver fails at once with a closed connection (which the
+    pool then discards) and ``passed`` tells the caller why.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.passed = False
+        self._done = False
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def watch(self, dbapi_connection):
+        fileno = getattr(dbapi_connection, "fileno", None)
+        if not callable(fileno) or dbapi_connection.__class__.__module__.startswith("sqlite3"):
+            yield self
+            return
+        try:
+            fd = fileno()
+        except Exception:  # a closed connection: the driver reports it on use
+            yield self
+            return
+        timer = threading.Timer(self.seconds, self._cut, (fd,))
+        timer.daemon = True
+        timer.start()
+        try:
+            yield self
+        finally:
+            with self._lock:
+                self._done = True
+            timer.cancel()
+
+    def _cut(self, fd: int) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.passed = True
+            try:
+                with socket.socket(fileno=os.dup(fd)) as sock:
+                    sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+def _kind(exc: BaseException) -> str:
+    """What a driver error means for the user: "busy", "timeout", "unavailable" or ""."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).lower()
+    code = getattr(orig, "sqlstate", None)
+    if code == "55P03" or "database is locked" in text or "database table is locked" in text or "database is busy" in text:
+        return "busy"
+    if code == "57014" or "timeout expired" in text or "timed out" in text:
+        return "timeout"
+    if isinstance(exc, sa.exc.DBAPIError) and (exc.connection_invalidated or isinstance(exc, (
+            sa.exc.OperationalError, sa.exc.InterfaceError))):
+        return "unavailable"
+    return ""
+
+
+def _timeout_of(exc: BaseException) -> int:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    text = str(getattr(exc, "orig", exc)).lower()
+    if code == "57014":
+        return STATEMENT_TIMEOUT
+    if "connection timeout" in text:
+        return CONNECT_TIMEOUT
+    return ANSWER_TIMEOUT
 
 
 def _reason(exc: BaseException) -> str:
