@@ -150,6 +150,10 @@ class AnnotationStore:
     def __init__(self, db: str | os.PathLike | None = None):
         self.url = database_url(db)
         self.name = describe(self.url)
+        # when a call last found the database unreachable or silent (time.monotonic()), and why;
+        # None again after a call that reached it (see evaldash.store_access)
+        self.failed_at: float | None = None
+        self.last_error = ""
         try:
             parsed = sa.engine.make_url(self.url)
             self.backend = parsed.get_backend_name()
@@ -182,16 +186,25 @@ class AnnotationStore:
             try:
                 with self.engine.connect() as conn, deadline.watch(conn.connection.dbapi_connection):
                     with conn.begin():  # the commit, too, is under the deadline
-                        return work(conn)
+                        result = work(conn)
+                self.failed_at = None
+                return result
             except sa.exc.DBAPIError as exc:
                 kind = "timeout" if deadline.passed else _kind(exc)
                 again = kind == "busy" if self.backend == "sqlite" else (exc.connection_invalidated and kind != "timeout")
                 if again and attempt < tries:
                     time.sleep(0.2)  # another writer finishing, or a server restarted: once more
                     continue
-                raise self._error(action, exc, kind, write) from None
+                error = self._error(action, exc, kind, write)
             except sa.exc.SQLAlchemyError as exc:
-                raise self._error(action, exc, _kind(exc), write) from None
+                error = self._error(action, exc, _kind(exc), write)
+            if error.kind in ("unavailable", "timeout"):
+                self.failed_at, self.last_error = time.monotonic(), str(error)
+            raise error
+
+    def ping(self) -> None:
+        """Reach the database once (raises :class:`StoreError` when it cannot)."""
+        self._run("read", lambda conn: conn.execute(sa.select(1)).scalar())
 
     def _error(self, action: str, exc: BaseException, kind: str, write: bool) -> StoreError:
         if kind == "busy":

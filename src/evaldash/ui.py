@@ -34,6 +34,7 @@ from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.images import full_image, thumbnail
+from evaldash.store_access import StoreOpener
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
@@ -610,19 +611,19 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
 # --- annotations -----------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False)
-def _open_store(url: str) -> tuple[AnnotationStore | None, str]:
-    try:
-        return AnnotationStore(url), ""
-    except StoreError as exc:
-        return None, str(exc)
+def _open_store(url: str) -> StoreOpener:
+    # the opener, not its outcome, is cached: a database down now is tried again later
+    return StoreOpener(url)
 
 
 def annotation_store() -> AnnotationStore | None:
-    """The annotation database of this server (``--db``/``EVALDASH_DB``), or None when it cannot
-    be opened: the dashboard then works read-only and the sidebar says why."""
-    store, error = _open_store(database_url(app_args().db))
+    """The annotation database of this server (``--db``/``EVALDASH_DB``), or None while it cannot
+    be used: the dashboard then works read-only and the sidebar says why, until it is back."""
+    store, error = _open_store(database_url(app_args().db)).get()
     if error:
         st.session_state["store_error"] = error
+    else:
+        st.session_state.pop("store_error", None)
     return store
 
 
@@ -753,11 +754,16 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
     label = current["corrected_label"] if current is not None else ""
     known = [t for t in tags_in(findings(evaluation)) if t not in BUILTIN_TAGS]
     labels = ["(no correction)", *d.classes]
+    # what was typed when a save failed: shown again, also after the dialog was closed meanwhile
+    draft = st.session_state.get(f"_findings_draft_{sid}")
+    shown_tags, shown_note, shown_label = (draft["tags"], draft["note"], draft["label"]) if draft else (tags, note, label)
     with st.form(key=f"findings_{row}", border=False):
-        new_tags = st.multiselect("Tags (type to add your own)", [*BUILTIN_TAGS, *known], default=tags,
+        options = list(dict.fromkeys([*BUILTIN_TAGS, *known, *shown_tags]))
+        new_tags = st.multiselect("Tags (type to add your own)", options, default=shown_tags,
                                   accept_new_options=True, key=f"findings_tags_{row}")
-        new_note = st.text_area("Note", value=note, key=f"findings_note_{row}")
-        new_label = st.selectbox("Corrected label", labels, index=labels.index(label) if label in labels else 0,
+        new_note = st.text_area("Note", value=shown_note, key=f"findings_note_{row}")
+        new_label = st.selectbox("Corrected label", labels,
+                                 index=labels.index(shown_label) if shown_label in labels else 0,
                                  key=f"findings_label_{row}")
         saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
     if saved:
@@ -775,14 +781,25 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
             try:
                 store.record_many([{"dataset": fingerprint(evaluation), "sample_id": sid, "annotator": who, **r}
                                    for r in rows])
+                st.session_state.pop(f"_findings_draft_{sid}", None)
                 st.success(f"Saved {len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else "Nothing changed.")
             except StoreError as exc:
+                # nothing was written: keep what was typed, to save again with one click
+                st.session_state[f"_findings_draft_{sid}"] = {"tags": list(new_tags), "note": new_note,
+                                                              "label": new_label}
                 st.error(md(exc))
-    history = store.history(fingerprint(evaluation), sid)
+    try:
+        history = store.history(fingerprint(evaluation), sid)
+    except StoreError as exc:
+        st.caption("History unavailable: " + md(exc))
+        return
     if len(history):
         with st.expander(f"History ({len(history)} record{'s' if len(history) != 1 else ''})"):
             history = history.assign(created_at=[str(t)[:19] for t in history["created_at"]])
-            st.dataframe(history.rename(columns={"created_at": "when", "annotator": "who", "kind": "what"}),
+            if not (history["original_annotator"] != "").any():
+                history = history.drop(columns="original_annotator")  # nothing imported
+            st.dataframe(history.rename(columns={"created_at": "when", "annotator": "who", "kind": "what",
+                                                 "original_annotator": "original author (imported)"}),
                          hide_index=True, width="stretch")
 
 
