@@ -176,15 +176,17 @@ def test_csv_export_neutralises_formulas_and_reads_back(db_url, tmp_path):
 def test_json_export_import_round_trip_into_another_database(db_url, tmp_path):
     store = _filled(db_url)
     path = tmp_path / "a.json"
-    an.write_export(an.export_table(store.state(DS)), path, DS)
+    an.write_export(an.export_findings(store.state(DS)), path, DS)
     data = json.loads(path.read_text())
     assert data["dataset"] == DS and data["annotations"][0]["tags"] == ["ambiguous", "label error"]
     other = AnnotationStore(tmp_path / "other.db")
-    assert an.import_rows(other, DS, an.read_import(path), known_ids=["s1", "s2", "s3"]) == 2
+    assert an.import_rows(other, DS, an.read_import(path), known_ids=["s1", "s2", "s3"], imported_by="carol") == 2
     got = other.state(DS)
     want = store.state(DS).loc[["s1", "s2"]]
-    for col in ("tags", "note", "corrected_label", "annotator"):
+    for col in ("tags", "note", "corrected_label"):
         assert list(got.loc[["s1", "s2"], col]) == list(want[col]), col
+    assert list(got.loc[["s1", "s2"], "original_annotator"]) == list(want["annotator"])  # ann, bob
+    assert list(got.loc[["s1", "s2"], "annotator"]) == ["carol", "carol"]
 
 
 def test_neutralise_leaves_numbers_and_plain_text():
@@ -213,9 +215,67 @@ def test_import_refuses_ids_not_in_the_file(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("sample_id,annotator,tags\ns1,ann,x\nzz,ann,y\n")
     store = AnnotationStore(tmp_path / "db.db")
-    with pytest.raises(InputError, match=r"sample_id 'zz' \(row 2\) is not in the predictions file"):
-        an.import_rows(store, DS, an.read_import(path), known_ids=["s1"])
+    with pytest.raises(InputError, match=r"a.csv: sample_id 'zz' \(row 2\) is not in the predictions file"):
+        an.import_rows(store, DS, an.read_import(path), known_ids=["s1"], imported_by="carol", source=path)
     assert store.events(DS).empty
+
+
+def test_import_records_who_imported_and_keeps_the_original_author(db_url, tmp_path):
+    store = AnnotationStore(db_url)
+    store.record(DS, "s3", "dora", "note", "made here")  # not imported: no original author
+    path = tmp_path / "from_the_lab.csv"
+    pd.DataFrame({"sample_id": ["s1", "s2"], "tags": ["ambiguous", ""], "note": ["", "blurred"],
+                  "corrected_label": ["7", ""], "annotator": ["ann", "bob"],
+                  "updated_at": ["2026-11-20T10:00:00+00:00", ""]}).to_csv(path, index=False)
+    assert an.import_rows(store, DS, an.read_import(path), imported_by="carol", classes=["1", "7"], source=path) == 2
+    events = store.events(DS)
+    assert list(events["annotator"]) == ["dora", "carol", "carol", "carol"]
+    assert list(events["original_annotator"]) == ["", "ann", "ann", "bob"]
+    history = store.history(DS, "s1")
+    assert list(history.columns) == ["created_at", "annotator", "kind", "value", "original_annotator"]
+    assert list(history["original_annotator"]) == ["ann", "ann"]
+    state = store.state(DS)
+    assert (state.loc["s1", "annotator"], state.loc["s1", "original_annotator"]) == ("carol", "ann")
+    assert state.loc["s3", "original_annotator"] == ""
+    table = an.export_findings(state)
+    assert list(table.columns) == ["sample_id", "tags", "note", "corrected_label", "annotator",
+                                   "original_annotator", "updated_at"]
+    assert dict(zip(table["sample_id"], table["original_annotator"])) == {"s1": "ann", "s2": "bob", "s3": ""}
+    # imported again elsewhere: the author stays the one who wrote it, the importer is the new one
+    again = tmp_path / "again.csv"
+    an.write_export(table, again, DS)
+    other = AnnotationStore(tmp_path / "elsewhere.db")
+    an.import_rows(other, DS, an.read_import(again), imported_by="erin", classes=["1", "7"], source=again)
+    moved = other.state(DS)
+    assert list(moved["annotator"]) == ["erin"] * 3 and (moved["original_annotator"] != "erin").all()
+    assert list(moved.loc[["s1", "s2", "s3"], "original_annotator"]) == ["ann", "bob", "dora"]
+
+
+def test_import_needs_who_imports(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("sample_id,annotator,tags\ns1,ann,x\n")
+    with pytest.raises(InputError, match="a.csv: who imports is not known; expected a name"):
+        an.import_rows(AnnotationStore(tmp_path / "db.db"), DS, an.read_import(path), imported_by=" ", source=path)
+
+
+def test_import_refuses_corrected_labels_that_are_not_classes(db_url, tmp_path):
+    store = AnnotationStore(db_url)
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"sample_id": ["s1", "s2", "s3", "s4"], "annotator": ["ann"] * 4,
+                  "corrected_label": ["7", "seven", "", "seven"], "tags": ["", "", "x", ""]}).to_csv(path, index=False)
+    classes = [str(c) for c in range(12)]
+    with pytest.raises(InputError) as caught:
+        an.import_rows(store, DS, an.read_import(path), imported_by="carol", classes=classes, source=path)
+    assert str(caught.value) == (
+        f"{path}: column 'corrected_label' names 1 label that is not a class of the predictions file: "
+        "'seven' (rows 2, 4: sample ids 's2', 's4'); expected one of its classes: "
+        "'0', '1', '2', '3', '4', '5', '6', '7', '8', '9', … (12 classes in all). Nothing was imported.")
+    assert store.events(DS).empty  # nothing written, not even the good rows
+    # several unknown labels are each named
+    path.write_text("sample_id,annotator,corrected_label\ns1,ann,Seven\ns2,ann,7 \n")
+    with pytest.raises(InputError, match=r"names 2 labels that are not classes of the predictions file: "
+                                         r"'Seven' \(row 1: sample id 's1'\); '7 ' \(row 2: sample id 's2'\)"):
+        an.import_rows(store, DS, an.read_import(path), imported_by="carol", classes=classes, source=path)
 
 
 def test_corrected_labels_apply_only_where_corrected(db_url):
@@ -519,3 +579,27 @@ def test_postgresql_writer_waiting_on_a_lock_is_told_busy(db_url):
     holder.dispose()
     assert caught.value.kind == "busy" and str(caught.value).startswith(an.BUSY_SAVE)
     assert took < an.LOCK_TIMEOUT + 2, took
+
+
+def test_version_2_database_gains_original_annotator_on_open(db_url):
+    engine = sa.create_engine(an.database_url(db_url))
+    meta = sa.MetaData()
+    sa.Table("schema_version", meta, sa.Column("version", sa.Integer, nullable=False))
+    _events_v1(meta)
+    an._decision_records_v2(meta)
+    with engine.begin() as conn:
+        meta.create_all(conn)
+        conn.execute(sa.text("INSERT INTO schema_version (version) VALUES (2)"))
+        conn.execute(meta.tables["annotation_events"].insert(), [
+            {"dataset": DS, "sample_id": "s1", "annotator": "ann", "kind": "note", "value": "old",
+             "created_at": dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)}])
+    assert "original_annotator" not in {c["name"] for c in sa.inspect(engine).get_columns("annotation_events")}
+    store = AnnotationStore(db_url)  # opening migrates 2 → 3
+    assert "original_annotator" in {c["name"] for c in sa.inspect(engine).get_columns("annotation_events")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version FROM schema_version")).scalar_one() == 3
+    assert list(store.history(DS, "s1")["original_annotator"]) == [""]  # made there, not imported
+    store.record_many([{"dataset": DS, "sample_id": "s1", "annotator": "carol", "kind": "note", "value": "new",
+                        "original_annotator": "ann"}])
+    assert list(store.history(DS, "s1")["original_annotator"]) == ["", "ann"]
+    engine.dispose()

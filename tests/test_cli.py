@@ -608,6 +608,50 @@ def test_annotations_of_one_file_never_show_for_another(capsys, tmp_path):
     assert pd.read_csv(out).empty
 
 
+def test_annotations_import_records_who_imported_and_the_original_author(capsys, tmp_path, db_url, monkeypatch):
+    from evaldash import load_predictions
+    from evaldash.annotations import AnnotationStore
+
+    ids = list(pd.read_csv(SAMPLE, dtype=str)["id"][:2])
+    src = tmp_path / "from_the_lab.csv"
+    pd.DataFrame({"sample_id": ids, "tags": ["ambiguous", ""], "corrected_label": ["7", ""],
+                  "note": ["", "blurred"], "annotator": ["ann", "bob"]}).to_csv(src, index=False)
+    monkeypatch.setenv("LOGNAME", "osuser")  # getpass.getuser(): who runs the command
+    code, out, err = run_cli(capsys, "annotations", "import", str(SAMPLE), "--db", db_url, "--input", str(src))
+    assert (code, err) == (0, "")
+    assert run_cli(capsys, "annotations", "import", str(SAMPLE), "--db", db_url, "--input", str(src),
+                   "--as", "Carol Lead")[0] == 0
+    events = AnnotationStore(db_url).events(load_predictions(SAMPLE).fingerprint())
+    assert list(events["annotator"]) == ["osuser"] * 3 + ["Carol Lead"] * 3
+    assert list(events["original_annotator"]) == ["ann", "ann", "bob"] * 2
+    out_csv = tmp_path / "out.csv"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", db_url, "--output", str(out_csv))[0] == 0
+    table = pd.read_csv(out_csv, dtype=str, keep_default_na=False)
+    assert list(table.columns) == ["sample_id", "tags", "note", "corrected_label", "annotator",
+                                   "original_annotator", "updated_at"]
+    assert list(table["annotator"]) == ["Carol Lead"] * 2 and list(table["original_annotator"]) == ["ann", "bob"]
+    out_json = tmp_path / "out.json"
+    assert run_cli(capsys, "annotations", "export", str(SAMPLE), "--db", db_url, "--output", str(out_json))[0] == 0
+    assert [a["original_annotator"] for a in json.loads(out_json.read_text())["annotations"]] == ["ann", "bob"]
+
+
+def test_annotations_import_refuses_labels_that_are_not_classes(capsys, tmp_path, db_url):
+    from evaldash import load_predictions
+    from evaldash.annotations import AnnotationStore
+
+    ids = list(pd.read_csv(SAMPLE, dtype=str)["id"][:3])
+    src = tmp_path / "typos.csv"
+    pd.DataFrame({"sample_id": ids, "corrected_label": ["7", "seven", "cat"],
+                  "annotator": ["ann"] * 3}).to_csv(src, index=False)
+    code, out, err = run_cli(capsys, "annotations", "import", str(SAMPLE), "--db", db_url, "--input", str(src),
+                             "--as", "carol")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err == (f"error: {src}: column 'corrected_label' names 2 labels that are not classes of the predictions "
+                   f"file: 'seven' (row 2: sample id '{ids[1]}'); 'cat' (row 3: sample id '{ids[2]}'); expected one "
+                   "of its classes: '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'. Nothing was imported.\n")
+    assert AnnotationStore(db_url).events(load_predictions(SAMPLE).fingerprint()).empty
+
+
 @pytest.mark.parametrize("args,match", [
     (["export", "--output", "x.txt"], "unsupported export; expected FILE.csv, FILE.json or FILE.predictions.csv"),
     (["import", "--input", "missing.csv"], "missing.csv: file not found"),

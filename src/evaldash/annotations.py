@@ -341,7 +341,7 @@ def latest_state(events: pd.DataFrame) -> pd.DataFrame:
     out: dict[str, dict] = {}
     for row in events.itertuples(index=False):
         s = out.setdefault(row.sample_id, {"tags": set(), "note": "", "corrected_label": "", "annotator": "",
-                                            "updated_at": None, "reviewed": set()})
+                                            "original_annotator": "", "updated_at": None, "reviewed": set()})
         if row.kind == "tag":
             s["tags"].add(row.value)
         elif row.kind == "untag":
@@ -354,8 +354,10 @@ def latest_state(events: pd.DataFrame) -> pd.DataFrame:
             s["reviewed"].add(row.value)
             continue  # a review mark is not a change of the sample's annotation
         s["annotator"], s["updated_at"] = row.annotator, row.created_at
+        s["original_annotator"] = getattr(row, "original_annotator", "") or ""
     frame = pd.DataFrame.from_dict(out, orient="index",
-                                   columns=["tags", "note", "corrected_label", "annotator", "updated_at", "reviewed"])
+                                   columns=["tags", "note", "corrected_label", "annotator", "original_annotator",
+                                            "updated_at", "reviewed"])
     frame["tags"] = [tuple(sorted(t)) for t in frame["tags"]]
     frame["reviewed"] = [tuple(sorted(t)) for t in frame["reviewed"]]
     frame.index.name = "sample_id"
@@ -436,10 +438,10 @@ def read_import(path: Path) -> pd.DataFrame:
     missing = [c for c in ("sample_id", "annotator") if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {missing}; expected columns {EXPORT_COLUMNS}")
-    for col in ("note", "corrected_label", "updated_at"):
+    for col in ("note", "corrected_label", "updated_at", "original_annotator"):
         if col not in frame.columns:
             frame[col] = ""
-    for col in ("sample_id", "note", "corrected_label", "annotator", "updated_at"):
+    for col in ("sample_id", "note", "corrected_label", "annotator", "updated_at", "original_annotator"):
         frame[col] = [_unformula("" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
                       for v in frame[col]]
     for i, row in enumerate(frame.itertuples(index=False), start=1):
@@ -458,22 +460,36 @@ def read_import(path: Path) -> pd.DataFrame:
     return frame
 
 
-def import_rows(store: AnnotationStore, dataset: str, frame: pd.DataFrame, known_ids=None) -> int:
+def import_rows(store: AnnotationStore, dataset: str, frame: pd.DataFrame, known_ids=None, *,
+                imported_by: str, classes=None, source: str | os.PathLike = "import") -> int:
     """Append the imported annotations as events (tags added, note and label set); returns how
-    many samples were imported. Ids not in ``known_ids`` are refused with their row number."""
+    many samples were imported.
+
+    Each event is recorded as made by ``imported_by`` (who imports), and keeps the author the
+    file names as ``original_annotator`` (its own ``original_annotator`` column when it has one,
+    else its ``annotator``). Ids not in ``known_ids`` and corrected labels not in ``classes`` are
+    refused, naming ``source`` (the input file), the rows and sample ids; nothing is written then.
+    """
+    importer = str(imported_by or "").strip()
+    if not importer:
+        raise InputError(f"{source}: who imports is not known; expected a name (evaldash annotations import --as NAME)")
     if known_ids is not None:
         known = set(map(str, known_ids))
         unknown = [i for i, s in enumerate(frame["sample_id"], start=1) if s not in known]
         if unknown:
-            raise InputError(f"import: sample_id {frame['sample_id'].iloc[unknown[0] - 1]!r} (row {unknown[0]}"
+            raise InputError(f"{source}: sample_id {frame['sample_id'].iloc[unknown[0] - 1]!r} (row {unknown[0]}"
                              f"{f' and {len(unknown) - 1} more' if len(unknown) > 1 else ''}) is not in the "
                              "predictions file; expected ids of this file")
+    if classes is not None:
+        _check_corrected_labels(frame, [str(c) for c in classes], source)
     rows = []
     for r in frame.itertuples(index=False):
         when = dt.datetime.fromisoformat(r.updated_at) if r.updated_at else None
         if when is not None and when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
-        base = {"dataset": dataset, "sample_id": r.sample_id, "annotator": r.annotator, "created_at": when}
+        original = getattr(r, "original_annotator", "") or r.annotator
+        base = {"dataset": dataset, "sample_id": r.sample_id, "annotator": importer, "created_at": when,
+                "original_annotator": original}
         rows += [{**base, "kind": "tag", "value": t} for t in r.tags]
         if r.note:
             rows.append({**base, "kind": "note", "value": r.note})
@@ -483,13 +499,50 @@ def import_rows(store: AnnotationStore, dataset: str, frame: pd.DataFrame, known
     return len(frame)
 
 
+def _check_corrected_labels(frame: pd.DataFrame, classes: list[str], source) -> None:
+    """Refuse corrected labels that are no class of the predictions file, naming each with its
+    rows and sample ids, and some of the classes that would do."""
+    known = set(classes)
+    bad: dict[str, list[tuple[int, str]]] = {}
+    for i, (label, sid) in enumerate(zip(frame["corrected_label"], frame["sample_id"]), start=1):
+        if label and label not in known:
+            bad.setdefault(label, []).append((i, sid))
+    if not bad:
+        return
+
+    def where(places: list[tuple[int, str]]) -> str:
+        shown = places[:3]
+        more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+        rows = ", ".join(str(i) for i, _ in shown)
+        ids = ", ".join(repr(s) for _, s in shown)
+        return f"row{'s' if len(places) > 1 else ''} {rows}{more}: sample id{'s' if len(places) > 1 else ''} {ids}"
+
+    listed = list(bad.items())
+    parts = "; ".join(f"{label!r} ({where(places)})" for label, places in listed[:5])
+    others = f"; and {len(listed) - 5} more unknown labels" if len(listed) > 5 else ""
+    some = ", ".join(repr(c) for c in classes[:10]) + (f", … ({len(classes)} classes in all)" if len(classes) > 10 else "")
+    raise InputError(f"{source}: column 'corrected_label' names {len(listed)} label{'s' if len(listed) > 1 else ''} "
+                     f"that {'are not classes' if len(listed) > 1 else 'is not a class'} of the predictions file: "
+                     f"{parts}{others}; expected one of its classes: {some}. Nothing was imported.")
+
+
+def export_findings(state: pd.DataFrame) -> pd.DataFrame:
+    """:func:`export_table` with ``original_annotator`` after ``annotator``: who wrote an imported
+    finding where it came from ("" for findings made in this database)."""
+    table = export_table(state)
+    original = state["original_annotator"].reindex(table["sample_id"]).fillna("") if "original_annotator" in state \
+        else pd.Series([""] * len(table))
+    table.insert(table.columns.get_loc("annotator") + 1, "original_annotator", original.to_numpy())
+    return table
+
+
 def export_bytes(state: pd.DataFrame, fmt: str, dataset: str) -> bytes:
     """The annotations export as file contents: ``fmt`` "csv" or "json" (see :func:`write_export`)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"annotations.{fmt}"
-        write_export(export_table(state), path, dataset)
+        write_export(export_findings(state), path, dataset)
         return path.read_bytes()
 
 

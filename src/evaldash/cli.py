@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(imp)
     imp.add_argument("--db", help="SQLite file or database URL (default: EVALDASH_DB, else the user's data folder)")
     imp.add_argument("--input", required=True, help="an evaldash annotations export (.csv or .json)")
+    imp.add_argument("--as", dest="imported_by", metavar="NAME",
+                     help="who imports (recorded with every imported finding; the file's annotator is kept "
+                          "as original_annotator); default: your user name on this machine")
 
     srv = sub.add_parser("serve", help="open the dashboard on a predictions file")
     srv.add_argument("paths", nargs="*", metavar="PATH",
@@ -224,7 +227,8 @@ def _annotations(args, dataset) -> int:
     store = an.AnnotationStore(args.db)
     fingerprint = dataset.fingerprint()
     if args.action == "import":
-        n = an.import_rows(store, fingerprint, an.read_import(args.input), known_ids=dataset.ids)
+        n = an.import_rows(store, fingerprint, an.read_import(args.input), known_ids=dataset.ids,
+                           imported_by=args.imported_by or _os_user(), classes=dataset.classes, source=args.input)
         print(f"imported annotations of {n} samples into {store.name}")
         return 0
     out = Path(args.output)
@@ -236,10 +240,21 @@ def _annotations(args, dataset) -> int:
         return 0
     if out.suffix.lower() not in (".csv", ".json"):
         raise InputError(f"{out}: unsupported export; expected FILE.csv, FILE.json or FILE.predictions.csv")
-    table = an.export_table(state)
+    table = an.export_findings(state)
     an.write_export(table, out, fingerprint)
     print(f"wrote annotations of {len(table)} samples to {out}")
     return 0
+
+
+def _os_user() -> str:
+    """Who runs this command, for ``annotations import`` without ``--as``."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        raise InputError("annotations import: cannot tell your user name on this machine; "
+                         "expected --as NAME (who imports)") from None
 
 
 def _serve(args) -> int:
