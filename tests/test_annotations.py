@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from databases import SilentServer
 from evaldash import annotations as an
 from evaldash.annotations import AnnotationStore, StoreError
 from evaldash.errors import InputError
@@ -452,38 +453,10 @@ def test_sqlite_writer_that_finishes_soon_is_waited_for(tmp_path):
     assert store.state(DS).loc["a", "tags"] == ("duplicate",)
 
 
-class _SilentServer:
-    """A loopback TCP server that accepts connections and never says a word."""
-
-    def __init__(self):
-        import socket
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)  # held open, never answered
-
-    def close(self):
-        self.sock.close()
-        for conn in self.accepted:
-            conn.close()
-
-
 def test_server_that_accepts_and_never_answers_fails_within_seconds():
     import time
 
-    server = _SilentServer()
+    server = SilentServer()
     try:
         began = time.perf_counter()
         with pytest.raises(StoreError) as caught:

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from classification_cases import DIGITS_CSV
+from databases import SilentServer
 from evaldash import store_access
 from evaldash.annotations import BUSY_SAVE, SQLITE_BUSY_TIMEOUT, AnnotationStore
 from evaldash.store_access import StoreOpener
@@ -162,3 +163,46 @@ def test_locked_database_save_is_refused_quickly_and_the_typed_text_stays(tmp_pa
     d = load_predictions(DIGITS_CSV)
     row = AnnotationStore(db).state(d.fingerprint()).loc[str(d.ids[0])]
     assert (row["note"], row["tags"], row["corrected_label"]) == ("a 7 with a bar, not a 1", ("ambiguous",), "7")
+
+
+def test_first_page_with_a_silent_database_opens_read_only_within_seconds(monkeypatch):
+    """A server that accepts connections and never answers: the overview opens read-only, saying why."""
+    from evaldash.annotations import CONNECT_TIMEOUT
+    server = SilentServer()
+    monkeypatch.setenv("EVALDASH_DB", f"postgresql://nobody@127.0.0.1:{server.port}/team")
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    try:
+        at = AppTest.from_file(str(DIGITS_CSV.parents[2] / "app.py"), default_timeout=60)
+        began = time.perf_counter()
+        at.run()
+        took = time.perf_counter() - began
+    finally:
+        server.close()
+    assert not at.exception
+    shown = [e.value.replace("\\", "") for e in at.sidebar.error]
+    assert any(m.startswith("Findings cannot be saved, the dashboard is read-only: cannot open the annotation "
+                            f"database (postgresql database postgresql+psycopg://nobody@127.0.0.1:{server.port}"
+                            f"/team): the database server did not answer within {CONNECT_TIMEOUT} s") for m in shown), shown
+    assert len(server.accepted) == 1  # tried once for the whole page, not once per use
+    assert took < CONNECT_TIMEOUT + 12, took
+
+
+def test_details_history_shows_who_imported_and_the_original_author(tmp_path, monkeypatch):
+    from evaldash import annotations as an
+    from evaldash import load_predictions
+
+    db = tmp_path / "team.db"
+    monkeypatch.setenv("EVALDASH_DB", str(db))
+    d = load_predictions(DIGITS_CSV)
+    store = AnnotationStore(db)
+    store.record(d.fingerprint(), str(d.ids[0]), "dora", "tag", "ambiguous")
+    src = tmp_path / "lab.csv"
+    src.write_text(f"sample_id,annotator,note\n{d.ids[0]},ann,seen in the lab\n")
+    an.import_rows(store, d.fingerprint(), an.read_import(src), imported_by="carol", source=src)
+    at = AppTest.from_function(_details_page, args=(str(DIGITS_CSV),), default_timeout=30)
+    at.run()
+    assert not at.exception
+    history = at.dataframe[-1].value
+    assert list(history.columns) == ["when", "who", "what", "value", "original author (imported)"]
+    assert list(history["who"]) == ["dora", "carol"]
+    assert list(history["original author (imported)"]) == ["", "ann"]

@@ -191,7 +191,10 @@ class AnnotationStore:
                 return result
             except sa.exc.DBAPIError as exc:
                 kind = "timeout" if deadline.passed else _kind(exc)
-                again = kind == "busy" if self.backend == "sqlite" else (exc.connection_invalidated and kind != "timeout")
+                # a connection that died under a read is replaced and the read tried again; a write
+                # is not (its commit may have arrived), the pool's pre-ping catches dead ones first
+                again = kind == "busy" if self.backend == "sqlite" else (
+                    exc.connection_invalidated and kind != "timeout" and not write)
                 if again and attempt < tries:
                     time.sleep(0.2)  # another writer finishing, or a server restarted: once more
                     continue
@@ -664,8 +667,8 @@ class _Deadline:
 
     @contextmanager
     def watch(self, dbapi_connection):
-        fileno = getattr(dbapi_connection, "fileno", None)
-        if not callable(fileno) or dbapi_connection.__class__.__module__.startswith("sqlite3"):
+        fileno = getattr(dbapi_connection, "fileno", None)  # psycopg has one; sqlite3 (a file) has not
+        if not callable(fileno):
             yield self
             return
         try:
