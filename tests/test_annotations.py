@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from databases import SilentServer
 from evaldash import annotations as an
+from evaldash import db_limits as limits
 from evaldash.annotations import AnnotationStore, StoreError
 from evaldash.errors import InputError
 
@@ -430,7 +431,7 @@ def test_locked_sqlite_file_fails_a_save_within_seconds_saying_so(tmp_path):
         assert caught.value.kind == "busy"
         assert str(caught.value).startswith("the annotation database is busy (locked by another writer); "
                                             "your changes were not saved — try again")
-        assert 2 * an.SQLITE_BUSY_TIMEOUT <= took < 6, took  # it waited, briefly, and tried again
+        assert 2 * limits.SQLITE_BUSY_TIMEOUT <= took < 6, took  # it waited, briefly, and tried again
         assert store.state(DS).loc["a", "tags"] == ("ambiguous",)  # readers are not blocked (WAL)
     finally:
         other.execute("ROLLBACK")
@@ -468,8 +469,8 @@ def test_server_that_accepts_and_never_answers_fails_within_seconds():
     assert caught.value.kind == "timeout"
     assert str(caught.value) == (f"cannot open the annotation database (postgresql database postgresql+psycopg://"
                                  f"nobody@127.0.0.1:{server.port}/none): the database server did not answer "
-                                 f"within {an.CONNECT_TIMEOUT} s")
-    assert took < an.CONNECT_TIMEOUT + 3, took
+                                 f"within {limits.CONNECT_TIMEOUT} s")
+    assert took < limits.CONNECT_TIMEOUT + 3, took
 
 
 @pytest.fixture
@@ -519,7 +520,7 @@ def test_frozen_server_is_cut_off_within_seconds_and_used_again_when_it_answers(
     finally:
         own_postgres.thaw()
     assert caught.value.kind == "timeout"
-    assert took < an.CONNECT_TIMEOUT * 2 + 3, took
+    assert took < limits.CONNECT_TIMEOUT * 2 + 3, took
     assert store.state(DS).loc["a", "tags"] == ("ambiguous",)
 
 
@@ -527,11 +528,11 @@ def test_statement_and_lock_timeouts_are_set_on_postgresql(db_url):
     store = AnnotationStore(db_url)
     if store.backend != "postgresql":
         with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(an.SQLITE_BUSY_TIMEOUT * 1000)
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == int(limits.SQLITE_BUSY_TIMEOUT * 1000)
         return
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == f"{an.STATEMENT_TIMEOUT}s"
-        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{an.LOCK_TIMEOUT}s"
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == f"{limits.STATEMENT_TIMEOUT}s"
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{limits.LOCK_TIMEOUT}s"
 
 
 def test_postgresql_writer_waiting_on_a_lock_is_told_busy(db_url):
@@ -551,7 +552,7 @@ def test_postgresql_writer_waiting_on_a_lock_is_told_busy(db_url):
         conn.exec_driver_sql("ROLLBACK")
     holder.dispose()
     assert caught.value.kind == "busy" and str(caught.value).startswith(an.BUSY_SAVE)
-    assert took < an.LOCK_TIMEOUT + 2, took
+    assert took < limits.LOCK_TIMEOUT + 2, took
 
 
 def test_version_2_database_gains_original_annotator_on_open(db_url):

@@ -14,7 +14,8 @@ from streamlit.testing.v1 import AppTest
 from classification_cases import DIGITS_CSV
 from databases import SilentServer
 from evaldash import store_access
-from evaldash.annotations import BUSY_SAVE, SQLITE_BUSY_TIMEOUT, AnnotationStore
+from evaldash.annotations import BUSY_SAVE, AnnotationStore
+from evaldash.db_limits import CONNECT_TIMEOUT, SQLITE_BUSY_TIMEOUT
 from evaldash.store_access import StoreOpener
 
 DS = "f" * 16
@@ -167,7 +168,6 @@ def test_locked_database_save_is_refused_quickly_and_the_typed_text_stays(tmp_pa
 
 def test_first_page_with_a_silent_database_opens_read_only_within_seconds(monkeypatch):
     """A server that accepts connections and never answers: the overview opens read-only, saying why."""
-    from evaldash.annotations import CONNECT_TIMEOUT
     server = SilentServer()
     monkeypatch.setenv("EVALDASH_DB", f"postgresql://nobody@127.0.0.1:{server.port}/team")
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)

@@ -10,6 +10,8 @@ database, in ``decision_records`` (one row per record, its JSON with a few colum
 
 The database is SQLite (a file, WAL mode, the default) or PostgreSQL (a ``postgresql://`` URL),
 both through SQLAlchemy Core; the schema is created and migrated on open (``schema_version``).
+Every call is bounded in time (:mod:`evaldash.db_limits`) and fails as a :class:`StoreError`
+that says what happened. Imported findings keep their author as ``original_annotator``.
 No Streamlit here: the dashboard and ``evaldash annotations`` share this module.
 """
 
@@ -18,15 +20,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
+from evaldash.db_limits import (ANSWER_TIMEOUT, CONNECT_TIMEOUT, SQLITE_BUSY_TIMEOUT, SQLITE_TRIES, Deadline,
+                                bound_pings, error_kind, postgres_connect_args, sqlite_pragmas, timeout_of)
 from evaldash.errors import InputError
 
 BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplicate")
@@ -35,16 +36,6 @@ SCHEMA_VERSION = 3
 EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
 # spreadsheet programs run cells that start with these as formulas
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-# Every database call is bounded, so a database that is down, hung or locked costs a page a few
-# seconds, never minutes: the dashboard then works read-only and says why.
-CONNECT_TIMEOUT = 3  # s, to reach the server and finish its handshake (psycopg's minimum is 2)
-STATEMENT_TIMEOUT = 5  # s, one statement on the server (PostgreSQL statement_timeout)
-LOCK_TIMEOUT = 3  # s, waiting for another writer's lock (PostgreSQL lock_timeout)
-ANSWER_TIMEOUT = 8  # s, client side: a connected server that stops answering is cut off
-SQLITE_BUSY_TIMEOUT = 1.5  # s, SQLite waits this long for another writer, per try
-SQLITE_TRIES = 2  # a locked SQLite file is tried twice before the user is told
 BUSY_SAVE = ("the annotation database is busy (locked by another writer); your changes were not saved "
              "— try again")
 
@@ -52,9 +43,10 @@ BUSY_SAVE = ("the annotation database is busy (locked by another writer); your c
 class StoreError(InputError):
     """The annotation database cannot be opened, read or written; the message says which and why.
 
-    ``kind`` says what went wrong: ``"unavailable"`` (the server cannot be reached or did not
-    answer in time: the dashboard retries later), ``"busy"`` (another writer holds a lock: try
-    again) or ``""`` (anything else: bad input, a schema mismatch).
+    ``kind`` says what went wrong: ``"unavailable"`` (the server cannot be reached) or
+    ``"timeout"`` (it did not answer in time): the dashboard works read-only and tries again
+    later; ``"busy"`` (another writer holds a lock: try again); ``""`` (anything else: bad
+    input, a schema mismatch).
     """
 
     def __init__(self, message: str, kind: str = ""):
@@ -164,12 +156,12 @@ class AnnotationStore:
                 if parsed.database:
                     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
                 self.engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-                sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+                sa.event.listen(self.engine, "connect", sqlite_pragmas)
             else:
                 self.engine = sa.create_engine(self.url, pool_pre_ping=True, pool_timeout=CONNECT_TIMEOUT,
-                                               connect_args=_postgres_bounds(parsed))
+                                               connect_args=postgres_connect_args(parsed))
                 if self.backend == "postgresql":
-                    _bound_pings(self.engine)
+                    bound_pings(self.engine)
             self._run("open", self._migrate, write=True)
         except StoreError:
             raise
@@ -182,7 +174,7 @@ class AnnotationStore:
         whose message says what was attempted (``action``: "open", "read" or "save") and why."""
         tries = SQLITE_TRIES if self.backend == "sqlite" else 2
         for attempt in range(1, tries + 1):
-            deadline = _Deadline(ANSWER_TIMEOUT)
+            deadline = Deadline(ANSWER_TIMEOUT)
             try:
                 with self.engine.connect() as conn, deadline.watch(conn.connection.dbapi_connection):
                     with conn.begin():  # the commit, too, is under the deadline
@@ -190,7 +182,7 @@ class AnnotationStore:
                 self.failed_at = None
                 return result
             except sa.exc.DBAPIError as exc:
-                kind = "timeout" if deadline.passed else _kind(exc)
+                kind = "timeout" if deadline.passed else error_kind(exc)
                 # a connection that died under a read is replaced and the read tried again; a write
                 # is not (its commit may have arrived), the pool's pre-ping catches dead ones first
                 again = kind == "busy" if self.backend == "sqlite" else (
@@ -200,7 +192,7 @@ class AnnotationStore:
                     continue
                 error = self._error(action, exc, kind, write)
             except sa.exc.SQLAlchemyError as exc:
-                error = self._error(action, exc, _kind(exc), write)
+                error = self._error(action, exc, error_kind(exc), write)
             if error.kind in ("unavailable", "timeout"):
                 self.failed_at, self.last_error = time.monotonic(), str(error)
             raise error
@@ -216,7 +208,7 @@ class AnnotationStore:
             return StoreError(f"the annotation database ({self.name}) is busy (locked by another writer): "
                               f"cannot {action} it now — try again", kind)
         if kind == "timeout":
-            reason = f"the database server did not answer within {_timeout_of(exc)} s"
+            reason = f"the database server did not answer within {timeout_of(exc)} s"
         else:
             reason = _reason(exc)
         verb = {"open": "cannot open", "read": "cannot read", "save": "cannot save to"}[action]
@@ -611,116 +603,6 @@ def _iso(value) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    # writers wait briefly for each other (then AnnotationStore._run tries once more), first,
-    # so that the pragmas below wait too when another connection holds the file
-    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-def _postgres_bounds(url: sa.engine.URL) -> dict:
-    """Connection arguments bounding every PostgreSQL call: the handshake (``connect_timeout``,
-    which psycopg applies to the whole start-up, also when a server accepts the connection and
-    then says nothing), each statement, each lock wait, and a peer that vanished (TCP keepalives
-    and ``tcp_user_timeout``). Values given in the URL's query win."""
-    args = {"connect_timeout": CONNECT_TIMEOUT, "keepalives": 1, "keepalives_idle": 10,
-            "keepalives_interval": 3, "keepalives_count": 3, "tcp_user_timeout": ANSWER_TIMEOUT * 1000}
-    args = {k: v for k, v in args.items() if k not in url.query}
-    if "options" not in url.query:
-        args["options"] = (f"-c statement_timeout={STATEMENT_TIMEOUT * 1000} -c lock_timeout={LOCK_TIMEOUT * 1000} "
-                           f"-c idle_in_transaction_session_timeout={4 * STATEMENT_TIMEOUT * 1000}")
-    return args
-
-
-def _bound_pings(engine: sa.Engine) -> None:
-    """The pool's pre-ping (is a pooled connection still alive?) waits at most
-    ``CONNECT_TIMEOUT``: a server that stopped answering is then treated as gone."""
-    dialect = engine.dialect
-    ping = dialect.do_ping
-
-    def bounded_ping(dbapi_connection) -> bool:
-        with _Deadline(CONNECT_TIMEOUT).watch(dbapi_connection):
-            return ping(dbapi_connection)
-
-    dialect.do_ping = bounded_ping
-
-
-class _Deadline:
-    """A client-side bound on one exchange with a PostgreSQL server.
-
-    ``statement_timeout`` needs a server that still runs; one that is frozen, or a network that
-    drops everything, would keep the caller waiting on the socket for minutes. When the time is
-    up the socket is shut down, so the driver fails at once with a closed connection (which the
-    pool then discards) and ``passed`` tells the caller why.
-    """
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.passed = False
-        self._done = False
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def watch(self, dbapi_connection):
-        fileno = getattr(dbapi_connection, "fileno", None)  # psycopg has one; sqlite3 (a file) has not
-        if not callable(fileno):
-            yield self
-            return
-        try:
-            fd = fileno()
-        except Exception:  # a closed connection: the driver reports it on use
-            yield self
-            return
-        timer = threading.Timer(self.seconds, self._cut, (fd,))
-        timer.daemon = True
-        timer.start()
-        try:
-            yield self
-        finally:
-            with self._lock:
-                self._done = True
-            timer.cancel()
-
-    def _cut(self, fd: int) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.passed = True
-            try:
-                with socket.socket(fileno=os.dup(fd)) as sock:
-                    sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-def _kind(exc: BaseException) -> str:
-    """What a driver error means for the user: "busy", "timeout", "unavailable" or ""."""
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).lower()
-    code = getattr(orig, "sqlstate", None)
-    if code == "55P03" or "database is locked" in text or "database table is locked" in text or "database is busy" in text:
-        return "busy"
-    if code == "57014" or "timeout expired" in text or "timed out" in text:
-        return "timeout"
-    if isinstance(exc, sa.exc.DBAPIError) and (exc.connection_invalidated or isinstance(exc, (
-            sa.exc.OperationalError, sa.exc.InterfaceError))):
-        return "unavailable"
-    return ""
-
-
-def _timeout_of(exc: BaseException) -> int:
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    text = str(getattr(exc, "orig", exc)).lower()
-    if code == "57014":
-        return STATEMENT_TIMEOUT
-    if "connection timeout" in text:
-        return CONNECT_TIMEOUT
-    return ANSWER_TIMEOUT
 
 
 def _reason(exc: BaseException) -> str:
