@@ -528,7 +528,7 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
             text += f" · label → {f['corrected_label']}"
         if f["note"]:
             text += " · 📝"
-    return text
+    return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
 
 
 def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
@@ -563,7 +563,7 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
                        + (f" ({ca:.2f})" if np.isfinite(ca) else "")
                        + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
             with col:
-                st.image(thumbnail(paths[row] if paths is not None else None), caption=caption, width="stretch",
+                st.image(thumbnail(paths[row] if paths is not None else None), caption=md(caption), width="stretch",
                          output_format="PNG")
                 if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(b, rb)
@@ -786,7 +786,9 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
                          hide_index=True, width="stretch")
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+# every character with a meaning in Streamlit's Markdown: emphasis, links and images, HTML,
+# headings and lists, tables, strikethrough, LaTeX, icons (:name:), entities (&lt;), setext (===)
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:&="})
 
 
 # --- the live threshold --------------------------------------------------------
