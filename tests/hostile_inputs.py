@@ -17,8 +17,8 @@ from PIL import Image
 
 # a run (file) name: no "/" can be in a file name, so its image and link are relative
 # (to the server itself); tests look for these paths in the browser's requests
-RUN_NAME = "![run](run-image.png) [run](run-link) <b>b</b>.csv"
-RUN_PATHS = ("run-image.png", "run-link")
+RUN_NAME = "![run](run-image.png) [run](run-link) <img src=run-html.png> b.csv"
+RUN_PATHS = ("run-image.png", "run-link", "run-html.png")
 
 
 def hostile_classes(port: int) -> list[str]:

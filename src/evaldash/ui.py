@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import sys
@@ -789,6 +790,10 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
 # every character with a meaning in Streamlit's Markdown: emphasis, links and images, HTML,
 # headings and lists, tables, strikethrough, LaTeX, icons (:name:), entities (&lt;), setext (===)
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:&="})
+# Streamlit's GFM turns web addresses into links after the escapes are read: an invisible word
+# joiner inside "://" and "www." keeps them text
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 # --- the live threshold --------------------------------------------------------
@@ -958,8 +963,9 @@ def committed_threshold() -> float | None:
 
 
 def md(text) -> str:
-    """Escape a class name or value so Markdown shows it as typed."""
-    return str(text).translate(_MD_SPECIAL)
+    """Escape a class name or value so Markdown shows it as typed (as text: no link, image or
+    HTML); web addresses get an invisible :data:`WORD_JOINER` so they do not become links."""
+    return _AUTOLINK.sub(WORD_JOINER, str(text)).translate(_MD_SPECIAL)
 
 
 def class_label(evaluation: Evaluation):
