@@ -10,6 +10,7 @@ HTML. The hostile inputs come from ``tests/hostile_inputs.py``.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import sys
@@ -27,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 import evaldash
 from evaldash import annotations as an
 from evaldash import decision as dc
+from evaldash import figures
 from evaldash.annotations import AnnotationStore
 from evaldash.metrics import threshold_sweep
 from evaldash.ui import WORD_JOINER, md
@@ -144,6 +146,15 @@ def test_decision_markdown_of_plain_fields_reads_as_before():
     assert text.startswith("# Operating point: class fraud at threshold 0.5\n")
     assert "- **Model file:** `runs/model-7.csv`" in text and "`abcdef0123456789`" in text
     assert rendered(text)[0].split("Rationale\n", 1)[1].startswith("Recall first.\nSecond line.\n")
+
+
+def test_scores_bar_gives_plotly_class_names_as_text():
+    """Plotly draws a subset of HTML in tick labels and hover texts (<a href>, <b>, entities)."""
+    classes = hostile_classes(PORT)
+    fig = figures.scores_bar(classes, np.full(len(classes), 0.25), 0, 1)
+    ticks = list(fig.data[0].x)
+    assert [html.unescape(x) for x in ticks] == classes
+    assert not any(c in x for x in ticks for c in "<>")
 
 
 # --- CSV exports ----------------------------------------------------------------------------

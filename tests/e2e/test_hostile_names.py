@@ -155,6 +155,10 @@ def test_hostile_names_stay_text_and_the_browser_asks_only_the_server(page, host
             r = int(wrong[np.argsort(-ev.confidence[wrong], kind="stable")][0])
             expect(main.locator("h3").first).to_have_text(
                 _typed(f"{d.ids[r]}: true {d.classes[d.y_true[r]]} → predicted {d.classes[d.y_pred[r]]}"))
+        elif path == "/threshold":  # the live threshold's label (a component of its own)
+            _shows(main, f"a sample counts as {d.classes[0]} when its score")
+        elif path == "/slices":  # the picked metadata column, in the picker
+            expect(main.locator(".st-key-slice_column input")).to_have_value(column)
         elif path == "/decision":
             _shows(main, f"{d.classes[0]} in deployment")
         elif path == "/runs":
