@@ -711,7 +711,7 @@ def test_overview_row_links_carry_the_class(open_file, tmp_path):
     off = cm[row].copy()
     off[row] = -1
     j = int(np.argmax(off))
-    label = f"Most confused with {classes[j]} ({cm[row, j]})"
+    label = f"Most confused with {shown_as_markdown(classes[j])} ({cm[row, j]})"  # the link's label is Markdown
     assert links[label][0] == "confusion"
     assert links[label][1]["true"] == [name] and links[label][1]["pred"] == [classes[j]]
 
