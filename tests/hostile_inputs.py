@@ -23,10 +23,10 @@ RUN_PATHS = ("run-image.png", "run-link", "run-html.png")
 
 def hostile_classes(port: int) -> list[str]:
     """Four class names: a Markdown image, a Markdown link, an HTML image and a formula (with
-    Markdown emphasis)."""
+    Markdown emphasis and a Streamlit icon)."""
     base = f"http://127.0.0.1:{port}"
     return [f"![t]({base}/class-image.png)", f"[click]({base}/class-link)", f"<img src={base}/class-html.png>",
-            f'=HYPERLINK("{base}/class-formula") **bold**']
+            f'=HYPERLINK("{base}/class-formula") **bold** :material/home:']
 
 
 def hostile_ids(port: int, n: int) -> list[str]:

@@ -790,9 +790,9 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
 # every character with a meaning in Streamlit's Markdown: emphasis, links and images, HTML,
 # headings and lists, tables, strikethrough, LaTeX, icons (:name:), entities (&lt;), setext (===)
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:&="})
-# Streamlit's GFM turns web addresses into links after the escapes are read: an invisible word
-# joiner inside "://" and "www." keeps them text
-_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+# Streamlit's GFM turns web addresses into links, and :material/name: into an icon, whatever the
+# escapes: an invisible word joiner inside "://", "www." and ":material" keeps them text
+_AUTOLINK = re.compile(r"(?<=:)(?=//|material[/_])|(?<=www)(?=\.)", re.IGNORECASE)
 WORD_JOINER = "\u2060"
 
 
@@ -963,8 +963,8 @@ def committed_threshold() -> float | None:
 
 
 def md(text) -> str:
-    """Escape a class name or value so Markdown shows it as typed (as text: no link, image or
-    HTML); web addresses get an invisible :data:`WORD_JOINER` so they do not become links."""
+    """Escape a class name or value so Markdown shows it as typed (as text: no link, image, icon
+    or HTML); web addresses and icon names get an invisible :data:`WORD_JOINER`."""
     return _AUTOLINK.sub(WORD_JOINER, str(text)).translate(_MD_SPECIAL)
 
 

@@ -98,9 +98,10 @@ class RequestLog:
 
 
 def _typed(text: str) -> re.Pattern:
-    """A pattern of ``text`` as shown: web addresses may hold an invisible word joiner (ui.md),
-    which keeps them from becoming links."""
+    """A pattern of ``text`` as shown: web addresses and icon names may hold an invisible word
+    joiner (ui.md), which keeps them from becoming links and icons."""
     pattern = re.escape(text).replace("://", ":\u2060?//").replace(r"www\.", "www\u2060?\\.")
+    pattern = pattern.replace(":material", ":\u2060?material")
     return re.compile(pattern.replace("/", r"\/"))  # "/" ends a regex in Playwright's selectors
 
 
@@ -148,6 +149,11 @@ def test_hostile_names_stay_text_and_the_browser_asks_only_the_server(page, host
                 _shows(main, label)
             captions = _captions(main, 24)
             assert all(" · true " in c for c in captions)
+            # no caption or label holds an image, a link, an icon or bold text
+            for made in ("img", "a", "[role=img]", "strong", "em"):
+                expect(main.locator(f'[data-testid="stImageCaption"] {made}')).to_have_count(0)
+                expect(main.locator(f'[data-testid="stWidgetLabel"] {made}')).to_have_count(0)
+            assert any(":material/home:" in c for c in captions)  # the formula class, as typed
             assert {c.split(" · ")[0].strip() for c in captions} <= set(map(str, d.ids))
         elif path == "/review":
             # the set "Confident mistakes" starts at the most confident mistake
