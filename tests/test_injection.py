@@ -122,10 +122,10 @@ def _record(**overrides) -> dc.DecisionRecord:
 
 
 def test_decision_markdown_shows_every_user_field_as_typed():
-    cls, link, html, formula = hostile_classes(PORT)
-    rationale = (f"Why:\n- {link}\n\n    {html}\n# not a heading\n{hostile_note(PORT)}\n===\n"
+    cls, link, html_image, _ = hostile_classes(PORT)
+    rationale = (f"Why:\n- {link}\n\n    {html_image}\n# not a heading\n{hostile_note(PORT)}\n===\n"
                  "1. not a list <script>alert(1)</script>")
-    record = _record(class_name=cls, approver=hostile_annotator(PORT) + " | " + html, rationale=rationale,
+    record = _record(class_name=cls, approver=hostile_annotator(PORT) + " | " + html_image, rationale=rationale,
                      model_file="runs/`![f](http://127.0.0.1:9/f.png)`<b>.csv", fingerprint="<i>fp</i>`")
     text = record.to_markdown()
     plain, active = rendered(text)
@@ -138,7 +138,7 @@ def test_decision_markdown_shows_every_user_field_as_typed():
     lines = [line.strip() for line in rationale.splitlines() if line.strip()]
     body = plain.split("Rationale\n", 1)[1].split("Inputs\n", 1)[0]
     assert [line for line in body.splitlines() if line] == lines
-    # a heading, a list and a table exist only where the record makes them
+    # headings exist only where the record makes them, and the rationale makes no list
     assert [t.tag for t in READER.parse(text) if t.type == "heading_open"] == ["h1", "h2", "h2", "h2"]
     assert not any(t.type in ("bullet_list_open", "ordered_list_open") for t in READER.parse(text.split("## Rationale")[1]))
 
