@@ -41,11 +41,11 @@ with st.expander("Filters", expanded=True):
             box = cols[n % len(cols)]
             if how == "range":
                 lo, hi = payload
-                chosen = box.slider(column, lo, hi, (lo, hi), key=f"err_meta_{n}")
+                chosen = box.slider(ui.md(column), lo, hi, (lo, hi), key=f"err_meta_{n}")
                 if chosen != (lo, hi):
                     meta_filters[column] = chosen
             else:
-                chosen = box.multiselect(column, payload, key=f"err_meta_{n}", placeholder="all")
+                chosen = box.multiselect(ui.md(column), payload, key=f"err_meta_{n}", placeholder="all")
                 if chosen:
                     meta_filters[column] = chosen
 

@@ -145,7 +145,7 @@ for _, g in edited.dropna(subset=["metric", "kind", "limit"]).iterrows():
     try:
         results.extend(check_gates(ev, [Gate(str(g["metric"]).strip(), str(g["kind"]), float(g["limit"]))]))
     except InputError as exc:
-        st.warning(str(exc))
+        st.warning(ui.md(exc))  # it may quote the typed metric and the class names
 if results:
     passed = sum(r.passed for r in results)
     st.dataframe(pd.DataFrame({

@@ -46,6 +46,7 @@ if len(table) >= 2:
     a_col, b_col = st.columns(2)
     a = a_col.selectbox("A (e.g. the current model)", keys, index=0, format_func=label, key="runs_a")
     b = b_col.selectbox("B (e.g. the new model)", keys, index=1, format_func=label, key="runs_b")
-    st.page_link("pages/compare.py", label=f"Compare {label(a)} with {label(b)} →", query_params={"a": a, "b": b})
+    st.page_link("pages/compare.py", label=f"Compare {ui.md(label(a))} with {ui.md(label(b))} →",
+                 query_params={"a": a, "b": b})
 else:
     st.info("Open a second file (sidebar, 'Open another file…') to compare two runs.")

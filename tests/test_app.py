@@ -711,7 +711,7 @@ def test_overview_row_links_carry_the_class(open_file, tmp_path):
     off = cm[row].copy()
     off[row] = -1
     j = int(np.argmax(off))
-    label = f"Most confused with {classes[j]} ({cm[row, j]})"
+    label = f"Most confused with {shown_as_markdown(classes[j])} ({cm[row, j]})"  # the link's label is Markdown
     assert links[label][0] == "confusion"
     assert links[label][1]["true"] == [name] and links[label][1]["pred"] == [classes[j]]
 
@@ -774,7 +774,7 @@ def test_unknown_gate_metric_warns_and_keeps_other_gates(open_file):
     }
     at.run()
     assert not at.exception
-    assert any("bogus_metric" in w.value and "unknown metric" in w.value for w in at.warning)
+    assert any(shown_as_markdown("bogus_metric") in w.value and "unknown metric" in w.value for w in at.warning)
     assert list(shown_gates(at)["gate"]) == ["accuracy", "macro_f1", "error_rate"]
 
 

@@ -518,7 +518,7 @@ def test_record_markdown_says_who_what_why_and_the_figures():
     md = _record().to_markdown()
     assert md.startswith("# Operating point: class fraud at threshold 0.5\n")
     for needle in ("**Approver:** Dana \\| Risk", "2026-03-01 07:30:00", "`runs/model-7.csv`",
-                   "`abcdef0123456789`", "Recall matters more than alerts:\nteam can handle 300 a day.",
+                   "`abcdef0123456789`", "Recall matters more than alerts\\:  \nteam can handle 300 a day\\.",
                    "| expected prevalence in deployment | 2.0000% |", "| cost of a false negative | 25 |",
                    "| volume per day | 80000 |", "| precision at the deployment prevalence |",
                    "| expected cost per day |", "95% interval", "200 resamples"):

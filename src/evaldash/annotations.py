@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -34,8 +35,9 @@ BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplica
 KINDS = ("tag", "untag", "note", "label", "reviewed")
 SCHEMA_VERSION = 3
 EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
-# spreadsheet programs run cells that start with these as formulas
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# spreadsheet programs run cells that start with these as formulas (the full-width forms too:
+# some locales' spreadsheets read them as their ASCII twins)
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 BUSY_SAVE = ("the annotation database is busy (locked by another writer); your changes were not saved "
              "— try again")
 
@@ -362,24 +364,27 @@ def latest_state(events: pd.DataFrame) -> pd.DataFrame:
 # --- exports and imports ---------------------------------------------------------------
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas: a cell starting with
-    ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe. Numbers, also
-    written as text (``-0.25``, ``+1e-3``), are left alone: a spreadsheet reads them as numbers."""
+    """A copy whose text cells and column names cannot run as spreadsheet formulas: a text
+    starting with ``=``, ``+``, ``-``, ``@``, tab, a line break (or a full-width ``＝＋－＠``)
+    gets a leading apostrophe. Numbers, also written as text (``-0.25``, ``+1e-3``), are left
+    alone: a spreadsheet reads them as numbers."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(_neutral)
+        values = out[col]
+        if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+                or pd.api.types.is_datetime64_any_dtype(values)):  # text, categories, mixed objects
+            out[col] = values.map(_neutral)
+    out.columns = [_neutral(c) for c in out.columns]  # the header row is opened as cells too
     return out
 
 
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
 def _neutral(value):
-    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES) or _NUMBER.fullmatch(value):
         return value
-    try:
-        float(value)
-        return value
-    except ValueError:
-        return "'" + value
+    return "'" + value
 
 
 def export_table(state: pd.DataFrame) -> pd.DataFrame:
@@ -589,7 +594,7 @@ def corrected_labels(labels: list[str], ids, state: pd.DataFrame) -> list[str]:
 
 def _unformula(value: str) -> str:
     # undo neutralise_formulas: an apostrophe before a formula character was added by the export
-    return value[1:] if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r" else value
+    return value[1:] if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES) else value
 
 
 def _iso(value) -> str:

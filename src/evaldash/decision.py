@@ -744,10 +744,10 @@ class DecisionRecord:
             f"# Operating point: class {_md(self.class_name)} at threshold {th}", "",
             f"- **Approver:** {_md(self.approver) or '(none given)'}",
             f"- **Date (UTC):** {_utc(self.created_at).strftime('%Y-%m-%d %H:%M:%S')}",
-            f"- **Model file:** `{self.model_file}`",
-            f"- **Dataset fingerprint:** `{self.fingerprint}`",
+            f"- **Model file:** {_code(self.model_file)}",
+            f"- **Dataset fingerprint:** {_code(self.fingerprint)}",
             f"- **Flagged when:** score of {_md(self.class_name)} ≥ {th}", "",
-            "## Rationale", "", self.rationale.strip() or "(none given)", "",
+            "## Rationale", "", _md_lines(self.rationale) or "(none given)", "",
             "## Inputs", "", "| input | value |", "|---|---|",
             f"| expected prevalence in deployment | {i.prevalence:.4%} |",
             f"| cost of a false positive | {i.cost_fp:g} |",
@@ -765,8 +765,8 @@ class DecisionRecord:
         c = self.test_counts
         lines += ["", f"Measured on the test set: {c.get('tp', '?')} of {c.get('n_pos', '?')} positives and "
                       f"{c.get('fp', '?')} of {c.get('n_neg', '?')} negatives flagged. Intervals: "
-                      f"{self.interval.get('method', '')}, {self.interval.get('resamples', '?')} resamples, "
-                      f"seed {self.interval.get('seed', '?')}.", ""]
+                      f"{_md(self.interval.get('method', ''))}, {_md(self.interval.get('resamples', '?'))} "
+                      f"resamples, seed {_md(self.interval.get('seed', '?'))}.", ""]
         return "\n".join(lines)
 
     def summary(self) -> dict:
@@ -808,6 +808,30 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}" if abs(v) < 10 else f"{v:,.1f}"
 
 
-def _md(text: str) -> str:
-    """Text safe inside a Markdown table cell or heading."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+# every character that can start or shape Markdown (GitHub's included) or HTML: emphasis, code,
+# links and images, raw HTML and entities, headings, lists, tables, strikethrough, maths, emoji
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:&="})
+
+
+def _md(text) -> str:
+    """Text shown as typed by a Markdown reader, on one line (a table cell, a heading, a list item):
+    each character with a meaning in Markdown or HTML is backslash-escaped, line breaks become spaces."""
+    return " ".join(str(text).translate(_MD_SPECIAL).splitlines())
+
+
+def _md_lines(text) -> str:
+    """Free text (a rationale) shown as typed, its lines kept: each line escaped as by :func:`_md`
+    (leading blanks dropped, so no line becomes a code block), ended by a hard break; blank
+    lines stay paragraph breaks."""
+    lines = [_md(line.strip()) for line in str(text).strip().splitlines()]
+    return "\n".join(line + "  " if line and n + 1 < len(lines) and lines[n + 1] else line
+                     for n, line in enumerate(lines))
+
+
+def _code(text) -> str:
+    """``text`` as a Markdown code span, shown as typed whatever backticks or HTML it holds."""
+    text = " ".join(str(text).splitlines())
+    longest = max((len(run) for run in "".join(c if c == "`" else " " for c in text).split()), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""  # one space each side is dropped
+    return f"{fence}{pad}{text}{pad}{fence}" if text else "(none)"

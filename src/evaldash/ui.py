@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import sys
@@ -529,7 +530,7 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
             text += f" · label → {f['corrected_label']}"
         if f["note"]:
             text += " · 📝"
-    return text
+    return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
 
 
 def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
@@ -564,7 +565,7 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
                        + (f" ({ca:.2f})" if np.isfinite(ca) else "")
                        + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
             with col:
-                st.image(thumbnail(paths[row] if paths is not None else None), caption=caption, width="stretch",
+                st.image(thumbnail(paths[row] if paths is not None else None), caption=md(caption), width="stretch",
                          output_format="PNG")
                 if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(b, rb)
@@ -803,7 +804,13 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
                          hide_index=True, width="stretch")
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:"})
+# every character with a meaning in Streamlit's Markdown: emphasis, links and images, HTML,
+# headings and lists, tables, strikethrough, LaTeX, icons (:name:), entities (&lt;), setext (===)
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-.!|~$:&="})
+# Streamlit's GFM turns web addresses into links, and :material/name: into an icon, whatever the
+# escapes: an invisible word joiner inside "://", "www." and ":material" keeps them text
+_AUTOLINK = re.compile(r"(?<=:)(?=//|material[/_])|(?<=www)(?=\.)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 # --- the live threshold --------------------------------------------------------
@@ -973,8 +980,9 @@ def committed_threshold() -> float | None:
 
 
 def md(text) -> str:
-    """Escape a class name or value so Markdown shows it as typed."""
-    return str(text).translate(_MD_SPECIAL)
+    """Escape a class name or value so Markdown shows it as typed (as text: no link, image, icon
+    or HTML); web addresses and icon names get an invisible :data:`WORD_JOINER`."""
+    return _AUTOLINK.sub(WORD_JOINER, str(text)).translate(_MD_SPECIAL)
 
 
 def class_label(evaluation: Evaluation):
