@@ -178,7 +178,7 @@ def test_csv_export_neutralises_formulas_and_reads_back(db_url, tmp_path):
 def test_json_export_import_round_trip_into_another_database(db_url, tmp_path):
     store = _filled(db_url)
     path = tmp_path / "a.json"
-    an.write_export(an.export_findings(store.state(DS)), path, DS)
+    an.write_export(an.export_table(store.state(DS)), path, DS)
     data = json.loads(path.read_text())
     assert data["dataset"] == DS and data["annotations"][0]["tags"] == ["ambiguous", "label error"]
     other = AnnotationStore(tmp_path / "other.db")
@@ -239,7 +239,7 @@ def test_import_records_who_imported_and_keeps_the_original_author(db_url, tmp_p
     state = store.state(DS)
     assert (state.loc["s1", "annotator"], state.loc["s1", "original_annotator"]) == ("carol", "ann")
     assert state.loc["s3", "original_annotator"] == ""
-    table = an.export_findings(state)
+    table = an.export_table(state)
     assert list(table.columns) == ["sample_id", "tags", "note", "corrected_label", "annotator",
                                    "original_annotator", "updated_at"]
     assert dict(zip(table["sample_id"], table["original_annotator"])) == {"s1": "ann", "s2": "bob", "s3": ""}

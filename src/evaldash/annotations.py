@@ -34,7 +34,7 @@ from evaldash.errors import InputError
 BUILTIN_TAGS = ("label error", "model error", "ambiguous", "bad image", "duplicate")
 KINDS = ("tag", "untag", "note", "label", "reviewed")
 SCHEMA_VERSION = 3
-EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "updated_at"]
+EXPORT_COLUMNS = ["sample_id", "tags", "note", "corrected_label", "annotator", "original_annotator", "updated_at"]
 # spreadsheet programs run cells that start with these as formulas (the full-width forms too:
 # some locales' spreadsheets read them as their ASCII twins)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
@@ -388,7 +388,9 @@ def _neutral(value):
 
 
 def export_table(state: pd.DataFrame) -> pd.DataFrame:
-    """The annotations export: one row per annotated sample (tags joined with "; ")."""
+    """The annotations export: one row per annotated sample (tags joined with "; "), with
+    ``original_annotator``: who wrote an imported finding where it came from ("" for findings
+    made in this database)."""
     state = state[(state["tags"].map(len) > 0) | (state["note"] != "") | (state["corrected_label"] != "")]
     out = pd.DataFrame({
         "sample_id": state.index.astype(str),
@@ -396,6 +398,8 @@ def export_table(state: pd.DataFrame) -> pd.DataFrame:
         "note": state["note"].to_numpy(),
         "corrected_label": state["corrected_label"].to_numpy(),
         "annotator": state["annotator"].to_numpy(),
+        "original_annotator": (state["original_annotator"].fillna("").to_numpy() if "original_annotator" in state
+                               else [""] * len(state)),
         "updated_at": [_iso(t) for t in state["updated_at"]],
     }, columns=EXPORT_COLUMNS)
     return out.reset_index(drop=True)
@@ -526,23 +530,13 @@ def _check_corrected_labels(frame: pd.DataFrame, classes: list[str], source) -> 
                      f"{parts}{others}; expected one of its classes: {some}. Nothing was imported.")
 
 
-def export_findings(state: pd.DataFrame) -> pd.DataFrame:
-    """:func:`export_table` with ``original_annotator`` after ``annotator``: who wrote an imported
-    finding where it came from ("" for findings made in this database)."""
-    table = export_table(state)
-    original = state["original_annotator"].reindex(table["sample_id"]).fillna("") if "original_annotator" in state \
-        else pd.Series([""] * len(table))
-    table.insert(table.columns.get_loc("annotator") + 1, "original_annotator", original.to_numpy())
-    return table
-
-
 def export_bytes(state: pd.DataFrame, fmt: str, dataset: str) -> bytes:
     """The annotations export as file contents: ``fmt`` "csv" or "json" (see :func:`write_export`)."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"annotations.{fmt}"
-        write_export(export_findings(state), path, dataset)
+        write_export(export_table(state), path, dataset)
         return path.read_bytes()
 
 

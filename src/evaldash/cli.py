@@ -240,7 +240,7 @@ def _annotations(args, dataset) -> int:
         return 0
     if out.suffix.lower() not in (".csv", ".json"):
         raise InputError(f"{out}: unsupported export; expected FILE.csv, FILE.json or FILE.predictions.csv")
-    table = an.export_findings(state)
+    table = an.export_table(state)
     an.write_export(table, out, fingerprint)
     print(f"wrote annotations of {len(table)} samples to {out}")
     return 0
