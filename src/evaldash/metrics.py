@@ -174,10 +174,13 @@ class ThresholdSweep:
         asc = self._ascending
         return int(asc.size - np.searchsorted(asc, float(threshold), side="left"))
 
-    def at(self, threshold: float) -> dict[str, float]:
-        """TP, FP, FN, TN, precision, recall, F1, FPR and specificity at ``threshold``."""
+    def at(self, threshold: float, zero_division: float = np.nan) -> dict[str, float]:
+        """TP, FP, FN, TN, precision, recall, F1, FPR and specificity at ``threshold``.
+
+        Undefined precision, recall and F1 are ``zero_division`` (NaN; reports pass 0, as their
+        per-class table does, scikit-learn's ``zero_division=0``)."""
         i = self.index(threshold)
-        r = rates(self.tp[i], self.fp[i], self.n_pos, self.n_neg)
+        r = rates(self.tp[i], self.fp[i], self.n_pos, self.n_neg, zero_division)
         out = {name: (int(v) if name in ("tp", "fp", "fn", "tn") else float(v)) for name, v in r.items()}
         out["threshold"] = float(threshold)
         return out
