@@ -204,11 +204,13 @@ class ThresholdSweep:
     def pr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(precision, recall, thresholds) as ``sklearn.metrics.precision_recall_curve``.
 
-        Increasing thresholds; precision and recall end with the point (1, 0).
+        Increasing thresholds; precision and recall end with the point (1, 0). Without positive
+        samples the recall is 1 at every threshold, as scikit-learn sets it (with a warning there;
+        here :meth:`undefined_reason` says why, and :meth:`average_precision` stays NaN).
         """
         tp, fp = self.tp[1:][::-1], self.fp[1:][::-1]
         precision = tp / (tp + fp).astype(np.float64)  # every sweep point past +inf predicts a sample
-        recall = _per(tp, self.n_pos)
+        recall = _per(tp, self.n_pos) if self.n_pos else np.ones(tp.shape)
         return (
             np.concatenate([precision, [1.0]]),
             np.concatenate([recall, [0.0]]),
