@@ -186,3 +186,36 @@ def write_lone_score_prefix(folder: Path) -> Path:
     path = Path(folder) / "lone_score.csv"
     path.write_text("label,score_,score_b\na,0.9,0.1\nb,0.3,0.7\n", encoding="utf-8")
     return path
+
+
+def exotic_frame(n: int = 60, seed: int = 1) -> pd.DataFrame:
+    """Labels and predictions with metadata of unusual types: a categorical with gaps, time-zone
+    aware datetimes, durations, bytes that are not UTF-8, 63-bit integers, a column of only
+    infinities, a constant, nullable booleans and unsigned integers."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"label": rng.choice(["a", "b"], n), "prediction": rng.choice(["a", "b"], n)})
+    frame["cat"] = pd.Categorical(rng.choice(["x", "y", None], n))
+    frame["tz"] = pd.date_range("2024-01-01", periods=n, freq="h", tz="Europe/Paris")
+    frame["duration"] = pd.to_timedelta(rng.integers(0, 5, n), unit="s")
+    frame["raw"] = [b"ab" if i % 2 else b"\x00\xff" for i in range(n)]
+    frame["big"] = rng.integers(-2**62, 2**62, n)
+    frame["infinite"] = np.where(np.arange(n) % 2, np.inf, -np.inf)
+    frame["constant"] = 1.0
+    frame["maybe"] = pd.array([True, False, None] * (n // 3), dtype="boolean")
+    frame["unsigned"] = np.arange(n, dtype=np.uint64)
+    return frame
+
+
+def write_exotic_parquet(folder: Path) -> Path:
+    path = Path(folder) / "exotic.parquet"
+    exotic_frame().to_parquet(path, index=False)
+    return path
+
+
+def write_nested_metadata_jsonl(folder: Path) -> Path:
+    """JSON Lines whose metadata holds lists and objects (fine as metadata, shown as text)."""
+    path = Path(folder) / "nested_meta.jsonl"
+    rows = [{"label": "ab"[i % 2], "prediction": "ab"[i // 2 % 2], "tags": ["x", i % 3] if i % 4 else None,
+             "box": {"w": i % 2}} for i in range(24)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path

@@ -225,6 +225,23 @@ def test_numeric_bins_leave_out_missing_and_infinite_values(awkward):
     assert labels[finite].tolist() == cut.astype(str).tolist()
 
 
+@pytest.mark.parametrize("writer", [hf.write_exotic_parquet, hf.write_nested_metadata_jsonl])
+def test_exotic_metadata_types_filter_and_slice(writer, tmp_path):
+    d = load_predictions(writer(tmp_path))
+    filters = metadata_filters(d)
+    assert {c for c, _, _ in filters} == set(d.metadata.columns)
+    for column, how, payload in filters:
+        if how == "range":
+            assert filter_mask(d, metadata={column: payload}).all()
+        else:
+            assert sum(filter_mask(d, metadata={column: [o]}).sum() for o in payload) == d.n
+        table = slice_table(d, column, resamples=20)
+        assert table["n"].sum() == d.n
+    if "raw" in d.metadata.columns:  # bytes that are not UTF-8 are shown as Python writes them
+        assert set(value_text(d.metadata["raw"])) == {"b'ab'", "b'\\x00\\xff'"}
+        assert set(slice_labels(d, "infinite")) == {"inf", "-inf"}
+
+
 # --- the pages on awkward metadata (AppTest) -------------------------------------
 
 @pytest.fixture
@@ -257,9 +274,14 @@ def samples_shown(at: AppTest) -> int:
     return int(caption.split()[0].replace(",", ""))
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
-def test_errors_page_filters_awkward_metadata(fmt, app, tmp_path):
-    path = hf.write_awkward(tmp_path, fmt)
+PAGE_FILES = {"csv": lambda f: hf.write_awkward(f, "csv"), "parquet": lambda f: hf.write_awkward(f, "parquet"),
+              "jsonl": lambda f: hf.write_awkward(f, "jsonl"), "exotic": hf.write_exotic_parquet,
+              "nested": hf.write_nested_metadata_jsonl}
+
+
+@pytest.mark.parametrize("kind", sorted(PAGE_FILES))
+def test_errors_page_filters_awkward_metadata(kind, app, tmp_path):
+    path = PAGE_FILES[kind](tmp_path)
     d = load_predictions(path)
     at = goto(app(path), "pages/errors.py")
     wrong = d.y_true != d.y_pred
@@ -291,9 +313,9 @@ def test_errors_page_on_the_issues_file_with_one_empty_cell(app, tmp_path):
     assert samples_shown(at) == 1  # row 2: true b, predicted a, source empty
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
-def test_slices_page_groups_and_picks_every_awkward_column(fmt, app, tmp_path):
-    path = hf.write_awkward(tmp_path, fmt)
+@pytest.mark.parametrize("kind", sorted(PAGE_FILES))
+def test_slices_page_groups_and_picks_every_awkward_column(kind, app, tmp_path):
+    path = PAGE_FILES[kind](tmp_path)
     d = load_predictions(path)
     at = goto(app(path), "pages/slices.py")
     for column in d.metadata.columns:

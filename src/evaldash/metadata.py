@@ -25,7 +25,10 @@ def value_text(values: pd.Series) -> pd.Series:
     become :data:`MISSING`, every other value its ``str``; the same text in filters, slices
     and the details of a sample."""
     missing = np.asarray(pd.isna(values), dtype=bool)  # per cell, also beside lists and dicts
-    text = values.astype(str).to_numpy(dtype=object)
+    try:
+        text = values.astype(str).to_numpy(dtype=object)
+    except (UnicodeDecodeError, TypeError, ValueError):  # bytes that are not UTF-8 (Parquet binary)
+        text = np.array([str(v) for v in values], dtype=object)
     text[missing] = MISSING
     return pd.Series(text, index=values.index, name=values.name, dtype=object)
 
