@@ -10,7 +10,7 @@ import pandas as pd
 from evaldash.dataset import Dataset
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
-from evaldash.metadata import distinct_count, finite_range, is_numeric, numbers, value_text
+from evaldash.metadata import distinct_count, finite_range, is_numeric, numbers, value_codes, value_text
 
 GALLERIES = {
     "mistakes": "Most confident mistakes",
@@ -68,7 +68,8 @@ def filter_mask(dataset: Dataset, true: Sequence[int] = (), pred: Sequence[int] 
                 numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             mask &= (numeric >= low) & (numeric <= high)
         elif accepted:
-            mask &= value_text(values).isin([str(a) for a in accepted]).to_numpy()
+            codes, names = value_codes(values)
+            mask &= np.isin(codes, np.flatnonzero(np.isin(names, [str(a) for a in accepted])))
     return mask
 
 
