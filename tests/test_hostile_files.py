@@ -393,3 +393,22 @@ def test_opening_a_hostile_file_shows_the_reason_and_keeps_the_data(kind, app, t
     assert [e.value for e in at.sidebar.error] == [md(str(raised.value))]
     assert at.sidebar.caption[0].value == summary
     assert {m.label: m.value for m in at.metric}["Samples"] == "4"
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_report_on_a_hostile_file_exits_2_with_the_reason(kind, tmp_path, capsys):
+    from evaldash.cli import main
+
+    bad = HOSTILE[kind](tmp_path)
+    with pytest.raises(InputError) as raised:
+        load_predictions(bad)
+    assert main(["report", str(bad)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"error: {raised.value}\n"
+
+
+def test_blank_and_space_only_lines_are_skipped_as_pandas_does(tmp_path):
+    path = tmp_path / "blank_lines.csv"
+    path.write_text("\n\nlabel,prediction\na,a\n   \n\nb,a\n", encoding="utf-8")
+    d = load_predictions(path)
+    assert d.n == 2 and d.y_true.tolist() == [0, 1] and d.y_pred.tolist() == [0, 0] and not d.warnings

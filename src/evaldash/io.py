@@ -73,7 +73,7 @@ def read_header(path: str | Path) -> list[str]:
     _check_text(path)
     try:
         with _open_text(path) as fh:
-            columns = next(csv.reader(fh), [])
+            columns = next((row for row in csv.reader(fh) if not _blank(row)), [])
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read the header as CSV text ({exc})") from None
     if not columns or not any(c.strip() for c in columns):
@@ -190,11 +190,9 @@ def _check_row_lengths(path: Path, width: int) -> bool:
     short, long, trailing, rows = [], [], 0, 0
     try:
         with _open_text(path) as fh:
-            reader = csv.reader(fh)
-            next(reader, None)
+            reader = (row for row in csv.reader(fh) if not _blank(row))  # pandas skips them too
+            next(reader, None)  # the header
             for fields in reader:
-                if not fields:
-                    continue  # a blank line: pandas skips it too
                 rows += 1
                 if len(fields) < width:
                     short.append(rows)
@@ -217,6 +215,11 @@ def _check_row_lengths(path: Path, width: int) -> bool:
             f"fields in every row (quote values that contain a comma)"
         )
     return False
+
+
+def _blank(fields: list[str]) -> bool:
+    """A line that is empty or only spaces."""
+    return not fields or (len(fields) == 1 and not fields[0].strip())
 
 
 def _rows_text(rows: list[int]) -> str:
