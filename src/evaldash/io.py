@@ -131,7 +131,9 @@ def _read_csv(path: Path, text_columns: set[str], warnings: list[str]) -> pd.Dat
     header = read_header(path)
     trailing_comma = _check_row_lengths(path, len(header))
     dtype = {c: str for c in header if c in text_columns}
-    na_values = {c: [""] if c in text_columns else list(_DEFAULT_NA) for c in header if c.strip()}
+    # keyed by the names pandas gives: an empty header name becomes "Unnamed: <position>"
+    na_values = {c or f"Unnamed: {i}": [""] if c in text_columns else list(_DEFAULT_NA)
+                 for i, c in enumerate(header)}
     try:
         with python_warnings.catch_warnings():
             # the dropped empty field of a trailing comma is said once, in the dataset's warnings
