@@ -412,3 +412,10 @@ def test_blank_and_space_only_lines_are_skipped_as_pandas_does(tmp_path):
     path.write_text("\n\nlabel,prediction\na,a\n   \n\nb,a\n", encoding="utf-8")
     d = load_predictions(path)
     assert d.n == 2 and d.y_true.tolist() == [0, 1] and d.y_pred.tolist() == [0, 0] and not d.warnings
+
+
+def test_an_empty_last_cell_is_not_a_short_row(tmp_path):
+    path = tmp_path / "empty_last.csv"
+    path.write_text("label,prediction,note\na,a,\nb,b,x\na,b,\n", encoding="utf-8")
+    d = load_predictions(path)
+    assert value_text(d.metadata["note"]).tolist() == [MISSING, "x", MISSING] and not d.warnings

@@ -129,27 +129,33 @@ def _check_text(path: Path) -> None:
 
 def _read_csv(path: Path, text_columns: set[str], warnings: list[str]) -> pd.DataFrame:
     header = read_header(path)
-    trailing_comma = _check_row_lengths(path, len(header))
     dtype = {c: str for c in header if c in text_columns}
     # keyed by the names pandas gives: an empty header name becomes "Unnamed: <position>"
     na_values = {c or f"Unnamed: {i}": [""] if c in text_columns else list(_DEFAULT_NA)
                  for i, c in enumerate(header)}
     try:
-        with python_warnings.catch_warnings():
-            # the dropped empty field of a trailing comma is said once, in the dataset's warnings
-            python_warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        with python_warnings.catch_warnings(record=True) as caught:
+            python_warnings.simplefilter("always", pd.errors.ParserWarning)
             frame = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", low_memory=False,
                                 keep_default_na=False, na_values=na_values,
                                 # never take the first column as the index when rows have a
                                 # field more than the header (a comma at the end of each data row)
                                 index_col=False)
     except pd.errors.ParserError as exc:
+        if "fields" in str(exc):
+            _check_row_lengths(path, len(header))  # names the rows of every length that is off
         raise InputError(f"{path}: malformed CSV ({exc})") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot read the file ({exc})") from None
-    if trailing_comma:
+    for warning in caught:
+        if not issubclass(warning.category, pd.errors.ParserWarning):
+            python_warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    # pandas fills a short row with missing cells and, with index_col=False, drops a row's extra
+    # fields with a ParserWarning: only then (or with an empty last cell) are the rows counted
+    longer = any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
+    if (longer or (len(frame) and frame.iloc[:, -1].isna().any())) and _check_row_lengths(path, len(header)):
         warnings.append(f"{path}: every data row ends with a comma (one empty field more than the "
                         f"header's {len(header)}); the empty last field was ignored")
     elif not header[-1].strip() and len(header) == frame.shape[1] and _all_empty(frame.iloc[:, -1]):
