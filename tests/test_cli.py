@@ -738,3 +738,37 @@ def test_report_thresholds_needs_scores(capsys, tmp_path):
     path.write_text('{"thresholds": {}}')
     code, out, err = run_cli(capsys, "report", data, "--thresholds", path)
     assert_usage_error(code, out, err, "--thresholds needs per-class scores")
+
+
+# --- undefined precision, recall and F1 at --threshold: 0, as in per_class (zero_division=0) ---
+
+def _no_positive_class_csv(folder: Path) -> Path:
+    """Three score columns; class 'c' has no sample (no positives), scores in [0, 0.8]."""
+    rng = np.random.default_rng(11)
+    n = 60
+    y = rng.integers(0, 2, n)
+    p = rng.dirichlet(np.ones(3), size=n) * 0.8
+    frame = pd.DataFrame({"label": np.array(["a", "b"])[y], "score_a": p[:, 0], "score_b": p[:, 1],
+                          "score_c": p[:, 2]})
+    path = folder / "no_c.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("t", [0.0, 0.3, 0.9])
+def test_report_threshold_section_writes_0_for_undefined_rates_as_sklearn(capsys, tmp_path, t):
+    path = _no_positive_class_csv(tmp_path)
+    frame = pd.read_csv(path)
+    report = report_json(capsys, path, "--threshold", t)
+    for name, m in report["threshold"]["per_class"].items():
+        want = precision_recall_fscore_support(frame["label"] == name, frame[f"score_{name}"] >= t,
+                                               average="binary", zero_division=0)
+        assert [m["precision"], m["recall"], m["f1"]] == pytest.approx(list(want[:3]), abs=1e-12), name
+
+
+def test_report_threshold_and_per_class_agree_when_nothing_is_predicted_positive(capsys):
+    # above every score, nothing counts as positive: precision 0/0 is 0 in both sections
+    report = report_json(capsys, BINARY, "--threshold", 2.0)
+    pos = report["positive"]
+    assert report["per_class"][pos]["precision"] == report["threshold"]["per_class"][pos]["precision"] == 0.0
+    assert report["per_class"][pos]["f1"] == report["threshold"]["per_class"][pos]["f1"] == 0.0

@@ -6,6 +6,7 @@ and names the column and rows at fault.
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from pathlib import Path
@@ -400,7 +401,20 @@ BAD_FILES = {
         re.escape("found 1 in 'label': ['a'] (name the other class with --positive)")),
     "ragged rows": (
         "preds.csv", "label,score_a,score_b\na,0.5,0.5\nb,0.5,0.5,9,9\n",
-        "malformed CSV .*Expected 3 fields in line 3, saw 5"),
+        re.escape("rows with a different number of fields than the header's 3: more fields at row 2 "
+                  "(row 1 is the first data row); expected 3 comma-separated fields in every row")),
+    "short rows": (
+        "preds.csv", "label,score_a,score_b\na,0.5\nb,0.5,0.5\n",
+        re.escape("rows with a different number of fields than the header's 3: fewer fields at row 1 ")),
+    "duplicate score column": (
+        "preds.csv", "label,score_a,score_b,score_a\na,0.5,0.5,0.5\n",
+        re.escape("duplicate column name in the header: 'score_a' at columns 2, 4; expected each column once")),
+    "duplicate columns in gzip": (
+        "preds.csv.gz", gzip.compress(b"label,x,score_a,x,score_a,score_b\na,1,0.5,2,0.5,0.5\n"),
+        re.escape("duplicate column names in the header: 'score_a' at columns 3, 5; 'x' at columns 2, 4")),
+    "lone score prefix": (
+        "preds.csv", "label,prob_,score_a\na,0.5,0.5\n",
+        re.escape("column 'prob_' has no class name after 'prob_'; expected prob_<class>")),
     "truncated JSON Lines": (
         "preds.jsonl",
         '{"label": "a", "score_a": 0.1, "score_b": 0.9}\n'

@@ -5,7 +5,7 @@ problems drawn by Hypothesis.
 Documented deviations from scikit-learn, asserted explicitly below:
 
 * with no positive samples, ``ThresholdSweep.average_precision()`` is NaN (scikit-learn
-  returns 0.0) and the recall of ``pr()`` is NaN (scikit-learn sets it to 1);
+  returns 0.0); the curve of ``pr()`` is scikit-learn's (recall set to 1);
 * macro ROC AUC / AP average the classes where they are defined (scikit-learn raises or
   returns NaN as soon as one class is absent).
 """
@@ -21,7 +21,7 @@ from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
 from classification_cases import random_case
-from evaldash import evaluate
+from evaldash import dataset_from_frame, evaluate
 from evaldash import metrics
 
 pytestmark = [
@@ -114,12 +114,12 @@ def assert_curves_match(sweep: metrics.ThresholdSweep, positive, score) -> None:
     sk_p, sk_r, sk_pr_th = skm.precision_recall_curve(y, score)
     np.testing.assert_array_equal(pr_th, sk_pr_th)
     np.testing.assert_allclose(precision, sk_p, **TIGHT)
+    np.testing.assert_allclose(recall, sk_r, **TIGHT)  # without positives: 1, as scikit-learn sets it
     if sweep.n_pos:
-        np.testing.assert_allclose(recall, sk_r, **TIGHT)
         np.testing.assert_allclose(sweep.average_precision(),
                                    skm.average_precision_score(y, score), **TIGHT)
-    else:  # deviation: undefined is NaN, scikit-learn says recall 1 and AP 0
-        assert np.isnan(recall[:-1]).all() and recall[-1] == 0.0
+    else:  # deviation: undefined AP is NaN (left out of the macro average), scikit-learn says 0
+        assert (recall[:-1] == 1.0).all() and recall[-1] == 0.0
         assert np.isnan(sweep.average_precision())
         assert sweep.undefined_reason() == "no positive samples"
 
@@ -708,3 +708,23 @@ def test_mirrored_sweeps_equal_two_separate_sweeps(seed, mirror):
         np.testing.assert_array_equal(g.tp, w.tp)
         np.testing.assert_array_equal(g.fp, w.fp)
         assert (g.n_pos, g.n_neg) == (w.n_pos, w.n_neg)
+
+
+def test_pr_curve_of_a_class_with_no_positives_is_sklearns():
+    # class 2 has scores but no sample: scikit-learn warns and sets its recall to 1
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 2, 80)
+    scores = rng.dirichlet(np.ones(3), size=80).round(2)
+    ev = evaluate(dataset_from_frame(pd.DataFrame({"label": y, "score_0": scores[:, 0], "score_1": scores[:, 1],
+                                                   "score_2": scores[:, 2]})))
+    sweep = ev.sweep(2)
+    assert sweep.n_pos == 0 and sweep.undefined_reason() == "no positive samples"
+    with pytest.warns(UserWarning, match="No positive class found in y_true, recall is set to one"):
+        sk_p, sk_r, sk_th = skm.precision_recall_curve(y == 2, scores[:, 2])
+    precision, recall, th = sweep.pr()
+    np.testing.assert_array_equal(th, sk_th)
+    np.testing.assert_array_equal(precision, sk_p)
+    np.testing.assert_array_equal(recall, sk_r)
+    # the drawn curve of the class is built from the same points
+    curves = ev.class_curves(2)
+    assert set(np.round(curves["pr_recall"], 6)) <= {0.0, 1.0} and np.isfinite(curves["pr_precision"]).all()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -180,11 +181,12 @@ def load_predictions(
             c for c in header
             if _norm(c) in LABEL_NAMES + PREDICTION_NAMES + IMAGE_NAMES + ID_NAMES
         ]
-    frame = read_table(path, text_columns)
+    read_warnings: list[str] = []
+    frame = read_table(path, text_columns, warnings=read_warnings)
     root = Path(images_root) if images_root is not None else path.resolve().parent
     return dataset_from_frame(
         frame, source=str(path), positive=positive, images_root=root,
-        base_dir=path.resolve().parent,
+        base_dir=path.resolve().parent, read_warnings=read_warnings,
     )
 
 
@@ -195,8 +197,14 @@ def dataset_from_frame(
     positive: str | None = None,
     images_root: str | Path | None = None,
     base_dir: str | Path | None = None,
+    read_warnings: Sequence[str] = (),
 ) -> Dataset:
-    """Validate a raw predictions table into a :class:`Dataset`."""
+    """Validate a raw predictions table into a :class:`Dataset`.
+
+    Class names are compared in Unicode NFC: ``café`` written composed or decomposed (in a
+    label, a prediction or a score column's name) is one class, named in NFC, with a warning.
+    ``read_warnings`` (from reading the file) lead the dataset's warnings.
+    """
     if frame.shape[1] == 0 and len(frame) == 0:
         raise InputError(f"{source}: the file is empty; expected a header row and data rows")
     columns = [str(c) for c in frame.columns]
@@ -217,12 +225,29 @@ def dataset_from_frame(
     pred_col = _find(columns, PREDICTION_NAMES)
     image_col = _find(columns, IMAGE_NAMES)
     id_col = _find(columns, ID_NAMES)
-    score_cols, single_col = _score_columns(columns)
+    score_cols, single_col = _score_columns(columns, source)
     used = {label_col, pred_col, image_col, id_col, single_col, *score_cols.values()}
 
     labels = _class_codes(frame[label_col], source, label_col)
     predictions = _class_codes(frame[pred_col], source, pred_col) if pred_col else None
-    warnings: list[str] = []
+    if positive is not None:
+        positive = unicodedata.normalize("NFC", str(positive))
+    warnings: list[str] = list(read_warnings)
+    renamed: dict[str, list[str]] = {}  # class name: the columns where it was not NFC
+    for name, column in score_cols.items():
+        if not unicodedata.is_normalized("NFC", column):
+            renamed.setdefault(name, []).append(column)
+    for coded, column in ((labels, label_col), (predictions, pred_col)):
+        if coded is not None:
+            for name in coded.names[coded.normalised]:
+                renamed.setdefault(str(name), []).append(column)
+    if renamed:
+        shown = ", ".join(f"{name!r} (in {', '.join(repr(c) for c in columns)})"
+                          for name, columns in list(renamed.items())[:MAX_ROWS_SHOWN])
+        warnings.append(
+            f"{source}: class names not in Unicode NFC were normalised to NFC, so that a name written "
+            f"with composed or decomposed accents is one class: {shown}"
+        )
 
     scores = None
     positive_idx = None
@@ -343,10 +368,29 @@ def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
     return None
 
 
-def _score_columns(columns: Sequence[str]) -> tuple[dict[str, str], str | None]:
-    """Per-class score columns of the first prefix that has any, else a single score column."""
+def _score_columns(columns: Sequence[str], source: str = "<frame>") -> tuple[dict[str, str], str | None]:
+    """Per-class score columns of the first prefix that has any (class name in NFC: column), else
+    a single score column."""
+    for c in columns:
+        for prefix in SCORE_PREFIXES:
+            if c.lower().startswith(prefix) and not c[len(prefix):].strip():
+                raise InputError(
+                    f"{source}: column {c!r} has no class name after {prefix!r}; expected "
+                    f"{prefix}<class> (rename it, or drop it if it is not a score)"
+                )
     for prefix in SCORE_PREFIXES:
-        found = {c[len(prefix):]: c for c in columns if c.lower().startswith(prefix) and len(c) > len(prefix)}
+        found: dict[str, str] = {}
+        for c in columns:
+            if c.lower().startswith(prefix):
+                name = unicodedata.normalize("NFC", c[len(prefix):])
+                if name in found:
+                    raise InputError(
+                        f"{source}: columns {found[name]!r} and {c!r} (written {ascii(found[name])} and "
+                        f"{ascii(c)}) are scores of the same class "
+                        f"{name!r} (the names differ only in Unicode normalisation, NFC versus NFD); "
+                        f"expected one score column per class"
+                    )
+                found[name] = c
         if found:
             return found, None
     return {}, _find(columns, SINGLE_SCORE_NAMES)
@@ -398,7 +442,8 @@ class _Coded:
     """A class-name column as codes into its distinct names (names are made once per value)."""
 
     codes: np.ndarray  # shape (n_samples,)
-    names: np.ndarray  # shape (n_distinct,), str
+    names: np.ndarray  # shape (n_distinct,), str, NFC
+    normalised: np.ndarray  # shape (n_distinct,), bool: a raw spelling of the name was not NFC
 
     def rows_with(self, names) -> np.ndarray:
         """Mask of shape (n_samples,) of the rows holding one of ``names``."""
@@ -414,11 +459,17 @@ def _class_codes(series: pd.Series, source: str, column: str) -> _Coded:
             f"{source}: column {column!r} has missing values at {_rows(missing)}; "
             f"expected a class name in every row"
         )
+    _check_scalars(series, source, column, "one class name per row (a single-label file)")
     codes, uniques = pd.factorize(series)
     names = _class_names(pd.Series(np.asarray(uniques, dtype=object), dtype=object), source, column)
-    # distinct raw values can share a name (3 and 3.0 in JSON Lines)
-    merged, inverse = np.unique(names.astype(str), return_inverse=True)
-    coded = _Coded(inverse.reshape(-1)[codes].astype(np.int32), np.array([str(m) for m in merged], dtype=object))
+    nfc = np.array([unicodedata.normalize("NFC", n) for n in names.astype(str)], dtype=object)
+    changed = nfc != names.astype(str)
+    # distinct raw values can share a name (3 and 3.0 in JSON Lines, café in NFC and NFD)
+    merged, inverse = np.unique(nfc.astype(str), return_inverse=True)
+    normalised = np.zeros(len(merged), dtype=bool)
+    normalised[inverse.reshape(-1)[changed]] = True
+    coded = _Coded(inverse.reshape(-1)[codes].astype(np.int32), np.array([str(m) for m in merged], dtype=object),
+                   normalised)
     blank = [n for n in coded.names if not n.strip()]
     if blank:
         raise InputError(
@@ -426,6 +477,22 @@ def _class_codes(series: pd.Series, source: str, column: str) -> _Coded:
             f"expected a class name in every row"
         )
     return coded
+
+
+_NESTED = (list, tuple, dict, set, np.ndarray)
+
+
+def _check_scalars(series: pd.Series, source: str, column: str, expected: str) -> None:
+    """Refuse lists and objects in a column that needs one plain value per row (Parquet list
+    columns, JSON objects): pandas cannot even compare them."""
+    if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) not in ("mixed", "unknown-array"):
+        return
+    nested = np.fromiter((isinstance(v, _NESTED) for v in series), dtype=bool, count=len(series))
+    if nested.any():
+        kinds = sorted({"objects" if isinstance(v, dict) else "lists" for v in series[nested]})
+        raise InputError(
+            f"{source}: column {column!r} holds {' and '.join(kinds)} at {_rows(nested)}; expected {expected}"
+        )
 
 
 def _is_number(text: str) -> bool:
@@ -460,6 +527,7 @@ def _numeric(series: pd.Series, source: str, column: str) -> np.ndarray:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         bad_text = np.zeros(len(values), dtype=bool)
     else:
+        _check_scalars(series, source, column, "a number")
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad_text = np.isnan(values) & series.notna().to_numpy()
     if bad_text.any():
@@ -593,7 +661,14 @@ def _resolve_images(series: pd.Series, root: Path, base: Path, source: str,
                     column: str) -> tuple[np.ndarray, list[str]]:
     """Absolute image paths inside ``root``; refused and missing rows become None."""
     root_real = os.path.realpath(root)
+    _check_scalars(series, source, column, "one image path per row")
     codes, uniques = pd.factorize(series)  # NaN gets code -1
+    nul = np.array(["\x00" in str(u) for u in uniques], dtype=bool)
+    if nul.any():
+        raise InputError(
+            f"{source}: column {column!r} has image paths with a NUL byte at "
+            f"{_rows(np.isin(codes, np.flatnonzero(nul)))}; expected a file path (no path holds a NUL byte)"
+        )
     resolved = np.empty(len(uniques) + 1, dtype=object)  # last slot: no path given
     status = np.zeros(len(uniques) + 1, dtype=np.int8)  # 0 ok, 1 refused, 2 missing, 3 unreadable, 4 empty
     status[-1] = 4

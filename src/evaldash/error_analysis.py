@@ -10,6 +10,7 @@ import pandas as pd
 from evaldash.dataset import Dataset
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
+from evaldash.metadata import distinct_count, finite_range, is_numeric, numbers, value_codes, value_text
 
 GALLERIES = {
     "mistakes": "Most confident mistakes",
@@ -24,20 +25,21 @@ MAX_FILTER_VALUES = 200
 
 def metadata_filters(dataset: Dataset) -> list[tuple[str, str, object]]:
     """How each metadata column can be filtered: ``(column, "range", (low, high))`` for numeric
-    columns with many values, ``(column, "values", options)`` for up to 200 distinct values.
+    columns with many values (the finite ones), ``(column, "values", options)`` for up to 200
+    distinct values as text (:func:`evaldash.metadata.value_text`; missing cells are the option
+    ``"(missing)"``).
 
     Columns with neither (free text, ids) are left out. Computed once per evaluation.
     """
     out = []
     for column in dataset.metadata.columns:
         values = dataset.metadata[column]
-        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-        if numeric and values.nunique() > 12:
-            low, high = float(values.min()), float(values.max())
-            if low < high:
-                out.append((str(column), "range", (low, high)))
+        if is_numeric(values) and distinct_count(values) > 12:
+            bounds = finite_range(values)
+            if bounds is not None and bounds[0] < bounds[1]:
+                out.append((str(column), "range", bounds))
             continue
-        options = values.astype(str).unique()
+        options = value_text(values).unique()
         if len(options) <= MAX_FILTER_VALUES:
             out.append((str(column), "values", sorted(options.tolist())))
     return out
@@ -47,8 +49,9 @@ def filter_mask(dataset: Dataset, true: Sequence[int] = (), pred: Sequence[int] 
                 metadata: Mapping[str, object] | None = None) -> np.ndarray:
     """Boolean mask of shape (n_samples,) for the chosen true/predicted classes and metadata.
 
-    ``metadata`` maps a column to a list of accepted values, or for numeric
-    columns to a ``(low, high)`` tuple (inclusive). Empty selections filter nothing.
+    ``metadata`` maps a column to a list of accepted values (as :func:`metadata_filters` offers
+    them), or for numeric columns to a ``(low, high)`` tuple (inclusive; cells that are missing
+    or not finite are outside every range). Empty selections filter nothing.
     """
     mask = np.ones(dataset.n, dtype=bool)
     if len(true):
@@ -59,10 +62,14 @@ def filter_mask(dataset: Dataset, true: Sequence[int] = (), pred: Sequence[int] 
         values = dataset.metadata[column]
         if isinstance(accepted, tuple):
             low, high = accepted
-            numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            if is_numeric(values):
+                numeric = numbers(values)
+            else:
+                numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
             mask &= (numeric >= low) & (numeric <= high)
         elif accepted:
-            mask &= values.astype(str).isin([str(a) for a in accepted]).to_numpy()
+            codes, names = value_codes(values)
+            mask &= np.isin(codes, np.flatnonzero(np.isin(names, [str(a) for a in accepted])))
     return mask
 
 

@@ -469,10 +469,11 @@ class Evaluation:
         return out
 
     def threshold_report(self, t: float) -> dict:
-        """Per-class one-vs-rest counts and rates at ``t`` (binary: the positive class only)."""
+        """Per-class one-vs-rest counts and rates at ``t`` (binary: the positive class only).
+        Undefined precision, recall and F1 are 0, as in the per-class table (``zero_division=0``)."""
         d = self.dataset
         classes = [d.positive] if d.is_binary else range(d.n_classes)
-        out = {"value": t, "per_class": {d.classes[c]: self.sweep(c).at(t) for c in classes}}
+        out = {"value": t, "per_class": {d.classes[c]: self.sweep(c).at(t, zero_division=0.0) for c in classes}}
         if not d.is_binary:
             out["selective"] = self.selective.at(t)
         return out

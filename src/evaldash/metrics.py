@@ -174,10 +174,13 @@ class ThresholdSweep:
         asc = self._ascending
         return int(asc.size - np.searchsorted(asc, float(threshold), side="left"))
 
-    def at(self, threshold: float) -> dict[str, float]:
-        """TP, FP, FN, TN, precision, recall, F1, FPR and specificity at ``threshold``."""
+    def at(self, threshold: float, zero_division: float = np.nan) -> dict[str, float]:
+        """TP, FP, FN, TN, precision, recall, F1, FPR and specificity at ``threshold``.
+
+        Undefined precision, recall and F1 are ``zero_division`` (NaN; reports pass 0, as their
+        per-class table does, scikit-learn's ``zero_division=0``)."""
         i = self.index(threshold)
-        r = rates(self.tp[i], self.fp[i], self.n_pos, self.n_neg)
+        r = rates(self.tp[i], self.fp[i], self.n_pos, self.n_neg, zero_division)
         out = {name: (int(v) if name in ("tp", "fp", "fn", "tn") else float(v)) for name, v in r.items()}
         out["threshold"] = float(threshold)
         return out
@@ -201,11 +204,13 @@ class ThresholdSweep:
     def pr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(precision, recall, thresholds) as ``sklearn.metrics.precision_recall_curve``.
 
-        Increasing thresholds; precision and recall end with the point (1, 0).
+        Increasing thresholds; precision and recall end with the point (1, 0). Without positive
+        samples the recall is 1 at every threshold, as scikit-learn sets it (with a warning there;
+        here :meth:`undefined_reason` says why, and :meth:`average_precision` stays NaN).
         """
         tp, fp = self.tp[1:][::-1], self.fp[1:][::-1]
         precision = tp / (tp + fp).astype(np.float64)  # every sweep point past +inf predicts a sample
-        recall = _per(tp, self.n_pos)
+        recall = _per(tp, self.n_pos) if self.n_pos else np.ones(tp.shape)
         return (
             np.concatenate([precision, [1.0]]),
             np.concatenate([recall, [0.0]]),

@@ -35,6 +35,7 @@ from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.images import full_image, thumbnail
+from evaldash.metadata import value_text
 from evaldash.store_access import StoreOpener
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -598,8 +599,8 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
             "predicted class": d.classes[d.y_pred[row]],
             "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
         }
-        for name in d.metadata.columns:
-            facts[str(name)] = str(d.metadata[name].iloc[row])
+        for name in d.metadata.columns:  # as the filters and slices write it: "(missing)", not "nan"
+            facts[str(name)] = value_text(d.metadata[name].iloc[[row]]).iloc[0]
         with st.container(key=f"detail_facts_{row}"):
             st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
                          hide_index=True, width="stretch")
