@@ -9,6 +9,7 @@ from evaldash.annotations import BUILTIN_TAGS, StoreError, parse_id_list
 from evaldash.error_analysis import gallery_rows
 from evaldash.errors import InputError
 from evaldash.images import full_image
+from evaldash.metadata import value_text
 
 SETS = {
     "mistakes": "Confident mistakes",
@@ -162,7 +163,7 @@ with right:
     if d.has_scores:
         st.plotly_chart(figures.scores_bar(list(classes), d.scores[row], int(d.y_true[row]), int(d.y_pred[row])),
                         key="review_scores")
-    meta = {str(c): str(d.metadata[c].iloc[row]) for c in d.metadata.columns}
+    meta = {str(c): value_text(d.metadata[c].iloc[[row]]).iloc[0] for c in d.metadata.columns}  # '(missing)', not 'nan'
     if meta:
         st.dataframe(pd.DataFrame({"field": list(meta), "value": list(meta.values())}), hide_index=True,
                      width="stretch")

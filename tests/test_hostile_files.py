@@ -419,3 +419,13 @@ def test_an_empty_last_cell_is_not_a_short_row(tmp_path):
     path.write_text("label,prediction,note\na,a,\nb,b,x\na,b,\n", encoding="utf-8")
     d = load_predictions(path)
     assert value_text(d.metadata["note"]).tolist() == [MISSING, "x", MISSING] and not d.warnings
+
+
+def test_review_page_shows_a_missing_metadata_cell_as_the_filters_do(app, tmp_path):
+    path = hf.write_empty_metadata_cell(tmp_path)
+    d = load_predictions(path)
+    at = goto(app(path), "pages/review.py")
+    [facts] = [df.value for df in at.dataframe if list(df.value.columns) == ["field", "value"]]
+    shown = dict(zip(facts["field"], facts["value"]))
+    rows = [r for r in range(d.n) if {c: value_text(d.metadata[c]).iloc[r] for c in d.metadata.columns} == shown]
+    assert rows and "nan" not in shown.values()
