@@ -76,9 +76,10 @@ def check_archive(archive: zipfile.ZipFile, zip_name: str, limits: Limits) -> No
         raise InputError(f"{zip_name}: refused: its files would take {size_text(total)} once unzipped, more than "
                          f"the limit of {size_text(limits.upload_bytes)} (--max-upload-mb)")
     for m in members:
-        if m.file_size >= RATIO_FLOOR and m.file_size > limits.upload_ratio * max(m.compress_size, 1):
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size >= RATIO_FLOOR and ratio > limits.upload_ratio:
             raise InputError(
-                f"{zip_name}: refused: member {_member(m.filename)} would expand {m.file_size / max(m.compress_size, 1):,.0f} "
+                f"{zip_name}: refused: member {_member(m.filename)} would expand {ratio:,.0f} "
                 f"times ({size_text(m.compress_size)} to {size_text(m.file_size)}), more than the limit of "
                 f"{limits.upload_ratio:g} times (--max-upload-ratio)")
 
