@@ -200,3 +200,35 @@ def test_no_server_paths_refuses_the_callback(app, tree, monkeypatch):
     assert not at.exception
     assert [e.value for e in at.sidebar.error] == [md(TURNED_OFF)]
     assert samples_shown(at) == samples
+
+
+# --- evaldash serve ------------------------------------------------------------------------------
+
+def test_serve_passes_the_roots_and_limits_to_the_app(tree, monkeypatch, capsys):
+    from evaldash import cli
+
+    started = []
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: started.append(cmd))
+    env: dict[str, str] = {}
+    monkeypatch.setattr(os, "environ", env)
+    monkeypatch.chdir(tree["tmp"])
+    assert cli.main(["serve", str(tree["preds"]), "--data-root", "data", "--data-root", str(SAMPLES),
+                     "--no-server-paths", "--max-upload-mb", "5", "--max-image-megapixels", "12"]) == 0
+    app_args = started[0][started[0].index("--") + 1:]
+    assert app_args == [str(tree["preds"]), "--data-root", str(tree["data"]), "--data-root", str(SAMPLES),
+                        "--no-server-paths"]
+    assert env["EVALDASH_MAX_UPLOAD_MB"] == "5" and env["EVALDASH_MAX_IMAGE_MEGAPIXELS"] == "12"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data-root", "nowhere"], "error: --data-root nowhere: no such folder"),
+    (["--max-upload-mb", "0"], "error: --max-upload-mb=0: expected a positive number"),
+    (["--max-upload-ratio", "many"], "error: --max-upload-ratio=many: expected a positive number"),
+])
+def test_serve_refuses_bad_roots_and_limits(tree, monkeypatch, capsys, args, message):
+    from evaldash import cli
+
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: pytest.fail("started"))
+    monkeypatch.chdir(tree["tmp"])
+    assert cli.main(["serve", str(tree["preds"]), *args]) == 2
+    assert capsys.readouterr().err.strip() == message
