@@ -211,3 +211,47 @@ def test_limits_come_from_the_environment():
     for bad in ("0", "-1", "lots", "inf", "nan"):
         with pytest.raises(InputError, match=rf"^EVALDASH_MAX_UPLOAD_MB={bad}: expected a positive number$"):
             current({"EVALDASH_MAX_UPLOAD_MB": bad})
+
+
+# --- the sidebar: upload folders of sessions that ended are removed --------------------------------
+
+def test_the_app_removes_upload_folders_no_live_session_uses(tmp_path, monkeypatch):
+    import sys
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from evaldash import ui
+
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path / "uploads")
+    live: set[str] = set()
+    monkeypatch.setattr(ui, "_live_sessions", lambda: set(live))  # the server's sessions, as the test says
+    session = ["s1"]  # every AppTest has the same session id: each upload below is a session of its own
+    monkeypatch.setattr(ui, "_session_id", lambda: session[0])
+    st.cache_resource.clear()
+
+    def upload(content: bytes, session_id: str) -> Path:
+        session[0] = session_id
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+        at.run()
+        at.button(key="open_file").click().run()
+        at.get_by_key("upload").set_value(("preds.csv", content, "text/csv"))
+        at.button(key="open_upload").click().run()
+        assert not at.exception and not at.sidebar.error, at.sidebar.error
+        assert {m.label: m.value for m in at.metric}["Samples"] == str(content.count(b"\n") - 1)
+        return Path(at.session_state["source"].path).parent
+
+    try:
+        first = upload(b"label,prediction\na,a\nb,a\n", "s1")
+        live.add("s1")  # the first session is still connected
+        second = upload(b"label,prediction\na,a\nb,b\na,b\n", "s2")
+        assert first.is_dir() and second.is_dir()
+        live.clear()  # both sessions ended
+        third = upload(b"label,prediction\na,a\n", "s3")
+        assert not first.exists() and not second.exists() and third.is_dir()
+        assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [third.name]
+    finally:
+        st.cache_resource.clear()
