@@ -3,7 +3,7 @@ data already loaded stays; zip members left out are reported in the sidebar."""
 
 from __future__ import annotations
 
-import io
+import hashlib
 import re
 import zipfile
 from pathlib import Path
@@ -78,3 +78,18 @@ def test_zip_members_left_out_are_reported_in_the_sidebar(dash, tmp_path):
     expect(notice).to_contain_text("images.zip: 2 members not extracted: '../../escape.png' (outside the upload's "
                                    "folder); 'three_classes.csv' (would replace the predictions file)")
     expect(dash.exceptions).to_have_count(0)
+
+
+def test_an_upload_that_does_not_open_leaves_no_folder(dash, digits_ev, tmp_path, upload_dir):
+    bad = tmp_path / "no_labels.csv"
+    bad.write_bytes(b"id,prediction,score_0,score_1\na,0,0.9,0.1\nb,1,0.2,0.8\n")
+    folder = upload_dir / hashlib.sha256(bad.read_bytes()).hexdigest()[:16]  # where the server writes it
+
+    dash.open("/")
+    dash.upload(bad)
+
+    expect(dash.sidebar.locator('[data-testid="stAlert"]')).to_contain_text("no_labels.csv: ")
+    expect(dash.metric("Samples")).to_have_text(f"{digits_ev.dataset.n:,}")
+    # no session uses it: removed at once (by the server's own list of live sessions)
+    assert not folder.exists()
+    assert not [p for p in upload_dir.iterdir() if p.name.startswith(".partial-")]
