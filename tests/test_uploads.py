@@ -201,6 +201,21 @@ def test_folders_no_live_session_uses_are_removed(tmp_path):
     assert folders.folders() == [b.folder]
 
 
+def test_folders_of_servers_that_no_longer_run_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stopped = uploads.server_folder(tmp_path, int(gone.stdout))
+    mine = uploads.server_folder(tmp_path)
+    running = uploads.server_folder(tmp_path, os.getppid())  # the process that started this one
+    for folder in (stopped, mine, running, tmp_path / "server-notapid", tmp_path / "other"):
+        (folder / "abc").mkdir(parents=True)
+    assert uploads.remove_stopped_servers(tmp_path) == [stopped]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [mine.name, running.name, "server-notapid", "other"])
+
+
 # --- the limits ------------------------------------------------------------------------------
 
 def test_limits_come_from_the_environment():

@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.images import full_image, thumbnail
 from evaldash.limits import current as upload_limits
 from evaldash.roots import TURNED_OFF, DataRoots, default_roots
-from evaldash.uploads import UploadFolders, save_upload
+from evaldash.uploads import UploadFolders, remove_stopped_servers, save_upload, server_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
@@ -368,12 +369,19 @@ def _open_path() -> None:
     _open(Source(real, positive=positive))
 
 
-@st.cache_resource(show_spinner=False)
+_UPLOAD_FOLDERS = UploadFolders()  # not a cached resource: clearing the caches must not forget them
+
+
+
+@atexit.register
+def _remove_uploads() -> None:  # on a normal exit; after a signal, the next server's sweep does it
+    _UPLOAD_FOLDERS.sweep(())
+    shutil.rmtree(server_folder(UPLOAD_DIR), ignore_errors=True)
+
+
 def _upload_folders() -> UploadFolders:
-    """The upload folders of this server and the sessions using each (removed at exit)."""
-    folders = UploadFolders()
-    atexit.register(lambda: folders.sweep(()))
-    return folders
+    """The upload folders of this server and the sessions using each (all removed at exit)."""
+    return _UPLOAD_FOLDERS
 
 
 def _session_id() -> str:
@@ -401,6 +409,7 @@ def _sweep_uploads() -> None:
     live = _live_sessions()
     if live is not None:
         _upload_folders().sweep(live | {_session_id()})
+    remove_stopped_servers(UPLOAD_DIR)
 
 
 def _open_upload() -> None:
@@ -411,7 +420,7 @@ def _open_upload() -> None:
     images = st.session_state.get("upload_images")
     folders, session = _upload_folders(), _session_id()
     try:
-        saved = save_upload(UPLOAD_DIR, upload.name, upload.getvalue(),
+        saved = save_upload(server_folder(UPLOAD_DIR), upload.name, upload.getvalue(),
                             images.getvalue() if images is not None else None,
                             images.name if images is not None else None, upload_limits(), folders, session)
     except InputError as exc:  # what was loaded stays

@@ -185,6 +185,40 @@ def save_upload(upload_dir: Path, name: str, data: bytes, images: bytes | None, 
             shutil.rmtree(work, ignore_errors=True)
 
 
+def server_folder(upload_dir: Path, pid: int | None = None) -> Path:
+    """This server process's own folder of uploads, in ``upload_dir`` (which servers may share)."""
+    return Path(upload_dir) / f"server-{os.getpid() if pid is None else pid}"
+
+
+def remove_stopped_servers(upload_dir: Path) -> list[Path]:
+    """Remove the upload folders of server processes that no longer run; return them.
+
+    A server stopped by a signal does not run its exit handlers, so its successor cleans up.
+    """
+    removed = []
+    for folder in Path(upload_dir).glob("server-*"):
+        try:
+            pid = int(folder.name[len("server-"):])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not _running(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return False
+    return True
+
+
 class UploadFolders:
     """Which sessions use which upload folders; :meth:`sweep` removes those no live session uses."""
 

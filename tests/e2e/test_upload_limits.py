@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 import evaldash
-from dashboard import three, write_three_class_csv
+from dashboard import Dashboard, StreamlitServer, three, write_three_class_csv
 
 pytestmark = pytest.mark.e2e
 
@@ -29,8 +29,9 @@ def write_zip_bomb(path: Path, megabytes: int = 200) -> Path:
     return path
 
 
-def uploads_in(upload_dir: Path) -> set[str]:
-    return {p.name for p in upload_dir.iterdir()} if upload_dir.exists() else set()
+def uploads_in(upload_dir: Path) -> set[Path]:
+    """Every file the servers keep uploads in."""
+    return {p for p in upload_dir.rglob("*") if p.is_file()}
 
 
 def test_an_upload_zip_bomb_is_refused_with_a_message_and_the_previous_data_stays(dash, digits_ev, tmp_path,
@@ -55,7 +56,7 @@ def test_an_upload_zip_bomb_is_refused_with_a_message_and_the_previous_data_stay
     expect(dash.metric("Accuracy")).to_have_text(three(digits_ev.accuracy))
     expect(dash.sidebar).to_contain_text(f"{d.n:,} samples · {d.n_classes} classes")
     expect(dash.exceptions).to_have_count(0)
-    assert uploads_in(upload_dir) == before  # nothing of it was written
+    assert uploads_in(upload_dir) <= before  # nothing of it was written
 
 
 def test_zip_members_left_out_are_reported_in_the_sidebar(dash, tmp_path):
@@ -80,10 +81,11 @@ def test_zip_members_left_out_are_reported_in_the_sidebar(dash, tmp_path):
     expect(dash.exceptions).to_have_count(0)
 
 
-def test_an_upload_that_does_not_open_leaves_no_folder(dash, digits_ev, tmp_path, upload_dir):
+def test_an_upload_that_does_not_open_leaves_no_folder(dash, digits_ev, tmp_path, upload_dir, app_server):
     bad = tmp_path / "no_labels.csv"
     bad.write_bytes(b"id,prediction,score_0,score_1\na,0,0.9,0.1\nb,1,0.2,0.8\n")
-    folder = upload_dir / hashlib.sha256(bad.read_bytes()).hexdigest()[:16]  # where the server writes it
+    # where the server writes it
+    folder = upload_dir / f"server-{app_server.proc.pid}" / hashlib.sha256(bad.read_bytes()).hexdigest()[:16]
 
     dash.open("/")
     dash.upload(bad)
@@ -92,4 +94,27 @@ def test_an_upload_that_does_not_open_leaves_no_folder(dash, digits_ev, tmp_path
     expect(dash.metric("Samples")).to_have_text(f"{digits_ev.dataset.n:,}")
     # no session uses it: removed at once (by the server's own list of live sessions)
     assert not folder.exists()
-    assert not [p for p in upload_dir.iterdir() if p.name.startswith(".partial-")]
+    assert folder.parent.is_dir() and not [p for p in upload_dir.rglob(".partial-*")]
+
+
+def test_upload_folders_of_a_stopped_server_are_removed(page, tmp_path_factory, tmp_path):
+    """Stopped by a signal, a server runs no exit handler: the next server's first upload cleans up."""
+    upload_dir = tmp_path_factory.mktemp("own_uploads")
+    csv = write_three_class_csv(tmp_path / "three_classes.csv")
+    digest = hashlib.sha256(csv.read_bytes()).hexdigest()[:16]
+    logs = tmp_path_factory.mktemp("server")
+    pids = []
+    for run in ("first", "second"):
+        server = StreamlitServer([], logs / f"{run}.log", upload_dir)
+        try:
+            server.wait_ready()
+            dash = Dashboard(page, server.url)
+            dash.open("/")
+            dash.upload(csv)
+            expect(dash.metric("Classes")).to_have_text("3")
+            pids.append(server.proc.pid)
+            assert sorted(p.relative_to(upload_dir).as_posix() for p in upload_dir.glob("*/*")) == [
+                f"server-{server.proc.pid}/{digest}"]  # the first server's folder is gone
+        finally:
+            server.stop()
+    assert pids[0] != pids[1]
