@@ -267,6 +267,6 @@ def test_the_app_removes_upload_folders_no_live_session_uses(tmp_path, monkeypat
         live.clear()  # both sessions ended
         third = upload(b"label,prediction\na,a\n", "s3")
         assert not first.exists() and not second.exists() and third.is_dir()
-        assert sorted(p.name for p in (tmp_path / "uploads").iterdir()) == [third.name]
+        assert third.parent.parent == tmp_path / "uploads" and [p.name for p in third.parent.iterdir()] == [third.name]
     finally:
         st.cache_resource.clear()
