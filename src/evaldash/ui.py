@@ -372,7 +372,6 @@ def _open_path() -> None:
 _UPLOAD_FOLDERS = UploadFolders()  # not a cached resource: clearing the caches must not forget them
 
 
-
 @atexit.register
 def _remove_uploads() -> None:  # on a normal exit; after a signal, the next server's sweep does it
     _UPLOAD_FOLDERS.sweep(())
@@ -625,8 +624,7 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
                        + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
             with col:
                 st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root), caption=caption,
-                         width="stretch",
-                         output_format="PNG")
+                         width="stretch", output_format="PNG")
                 if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(b, rb)
 
@@ -649,8 +647,7 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
     left, right = st.columns([1, 2])
     with left:
         st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
-                 width="stretch",
-                 output_format="PNG")
+                 width="stretch", output_format="PNG")
     with right:
         conf = evaluation.confidence[row]
         facts = {
