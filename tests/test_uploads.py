@@ -81,6 +81,14 @@ def test_a_zip_with_too_many_entries_is_refused_before_writing(tmp_path):
     assert list((tmp_path / "uploads").iterdir()) == []
 
 
+def test_many_small_members_that_compress_too_well_are_refused_in_all(tmp_path):
+    images = zip_bytes({f"imgs/{i}.bmp": bytes(512 * 1024) for i in range(8)})  # 4 MiB of zeros in 8 members
+    with pytest.raises(InputError, match=r"^images\.zip: refused: its files would expand [\d,]+ times in all "
+                                         r"\(.* to 4 MiB\), more than the limit of 200 times \(--max-upload-ratio\)"):
+        save(tmp_path, images)
+    assert list((tmp_path / "uploads").iterdir()) == []
+
+
 def test_small_members_may_compress_well(tmp_path):
     # a 500 KB blank scan compresses 1000 times: below 1 MiB only the total size counts
     upload = save(tmp_path, zip_bytes({"imgs/blank.bmp": bytes(500_000)}))

@@ -22,7 +22,7 @@ class Limits:
     """Upload and image limits (defaults in brackets).
 
     upload_bytes : total uncompressed size of an upload's zip of images [2 GiB]
-    upload_ratio : uncompressed / compressed size of any zip member above 1 MiB [200]
+    upload_ratio : uncompressed / compressed size of the whole zip and of each member, from 1 MiB up [200]
     upload_members : entries of the zip, folders included [50,000]
     image_pixels : width × height of one image, above which it is not decoded [40 megapixels]
     """
@@ -42,7 +42,7 @@ SETTINGS = {
 }
 _HELP = {
     "upload_bytes": "largest total size of an upload's images once unzipped, in MiB (default 2048)",
-    "upload_ratio": "largest compression ratio of a zip member above 1 MiB (default 200)",
+    "upload_ratio": "largest compression ratio of an upload's zip and of each member from 1 MiB (default 200)",
     "upload_members": "most entries in an upload's zip of images (default 50000)",
     "image_pixels": "largest image shown, in megapixels; larger ones show 'too large' (default 40)",
 }

@@ -62,6 +62,8 @@ def _member(name: str) -> str:
 def check_archive(archive: zipfile.ZipFile, zip_name: str, limits: Limits) -> None:
     """Refuse a zip whose central directory exceeds ``limits``, before anything is written.
 
+    The compression ratio is checked for the whole zip and for each member, from 1 MiB up.
+
     Raises
     ------
     InputError
@@ -82,6 +84,12 @@ def check_archive(archive: zipfile.ZipFile, zip_name: str, limits: Limits) -> No
                 f"{zip_name}: refused: member {_member(m.filename)} would expand {ratio:,.0f} "
                 f"times ({size_text(m.compress_size)} to {size_text(m.file_size)}), more than the limit of "
                 f"{limits.upload_ratio:g} times (--max-upload-ratio)")
+    packed = sum(m.compress_size for m in members if not m.is_dir())
+    if total >= RATIO_FLOOR and total > limits.upload_ratio * max(packed, 1):
+        raise InputError(
+            f"{zip_name}: refused: its files would expand {total / max(packed, 1):,.0f} times in all "
+            f"({size_text(packed)} to {size_text(total)}), more than the limit of {limits.upload_ratio:g} times "
+            f"(--max-upload-ratio)")
 
 
 def extract_images(archive: zipfile.ZipFile, target: Path, zip_name: str, limits: Limits,
