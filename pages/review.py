@@ -153,7 +153,7 @@ with st.container(key="review_tags"):
 
 left, right = st.columns([1, 2])
 with left:
-    st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320), width="stretch",
+    st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320, root=d.images_root), width="stretch",
              output_format="PNG")
 with right:
     conf = ev.confidence[row]

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 import evaldash
 from evaldash.gates import Gate, check_gates
+from evaldash.roots import REFUSED
 from evaldash.slices import slice_labels
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,11 +68,12 @@ def write_logits(folder: Path, seed: int = 7) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def clean_app(monkeypatch):
+def clean_app(monkeypatch, tmp_path):
     """Each test starts on a fresh cache, with no start file from pytest's own argv or env."""
     # start_source() reads sys.argv[1:] as `streamlit run app.py -- PATH`; under pytest that
-    # would be pytest's own arguments
-    monkeypatch.setattr(sys, "argv", ["app.py"])
+    # would be pytest's own arguments. The test's folder and the samples are the data roots.
+    monkeypatch.setattr(sys, "argv", ["app.py", "--data-root", str(tmp_path),
+                                      "--data-root", str(ROOT / "sample_data")])
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     st.cache_resource.clear()
     yield
@@ -830,7 +832,10 @@ def test_bad_server_path_shows_loader_error_and_keeps_data(bad, open_file, tmp_p
     }[bad]()
     open_path(at, bad_path)
     errors = [e.value for e in at.sidebar.error]
-    assert errors == [loader_message(bad_path.resolve())]
+    if bad == "missing":  # the same words as for a path outside the data roots
+        assert errors == [shown_as_markdown(f"{bad_path}: {REFUSED}")]
+    else:
+        assert errors == [loader_message(bad_path.resolve())]
     assert sidebar_summary(at) == summary
     assert {m.label: m.value for m in at.metric}["Samples"] == samples
     # still the same data on another page
@@ -893,7 +898,7 @@ def test_open_panel_closes_once_a_file_opens_and_stays_open_beside_the_reason_if
         at.get_by_key("path_input")
     at = open_path(at, tmp_path / "missing.csv")
     assert at.text_input(key="path_input").value == str(tmp_path / "missing.csv")  # still open, as typed
-    assert [e.value for e in at.sidebar.error] == [shown_as_markdown(f"{tmp_path / 'missing.csv'}: file not found")]
+    assert [e.value for e in at.sidebar.error] == [shown_as_markdown(f"{tmp_path / 'missing.csv'}: {REFUSED}")]
     assert sidebar_summary(at).startswith(expected_summary(BINARY))  # what was loaded stays
     at.button(key="open_file").click().run()  # and it can be closed by hand
     with pytest.raises(KeyError):

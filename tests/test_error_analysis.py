@@ -61,7 +61,7 @@ def test_thumbnails_fall_back_to_placeholders(tmp_path):
     broken.write_bytes(b"not a png")
     assert thumbnail(None) == placeholder("no image")
     assert thumbnail(str(tmp_path / "missing.png")) == placeholder("missing")
-    assert thumbnail(str(broken)) == placeholder("unreadable")
+    assert thumbnail(str(broken)) == placeholder("unreadable image")
     images = Path(__file__).resolve().parents[1] / "sample_data" / "digits" / "images"
     real = thumbnail(str(next(images.glob("*.png"))))
     assert real.startswith(b"\x89PNG") and real != placeholder("missing")

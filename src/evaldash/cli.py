@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
+    srv.add_argument("--data-root", action="append", default=[], metavar="DIR",
+                     help="a folder whose files the sidebar's 'Path on the server' may open (repeatable; default: "
+                          "the folders of the files given here and the bundled samples)")
+    srv.add_argument("--no-server-paths", action="store_true",
+                     help="no 'Path on the server' in the sidebar: browser users open samples and uploads only")
+    from evaldash.limits import add_limit_args
+
+    add_limit_args(srv)
     return parser
 
 
@@ -271,6 +279,15 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    for root in args.data_root:
+        if not Path(root).is_dir():
+            raise InputError(f"--data-root {root}: no such folder")
+        cmd += ["--data-root", str(Path(root).resolve())]
+    if args.no_server_paths:
+        cmd += ["--no-server-paths"]
+    from evaldash.limits import export_limit_args
+
+    export_limit_args(args, os.environ)
     if args.db:
         os.environ["EVALDASH_DB"] = args.db if "://" in args.db else str(Path(args.db).resolve())
     sys.stdout.flush()

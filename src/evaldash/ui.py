@@ -6,6 +6,7 @@ Pages import from here; the computation they show lives in the Streamlit-free co
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import copy
 import functools
@@ -20,7 +21,6 @@ import socket
 import sys
 import tempfile
 import threading
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +35,11 @@ from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.images import full_image, thumbnail
+from evaldash.limits import current as upload_limits
 from evaldash.metadata import value_text
+from evaldash.roots import TURNED_OFF, DataRoots, default_roots
 from evaldash.store_access import StoreOpener
+from evaldash.uploads import UploadFolders, remove_stopped_servers, save_upload, server_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
@@ -109,6 +112,8 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
     parser.add_argument("--db")
+    parser.add_argument("--data-root", action="append", default=[])
+    parser.add_argument("--no-server-paths", action="store_true")
     args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
     return args
@@ -123,6 +128,17 @@ def start_sources() -> list[Source]:
         return [Source(str(Path(p).resolve()), args.positive, args.images_root) for p in paths]
     first = next(iter(SAMPLES))
     return [Source(str(SAMPLES[first]), label=first)]
+
+
+def data_roots() -> DataRoots | None:
+    """The folders whose files the sidebar's "Path on the server" may open (``--data-root``, else
+    the folders of the start files and the bundled samples); None with ``--no-server-paths``."""
+    args = app_args()
+    if args.no_server_paths:
+        return None
+    if args.data_root:
+        return DataRoots.of(args.data_root)
+    return default_roots([s.path for s in start_sources()], ROOT / "sample_data")
 
 
 def start_source() -> Source:
@@ -339,29 +355,63 @@ def _open_sample() -> None:
 
 
 def _open_path() -> None:
+    roots = data_roots()
+    if roots is None:  # the field is not drawn, but a callback can still be sent
+        st.session_state["load_error"] = TURNED_OFF
+        return
     path = (st.session_state.get("path_input") or "").strip()
     if not path:
         st.session_state["load_error"] = "Type the path of a predictions file on the server first."
         return
+    try:
+        real = roots.resolve(path)  # a file outside the roots is never opened, so never quoted
+    except InputError as exc:
+        st.session_state["load_error"] = str(exc)
+        return
     positive = (st.session_state.get("positive_input") or "").strip() or None
-    _open(Source(str(Path(path).expanduser().resolve()), positive=positive))
+    _open(Source(real, positive=positive))
 
 
-def _safe_extract(archive: zipfile.ZipFile, target: Path) -> int:
-    """Extract only members that stay inside ``target`` (no zip-slip); return how many were skipped."""
-    skipped = 0
-    root = target.resolve()
-    for member in archive.infolist():
-        dest = (target / member.filename).resolve()
-        if member.is_dir():
-            continue
-        if os.path.commonpath([dest, root]) != str(root):
-            skipped += 1
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(member) as src, open(dest, "wb") as out:
-            shutil.copyfileobj(src, out)
-    return skipped
+_UPLOAD_FOLDERS = UploadFolders()  # not a cached resource: clearing the caches must not forget them
+
+
+@atexit.register
+def _remove_uploads() -> None:  # on a normal exit; after a signal, the next server's sweep does it
+    _UPLOAD_FOLDERS.sweep(())
+    shutil.rmtree(server_folder(UPLOAD_DIR), ignore_errors=True)
+
+
+def _upload_folders() -> UploadFolders:
+    """The upload folders of this server and the sessions using each (all removed at exit)."""
+    return _UPLOAD_FOLDERS
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def _live_sessions() -> set[str] | None:
+    """Ids of this server's sessions, connected or waiting to reconnect; None when unknown (no
+    server runtime, as under AppTest)."""
+    from streamlit.runtime import Runtime
+
+    if not Runtime.exists():
+        return None
+    try:  # Streamlit has no public list of sessions; this is the runtime's own session manager
+        return {info.session.id for info in Runtime.instance()._session_mgr.list_sessions()}
+    except AttributeError:
+        return None
+
+
+def _sweep_uploads() -> None:
+    """Remove the upload folders that no live session uses."""
+    live = _live_sessions()
+    if live is not None:
+        _upload_folders().sweep(live | {_session_id()})
+    remove_stopped_servers(UPLOAD_DIR)
 
 
 def _open_upload() -> None:
@@ -369,24 +419,26 @@ def _open_upload() -> None:
     if upload is None:
         st.session_state["load_error"] = "Choose a predictions file to upload first."
         return
-    data = upload.getvalue()
     images = st.session_state.get("upload_images")
-    digest = hashlib.sha256(data + (images.getvalue() if images is not None else b"")).hexdigest()[:16]
-    folder = UPLOAD_DIR / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    name = Path(upload.name).name or "predictions.csv"
-    (folder / name).write_bytes(data)
-    if images is not None:
-        try:
-            with zipfile.ZipFile(images) as archive:
-                _safe_extract(archive, folder)
-        except zipfile.BadZipFile:
-            st.session_state["load_error"] = f"{images.name}: not a valid zip file of images"
-            return
-    _open(Source(str(folder / name), label=f"{name} (upload)"))
+    folders, session = _upload_folders(), _session_id()
+    try:
+        saved = save_upload(server_folder(UPLOAD_DIR), upload.name, upload.getvalue(),
+                            images.getvalue() if images is not None else None,
+                            images.name if images is not None else None, upload_limits(), folders, session)
+    except InputError as exc:  # what was loaded stays
+        st.session_state["load_error"] = str(exc)
+        _sweep_uploads()
+        return
+    source = Source(str(saved.path), label=f"{saved.path.name} (upload)")
+    _open(source)
     error = st.session_state.get("load_error", "")
-    if error.startswith(str(folder / name)):  # name the upload, not where the server keeps it
-        st.session_state["load_error"] = name + error[len(str(folder / name)):]
+    if error:
+        folders.release(saved.folder, session)
+    if error.startswith(str(saved.path)):  # name the upload, not where the server keeps it
+        st.session_state["load_error"] = saved.path.name + error[len(str(saved.path)):]
+    elif not error and images is not None and saved.skipped:
+        st.session_state["upload_notice"] = (source.key, saved.notice(Path(images.name).name))
+    _sweep_uploads()
 
 
 def data_panel(evaluation: Evaluation) -> None:
@@ -408,6 +460,9 @@ def data_panel(evaluation: Evaluation) -> None:
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon="⚠️")
+        notice = st.session_state.get("upload_notice")
+        if notice and notice[0] == source.key:  # zip members of this upload left out
+            st.warning(md(notice[1]), icon="⚠️")
         chosen = active_slice()
         if chosen is not None:
             st.info(f"Showing only the slice **{md(chosen[0])} = {md(chosen[1])}** ({d.n:,} samples).", icon="🔎")
@@ -430,10 +485,14 @@ def data_panel(evaluation: Evaluation) -> None:
                     st.error(md(st.session_state["load_error"]), icon="⚠️")
                 st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
                 st.button("Open sample", key="open_sample", on_click=_open_sample)
-                st.divider()
-                st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet")
-                st.text_input("Positive class (binary, optional)", key="positive_input")
-                st.button("Open path", key="open_path", on_click=_open_path)
+                roots = data_roots()
+                if roots is not None:
+                    st.divider()
+                    st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet",
+                                  help="A predictions file inside one of these folders: "
+                                       + ", ".join(md(f) for f in roots.folders))
+                    st.text_input("Positive class (binary, optional)", key="positive_input")
+                    st.button("Open path", key="open_path", on_click=_open_path)
                 st.divider()
                 st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
                                  type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
@@ -547,7 +606,8 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
             with col:
                 # PNG bytes made once per image; output_format keeps Streamlit from re-encoding
                 # them as JPEG on every rerun
-                st.image(thumbnail(paths[row] if paths is not None else None), caption=_caption(evaluation, row, found),
+                st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root),
+                         caption=_caption(evaluation, row, found),
                          width="stretch", output_format="PNG")
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(evaluation, row)
@@ -566,8 +626,8 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
                        + (f" ({ca:.2f})" if np.isfinite(ca) else "")
                        + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
             with col:
-                st.image(thumbnail(paths[row] if paths is not None else None), caption=md(caption), width="stretch",
-                         output_format="PNG")
+                st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root), caption=md(caption),
+                         width="stretch", output_format="PNG")
                 if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
                     detail_dialog(b, rb)
 
@@ -589,8 +649,8 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
     d = evaluation.dataset
     left, right = st.columns([1, 2])
     with left:
-        st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256), width="stretch",
-                 output_format="PNG")
+        st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
+                 width="stretch", output_format="PNG")
     with right:
         conf = evaluation.confidence[row]
         facts = {

@@ -83,7 +83,7 @@ TOLERANCE = 4
 def assert_not_placeholder(png: bytes, what: str) -> None:
     """The image is not one of evaldash.images.placeholder's grey squares (at the size served)."""
     px = pixels(png)
-    for label in ("no image", "missing", "unreadable"):
+    for label in ("no image", "missing", "unreadable image", "refused", "too large"):
         if px.shape[0] == px.shape[1]:
             ph = pixels(placeholder(label, px.shape[0]))
             assert np.abs(px - ph).mean() > TOLERANCE, \

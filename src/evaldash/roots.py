@@ -1,0 +1,68 @@
+"""Which files a browser user may open by typing a path on the server: those inside the data roots.
+
+A path is resolved with every symbolic link followed, then must lie inside one of the roots
+(``os.path.commonpath``) and be a readable regular file. Every way of failing that test gives
+the same message, so the answer says nothing about what exists outside the roots (or inside).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from evaldash.errors import InputError
+
+REFUSED = ("cannot open this path: the server opens only readable predictions files inside its data "
+           "folders (evaldash serve --data-root DIR)")
+TURNED_OFF = "Opening files by their path on the server is turned off on this server (--no-server-paths)."
+
+
+@dataclass(frozen=True)
+class DataRoots:
+    """The folders (real paths, symbolic links resolved) whose files a browser user may open."""
+
+    folders: tuple[str, ...]
+
+    @classmethod
+    def of(cls, folders: Iterable[str | Path]) -> "DataRoots":
+        """Roots from folder names (relative ones against the working folder), duplicates dropped."""
+        real = (os.path.realpath(os.path.expanduser(str(f))) for f in folders)
+        return cls(tuple(dict.fromkeys(real)))
+
+    def contains(self, real_path: str) -> bool:
+        """Whether the (already resolved) ``real_path`` is one of the roots or lies inside one."""
+        return any(os.path.commonpath([real_path, root]) == root for root in self.folders)
+
+    def resolve(self, typed: str) -> str:
+        """The real path of the file ``typed`` names, if it is a readable regular file inside a root.
+
+        Raises
+        ------
+        InputError
+            One message for a path outside every root, a missing path, a folder, a special file
+            and an unreadable file alike; it repeats what was typed and nothing else.
+        """
+        refused = InputError(f"{typed}: {REFUSED}")
+        if not typed or "\x00" in typed:
+            raise refused
+        try:
+            real = os.path.realpath(os.path.expanduser(typed))
+        except (OSError, ValueError):
+            raise refused from None
+        if not self.contains(real):
+            raise refused
+        try:
+            info = os.stat(real)
+        except (OSError, ValueError):
+            raise refused from None
+        if not stat.S_ISREG(info.st_mode) or not os.access(real, os.R_OK):
+            raise refused
+        return real
+
+
+def default_roots(start_files: Iterable[str | Path], bundled: str | Path) -> DataRoots:
+    """The roots when none are given: the folders of the files given at start, and ``bundled``."""
+    return DataRoots.of([*(Path(os.path.realpath(p)).parent for p in start_files), bundled])
