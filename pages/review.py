@@ -153,8 +153,8 @@ with st.container(key="review_tags"):
 
 left, right = st.columns([1, 2])
 with left:
-    st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320, root=d.images_root), width="stretch",
-             output_format="PNG")
+    st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320, root=d.images_root),
+             width="stretch", output_format="PNG")
 with right:
     conf = ev.confidence[row]
     st.subheader(f"{ui.md(sid)}: true {ui.md(classes[d.y_true[row]])} → predicted {ui.md(classes[d.y_pred[row]])}",
