@@ -553,3 +553,49 @@ def test_streamlit_run_beyond_loopback_without_a_log_in_stops_before_serving(tmp
                      "`evaldash users add NAME --file FILE`) or --trust-user-header HEADER behind an authenticating "
                      "proxy, or pass --no-auth to serve without one"]
     assert "Traceback" not in err and _listening(port) == []
+
+
+# --- the pages: the logged-in user is the annotator and the approver ----------------------------------
+
+@pytest.fixture
+def signed_in_app(monkeypatch, tmp_path, users_file):
+    """The app run by AppTest for a user the guard let in as 'ana' (its header, as ui reads it)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from evaldash import ui
+
+    monkeypatch.setattr(sys, "argv", ["app.py", "--users", str(users_file)])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    monkeypatch.setattr(ui, "signed_in_user", lambda: "ana")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    yield at
+    st.cache_resource.clear()
+
+
+def test_the_sidebar_names_the_user_instead_of_asking_a_name(signed_in_app):
+    at = signed_in_app
+    assert "Signed in as ana" in [t.value for t in at.sidebar.text]
+    assert [w for w in at.sidebar.text_input if w.key == "annotator"] == []
+    assert any('href="/_evaldash/logout"' in m.value and ">Log out</a>" in m.value for m in at.sidebar.markdown)
+
+
+def test_a_decision_record_is_approved_by_the_user(signed_in_app, tmp_path):
+    from evaldash.annotations import AnnotationStore, database_url
+    from evaldash.dataset import load_predictions
+
+    at = signed_in_app
+    at.switch_page("pages/decision.py").run()
+    assert not at.exception, at.exception
+    assert [w for w in at.text_input if w.key == "dec_approver"] == []
+    assert "Approver: ana" in [t.value for t in at.text]
+    at.button(key="dec_save").click().run()
+    assert any("approved by ana" in s.value for s in at.success)
+    sample = ROOT / "sample_data" / "digits" / "predictions.csv"
+    saved = AnnotationStore(database_url(str(tmp_path / "annotations.db"))).decisions(
+        load_predictions(str(sample)).fingerprint())
+    assert [r.approver for r in saved] == ["ana"]
