@@ -7,6 +7,7 @@ Origin and log-in checks on every request) and :mod:`evaldash.asgi` (deep links 
 Streamlit's 404 probes).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,10 @@ if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server): t
     except InputError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+    if settings.trust_user_header and os.environ.get("FORWARDED_ALLOW_IPS") != "":
+        print("warning: --trust-user-header: uvicorn puts a local proxy's X-Forwarded-For client in place of "
+              "its address, so those requests are refused; start with `evaldash serve`, or set "
+              "FORWARDED_ALLOW_IPS= (empty)", file=sys.stderr, flush=True)
     base_path = lambda: st.get_option("server.baseUrlPath")  # noqa: E731
     app = st.App(__file__, middleware=[Middleware(Guard, settings=settings, base_path=base_path),
                                        Middleware(BackendBaseURL, base_path=base_path)])

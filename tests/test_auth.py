@@ -599,3 +599,34 @@ def test_a_decision_record_is_approved_by_the_user(signed_in_app, tmp_path):
     saved = AnnotationStore(database_url(str(tmp_path / "annotations.db"))).decisions(
         load_predictions(str(sample)).fingerprint())
     assert [r.approver for r in saved] == ["ana"]
+
+
+def _get(url: str, headers: dict) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serve_behind_a_proxy_takes_the_user_header_even_with_x_forwarded_for(tmp_path):
+    # uvicorn would put the X-Forwarded-For client in place of the proxy's address (127.0.0.1)
+    port = _free_port()
+    proc = _start([sys.executable, "-m", "evaldash.cli", "serve", str(BINARY), "--port", str(port),
+                   "--trust-user-header", "X-Forwarded-User"], tmp_path)
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    try:
+        deadline = time.monotonic() + 60
+        while _get(url, {})[0] != 401 if _listening(port) else True:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        proxied = {"X-Forwarded-User": "carla", "X-Forwarded-For": "203.0.113.5", "X-Forwarded-Proto": "https"}
+        assert _get(url, proxied) == (200, b"ok")
+        assert _get(url, {"X-Forwarded-For": "203.0.113.5"})[0] == 401
+        assert _get(url, {**proxied, "Host": "attacker.example"})[0] == 400
+    finally:
+        _stop(proc)

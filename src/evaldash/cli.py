@@ -281,6 +281,10 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    if args.trust_user_header:
+        # uvicorn would replace a proxy's address by its X-Forwarded-For client before the guard
+        # sees it, and the guard trusts the user header by the proxy's address: keep the address
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
     if args.db:
         os.environ["EVALDASH_DB"] = args.db if "://" in args.db else str(Path(args.db).resolve())
     sys.stdout.flush()
