@@ -346,6 +346,7 @@ def test_the_user_header_is_taken_from_the_proxy_only():
     assert call(guard, "/", headers=who, client="192.168.1.7")[0] == 401  # not the proxy: the header is anyone's
     assert call(guard, "/_stcore/stream", kind="websocket", headers=who, client="192.168.1.7")[0] == "close"
     assert call(guard, "/", client="127.0.0.1")[0] == 401  # the proxy sent no user
+    assert call(guard, "/", headers=[(b"x-forwarded-user", b"car\x1bla")], client="127.0.0.1")[0] == 401
     assert len(seen) == n
 
 

@@ -466,7 +466,7 @@ class Guard:
         s = self.settings
         if s.trust_user_header and _client_ip(scope) in s.trusted_proxies:
             value = headers.get(s.trust_user_header.encode(), b"").decode("utf-8", "replace").strip()
-            if value:
+            if value and value.isprintable():
                 return value[:MAX_NAME]
         if s.users_file is not None:
             return session_user(s, _cookies(headers).get(COOKIE, ""))
