@@ -322,6 +322,60 @@ def test_logging_out_clears_the_cookie(settings):
     assert headers["set-cookie"].startswith(f"{COOKIE}=;") and "Max-Age=0" in headers["set-cookie"]
 
 
+def test_logging_out_ends_the_user_s_sessions_also_in_other_browsers(users_file, tmp_path):
+    path = tmp_path / "users.json"
+    path.write_bytes(users_file.read_bytes())
+    inner, _ = inner_app()
+    guard = Guard(inner, settings_from_args(["--users", str(path)], "0.0.0.0"))
+    here, elsewhere = session_of(guard), session_of(guard)
+    time.sleep(1.1)  # sessions are signed to the second
+    call(guard, auth.LOGOUT_PATH, headers=[(b"cookie", COOKIE.encode() + b"=" + here)])
+    for session in (here, elsewhere):
+        assert call(guard, "/_stcore/health", headers=[(b"cookie", COOKIE.encode() + b"=" + session)])[0] == 401
+    again = session_of(guard)
+    assert call(guard, "/_stcore/health", headers=[(b"cookie", COOKIE.encode() + b"=" + again)])[0] == 200
+
+
+def test_an_open_websocket_closes_once_its_session_is_over(users_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(auth, "RECHECK_SECONDS", 0.0)
+    path = tmp_path / "users.json"
+    path.write_bytes(users_file.read_bytes())
+    guard_settings = settings_from_args(["--users", str(path)], "0.0.0.0")
+    got, sent = [], []
+
+    async def app(scope, receive, send):  # Streamlit's side: accept, then read until the end
+        await receive()
+        await send({"type": "websocket.accept"})
+        while (message := await receive())["type"] == "websocket.receive":
+            got.append(message["bytes"])
+        got.append(message["type"])
+        await send({"type": "websocket.close", "code": 1000})
+
+    guard = Guard(app, guard_settings)
+    session = session_of(guard)
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.receive", "bytes": b"one"},
+                {"type": "websocket.receive", "bytes": b"two"}, {"type": "websocket.receive", "bytes": b"three"}]
+
+    async def receive():
+        message = incoming.pop(0)
+        if message.get("bytes") == b"two":
+            time.sleep(0.01)
+            auth.remove_user(path, "ana")  # while the socket is open
+        return message
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "websocket", "path": "/_stcore/stream", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8501),
+             "headers": [(b"host", HOST), (b"origin", b"http://127.0.0.1:8501"),
+                         (b"cookie", COOKIE.encode() + b"=" + session)]}
+    worker = threading.Thread(target=asyncio.run, args=(guard(scope, receive, send),))
+    worker.start()
+    worker.join()
+    assert got == [b"one", "websocket.disconnect"]
+    assert sent == [{"type": "websocket.accept"}, {"type": "websocket.close", "code": 1008}]
+
+
 def test_a_base_path_prefixes_the_log_in_page_and_the_cookie(settings):
     inner, _ = inner_app()
     guard = Guard(inner, settings, base_path=lambda: "evaldash/")

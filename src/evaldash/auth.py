@@ -43,6 +43,7 @@ DEFAULT_PROXIES = ("127.0.0.1", "::1")
 MIN_PASSWORD = 8
 MAX_NAME = 64
 _MAX_FORM = 16 * 1024
+RECHECK_SECONDS = 10.0  # an open WebSocket's session is checked again at most this often
 _FAILURES_ALLOWED = 10  # failed log-ins per name per window, then refused until the window ends
 _FAILURE_WINDOW = 15 * 60
 
@@ -186,6 +187,8 @@ class AuthSettings:
     no_auth: bool = False
     session_seconds: int = SESSION_SECONDS
     _users: dict = field(default_factory=lambda: {"mtime": None, "users": {}}, compare=False, repr=False)
+    #: name → time of the last log-out: sessions of that name signed earlier are over (this process)
+    _logged_out: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def login_required(self) -> bool:
@@ -255,14 +258,24 @@ def session_user(settings: AuthSettings, value: str) -> str | None:
     if not value or settings.users_file is None:
         return None
     try:
-        data = _serializer(settings.secret).loads(value, max_age=settings.session_seconds)
+        data, signed = _serializer(settings.secret).loads(value, max_age=settings.session_seconds,
+                                                          return_timestamp=True)
     except BadData:
         return None
     if not isinstance(data, dict):
         return None
     name, tag = data.get("u"), data.get("h")
     known = settings.users().get(name) if isinstance(name, str) else None
-    return name if known is not None and secrets.compare_digest(str(tag), _tag(known)) else None
+    if known is None or not secrets.compare_digest(str(tag), _tag(known)):
+        return None
+    return None if signed.timestamp() < settings._logged_out.get(name, 0) else name
+
+
+def log_out(settings: AuthSettings, value: str) -> None:
+    """End every session of the user of this session cookie (signed before this second)."""
+    name = session_user(settings, value)
+    if name is not None:
+        settings._logged_out[name] = float(int(time.time()))
 
 
 _DUMMY_HASH: list[str] = []
@@ -440,6 +453,8 @@ class Guard:
             await self._login(scope, receive, send, headers, host)
             return
         if kind == "http" and path == self.prefix + LOGOUT_PATH:
+            if s.users_file is not None:
+                log_out(s, _cookies(headers).get(COOKIE, ""))
             await self._redirect(send, self.prefix + (LOGIN_PATH if s.users_file is not None else "/"),
                                  cookie=self._cookie(scope, "", 0))
             return
@@ -459,7 +474,32 @@ class Guard:
         clean = [(k, v) for k, v in scope.get("headers", []) if k.lower() != IDENTITY_HEADER.encode()]
         if user is not None:
             clean.append((IDENTITY_HEADER.encode(), quote(user, safe="").encode("ascii")))
+            session = _cookies(headers).get(COOKIE, "")
+            if kind == "websocket" and session and session_user(s, session) == user:
+                receive, send = self._watch(session, receive, send)
         await self.app({**scope, "headers": clean}, receive, send)
+
+    def _watch(self, session: str, receive, send):
+        """A session's WebSocket outlives the request that opened it: at the browser's messages,
+        check the session again (at most every RECHECK_SECONDS) and close the socket once it has
+        expired, been logged out, or its user was removed or changed password."""
+        state = {"checked": time.monotonic(), "closed": False}
+
+        async def watched_receive():
+            message = await receive()
+            if message.get("type") == "websocket.receive" and time.monotonic() - state["checked"] >= RECHECK_SECONDS:
+                state["checked"] = time.monotonic()
+                if session_user(self.settings, session) is None:
+                    state["closed"] = True
+                    await send({"type": "websocket.close", "code": 1008})
+                    return {"type": "websocket.disconnect", "code": 1008}
+            return message
+
+        async def guarded_send(message):
+            if not state["closed"]:  # nothing more after the close
+                await send(message)
+
+        return watched_receive, guarded_send
 
     # who is asking
     def _user(self, scope, headers: dict[bytes, bytes]) -> str | None:
