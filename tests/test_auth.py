@@ -125,6 +125,12 @@ def test_no_auth_opts_out_and_a_log_in_opts_in(users_file):
         settings_from_args(["--no-auth", "--users", str(users_file)], "0.0.0.0")
 
 
+@pytest.mark.parametrize("header", ["X Forwarded User", "X-User:", "Üser", ""])
+def test_a_user_header_must_be_a_header_name(header):
+    with pytest.raises(InputError, match="expected a header name like X-Forwarded-User|needs a log-in"):
+        settings_from_args(["--trust-user-header", header], "0.0.0.0")
+
+
 def test_the_app_arguments_around_the_log_in_ones_are_ignored(users_file):
     s = settings_from_args(["data.csv", "--positive", "cat", "--users", str(users_file), "--db", "x.db"], "0.0.0.0")
     assert s.users_file == users_file.resolve()

@@ -220,7 +220,8 @@ def settings_from_args(argv: list[str], address: str | None) -> AuthSettings:
             raise InputError(f"{users_file}: no users yet; add one with `evaldash users add NAME --file {users_file}`")
     header = (args.trust_user_header or "").strip().lower() or None
     if header is not None and (not header.isascii() or not all(c.isalnum() or c == "-" for c in header)):
-        raise InputError(f"--trust-user-header {args.trust_user_header!r}: expected a header name like X-Forwarded-User")
+        raise InputError(f"--trust-user-header {args.trust_user_header!r}: "
+                         "expected a header name like X-Forwarded-User")
     proxies = []
     for proxy in args.trusted_proxy or DEFAULT_PROXIES:
         try:
@@ -438,8 +439,8 @@ class Guard:
         if not host_allowed(s, host):
             await self._refuse(scope, receive, send, 400, "Unknown host name: add it with --allowed-host NAME.")
             return
-        if kind == "websocket" and not same_origin(headers.get(b"origin", b"").decode("latin-1") or None, host) \
-                and b"origin" in headers:
+        origin = headers.get(b"origin")  # browsers always send it; other clients may not
+        if kind == "websocket" and origin is not None and not same_origin(origin.decode("latin-1"), host):
             await self._refuse(scope, receive, send, 403, "Cross-origin WebSocket refused.")
             return
         server = (scope.get("server") or ("127.0.0.1", 0))[0]
