@@ -2,9 +2,12 @@
 
 Streamlit runs this file as the app's script (``__name__ == "__main__"``). ``streamlit run`` first
 imports it as a module: it finds ``app`` (an ``st.App``) and serves the dashboard through it,
-with the middleware of :mod:`evaldash.asgi` (deep links connect without Streamlit's 404 probes).
+with the middleware of :mod:`evaldash.auth` (loopback only unless a log-in is configured; Host,
+Origin and log-in checks on every request) and :mod:`evaldash.asgi` (deep links connect without
+Streamlit's 404 probes).
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,10 +18,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
 if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server): the server
     from starlette.middleware import Middleware
 
+    from evaldash.app_config import script_argv
     from evaldash.asgi import BackendBaseURL
+    from evaldash.auth import Guard, settings_from_args
+    from evaldash.errors import InputError
 
-    app = st.App(__file__, middleware=[
-        Middleware(BackendBaseURL, base_path=lambda: st.get_option("server.baseUrlPath"))])
+    try:  # beyond loopback only with a log-in (or --no-auth): else the server stops before serving
+        settings = settings_from_args(script_argv(sys.argv), st.get_option("server.address"))
+    except InputError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+    if settings.trust_user_header and os.environ.get("FORWARDED_ALLOW_IPS") != "":
+        print("warning: --trust-user-header: uvicorn puts a local proxy's X-Forwarded-For client in place of "
+              "its address, so those requests are refused; start with `evaldash serve`, or set "
+              "FORWARDED_ALLOW_IPS= (empty)", file=sys.stderr, flush=True)
+    base_path = lambda: st.get_option("server.baseUrlPath")  # noqa: E731
+    app = st.App(__file__, middleware=[Middleware(Guard, settings=settings, base_path=base_path),
+                                       Middleware(BackendBaseURL, base_path=base_path)])
 else:  # the script of every session
     from evaldash import ui
 

@@ -171,7 +171,7 @@ else:
 st.subheader("Record the decision", anchor=False)
 store = ui.annotation_store()
 source = st.session_state["source"]
-approver = st.text_input("Approver", value=ui.annotator_name(), key="dec_approver", placeholder="your name")
+approver = ui.approver_input()
 rationale = st.text_area("Rationale", key="dec_rationale",
                          placeholder="Why this threshold: who is affected, what the costs stand for, what was weighed.")
 record = dc.decision_record(fig, fingerprint=ui.fingerprint(ev), model_file=str(source.path), class_name=name,

@@ -1,4 +1,5 @@
-"""Command line: ``evaldash report``, ``check``, ``compare``, ``serve`` and ``annotations export|import``.
+"""Command line: ``evaldash report``, ``check``, ``compare``, ``serve``, ``annotations export|import``
+and ``users add|remove``.
 
 Bad input or a bad argument exits 2 with one line ``error: ...`` on stderr.
 """
@@ -11,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+from evaldash.app_config import add_auth_args
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
@@ -138,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     from evaldash.limits import add_limit_args
 
     add_limit_args(srv)
+    srv.add_argument("--address", default="127.0.0.1",
+                     help="interface to listen on (default 127.0.0.1, this machine only); any other needs "
+                          "--users, --trust-user-header or --no-auth")
+    add_auth_args(srv)
+
+    usr = sub.add_parser("users", help="manage the users file of `serve --users FILE` (passwords stored hashed)")
+    uact = usr.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    uadd = uact.add_parser("add", help="add a user, or set a user's password")
+    uadd.add_argument("name")
+    uadd.add_argument("--file", required=True, help="the users file (created 0600 if missing)")
+    uadd.add_argument("--password-stdin", action="store_true",
+                      help="read the password from the first line of standard input instead of asking")
+    urm = uact.add_parser("remove", help="remove a user (their sessions end)")
+    urm.add_argument("name")
+    urm.add_argument("--file", required=True, help="the users file")
     return parser
 
 
@@ -145,6 +162,8 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "users":
+        return _users(args)
     if args.command == "compare":
         return _compare(args)
     dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root)
@@ -270,11 +289,17 @@ def _serve(args) -> int:
     for path in paths:
         if not Path(path).exists():
             raise InputError(f"{path}: file not found")
+    from evaldash.auth import settings_from_args
+
+    auth_argv = _auth_argv(args)
+    settings_from_args(auth_argv, args.address)  # refuses a wide address without a log-in (exit 2)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
+           "--server.address", args.address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--client.showErrorDetails", "type", "--runner.postScriptGC", "false",
            "--runner.magicEnabled", "false", "--browser.serverAddress", "localhost", "--"]
     cmd += [str(Path(p).resolve()) for p in paths]
+    cmd += auth_argv
     if args.positive:
         cmd += ["--positive", args.positive]
     if args.images_root:
@@ -288,12 +313,49 @@ def _serve(args) -> int:
     from evaldash.limits import export_limit_args
 
     export_limit_args(args, os.environ)
+    if args.trust_user_header:
+        # uvicorn would replace a proxy's address by its X-Forwarded-For client before the guard
+        # sees it, and the guard trusts the user header by the proxy's address: keep the address
+        os.environ["FORWARDED_ALLOW_IPS"] = ""
     if args.db:
         os.environ["EVALDASH_DB"] = args.db if "://" in args.db else str(Path(args.db).resolve())
     sys.stdout.flush()
     # become the streamlit server, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly
     os.execv(sys.executable, cmd)
     return 0  # not reached
+
+
+def _auth_argv(args) -> list[str]:
+    """The log-in arguments of ``serve`` as the app takes them after ``--`` (paths made absolute)."""
+    out = ["--users", str(Path(args.users).resolve())] if args.users else []
+    if args.trust_user_header:
+        out += ["--trust-user-header", args.trust_user_header]
+    for proxy in args.trusted_proxy:
+        out += ["--trusted-proxy", proxy]
+    for host in args.allowed_host:
+        out += ["--allowed-host", host]
+    return out + (["--no-auth"] if args.no_auth else [])
+
+
+def _users(args) -> int:
+    from evaldash import auth
+
+    if args.action == "remove":
+        auth.remove_user(args.file, args.name)
+        print(f"removed {args.name} from {args.file}")
+        return 0
+    auth.check_name(args.name)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            raise InputError("the two passwords differ; nothing changed")
+    new = auth.add_user(args.file, args.name, password)
+    print(f"{'added' if new else 'changed the password of'} {args.name} in {args.file}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,7 @@ import streamlit as st
 
 from evaldash import figures
 from evaldash.annotations import BUILTIN_TAGS, AnnotationStore, StoreError, database_url
+from evaldash.app_config import add_auth_args
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
@@ -114,6 +115,7 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--db")
     parser.add_argument("--data-root", action="append", default=[])
     parser.add_argument("--no-server-paths", action="store_true")
+    add_auth_args(parser)
     args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
     return args
@@ -726,9 +728,29 @@ def tag_filter(evaluation: Evaluation, found: pd.DataFrame, label: str, key: str
 NAME_FIRST = "Type your name under Annotations in the sidebar first: every finding records who made it."
 
 
+def signed_in_user() -> str | None:
+    """The logged-in user when the server has a log-in (``--users``, ``--trust-user-header``), else
+    None. Only the server's guard sets this header (it strips any a browser sends)."""
+    from evaldash.auth import IDENTITY_HEADER, identity_from_header
+
+    return identity_from_header(st.context.headers.get(IDENTITY_HEADER))
+
+
 def annotator_name() -> str:
-    """The annotator named in the sidebar ("" when none yet)."""
+    """The logged-in user, else the annotator named in the sidebar ("" when none yet)."""
+    who = signed_in_user()
+    if who is not None:
+        return who
     return str(st.session_state.get("_annotator") or "").strip()
+
+
+def approver_input() -> str:
+    """The approver of a decision record: the logged-in user, else a text field (typed name)."""
+    who = signed_in_user()
+    if who is not None:
+        st.text(f"Approver: {who}")
+        return who
+    return st.text_input("Approver", value=annotator_name(), key="dec_approver", placeholder="your name")
 
 
 def id_mask(dataset, sample_ids) -> np.ndarray:
@@ -744,14 +766,26 @@ def _keep_annotator() -> None:
     st.session_state["_annotator"] = str(st.session_state.get("annotator") or "").strip()
 
 
+def _base_path() -> str:
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}" if base else ""
+
+
 def annotator_panel() -> None:
     """Sidebar: who is annotating (kept for the session) and where findings are saved."""
     st.markdown("**Annotations**")
-    # Each page's sidebar has its own widget, which starts empty: the name lives in a plain
-    # session key, copied there when typed and given to the widget on every run
-    st.session_state["annotator"] = st.session_state.get("_annotator", "")
-    st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana",
-                  on_change=_keep_annotator)
+    who = signed_in_user()
+    if who is not None:  # a log-in names the annotator: no name to type
+        st.text(f"Signed in as {who}")
+        if app_args().users:  # the server's own log-in (a proxy's is left through the proxy)
+            st.markdown(f'<a href="{_base_path()}/_evaldash/logout" target="_self">Log out</a>',
+                        unsafe_allow_html=True)
+    else:
+        # Each page's sidebar has its own widget, which starts empty: the name lives in a plain
+        # session key, copied there when typed and given to the widget on every run
+        st.session_state["annotator"] = st.session_state.get("_annotator", "")
+        st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana",
+                      on_change=_keep_annotator)
     st.toggle("Use corrected labels", key="use_corrected",
               help="Every metric, the confusion matrix and the curves use the annotators' corrected labels.")
     info = st.session_state.get("corrections")
