@@ -1347,3 +1347,25 @@ def test_reliability_bin_shows_its_images(open_file):
     at.button(key="reliability_close").click().run()
     with pytest.raises(KeyError):
         at.get_by_key("reliability_gallery")
+
+
+def test_a_file_the_loader_has_no_message_for_keeps_the_sidebar_and_the_data(open_file, tmp_path, monkeypatch):
+    at = open_file(BINARY)
+    summary = sidebar_summary(at)
+    odd = tmp_path / "odd.csv"
+    odd.write_text("label,score\n1,0.5\n")
+    from evaldash import ui
+
+    real = ui.load_predictions
+
+    def failing(path, **kwargs):  # stands for a reader error nobody foresaw
+        if Path(path).name == "odd.csv":
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(ui, "load_predictions", failing)
+    at = open_path(at, odd)
+    [error] = [e.value for e in at.sidebar.error]
+    assert error.startswith(shown_as_markdown("odd.csv: could not be read as a predictions file"))
+    assert "RecursionError" not in error and "Traceback" not in error
+    assert sidebar_summary(at) == summary  # what was loaded stays

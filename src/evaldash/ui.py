@@ -13,6 +13,7 @@ import functools
 import gc
 import hashlib
 import json
+import logging
 import math
 import os
 import re
@@ -341,6 +342,11 @@ def _open(source: Source) -> None:
             st.session_state.pop(key, None)
     except InputError as exc:
         st.session_state["load_error"] = str(exc)
+    except Exception:  # a file the loader has no message for: say so, keep what is loaded
+        logging.getLogger("evaldash").exception("opening %s", source.path)
+        st.session_state["load_error"] = (f"{source.name}: could not be read as a predictions file (the reason is "
+                                          "in the server's log); expected a file as described in the README's "
+                                          "'The predictions file'. What was loaded stays open.")
 
 
 def _switch_run() -> None:
