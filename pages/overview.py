@@ -79,7 +79,9 @@ if d.has_scores and auc_ci is None:
 
     _wait_for_auc_intervals()
 plus_minus = [c for c in frame.columns if c.endswith(" ±")]
-styled = frame.style.apply(
+# Streamlit refuses a Styler of more than pandas' styler.render.max_elements cells (tens of thousands of
+# classes): plain numbers then, without the highlight
+styled = frame if frame.size > pd.get_option("styler.render.max_elements") else frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
 ).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP") if c in frame} |
         {c: "±{:.3f}" for c in plus_minus},
@@ -100,7 +102,7 @@ if rows:
     if d.has_scores:
         links[2].page_link("pages/threshold.py", label="Its curves and threshold", icon=":material/tune:",
                            query_params=ui.link_params(**{"class": name}))
-    confused = ev.confusion[c].copy()
+    confused = ev.counts.row(c)  # one row of the matrix, not the k² matrix
     confused[c] = -1
     j = int(np.argmax(confused))
     if confused[j] > 0:

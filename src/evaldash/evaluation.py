@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from evaldash import bootstrap, metrics
+from evaldash.confusion_counts import ConfusionCounts, confusion_counts
 from evaldash.dataset import Dataset
 from evaldash.errors import InputError
 
@@ -94,14 +95,21 @@ class Evaluation:
 
     # --- counts ---------------------------------------------------------
     @cached_property
-    def confusion(self) -> np.ndarray:
-        """ndarray of shape (n_classes, n_classes), rows true, columns predicted."""
+    def counts(self) -> ConfusionCounts:
+        """The observed confusion cells (O(n) whatever the number of classes): everything the
+        views and reports need derives from them, not from the dense matrix."""
         d = self.dataset
-        return metrics.confusion_matrix(d.y_true, d.y_pred, d.n_classes)
+        return confusion_counts(d.y_true, d.y_pred, d.n_classes)
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """ndarray of shape (n_classes, n_classes), rows true, columns predicted: k² numbers, so
+        built only when asked for (views of many classes use :attr:`counts`)."""
+        return self.counts.dense()
 
     @cached_property
     def per_class(self) -> dict[str, np.ndarray]:
-        return metrics.per_class_table(self.confusion)
+        return self.counts.per_class_table()
 
     @cached_property
     def averages(self) -> dict[str, dict[str, float]]:
@@ -109,7 +117,7 @@ class Evaluation:
 
     @cached_property
     def accuracy(self) -> float:
-        return float(np.trace(self.confusion) / self.dataset.n)
+        return float(self.counts.diagonal.sum() / self.dataset.n)
 
     @cached_property
     def correct(self) -> np.ndarray:
@@ -129,6 +137,32 @@ class Evaluation:
             if not self.dataset.has_scores:
                 raise InputError("the mean-score matrix needs per-class scores")
             return self.memo("mean_score", lambda e: metrics.mean_score_matrix(e.dataset.y_true, e.dataset.scores))
+        raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
+
+    def confusion_block(self, mode: str, shown) -> tuple[np.ndarray, np.ndarray]:
+        """The values of :meth:`confusion_view` and the counts of the classes ``shown`` (rows and
+        columns in that order), each of shape (s, s), in O(n + k + s²) instead of k²; the
+        shares are of the whole row or column, and a mean score is over the whole true class."""
+        shown = np.asarray(shown, dtype=np.int64)
+        counts = self.counts.sub(shown)
+        if mode == "counts":
+            return counts, counts
+        if mode in ("true", "pred"):
+            totals = (self.counts.support if mode == "true" else self.counts.predicted)[shown].astype(np.float64)
+            totals = totals[:, None] if mode == "true" else totals[None, :]
+            return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0), counts
+        if mode == "score":
+            if not self.dataset.has_scores:
+                raise InputError("the mean-score matrix needs per-class scores")
+            d = self.dataset
+            where = np.full(d.n_classes, -1, dtype=np.int64)
+            where[shown] = np.arange(shown.size)
+            rows = np.flatnonzero(where[d.y_true] >= 0)
+            group = where[d.y_true[rows]]
+            sums = np.zeros((shown.size, shown.size))
+            np.add.at(sums, group, d.scores[np.ix_(rows, shown)])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return sums / np.bincount(group, minlength=shown.size)[:, None], counts
         raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
 
     # --- threshold-dependent ---------------------------------------------
@@ -227,14 +261,19 @@ class Evaluation:
     # --- drill-down --------------------------------------------------------
     @cached_property
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
+        # the samples sorted by cell, most confident first within one, and their cell codes in
+        # that order: a cell's samples are found by binary search (O(n), not one offset per cell)
         d = self.dataset
-        return metrics.cell_index(d.y_true, d.y_pred, self.confidence, d.n_classes)
+        cell = d.y_true.astype(np.int64) * d.n_classes + d.y_pred
+        order = np.lexsort((-np.nan_to_num(self.confidence, nan=-np.inf), cell))
+        return order, cell[order]
 
     def cell_samples(self, true: int, pred: int) -> np.ndarray:
         """Row indices of the samples in cell (true, pred), most confident first."""
-        order, offsets = self._cells
+        order, cells = self._cells
         c = true * self.dataset.n_classes + pred
-        return order[offsets[c]:offsets[c + 1]]
+        lo, hi = np.searchsorted(cells, [c, c + 1])
+        return order[lo:hi]
 
     def class_curves(self, cls: int) -> dict[str, np.ndarray]:
         """ROC, PR and threshold curves of class ``cls`` reduced for drawing (built once).
@@ -315,7 +354,7 @@ class Evaluation:
         ``background``, in a daemon thread: a page that asks for a result still being computed
         waits for it (each result has its own lock) instead of computing it twice.
         """
-        _ = self.confusion, self.per_class, self.calibration
+        _ = self.counts, self.per_class, self.calibration
         if self.dataset.has_scores:
             _ = self.ranking
         if background:
@@ -454,7 +493,8 @@ class Evaluation:
             "macro": self.averages["macro"],
             "weighted": self.averages["weighted"],
             "micro": self.averages["micro"],
-            "confusion_matrix": self.confusion.tolist(),
+            # dense up to DENSE_MAX_CLASSES classes, else the observed cells (see confusion_counts)
+            "confusion_matrix": self.counts.to_json(),
             "per_class": per_class,
             "roc_auc": {"macro": rk["roc_auc_macro"], "micro": self.micro_ranking["roc_auc"]},
             "average_precision": {"macro": rk["ap_macro"], "micro": self.micro_ranking["ap"]},
