@@ -155,6 +155,8 @@ def predictions_chunk(start: int, n: int, k: int, target: float, priors: np.ndar
     """Rows with a ``prediction`` column instead of scores: right with probability ``target``;
     a mistake goes to the true class's confuser (60 %) or to any other class."""
     labels = rng.choice(k, size=n, p=priors)
+    if start == 0 and n >= k:  # every class occurs at least once, so the file has all k classes
+        labels[rng.choice(n, size=k, replace=False)] = np.arange(k)
     wrong = rng.random(n) >= target
     to_confuser = rng.random(n) < 0.6
     other = (labels + rng.integers(1, k, size=n)) % k

@@ -9,6 +9,8 @@ from evaldash.gates import Gate, check_gates, metric_names
 from evaldash.report import fmt
 from evaldash.errors import InputError
 
+STYLED_CLASSES = 500  # the per-class table is highlighted up to this many classes
+
 ev = ui.page_setup("Overview")
 d = ev.dataset
 head = ev.headline()
@@ -65,8 +67,9 @@ if auc_ci is not None:
 worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes // 3))])
 
 st.subheader("Per class")
-st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
-           "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
+st.caption("Sort by clicking a column header. "
+           + ("The classes with the lowest F1 are highlighted. " if d.n_classes <= STYLED_CLASSES else "")
+           + "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
            + ("" if d.has_scores else " ROC AUC and average precision need per-class scores, which this file "
               "does not have."))
 if d.has_scores and auc_ci is None:
@@ -79,15 +82,18 @@ if d.has_scores and auc_ci is None:
 
     _wait_for_auc_intervals()
 plus_minus = [c for c in frame.columns if c.endswith(" ±")]
-# Streamlit refuses a Styler of more than pandas' styler.render.max_elements cells (tens of thousands of
-# classes): plain numbers then, without the highlight
-styled = frame if frame.size > pd.get_option("styler.render.max_elements") else frame.style.apply(
+# a Styler costs seconds at thousands of classes (and Streamlit refuses one of more than 262,144 cells):
+# above STYLED_CLASSES, plain numbers formatted by the column settings, without the highlight
+styled = frame if d.n_classes > STYLED_CLASSES else frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
 ).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP") if c in frame} |
         {c: "±{:.3f}" for c in plus_minus},
          na_rep="n/a")
 selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
-                         selection_mode="single-row", width="stretch")
+                         selection_mode="single-row", width="stretch",
+                         column_config=None if d.n_classes <= STYLED_CLASSES else
+                         {c: st.column_config.NumberColumn(format="±%.3f" if c in plus_minus else "%.3f")
+                          for c in ("precision", "recall", "F1", "ROC AUC", "AP", *plus_minus) if c in frame})
 rows = selection.selection.rows if selection else []
 if rows:
     c = int(rows[0])

@@ -79,8 +79,9 @@ class ConfusionCounts:
     def sub(self, rows, cols=None) -> np.ndarray:
         """The dense block of true classes ``rows`` and predicted classes ``cols`` (default: the
         same), shape (len(rows), len(cols)), in the order given."""
-        rows = np.asarray(rows, dtype=np.int64)
-        cols = rows if cols is None else np.asarray(cols, dtype=np.int64)
+        rows, back_r = np.unique(np.asarray(rows, dtype=np.int64), return_inverse=True)
+        cols, back_c = (rows, back_r) if cols is None else np.unique(np.asarray(cols, dtype=np.int64),
+                                                                      return_inverse=True)
         where_r = np.full(self.shape[0], -1, dtype=np.int64)
         where_c = np.full(self.shape[1], -1, dtype=np.int64)
         where_r[rows] = np.arange(rows.size)
@@ -89,7 +90,7 @@ class ConfusionCounts:
         keep = (r >= 0) & (c >= 0)
         out = np.zeros((rows.size, cols.size), dtype=np.int64)
         out[r[keep], c[keep]] = self.count[keep]
-        return out
+        return out[np.ix_(back_r.ravel(), back_c.ravel())]
 
     def row(self, true: int) -> np.ndarray:
         """Predictions of the samples of class ``true``, shape (k,)."""

@@ -428,16 +428,25 @@ class Evaluation:
         d = self.dataset
         out = list(d.warnings)
         table = self.per_class
-        for c, name in enumerate(d.classes):
-            if table["support"][c] == 0:
-                out.append(f"class {name!r} has no samples in the labels: its recall and F1 are reported as 0")
-            if table["tp"][c] + table["fp"][c] == 0:
-                out.append(f"class {name!r} is never predicted: its precision is reported as 0 (as scikit-learn does)")
+        absent = [name for c, name in enumerate(d.classes) if table["support"][c] == 0]
+        never = [name for c, name in enumerate(d.classes) if table["tp"][c] + table["fp"][c] == 0]
+        # one line per class up to WARNED_CLASSES classes of a kind; a file of thousands of classes
+        # would otherwise carry thousands of lines (drawn one by one in the sidebar)
+        out += _per_class_warnings(absent, "class {!r} has no samples in the labels: its recall and F1 are "
+                                   "reported as 0", "have no samples in the labels: their recall and F1 are "
+                                   "reported as 0")
+        out += _per_class_warnings(never, "class {!r} is never predicted: its precision is reported as 0 (as "
+                                   "scikit-learn does)", "are never predicted: their precision is reported as 0 "
+                                   "(as scikit-learn does)")
         rk = self.ranking
         if rk["unavailable"]:
             out.append(f"ROC AUC and average precision unavailable: {rk['unavailable']}")
-        for name, why in rk["reasons"].items():
-            out.append(f"class {name!r}: ROC AUC/average precision undefined ({why})")
+        if len(rk["reasons"]) <= WARNED_CLASSES:
+            for name, why in rk["reasons"].items():
+                out.append(f"class {name!r}: ROC AUC/average precision undefined ({why})")
+        else:
+            out += _per_class_warnings(list(rk["reasons"]), "", "have an undefined ROC AUC/average precision "
+                                       "(no positives or no negatives)")
         if not self.calibration["available"]:
             out.append(f"log loss and calibration unavailable: {self.calibration['reason']}")
         return out
@@ -516,6 +525,16 @@ class Evaluation:
         if not d.is_binary:
             out["selective"] = self.selective.at(t)
         return out
+
+
+WARNED_CLASSES = 10  # classes named one per line in the warnings; above, one line per kind
+
+
+def _per_class_warnings(names: list[str], one: str, many: str) -> list[str]:
+    if len(names) <= WARNED_CLASSES:
+        return [one.format(name) for name in names]
+    shown = ", ".join(repr(name) for name in names[:5])
+    return [f"{len(names)} classes ({shown}, …) {many}"]
 
 
 BACKGROUND_NICE = 19
