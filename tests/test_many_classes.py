@@ -210,3 +210,20 @@ def test_warnings_name_a_few_classes_one_per_line_and_summarise_thousands():
     assert len(lines) <= 4, lines
     never = [w for w in lines if "are never predicted" in w]
     assert len(never) == 1 and never[0].startswith(f"{3000 - len(set(many.dataset.y_pred))} classes ('")
+
+
+def test_evaluation_computes_the_class_intervals_once_in_the_background():
+    """The overview's intervals cost resamples × observed cells (seconds at 1M rows of 1,000
+    classes): a large file gets them from a daemon thread, without holding the page."""
+    from evaldash import bootstrap
+
+    ds = evaldash.dataset_from_frame(_frame(200, 3000, scores=False), source="<two hundred>")
+    want = bootstrap.intervals(ds.y_true, ds.y_pred, list(ds.classes))
+    ev = evaldash.evaluate(ds)
+    first = ev.intervals(wait=False)
+    deadline = time.monotonic() + 60
+    while (got := ev.intervals(wait=False)) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first is None or first == want
+    assert got == want and ev.intervals() is got
+    assert evaldash.evaluate(ds).intervals() == want
