@@ -39,7 +39,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from bench_browser import (CHROMIUM, CHROMIUM_ARGS, Server, load, machine, snapshot)  # noqa: E402
+from bench_browser import (CHROMIUM, CHROMIUM_ARGS, Server, check_dataset, load, machine,  # noqa: E402
+                           snapshot)
 from generate import DATA, PRESETS, generate  # noqa: E402
 
 RESULTS = DATA / "many_classes_results.json"
@@ -103,6 +104,7 @@ def bench_dashboard(app_dir: Path, preset: str, repeat: int) -> dict:
                     context, page, res = load(browser, server.url + url, "page",
                                               {"title": title, "marker": marker}, 600)
                     errors = page.locator('[data-testid="stException"]').count()
+                    check_dataset(page, path)  # the benchmark file, not the sample it falls back to
                     context.close()
                     view = {"page": url, "repetition": r, "shown_ms": res["shown_ms"], "done_ms": res["done_ms"],
                             "exceptions": errors, **server.rss()}

@@ -50,6 +50,7 @@ PRESETS = {
     # (8 GB at 1M x 1,000), so these files hold a predicted label instead
     "1m1000": dict(rows=1_000_000, classes=1000, predictions_only=True, out=DATA / "1m_1000.parquet"),
     "100k10000": dict(rows=100_000, classes=10_000, predictions_only=True, out=DATA / "100k_10000.parquet"),
+    "100k1000": dict(rows=100_000, classes=1000, single_score=False, out=DATA / "100k_1000.parquet"),  # with scores
 }
 SOURCES = np.array(["camera_a", "camera_b", "scanner", "web"])
 SOURCE_SHARES = np.array([0.45, 0.30, 0.15, 0.10])

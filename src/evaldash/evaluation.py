@@ -19,6 +19,7 @@ import numpy as np
 from evaldash import bootstrap, metrics
 from evaldash.confusion_counts import ConfusionCounts, confusion_counts
 from evaldash.dataset import Dataset
+from evaldash.micro_average import micro_auc_ap
 from evaldash.errors import InputError
 
 TOP_K = (3, 5)
@@ -183,7 +184,8 @@ class Evaluation:
     def micro_ranking(self) -> dict[str, float]:
         """Micro-average ROC AUC and AP (``roc_auc``, ``ap``); binary data: the positive class's.
 
-        The pooled sweep has n_samples × n_classes points: only the two numbers are kept.
+        The pooled problem has n_samples × n_classes scores: its two numbers are computed
+        without sorting them all (:mod:`evaldash.micro_average`).
         """
         d = self.dataset
         if not d.has_scores:
@@ -192,8 +194,8 @@ class Evaluation:
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            sweep = metrics.micro_sweep(e.dataset.y_true, e.dataset.scores)
-            return {"roc_auc": sweep.roc_auc(), "ap": sweep.average_precision()}
+            auc, ap = micro_auc_ap(e.dataset.y_true, e.dataset.scores)
+            return {"roc_auc": auc, "ap": ap}
         return self.memo("micro", pooled)
 
     @cached_property
