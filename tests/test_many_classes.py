@@ -252,3 +252,13 @@ def test_micro_average_without_the_pooled_sort_equals_the_pooled_sweep_and_sklea
     onehot = np.eye(k)[y]
     assert auc == pytest.approx(roc_auc_score(onehot, scores, average="micro"), abs=1e-12)
     assert ap == pytest.approx(average_precision_score(onehot, scores, average="micro"), abs=1e-12)
+
+
+def test_top_k_ranks_a_block_of_rows_at_a_time(monkeypatch):
+    from evaldash import evaluation
+
+    ds = evaldash.dataset_from_frame(_frame(40, 700, scores=True), source="<forty>")
+    want = metrics.true_class_rank(ds.y_true, ds.scores)
+    monkeypatch.setattr(evaluation, "RANK_BLOCK", 90)  # two rows of 40 classes at a time
+    np.testing.assert_array_equal(evaluation._true_class_rank(ds.y_true, ds.scores), want)
+    assert evaldash.evaluate(ds).top_k() == {f"top_{k}": float(np.mean(want < k)) for k in (3, 5)}

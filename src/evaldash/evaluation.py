@@ -440,7 +440,7 @@ class Evaluation:
         d = self.dataset
         if not d.has_scores:
             return {}
-        rank = self.memo("rank", lambda e: metrics.true_class_rank(e.dataset.y_true, e.dataset.scores))
+        rank = self.memo("rank", lambda e: _true_class_rank(e.dataset.y_true, e.dataset.scores))
         return {f"top_{k}": float(np.mean(rank < k)) for k in TOP_K if k < d.n_classes}
 
     def warnings(self) -> list[str]:
@@ -574,6 +574,17 @@ def _background(target, name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+RANK_BLOCK = 2_000_000  # scores compared at once by _true_class_rank
+
+
+def _true_class_rank(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:func:`evaldash.metrics.true_class_rank` a block of rows at a time: its five boolean
+    temporaries of the scores' shape are half a gigabyte at 100,000 rows of 1,000 classes."""
+    step = max(1, RANK_BLOCK // max(scores.shape[1], 1))
+    return np.concatenate([metrics.true_class_rank(y_true[i:i + step], scores[i:i + step])
+                           for i in range(0, y_true.size, step)] or [np.zeros(0, dtype=np.int64)])
 
 
 def _nanmean(values: np.ndarray) -> float:
