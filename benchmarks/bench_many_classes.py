@@ -107,6 +107,7 @@ def bench_dashboard(app_dir: Path, preset: str, repeat: int) -> dict:
                     check_dataset(page, path)  # the benchmark file, not the sample it falls back to
                     context.close()
                     view = {"page": url, "repetition": r, "shown_ms": res["shown_ms"], "done_ms": res["done_ms"],
+                            "finished_at_s": round(time.monotonic() - sampler.samples[0][0], 1),
                             "exceptions": errors, **server.rss()}
                     out["views"].append(view)
                     log(f"{url:<11} rep {r}: shown {res['shown_ms'] / 1000:6.1f} s, done "
@@ -120,6 +121,8 @@ def bench_dashboard(app_dir: Path, preset: str, repeat: int) -> dict:
         sampler.halt.set()
         server.stop()
     out["peak_rss_mib"] = sampler.peak
+    t0 = sampler.samples[0][0] if sampler.samples else 0.0
+    out["rss_timeline"] = [(round(t - t0, 1), round(v)) for t, v in sampler.samples[::5]]  # every 0.5 s
     out["first_view_s"] = out["views"][0]["done_ms"] / 1000 if out["views"] else None
     # the first repetition includes reading the file and the precompute: the medians are over the others
     warm = [v for v in out["views"] if v["repetition"] > 0 or repeat == 1]
@@ -169,6 +172,7 @@ def main() -> int:
     p.add_argument("--only", default="dashboard,report", help="dashboard, report or both (comma-separated)")
     p.add_argument("--dashboard-preset", default="1m1000")
     p.add_argument("--report-preset", default="100k10000")
+    p.add_argument("--out", type=Path, default=RESULTS, help=f"results file (default {RESULTS.name})")
     args = p.parse_args()
     if args.ref == "worktree":
         app_dir, version = ROOT, machine()["commit"] + " + working tree"
@@ -182,8 +186,10 @@ def main() -> int:
     if "dashboard" in only:
         res["dashboard"] = bench_dashboard(app_dir, args.dashboard_preset, args.repeat)
     res["loadavg_end"] = os.getloadavg()
-    RESULTS.write_text(json.dumps(res, indent=1))
-    print(json.dumps({k: v for k, v in res.items()}, indent=1, default=str)[:6000])
+    args.out.write_text(json.dumps(res, indent=1))
+    brief = {k: ({kk: vv for kk, vv in v.items() if kk not in ("views", "rss_timeline")} if isinstance(v, dict) else v)
+             for k, v in res.items()}
+    print(json.dumps(brief, indent=1, default=str))
     return 0
 
 
