@@ -262,3 +262,29 @@ def test_top_k_ranks_a_block_of_rows_at_a_time(monkeypatch):
     monkeypatch.setattr(evaluation, "RANK_BLOCK", 90)  # two rows of 40 classes at a time
     np.testing.assert_array_equal(evaluation._true_class_rank(ds.y_true, ds.scores), want)
     assert evaldash.evaluate(ds).top_k() == {f"top_{k}": float(np.mean(want < k)) for k in (3, 5)}
+
+
+@pytest.mark.parametrize("k,dense", [(DENSE_MAX_CLASSES, True), (DENSE_MAX_CLASSES + 1, False)])
+def test_report_command_keeps_the_matrix_dense_up_to_1000_classes(tmp_path, capsys, k, dense):
+    from sklearn.metrics import confusion_matrix
+
+    from evaldash.cli import main
+
+    path = tmp_path / "many.csv"
+    frame = _frame(k, 2 * k, scores=False)
+    frame.to_csv(path, index=False)
+    assert main(["report", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    names = report["classes"]
+    want = confusion_matrix(frame["label"], frame["prediction"], labels=names)
+    cm = report["confusion_matrix"]
+    if dense:
+        assert cm == want.tolist()
+    else:
+        rows, cols = np.nonzero(want)
+        assert cm == {"format": "coo", "shape": [k, k], "rows": rows.tolist(), "cols": cols.tolist(),
+                      "counts": want[rows, cols].tolist()}
+    assert main(["report", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert ("Confusion matrix (rows: true, columns: predicted):" in text) == dense
+    assert ("Most frequent confusions" in text) != dense
