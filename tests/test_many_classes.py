@@ -288,3 +288,13 @@ def test_report_command_keeps_the_matrix_dense_up_to_1000_classes(tmp_path, caps
     text = capsys.readouterr().out
     assert ("Confusion matrix (rows: true, columns: predicted):" in text) == dense
     assert ("Most frequent confusions" in text) != dense
+
+
+def test_column_changes_are_the_column_sums_of_the_absolute_difference():
+    from evaldash.confusion_counts import column_changes
+
+    y, a = _labels(10, 500, 30, quality=0.5)
+    _, b = _labels(11, 500, 30, quality=0.7)
+    b = np.where(np.random.default_rng(1).random(500) < 0.5, b, a)
+    want = np.abs(metrics.confusion_matrix(y, b, 30) - metrics.confusion_matrix(y, a, 30)).sum(axis=0)
+    np.testing.assert_array_equal(column_changes(confusion_counts(y, a, 30), confusion_counts(y, b, 30)), want)
