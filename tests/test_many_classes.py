@@ -190,7 +190,7 @@ def test_pages_open_on_5000_classes(five_thousand_classes):
     assert not at.exception, at.exception
     assert "5000 classes" in at.sidebar.caption[0].value
     assert len(at.dataframe[0].value) == 5000  # the per-class table, every class
-    for page in ("confusion", "threshold", "errors", "decision"):
+    for page in ("confusion", "threshold", "errors", "review", "calibration", "decision"):
         at.switch_page(f"pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         if page == "confusion":  # the class picker: the 20 classes with the most errors
