@@ -46,6 +46,11 @@ PRESETS = {
     "1m10": dict(rows=1_000_000, classes=10, single_score=False, out=DATA / "1m_10.parquet"),
     "200k100": dict(rows=200_000, classes=100, single_score=False, out=DATA / "200k_100.parquet"),
     "10m2": dict(rows=10_000_000, classes=2, single_score=True, out=DATA / "10m_2.parquet"),
+    # many classes (bench_many_classes.py): a score per class would be rows x classes floats
+    # (8 GB at 1M x 1,000), so these files hold a predicted label instead
+    "1m1000": dict(rows=1_000_000, classes=1000, predictions_only=True, out=DATA / "1m_1000.parquet"),
+    "100k10000": dict(rows=100_000, classes=10_000, predictions_only=True, out=DATA / "100k_10000.parquet"),
+    "100k1000": dict(rows=100_000, classes=1000, single_score=False, out=DATA / "100k_1000.parquet"),  # with scores
 }
 SOURCES = np.array(["camera_a", "camera_b", "scanner", "web"])
 SOURCE_SHARES = np.array([0.45, 0.30, 0.15, 0.10])
@@ -146,8 +151,31 @@ def chunk_table(start: int, n: int, k: int, single_score: bool, margin: float, p
     return pa.table(cols)
 
 
+def predictions_chunk(start: int, n: int, k: int, target: float, priors: np.ndarray, confuser: np.ndarray,
+                      images: pa.Array, rng: np.random.Generator) -> pa.Table:
+    """Rows with a ``prediction`` column instead of scores: right with probability ``target``;
+    a mistake goes to the true class's confuser (60 %) or to any other class."""
+    labels = rng.choice(k, size=n, p=priors)
+    if start == 0 and n >= k:  # every class occurs at least once, so the file has all k classes
+        labels[rng.choice(n, size=k, replace=False)] = np.arange(k)
+    wrong = rng.random(n) >= target
+    to_confuser = rng.random(n) < 0.6
+    other = (labels + rng.integers(1, k, size=n)) % k
+    pred = np.where(wrong, np.where(to_confuser, confuser[labels], other), labels)
+    ids = pc.binary_join_element_wise(
+        "s", pc.utf8_lpad(pa.array(np.arange(start, start + n)).cast(pa.string()), width=8, padding="0"), "")
+    cols = {"id": ids, "label": pa.array(labels.astype(np.int64)), "prediction": pa.array(pred.astype(np.int64))}
+    cols["image"] = pc.take(images, pa.array(np.arange(start, start + n) % len(images)))
+    cols["source"] = pc.take(pa.array(SOURCES), pa.array(rng.choice(len(SOURCES), size=n, p=SOURCE_SHARES)))
+    cols["brightness"] = pa.array(np.round(np.clip(rng.normal(0.5, 0.12, size=n), 0, 1), 3))
+    days = 19723 + rng.integers(0, 366, size=n, dtype=np.int32)
+    cols["captured"] = pc.cast(pa.array(days, type=pa.date32()), pa.string())
+    return pa.table(cols)
+
+
 def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_score: bool = False,
-             seed: int = 0, target: float | None = None, float32: bool = False) -> dict:
+             seed: int = 0, target: float | None = None, float32: bool = False,
+             predictions_only: bool = False) -> dict:
     """Write the file; return a summary (rows, accuracy, class shares, seconds)."""
     if single_score and classes != 2:
         raise SystemExit("--single-score needs --classes 2")
@@ -158,7 +186,7 @@ def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_sc
     priors = class_priors(classes, rng)
     confuser = (np.arange(classes) + rng.integers(1, classes, size=classes)) % classes
     target = target if target is not None else (0.80 if classes == 2 else 0.85)
-    margin = choose_margin(classes, priors, confuser, target, seed)
+    margin = 0.0 if predictions_only else choose_margin(classes, priors, confuser, target, seed)
     images = pa.array(copy_images(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -169,10 +197,15 @@ def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_sc
     try:
         for start in range(0, rows, chunk):
             n = min(chunk, rows - start)
-            table = chunk_table(start, n, classes, single_score, margin, priors, confuser, images, rng, float32)
+            if predictions_only:
+                table = predictions_chunk(start, n, classes, target, priors, confuser, images, rng)
+            else:
+                table = chunk_table(start, n, classes, single_score, margin, priors, confuser, images, rng, float32)
             labels = table["label"].to_numpy()
             counts += np.bincount(labels, minlength=classes)
-            if single_score:
+            if predictions_only:
+                pred = table["prediction"].to_numpy()
+            elif single_score:
                 pred = (table["score"].to_numpy() > 0.5).astype(np.int64)
             else:
                 pred = np.column_stack([table[f"score_{c}"].to_numpy() for c in range(classes)]).argmax(axis=1)
@@ -199,7 +232,8 @@ def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_sc
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary, "
+                   "1m1000: 1M x 1,000 and 100k10000: 100k x 10,000 (predicted labels, no scores)")
     p.add_argument("--rows", type=int)
     p.add_argument("--classes", type=int)
     p.add_argument("--single-score", action="store_true", help="binary: label 0/1 and one 'score' column")
@@ -208,19 +242,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--target", type=float, help="accuracy (multi-class, default 0.85) or balanced accuracy (binary, 0.80)")
     p.add_argument("--float32", action="store_true", help="store scores as float32 (default float64)")
+    p.add_argument("--predictions-only", action="store_true",
+                   help="a 'prediction' column instead of one score per class (many classes)")
     args = p.parse_args(argv)
     spec = dict(PRESETS[args.preset]) if args.preset else {}
     for key in ("rows", "classes", "out"):
         if getattr(args, key) is not None:
             spec[key] = getattr(args, key)
     spec["single_score"] = spec.get("single_score", False) or args.single_score
+    spec["predictions_only"] = spec.get("predictions_only", False) or args.predictions_only
     missing = [k for k in ("rows", "classes", "out") if k not in spec]
     if missing:
         p.error(f"give --preset or {', '.join('--' + m for m in missing)}")
     out = Path(spec["out"])
     fmt = args.format or ("csv" if out.name.endswith(".csv") else "parquet")
     summary = generate(out, spec["rows"], spec["classes"], fmt, spec["single_score"], args.seed,
-                       args.target, args.float32)
+                       args.target, args.float32, spec["predictions_only"])
     print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
     return 0
 

@@ -45,11 +45,9 @@ hide_diagonal = right.toggle("Hide the diagonal", key="cm_hide_diag",
                              help="Grey out the correct predictions so the errors use the whole colour scale.")
 ui.keep("cm_order")
 ui.keep("cm_hide_diag")
-order = ev.memo(("class order", order_by), lambda e: matrix.class_order(e.confusion, order_by))
-
 shown = list(range(k))
 if k > MAX_SHOWN:
-    errors = ev.confusion.sum(axis=0) + ev.confusion.sum(axis=1) - 2 * np.diag(ev.confusion)
+    errors = ev.counts.errors()
     default = sorted(np.argsort(-errors, kind="stable")[:20].tolist())
     cell = st.session_state["cell"]
     if cell is not None:
@@ -58,16 +56,24 @@ if k > MAX_SHOWN:
         f"Classes shown ({k} in all; by default the 20 most confused)", list(range(k)),
         default=default, format_func=ui.class_label(ev), key="cm_classes",
     ) or default
-chosen = set(shown)
-shown = [int(i) for i in order if i in chosen]  # the rows and columns in the chosen order
+chosen = sorted(set(int(i) for i in shown))
+# nothing here is of size k²: the order, the block and its intervals are of the shown classes (a
+# file of thousands of classes has millions of cells); up to matrix.MAX_CLUSTERED classes the
+# order is that of the whole matrix, above it that of the shown classes
+if k <= matrix.MAX_CLUSTERED:
+    order = ev.memo(("class order", order_by), lambda e: matrix.class_order(e.counts, order_by))
+    picked = set(chosen)
+    shown = [int(i) for i in order if i in picked]  # the rows and columns in the chosen order
+else:
+    shown = [int(i) for i in ev.memo(("class order", order_by, tuple(chosen)),
+                                     lambda e: matrix.class_order(e.counts, order_by, chosen))]
 
-values = ev.confusion_view(mode)[np.ix_(shown, shown)]
-counts = ev.confusion[np.ix_(shown, shown)]
-row_totals = ev.confusion.sum(axis=1)[shown]
+values, counts = ev.confusion_block(mode, shown)
+row_totals = ev.counts.support[shown]
 # per-cell 95% bootstrap intervals: computed on the classes in file order, so reordering keeps them
 by_index = tuple(sorted(shown))
 intervals = ev.memo(("cell intervals", mode, by_index),
-                    lambda e: matrix.cell_intervals(e.confusion, mode, list(by_index)))
+                    lambda e: matrix.cell_intervals(e.counts, mode, list(by_index)))
 where = [by_index.index(i) for i in shown]
 intervals = {name: v[np.ix_(where, where)] for name, v in intervals.items()}
 labels = [d.classes[i] for i in shown]

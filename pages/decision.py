@@ -12,6 +12,8 @@ from evaldash import figures, ui
 from evaldash.annotations import StoreError
 from evaldash.errors import InputError
 
+MAX_SHOWN = 25  # classes of the per-class rule's confusion matrix shown whole
+
 ev = ui.page_setup("Decision")
 d = ev.dataset
 ui.need_scores(ev, "there is no threshold to choose")
@@ -279,9 +281,24 @@ if not d.is_binary:
                      column_config={k: st.column_config.NumberColumn(format="%.3f")
                                     for k in ("precision", "recall", "F1")} |
                      {"threshold": st.column_config.NumberColumn(format="%.4f")})
-    st.markdown("**Confusion matrix** (rows: true class; the last column: set aside)")
-    cm = pd.DataFrame(op.confusion, index=list(classes), columns=[*classes, "(set aside)"])
-    peak = max(1, int(op.confusion.max()))
+    # at most MAX_SHOWN classes: the full matrix of thousands of classes is millions of cells (and
+    # above Streamlit's 262,144 styled cells it fails); beyond that, the classes with the most errors
+    cells = op.cells
+    if d.n_classes <= MAX_SHOWN:
+        st.markdown("**Confusion matrix** (rows: true class; the last column: set aside)")
+        shown = np.arange(d.n_classes)
+        block = cells.sub(shown, np.append(shown, d.n_classes))
+        columns = [classes[i] for i in shown] + ["(set aside)"]
+    else:
+        st.markdown(f"**Confusion matrix of the 20 classes with the most errors** (of {d.n_classes}; rows: true "
+                    "class; then the samples predicted as any other class, and those set aside)")
+        shown = np.sort(np.argsort(-cells.errors(), kind="stable")[:20])
+        inner = cells.sub(shown)
+        aside = pc["abstained"][shown]
+        block = np.column_stack([inner, cells.support[shown] - inner.sum(axis=1) - aside, aside])
+        columns = [classes[i] for i in shown] + ["(other classes)", "(set aside)"]
+    cm = pd.DataFrame(block, index=[classes[i] for i in shown], columns=columns)
+    peak = max(1, int(block.max()))
     shade = lambda v: f"background-color: rgba(31, 119, 180, {0.08 + 0.6 * v / peak:.2f})" if v else ""  # noqa: E731
     st.container(key="dec_class_confusion").dataframe(cm.style.map(shade))
     st.download_button("Download the thresholds (JSON)", dc.thresholds_json(classes, thresholds, fallback),

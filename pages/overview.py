@@ -9,6 +9,9 @@ from evaldash.gates import Gate, check_gates, metric_names
 from evaldash.report import fmt
 from evaldash.errors import InputError
 
+STYLED_CLASSES = 500  # the per-class table is highlighted up to this many classes
+INTERVALS_NOW_CELLS = 20_000  # observed confusion cells up to which the intervals are computed before drawing
+
 ev = ui.page_setup("Overview")
 d = ev.dataset
 head = ev.headline()
@@ -21,18 +24,21 @@ if corrections is not None:
             f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
             "(the model was right).", icon="✏️")
 
-ci = ev.memo("intervals", lambda e: bootstrap.intervals(e.dataset.y_true, e.dataset.y_pred, list(e.dataset.classes)))
+# resamples × observed confusion cells: computed here for most files, else in the background (about
+# 10 s at a million rows of 1,000 classes), the ± appearing when ready
+ci = ev.intervals(wait=ev.counts.count.size <= INTERVALS_NOW_CELLS)
 half = lambda pair: (pair[1] - pair[0]) / 2  # noqa: E731 - the ± shown: half the 95% interval's width
 
 cards = st.columns(6)
 cards[0].metric("Samples", f"{d.n:,}")
 cards[1].metric("Classes", d.n_classes)
-st.caption(f"Accuracy {fmt(head['accuracy'])} ± {half(ci['accuracy']):.3f}, macro F1 {fmt(head['macro_f1'])} ± "
-           f"{half(ci['macro_f1']):.3f} (95% bootstrap intervals, {ci['resamples']} resamples)")
-cards[2].metric("Accuracy", fmt(head["accuracy"]), help=f"95% bootstrap interval {ci['accuracy'][0]:.3f} to "
-                f"{ci['accuracy'][1]:.3f} ({ci['resamples']} resamples)")
-cards[3].metric("Macro F1", fmt(head["macro_f1"]), help=f"95% bootstrap interval {ci['macro_f1'][0]:.3f} to "
-                f"{ci['macro_f1'][1]:.3f} ({ci['resamples']} resamples)")
+if ci is not None:
+    st.caption(f"Accuracy {fmt(head['accuracy'])} ± {half(ci['accuracy']):.3f}, macro F1 {fmt(head['macro_f1'])} ± "
+               f"{half(ci['macro_f1']):.3f} (95% bootstrap intervals, {ci['resamples']} resamples)")
+cards[2].metric("Accuracy", fmt(head["accuracy"]), help=None if ci is None else "95% bootstrap interval "
+                f"{ci['accuracy'][0]:.3f} to {ci['accuracy'][1]:.3f} ({ci['resamples']} resamples)")
+cards[3].metric("Macro F1", fmt(head["macro_f1"]), help=None if ci is None else "95% bootstrap interval "
+                f"{ci['macro_f1'][0]:.3f} to {ci['macro_f1'][1]:.3f} ({ci['resamples']} resamples)")
 cards[4].metric("Macro ROC AUC", fmt(head["macro_roc_auc"]),
                 help=None if d.has_scores else "needs per-class scores; this file has none")
 cards[5].metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a",
@@ -46,14 +52,15 @@ if d.has_scores:
 
 table = ev.per_class
 ranking = ev.ranking
+plus = lambda m: {f"{m} ±": [half(ci["per_class"][c][m.lower()]) for c in d.classes]} if ci else {}  # noqa: E731
 frame = pd.DataFrame({
     "class": list(d.classes),
     "precision": table["precision"],
-    "precision ±": [half(ci["per_class"][c]["precision"]) for c in d.classes],
+    **plus("precision"),
     "recall": table["recall"],
-    "recall ±": [half(ci["per_class"][c]["recall"]) for c in d.classes],
+    **plus("recall"),
     "F1": table["f1"],
-    "F1 ±": [half(ci["per_class"][c]["f1"]) for c in d.classes],
+    **plus("F1"),
     "support": table["support"],
     "ROC AUC": ranking["roc_auc"],
     "AP": ranking["average_precision"],
@@ -65,11 +72,21 @@ if auc_ci is not None:
 worst = set(np.argsort(table["f1"], kind="stable")[: min(3, max(1, d.n_classes // 3))])
 
 st.subheader("Per class")
-st.caption("Sort by clicking a column header. The classes with the lowest F1 are highlighted. "
-           "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
+st.caption("Sort by clicking a column header. "
+           + ("The classes with the lowest F1 are highlighted. " if d.n_classes <= STYLED_CLASSES else "")
+           + "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
            + ("" if d.has_scores else " ROC AUC and average precision need per-class scores, which this file "
               "does not have."))
-if d.has_scores and auc_ci is None:
+if ci is None:
+    @st.fragment(run_every=2)
+    def _wait_for_intervals():
+        if ev.intervals(wait=False) is not None:
+            st.rerun()  # the whole page: the cards and the table gain their ±
+        st.caption("Bootstrap intervals are being computed in the background; the ± columns appear when "
+                   "they are ready.")
+
+    _wait_for_intervals()
+elif d.has_scores and auc_ci is None:
     @st.fragment(run_every=2)
     def _wait_for_auc_intervals():
         if ev.auc_intervals(wait=False) is not None:
@@ -79,13 +96,18 @@ if d.has_scores and auc_ci is None:
 
     _wait_for_auc_intervals()
 plus_minus = [c for c in frame.columns if c.endswith(" ±")]
-styled = frame.style.apply(
+# a Styler costs seconds at thousands of classes (and Streamlit refuses one of more than 262,144 cells):
+# above STYLED_CLASSES, plain numbers formatted by the column settings, without the highlight
+styled = frame if d.n_classes > STYLED_CLASSES else frame.style.apply(
     lambda row: ["background-color: #fde0dd" if row.name in worst else "" for _ in row], axis=1
 ).format({c: "{:.3f}" for c in ("precision", "recall", "F1", "ROC AUC", "AP") if c in frame} |
         {c: "±{:.3f}" for c in plus_minus},
          na_rep="n/a")
 selection = st.dataframe(styled, key="class_table", hide_index=True, on_select="rerun",
-                         selection_mode="single-row", width="stretch")
+                         selection_mode="single-row", width="stretch",
+                         column_config=None if d.n_classes <= STYLED_CLASSES else
+                         {c: st.column_config.NumberColumn(format="±%.3f" if c in plus_minus else "%.3f")
+                          for c in ("precision", "recall", "F1", "ROC AUC", "AP", *plus_minus) if c in frame})
 rows = selection.selection.rows if selection else []
 if rows:
     c = int(rows[0])
@@ -100,7 +122,7 @@ if rows:
     if d.has_scores:
         links[2].page_link("pages/threshold.py", label="Its curves and threshold", icon=":material/tune:",
                            query_params=ui.link_params(**{"class": name}))
-    confused = ev.confusion[c].copy()
+    confused = ev.counts.row(c)  # one row of the matrix, not the k² matrix
     confused[c] = -1
     j = int(np.argmax(confused))
     if confused[j] > 0:

@@ -35,9 +35,8 @@ if kind in ("mistakes", "label_issues"):
     rows, _ = gallery_rows(ev, kind, everything, d.n)
     name = kind
 elif kind == "cell":
-    off = ev.confusion.copy()
-    np.fill_diagonal(off, 0)
-    i0, j0 = np.unravel_index(int(np.argmax(off)), off.shape)
+    top = ev.counts.top_confusions(1)  # the largest off-diagonal cell, without the k x k matrix
+    i0, j0 = top[0][:2] if top else (0, 0)
     a, b = st.columns(2)
     ui.remember("review_true", int(i0))
     ui.remember("review_pred", int(j0))

@@ -40,6 +40,73 @@ def test_vectorised_resamples_equal_a_direct_loop_scored_by_sklearn(seed, n, k):
         np.testing.assert_allclose(got["f1"][b], f1, atol=1e-12)
 
 
+def _old_intervals(y, p, classes, resamples, seed, level=bs.LEVEL):
+    """bs.intervals as it was: every resample's full k × k matrix, then its metrics."""
+    k = len(classes)
+    stats = bs.confusion_metrics(bs.resampled_confusions(bs.cell_codes(y, p, k), k, resamples, seed))
+    per = {m: bs.percentile_interval(stats[m], level) for m in ("precision", "recall", "f1")}
+    return {"accuracy": bs.percentile_interval(stats["accuracy"], level).tolist(),
+            "macro_f1": bs.percentile_interval(stats["macro_f1"], level).tolist(),
+            "per_class": {name: {m: [float(per[m][0, c]), float(per[m][1, c])] for m in per}
+                          for c, name in enumerate(classes)}}
+
+
+@pytest.mark.parametrize("seed,n,k,last_cell", [(0, 200, 3, False), (1, 57, 5, True), (2, 9, 12, False),
+                                                 (3, 300, 7, True), (4, 1, 4, False)])
+@pytest.mark.parametrize("chunk", [1, 37, 2_000_000])
+def test_class_counts_are_the_full_matrix_draws_in_any_block_size(monkeypatch, seed, n, k, last_cell, chunk):
+    """Drawing only the observed cells, in blocks of resamples, and summing them per class gives
+    exactly the diagonal, row and column sums of the full k × k draws at the same seed, and so
+    exactly the former intervals."""
+    y, p = _problem(seed, n, k, quality=0.5)
+    if last_cell:  # the multinomial's last category observed (else an empty one stands in for it)
+        y[0] = p[0] = k - 1
+    cells = bs.cell_codes(y, p, k)
+    cms = bs.resampled_confusions(cells, k, 60, seed=seed + 5)
+    monkeypatch.setattr(bs, "_CHUNK", chunk)
+    got = bs.resampled_class_counts(cells, k, 60, seed=seed + 5)
+    np.testing.assert_array_equal(got["tp"], np.diagonal(cms, axis1=1, axis2=2))
+    np.testing.assert_array_equal(got["support"], cms.sum(axis=2))
+    np.testing.assert_array_equal(got["predicted"], cms.sum(axis=1))
+    np.testing.assert_array_equal(got["total"], np.full(60, n))
+    classes = [f"c{i}" for i in range(k)]
+    new = bs.intervals(y, p, classes, resamples=300, seed=seed)
+    assert {key: new[key] for key in ("accuracy", "macro_f1", "per_class")} == _old_intervals(y, p, classes, 300, seed)
+
+
+@pytest.mark.parametrize("chunk", [1, 29, 2_000_000])
+def test_paired_class_counts_are_the_paired_matrix_draws(monkeypatch, chunk):
+    y, a = _problem(11, 250, 6)
+    _, b = _problem(12, 250, 6, quality=0.9)
+    k = 6
+    ca, cb = bs.cell_codes(y, a, k), bs.cell_codes(y, b, k)
+    cm_a, cm_b = bs.paired_resampled_confusions(ca, cb, k, 80, seed=4)
+    monkeypatch.setattr(bs, "_CHUNK", chunk)
+    got_a, got_b = bs.paired_resampled_class_counts(ca, cb, k, 80, seed=4)
+    for got, cms in ((got_a, cm_a), (got_b, cm_b)):
+        np.testing.assert_array_equal(got["tp"], np.diagonal(cms, axis1=1, axis2=2))
+        np.testing.assert_array_equal(got["support"], cms.sum(axis=2))
+        np.testing.assert_array_equal(got["predicted"], cms.sum(axis=1))
+        for m, v in bs.confusion_metrics(cms).items():
+            np.testing.assert_array_equal(bs.class_count_metrics(**got)[m], v)
+
+
+def test_intervals_of_5000_classes_hold_resamples_by_classes_not_their_square():
+    """5,000 classes: the former (resamples, k, k) draws were 186 GiB at 1,000 resamples."""
+    import tracemalloc
+
+    y, p = _problem(13, 400, 5000, quality=0.8)
+    classes = [str(c) for c in range(5000)]
+    tracemalloc.start()
+    try:
+        out = bs.intervals(y, p, classes, resamples=200, seed=0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 150 * 2**20  # 200 resamples x 5,000 classes x 8 bytes is 8 MB; 200 x 5,000² x 8 is 40 GB
+    assert len(out["per_class"]) == 5000 and out["accuracy"][0] <= 0.8 <= out["accuracy"][1] + 0.1
+
+
 def test_cell_draws_have_the_distribution_of_index_resampling():
     """Multinomial cell counts are resampling with replacement: the quantiles of accuracy and
     macro F1 agree with a loop that draws sample indices."""

@@ -44,16 +44,17 @@ def compare(a: Evaluation, b: Evaluation, resamples: int = bs.DEFAULT_RESAMPLES,
     shared = [c for c in da.classes if c in db.classes]
     rows = aligned_rows(a, b) if da.classes == db.classes else None
     k = len(da.classes)
+    # per-class counts of each resample, never a (resamples, k, k) array
     if rows is not None:
-        cm_a, cm_b = bs.paired_resampled_confusions(bs.cell_codes(da.y_true, da.y_pred, k),
-                                                    bs.cell_codes(db.y_true[rows], db.y_pred[rows], k),
-                                                    k, resamples, seed)
+        ca, cb = bs.paired_resampled_class_counts(bs.cell_codes(da.y_true, da.y_pred, k),
+                                                  bs.cell_codes(db.y_true[rows], db.y_pred[rows], k),
+                                                  k, resamples, seed)
+        sa, sb = bs.class_count_metrics(**ca), bs.class_count_metrics(**cb)
     else:
-        cm_a = bs.resampled_confusions(bs.cell_codes(da.y_true, da.y_pred, len(da.classes)), len(da.classes),
-                                       resamples, seed)
-        cm_b = bs.resampled_confusions(bs.cell_codes(db.y_true, db.y_pred, len(db.classes)), len(db.classes),
-                                       resamples, seed + 1)
-    sa, sb = bs.confusion_metrics(cm_a), bs.confusion_metrics(cm_b)
+        sa = bs.resampled_metrics(bs.cell_codes(da.y_true, da.y_pred, len(da.classes)), len(da.classes),
+                                  resamples, seed)
+        sb = bs.resampled_metrics(bs.cell_codes(db.y_true, db.y_pred, len(db.classes)), len(db.classes),
+                                  resamples, seed + 1)
     delta, draws = {}, {}
     for name in ("accuracy", "macro_f1"):
         point_a = a.accuracy if name == "accuracy" else a.averages["macro"]["f1"]

@@ -28,6 +28,7 @@ import math
 import numbers
 import sys
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -35,6 +36,7 @@ import numpy as np
 
 from evaldash import metrics
 from evaldash.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL, percentile_interval
+from evaldash.confusion_counts import ConfusionCounts, confusion_counts
 from evaldash.errors import InputError
 
 PER = 10_000  # figures are given per this many items
@@ -442,8 +444,9 @@ class OperatingPoints:
     thresholds : ndarray of shape (n_classes,)
     fallback : {"abstain", "argmax"}
     predictions : ndarray of shape (n_samples,), int64, -1 where abstained
-    confusion : ndarray of shape (n_classes, n_classes + 1)
-        Rows true, columns predicted; the last column counts abstentions.
+    cells : ConfusionCounts of shape (n_classes, n_classes + 1)
+        The observed cells: rows true, columns predicted; the last column counts abstentions
+        (``confusion``: the dense matrix, (k + 1)·k numbers, built only when asked for).
     per_class : dict of str to ndarray of shape (n_classes,)
         tp, fp, fn, tn, precision, recall, f1, fpr, specificity, support, predicted,
         abstained. An abstained sample counts as missed for its class (fn) and as no one's false
@@ -454,8 +457,13 @@ class OperatingPoints:
     thresholds: np.ndarray
     fallback: str
     predictions: np.ndarray
-    confusion: np.ndarray
+    cells: ConfusionCounts
     per_class: dict[str, np.ndarray]
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """ndarray of shape (n_classes, n_classes + 1)."""
+        return self.cells.dense()
 
     @property
     def rule(self) -> str:
@@ -463,11 +471,11 @@ class OperatingPoints:
 
     @property
     def n(self) -> int:
-        return int(self.confusion.sum())
+        return self.cells.n
 
     @property
     def abstained(self) -> int:
-        return int(self.confusion[:, -1].sum())
+        return int(self.cells.predicted[-1])
 
     @property
     def coverage(self) -> float:
@@ -477,13 +485,13 @@ class OperatingPoints:
     @property
     def accuracy(self) -> float:
         """Correct over all samples (an abstention is not correct)."""
-        return float(np.trace(self.confusion[:, :-1]) / self.n) if self.n else float("nan")
+        return float(self.cells.diagonal.sum() / self.n) if self.n else float("nan")
 
     @property
     def accuracy_covered(self) -> float:
         """Correct over the samples given a class (NaN when every sample abstained)."""
         covered = self.n - self.abstained
-        return float(np.trace(self.confusion[:, :-1]) / covered) if covered else float("nan")
+        return float(self.cells.diagonal.sum() / covered) if covered else float("nan")
 
     @property
     def macro(self) -> dict[str, float]:
@@ -500,7 +508,8 @@ class OperatingPoints:
                                  **{m: float(pc[m][c]) for m in ("precision", "recall", "f1")},
                                  **{m: int(pc[m][c]) for m in ("support", "predicted", "abstained")}}
                           for c, name in enumerate(classes)},
-            "confusion_matrix": self.confusion.tolist(),
+            # dense up to DENSE_MAX_CLASSES classes, else the observed cells ("coo", see confusion_counts)
+            "confusion_matrix": self.cells.to_json(),
             "confusion_columns": [*classes, "(abstained)"],
         }
 
@@ -510,13 +519,15 @@ def operating_points(y_true: np.ndarray, scores: np.ndarray, thresholds, fallbac
     n, k = scores.shape
     pred = apply_thresholds(scores, thresholds, fallback)
     cols = np.where(pred == ABSTAIN, k, pred)
-    cm = np.bincount(y_true.astype(np.int64) * (k + 1) + cols, minlength=k * (k + 1)).reshape(k, k + 1)
-    tp = np.diag(cm[:, :k]).astype(np.int64)
-    support = cm.sum(axis=1).astype(np.int64)
-    predicted = cm[:, :k].sum(axis=0).astype(np.int64)
+    cells = confusion_counts(y_true, cols, k, k + 1)  # observed cells only: k² would not fit at 5,000 classes
+    tp = cells.diagonal
+    support = cells.support
+    predicted = cells.predicted[:k]
     table = metrics.rates(tp, predicted - tp, support, n - support, zero_division=0.0)
-    table.update(support=support, predicted=predicted, abstained=cm[:, k].astype(np.int64))
-    return OperatingPoints(np.asarray(thresholds, dtype=np.float64), fallback, pred, cm, table)
+    abstained = np.bincount(cells.true[cells.pred == k], weights=cells.count[cells.pred == k],
+                            minlength=k).astype(np.int64)
+    table.update(support=support, predicted=predicted, abstained=abstained)
+    return OperatingPoints(np.asarray(thresholds, dtype=np.float64), fallback, pred, cells, table)
 
 
 def suggest_thresholds(sweeps: Sequence[metrics.ThresholdSweep], objective: str = "f1", cost_fp: float = 1.0,

@@ -17,7 +17,9 @@ import threading
 import numpy as np
 
 from evaldash import bootstrap, metrics
+from evaldash.confusion_counts import ConfusionCounts, confusion_counts
 from evaldash.dataset import Dataset
+from evaldash.micro_average import micro_auc_ap
 from evaldash.errors import InputError
 
 TOP_K = (3, 5)
@@ -94,14 +96,21 @@ class Evaluation:
 
     # --- counts ---------------------------------------------------------
     @cached_property
-    def confusion(self) -> np.ndarray:
-        """ndarray of shape (n_classes, n_classes), rows true, columns predicted."""
+    def counts(self) -> ConfusionCounts:
+        """The observed confusion cells (O(n) whatever the number of classes): everything the
+        views and reports need derives from them, not from the dense matrix."""
         d = self.dataset
-        return metrics.confusion_matrix(d.y_true, d.y_pred, d.n_classes)
+        return confusion_counts(d.y_true, d.y_pred, d.n_classes)
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """ndarray of shape (n_classes, n_classes), rows true, columns predicted: k² numbers, so
+        built only when asked for (views of many classes use :attr:`counts`)."""
+        return self.counts.dense()
 
     @cached_property
     def per_class(self) -> dict[str, np.ndarray]:
-        return metrics.per_class_table(self.confusion)
+        return self.counts.per_class_table()
 
     @cached_property
     def averages(self) -> dict[str, dict[str, float]]:
@@ -109,7 +118,7 @@ class Evaluation:
 
     @cached_property
     def accuracy(self) -> float:
-        return float(np.trace(self.confusion) / self.dataset.n)
+        return float(self.counts.diagonal.sum() / self.dataset.n)
 
     @cached_property
     def correct(self) -> np.ndarray:
@@ -131,6 +140,32 @@ class Evaluation:
             return self.memo("mean_score", lambda e: metrics.mean_score_matrix(e.dataset.y_true, e.dataset.scores))
         raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
 
+    def confusion_block(self, mode: str, shown) -> tuple[np.ndarray, np.ndarray]:
+        """The values of :meth:`confusion_view` and the counts of the classes ``shown`` (rows and
+        columns in that order), each of shape (s, s), in O(n + k + s²) instead of k²; the
+        shares are of the whole row or column, and a mean score is over the whole true class."""
+        shown = np.asarray(shown, dtype=np.int64)
+        counts = self.counts.sub(shown)
+        if mode == "counts":
+            return counts, counts
+        if mode in ("true", "pred"):
+            totals = (self.counts.support if mode == "true" else self.counts.predicted)[shown].astype(np.float64)
+            totals = totals[:, None] if mode == "true" else totals[None, :]
+            return np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0), counts
+        if mode == "score":
+            if not self.dataset.has_scores:
+                raise InputError("the mean-score matrix needs per-class scores")
+            d = self.dataset
+            where = np.full(d.n_classes, -1, dtype=np.int64)
+            where[shown] = np.arange(shown.size)
+            rows = np.flatnonzero(where[d.y_true] >= 0)
+            group = where[d.y_true[rows]]
+            sums = np.zeros((shown.size, shown.size))
+            np.add.at(sums, group, d.scores[np.ix_(rows, shown)])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return sums / np.bincount(group, minlength=shown.size)[:, None], counts
+        raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
+
     # --- threshold-dependent ---------------------------------------------
     def sweep(self, cls: int) -> metrics.ThresholdSweep:
         """One-vs-rest sweep of class index ``cls`` (built once)."""
@@ -149,7 +184,8 @@ class Evaluation:
     def micro_ranking(self) -> dict[str, float]:
         """Micro-average ROC AUC and AP (``roc_auc``, ``ap``); binary data: the positive class's.
 
-        The pooled sweep has n_samples × n_classes points: only the two numbers are kept.
+        The pooled problem has n_samples × n_classes scores: its two numbers are computed
+        without sorting them all (:mod:`evaldash.micro_average`).
         """
         d = self.dataset
         if not d.has_scores:
@@ -158,8 +194,8 @@ class Evaluation:
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            sweep = metrics.micro_sweep(e.dataset.y_true, e.dataset.scores)
-            return {"roc_auc": sweep.roc_auc(), "ap": sweep.average_precision()}
+            auc, ap = micro_auc_ap(e.dataset.y_true, e.dataset.scores)
+            return {"roc_auc": auc, "ap": ap}
         return self.memo("micro", pooled)
 
     @cached_property
@@ -227,14 +263,19 @@ class Evaluation:
     # --- drill-down --------------------------------------------------------
     @cached_property
     def _cells(self) -> tuple[np.ndarray, np.ndarray]:
+        # the samples sorted by cell, most confident first within one, and their cell codes in
+        # that order: a cell's samples are found by binary search (O(n), not one offset per cell)
         d = self.dataset
-        return metrics.cell_index(d.y_true, d.y_pred, self.confidence, d.n_classes)
+        cell = d.y_true.astype(np.int64) * d.n_classes + d.y_pred
+        order = np.lexsort((-np.nan_to_num(self.confidence, nan=-np.inf), cell))
+        return order, cell[order]
 
     def cell_samples(self, true: int, pred: int) -> np.ndarray:
         """Row indices of the samples in cell (true, pred), most confident first."""
-        order, offsets = self._cells
+        order, cells = self._cells
         c = true * self.dataset.n_classes + pred
-        return order[offsets[c]:offsets[c + 1]]
+        lo, hi = np.searchsorted(cells, [c, c + 1])
+        return order[lo:hi]
 
     def class_curves(self, cls: int) -> dict[str, np.ndarray]:
         """ROC, PR and threshold curves of class ``cls`` reduced for drawing (built once).
@@ -315,7 +356,7 @@ class Evaluation:
         ``background``, in a daemon thread: a page that asks for a result still being computed
         waits for it (each result has its own lock) instead of computing it twice.
         """
-        _ = self.confusion, self.per_class, self.calibration
+        _ = self.counts, self.per_class, self.calibration
         if self.dataset.has_scores:
             _ = self.ranking
         if background:
@@ -336,6 +377,7 @@ class Evaluation:
             logging.getLogger(__name__).exception("background precompute failed")
 
     _AUC_INTERVALS = "auc intervals"
+    _INTERVALS = "intervals"
 
     def auc_intervals(self, wait: bool = True) -> dict[str, list[float]] | None:
         """Class name → [low, high] of its ROC AUC's 95% bootstrap interval
@@ -345,23 +387,39 @@ class Evaluation:
         daemon thread unless one runs already (the background precompute starts it too)."""
         if not self.dataset.has_scores:
             raise InputError(f"{self.dataset.source}: ROC AUC intervals need per-class scores; the file has none")
-        name = self._AUC_INTERVALS
+        return self._once(self._AUC_INTERVALS, self._compute_auc_intervals, wait)
+
+    def intervals(self, wait: bool = True) -> dict | None:
+        """The 95% bootstrap intervals of accuracy, macro F1 and each class's precision, recall
+        and F1 (:func:`evaldash.bootstrap.intervals`, default resamples and seed), computed once;
+        ``wait=False`` as for :meth:`auc_intervals` (seconds at a million rows of 1,000 classes:
+        resamples × observed confusion cells)."""
+        return self._once(self._INTERVALS, self._compute_intervals, wait)
+
+    def _once(self, name: str, compute, wait: bool):
         if wait or name in self._memo:
-            return self._compute_auc_intervals()
+            return compute()
         with self._guard:
             running = name in self._locks
         if not running:
-            _background(self._compute_auc_intervals, "evaldash-auc-intervals")
+            _background(compute, f"evaldash-{name.replace(' ', '-')}")
         return None
 
     def _compute_auc_intervals(self) -> dict[str, list[float]]:
         d = self.dataset
+        return self._memo_or_retry(self._AUC_INTERVALS,
+                                   lambda e: bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes)))
+
+    def _compute_intervals(self) -> dict:
+        d = self.dataset
+        return self._memo_or_retry(self._INTERVALS, lambda e: bootstrap.intervals(d.y_true, d.y_pred, list(d.classes)))
+
+    def _memo_or_retry(self, name: str, compute):
         try:
-            return self.memo(self._AUC_INTERVALS,
-                             lambda e: bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes)))
+            return self.memo(name, compute)
         except BaseException:
             with self._guard:  # not left "running": the next call tries again
-                self._locks.pop(self._AUC_INTERVALS, None)
+                self._locks.pop(name, None)
             raise
 
     def memo(self, name, compute):
@@ -382,23 +440,32 @@ class Evaluation:
         d = self.dataset
         if not d.has_scores:
             return {}
-        rank = self.memo("rank", lambda e: metrics.true_class_rank(e.dataset.y_true, e.dataset.scores))
+        rank = self.memo("rank", lambda e: _true_class_rank(e.dataset.y_true, e.dataset.scores))
         return {f"top_{k}": float(np.mean(rank < k)) for k in TOP_K if k < d.n_classes}
 
     def warnings(self) -> list[str]:
         d = self.dataset
         out = list(d.warnings)
         table = self.per_class
-        for c, name in enumerate(d.classes):
-            if table["support"][c] == 0:
-                out.append(f"class {name!r} has no samples in the labels: its recall and F1 are reported as 0")
-            if table["tp"][c] + table["fp"][c] == 0:
-                out.append(f"class {name!r} is never predicted: its precision is reported as 0 (as scikit-learn does)")
+        absent = [name for c, name in enumerate(d.classes) if table["support"][c] == 0]
+        never = [name for c, name in enumerate(d.classes) if table["tp"][c] + table["fp"][c] == 0]
+        # one line per class up to WARNED_CLASSES classes of a kind; a file of thousands of classes
+        # would otherwise carry thousands of lines (drawn one by one in the sidebar)
+        out += _per_class_warnings(absent, "class {!r} has no samples in the labels: its recall and F1 are "
+                                   "reported as 0", "have no samples in the labels: their recall and F1 are "
+                                   "reported as 0")
+        out += _per_class_warnings(never, "class {!r} is never predicted: its precision is reported as 0 (as "
+                                   "scikit-learn does)", "are never predicted: their precision is reported as 0 "
+                                   "(as scikit-learn does)")
         rk = self.ranking
         if rk["unavailable"]:
             out.append(f"ROC AUC and average precision unavailable: {rk['unavailable']}")
-        for name, why in rk["reasons"].items():
-            out.append(f"class {name!r}: ROC AUC/average precision undefined ({why})")
+        if len(rk["reasons"]) <= WARNED_CLASSES:
+            for name, why in rk["reasons"].items():
+                out.append(f"class {name!r}: ROC AUC/average precision undefined ({why})")
+        else:
+            out += _per_class_warnings(list(rk["reasons"]), "", "have an undefined ROC AUC/average precision "
+                                       "(no positives or no negatives)")
         if not self.calibration["available"]:
             out.append(f"log loss and calibration unavailable: {self.calibration['reason']}")
         return out
@@ -454,7 +521,8 @@ class Evaluation:
             "macro": self.averages["macro"],
             "weighted": self.averages["weighted"],
             "micro": self.averages["micro"],
-            "confusion_matrix": self.confusion.tolist(),
+            # dense up to DENSE_MAX_CLASSES classes, else the observed cells (see confusion_counts)
+            "confusion_matrix": self.counts.to_json(),
             "per_class": per_class,
             "roc_auc": {"macro": rk["roc_auc_macro"], "micro": self.micro_ranking["roc_auc"]},
             "average_precision": {"macro": rk["ap_macro"], "micro": self.micro_ranking["ap"]},
@@ -479,6 +547,16 @@ class Evaluation:
         return out
 
 
+WARNED_CLASSES = 10  # classes named one per line in the warnings; above, one line per kind
+
+
+def _per_class_warnings(names: list[str], one: str, many: str) -> list[str]:
+    if len(names) <= WARNED_CLASSES:
+        return [one.format(name) for name in names]
+    shown = ", ".join(repr(name) for name in names[:5])
+    return [f"{len(names)} classes ({shown}, …) {many}"]
+
+
 BACKGROUND_NICE = 19
 
 
@@ -497,6 +575,17 @@ def _background(target, name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+RANK_BLOCK = 2_000_000  # scores compared at once by _true_class_rank
+
+
+def _true_class_rank(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """:func:`evaldash.metrics.true_class_rank` a block of rows at a time: its five boolean
+    temporaries of the scores' shape are half a gigabyte at 100,000 rows of 1,000 classes."""
+    step = max(1, RANK_BLOCK // max(scores.shape[1], 1))
+    return np.concatenate([metrics.true_class_rank(y_true[i:i + step], scores[i:i + step])
+                           for i in range(0, y_true.size, step)] or [np.zeros(0, dtype=np.int64)])
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -16,7 +16,13 @@ Orders (:func:`class_order`):
   neighbours). Groups with no confusion between them are never merged: they follow each other
   by error count, most first, each read from its end with more errors. Ties go to the lower
   class index, so the order is deterministic.
-  Cost O(k³) in the number of classes k (well under a second for a few hundred).
+  Cost O(k³) in the number of classes k (well under a second for a few hundred). Above
+  :data:`MAX_CLUSTERED` classes only the classes shown are clustered (``shown``), with the
+  similarities of the whole matrix.
+
+The confusion may be given dense (shape (k, k)) or as its observed cells
+(:class:`evaldash.confusion_counts.ConfusionCounts`); with ``shown`` classes nothing of size k²
+is built, so a file of thousands of classes costs O(cells + k + shown²).
 
 Intervals (:func:`cell_intervals`): a bootstrap resample of n samples counted into confusion
 cells is a multinomial draw over the cells with the observed shares as probabilities
@@ -36,32 +42,49 @@ import warnings
 import numpy as np
 
 from evaldash.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, LEVEL, percentile_interval
+from evaldash.confusion_counts import ConfusionCounts
 from evaldash.errors import InputError
 
 ORDERS = {"file": "as in the file", "errors": "by error count", "cluster": "cluster confused classes together"}
 SMALL_SAMPLE = 30  # a row (or column) with fewer samples gets the small-sample marker
+MAX_CLUSTERED = 500  # O(k³): above this many classes, only the shown ones are clustered
 
 
-def error_counts(confusion: np.ndarray) -> np.ndarray:
+def _counts(confusion) -> ConfusionCounts:
+    """``confusion`` as its observed cells (a dense (k, k) matrix is converted)."""
+    if isinstance(confusion, ConfusionCounts):
+        return confusion
+    c = np.asarray(confusion, dtype=np.int64)
+    true, pred = np.nonzero(c)
+    return ConfusionCounts(c.shape[0], true.astype(np.int64), pred.astype(np.int64), c[true, pred])
+
+
+def error_counts(confusion) -> np.ndarray:
     """Errors per class, shape (k,): off-diagonal row sum plus off-diagonal column sum."""
+    if isinstance(confusion, ConfusionCounts):
+        return confusion.errors()
     c = np.asarray(confusion)
     return c.sum(axis=0) + c.sum(axis=1) - 2 * np.diag(c)
 
 
-def confusion_similarity(confusion: np.ndarray) -> np.ndarray:
+def confusion_similarity(confusion: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
     """Symmetrised off-diagonal confusion rates, shape (k, k): ``C[i, j] / n_i + C[j, i] / n_j``,
-    zero on the diagonal and for classes without samples."""
+    zero on the diagonal and for classes without samples. ``rows``: the classes' sample counts
+    ``n_i`` when ``confusion`` is a block of a larger matrix (default: its row sums)."""
     c = np.asarray(confusion, dtype=np.float64)
-    rows = c.sum(axis=1)
+    rows = c.sum(axis=1) if rows is None else np.asarray(rows, dtype=np.float64)
     rate = np.divide(c, rows[:, None], out=np.zeros_like(c), where=rows[:, None] > 0)
     sim = rate + rate.T
     np.fill_diagonal(sim, 0.0)
     return sim
 
 
-def cluster_order(confusion: np.ndarray) -> np.ndarray:
-    """Class order that puts confused classes together (see the module docstring), shape (k,)."""
-    sim = confusion_similarity(confusion)
+def cluster_order(confusion: np.ndarray, rows: np.ndarray | None = None,
+                  errors: np.ndarray | None = None) -> np.ndarray:
+    """Class order that puts confused classes together (see the module docstring), shape (k,).
+    ``rows`` and ``errors``: each class's samples and errors when ``confusion`` is a block of a
+    larger matrix (default: from the block)."""
+    sim = confusion_similarity(confusion, rows)
     k = sim.shape[0]
     chains: list[list[int]] = [[i] for i in range(k)]
     size = np.ones(k)
@@ -82,33 +105,46 @@ def cluster_order(confusion: np.ndarray) -> np.ndarray:
         link[a, a] = -np.inf
         size[a] += size[b]
         alive[b] = False
-    errors = error_counts(confusion)
+    errors = error_counts(confusion) if errors is None else np.asarray(errors)
     groups = sorted((chains[i] for i in range(k) if alive[i]), key=lambda ch: (-int(errors[ch].sum()), min(ch)))
     # a chain reads from its end with more errors (ties: the lower index first)
     groups = [ch[::-1] if (-errors[ch[-1]], ch[-1]) < (-errors[ch[0]], ch[0]) else ch for ch in groups]
     return np.array([i for ch in groups for i in ch], dtype=np.int64)
 
 
-def class_order(confusion: np.ndarray, how: str) -> np.ndarray:
-    """Class indices in the order ``how`` (a key of :data:`ORDERS`), shape (k,)."""
-    k = np.asarray(confusion).shape[0]
+def class_order(confusion, how: str, shown=None) -> np.ndarray:
+    """Class indices in the order ``how`` (a key of :data:`ORDERS`), shape (k,); with ``shown``
+    (class indices), those classes only, shape (s,). ``cluster`` of more than
+    :data:`MAX_CLUSTERED` classes needs ``shown``."""
+    if how not in ORDERS:
+        raise InputError(f"unknown class order {how!r}; expected one of {', '.join(ORDERS)}")
+    if shown is None:
+        k = confusion.n_classes if isinstance(confusion, ConfusionCounts) else np.asarray(confusion).shape[0]
+        if how == "cluster" and k > MAX_CLUSTERED:
+            raise InputError(f"clustering {k} classes costs O(k³); choose at most {MAX_CLUSTERED} classes to show")
+        shown = np.arange(k, dtype=np.int64)
+        if how == "cluster" and not isinstance(confusion, ConfusionCounts):
+            return cluster_order(confusion)
+    shown = np.sort(np.asarray(shown, dtype=np.int64))
     if how == "file":
-        return np.arange(k, dtype=np.int64)
+        return shown
+    counts = _counts(confusion)
+    errors = counts.errors()[shown]
     if how == "errors":
-        return np.argsort(-error_counts(confusion), kind="stable").astype(np.int64)
-    if how == "cluster":
-        return cluster_order(confusion)
-    raise InputError(f"unknown class order {how!r}; expected one of {', '.join(ORDERS)}")
+        return shown[np.argsort(-errors, kind="stable")]
+    if shown.size > MAX_CLUSTERED:
+        raise InputError(f"clustering {shown.size} classes costs O(k³); choose at most {MAX_CLUSTERED}")
+    return shown[cluster_order(counts.sub(shown), counts.support[shown], errors)]
 
 
-def _merged_categories(confusion: np.ndarray, shown: np.ndarray) -> np.ndarray:
+def _merged_categories(confusion, shown: np.ndarray) -> np.ndarray:
     """Counts of the shown cells (row-major), then each shown row's other columns, each shown
     column's other rows, and everything else: shape (s² + 2s + 1,)."""
-    c = np.asarray(confusion, dtype=np.int64)
-    cells = c[np.ix_(shown, shown)]
-    row_rest = c[shown].sum(axis=1) - cells.sum(axis=1)
-    col_rest = c[:, shown].sum(axis=0) - cells.sum(axis=0)
-    rest = c.sum() - cells.sum() - row_rest.sum() - col_rest.sum()
+    c = _counts(confusion)
+    cells = c.sub(shown)
+    row_rest = c.support[shown] - cells.sum(axis=1)
+    col_rest = c.predicted[shown] - cells.sum(axis=0)
+    rest = c.n - cells.sum() - row_rest.sum() - col_rest.sum()
     return np.concatenate([cells.ravel(), row_rest, col_rest, [rest]])
 
 
@@ -121,12 +157,12 @@ def resampled_cells(confusion: np.ndarray, shown: np.ndarray | None = None, resa
     :func:`evaldash.bootstrap.resampled_confusions` at the same seed, so a diagonal cell's rate
     interval is the class's recall (``true``) or precision (``pred``) interval.
     """
-    c = np.asarray(confusion, dtype=np.int64)
-    k = c.shape[0]
+    c = _counts(confusion)
+    k = c.n_classes
     shown = np.arange(k) if shown is None else np.asarray(shown, dtype=np.int64)
     s = shown.size
     everything = s == k and np.array_equal(shown, np.arange(k))
-    counts = c.ravel() if everything else _merged_categories(c, shown)
+    counts = c.dense().ravel() if everything else _merged_categories(c, shown)
     n = int(counts.sum())
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, counts / n, size=resamples) if n else np.zeros((resamples, counts.size), np.int64)
@@ -151,8 +187,8 @@ def cell_intervals(confusion: np.ndarray, mode: str, shown: np.ndarray | None = 
     """
     if mode not in ("counts", "score", "true", "pred"):
         raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
-    c = np.asarray(confusion, dtype=np.int64)
-    k = c.shape[0]
+    c = _counts(confusion)
+    k = c.n_classes
     shown = np.arange(k) if shown is None else np.asarray(shown, dtype=np.int64)
     sorted_shown = np.sort(shown)
     back = np.searchsorted(sorted_shown, shown)  # file order → the order asked for
@@ -166,7 +202,7 @@ def cell_intervals(confusion: np.ndarray, mode: str, shown: np.ndarray | None = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # cells whose share no resample defines
         low, high = percentile_interval(values, level)
-    support_1d = (c.sum(axis=0) if mode == "pred" else c.sum(axis=1))[sorted_shown]
+    support_1d = (c.predicted if mode == "pred" else c.support)[sorted_shown]
     support = np.broadcast_to(support_1d[None, :] if mode == "pred" else support_1d[:, None], low.shape)
     pick = np.ix_(back, back)
     support = np.array(support[pick])

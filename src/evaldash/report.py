@@ -93,9 +93,7 @@ def report_text(evaluation: Evaluation, intervals: dict | None = None, threshold
     ]
     lines += _table(["class", "precision", "recall", "f1", *(["f1 95% CI"] if ci else []), "support", "roc_auc",
                      "avg_prec"], rows)
-    lines += ["", "Confusion matrix (rows: true, columns: predicted):"]
-    cm_rows = [[name, *map(str, row)] for name, row in zip(r["classes"], r["confusion_matrix"])]
-    lines += _table(["true \\ pred", *r["classes"]], cm_rows)
+    lines += ["", *_confusion_text(evaluation, r)]
     if "threshold" in r:
         t = r["threshold"]
         lines += ["", f"At threshold {t['value']:g} (score >= threshold counts as positive):"]
@@ -111,6 +109,26 @@ def report_text(evaluation: Evaluation, intervals: dict | None = None, threshold
     if r["warnings"]:
         lines += ["", "Warnings:", *[f"- {w}" for w in r["warnings"]]]
     return "\n".join(lines)
+
+
+TOP_CONFUSIONS = 50  # confusions listed instead of the matrix above DENSE_MAX_CLASSES classes
+
+
+def _confusion_text(evaluation: Evaluation, r: dict) -> list[str]:
+    """The matrix as a table (as in the JSON: up to DENSE_MAX_CLASSES classes), else its most
+    frequent off-diagonal cells: a table of k² cells would not be read, nor fit in memory."""
+    if isinstance(r["confusion_matrix"], list):
+        cm_rows = [[name, *map(str, row)] for name, row in zip(r["classes"], r["confusion_matrix"])]
+        return ["Confusion matrix (rows: true, columns: predicted):",
+                *_table(["true \\ pred", *r["classes"]], cm_rows)]
+    counts = evaluation.counts
+    top = counts.top_confusions(TOP_CONFUSIONS)
+    off = int(np.sum(counts.true != counts.pred))
+    classes = r["classes"]
+    rows = [[classes[t], classes[p], str(c)] for t, p, c in top]
+    return [f"Most frequent confusions ({len(top)} of {off} off-diagonal cells; the full matrix of "
+            f"{len(classes)} classes is in the JSON report, in sparse form):",
+            *_table(["true", "predicted", "samples"], rows)]
 
 
 def _thresholds_text(t: dict) -> list[str]:

@@ -59,7 +59,7 @@ def slice_table(dataset: Dataset, column: str, resamples: int = bs.DEFAULT_RESAM
         present, codes = np.unique(np.concatenate([dataset.y_true[idx], dataset.y_pred[idx]]), return_inverse=True)
         k = present.size
         y, p = codes[:idx.size], codes[idx.size:]
-        stats = bs.confusion_metrics(bs.resampled_confusions(bs.cell_codes(y, p, k), k, resamples, seed + n_slice))
+        stats = bs.resampled_metrics(bs.cell_codes(y, p, k), k, resamples, seed + n_slice)
         point = bs.confusion_metrics(np.bincount(bs.cell_codes(y, p, k), minlength=k * k).reshape(1, k, k))
         auc, auc_iv = float("nan"), [float("nan"), float("nan")]
         if dataset.has_scores:
