@@ -577,3 +577,16 @@ def test_version_2_database_gains_original_annotator_on_open(db_url):
                         "original_annotator": "ann"}])
     assert list(store.history(DS, "s1")["original_annotator"]) == ["", "ann"]
     engine.dispose()
+
+
+@pytest.mark.parametrize("name, stem", [
+    ("Digits: 10 classes", "digits-10-classes"),
+    ("predictions.csv", "predictions"),
+    ("runA/predictions.csv.gz", "runa-predictions"),
+    ("scores.parquet (upload)", "scores"),
+    ("Café ![x](http://e/y) <b>", "cafe-x-http-e-y-b"),
+    ("../../etc/passwd", "etc-passwd"),
+    ("🙂", "evaldash"),
+])
+def test_download_file_names_are_clean_slugs(name, stem):
+    assert an.file_stem(name) == stem

@@ -878,6 +878,17 @@ def test_open_bundled_binary_sample_from_the_panel(open_file):
     assert at.selectbox(key="class_select").value == ev.dataset.positive
 
 
+def test_the_weaker_sample_opens_from_the_panel_for_a_comparison(open_file):
+    at = open_panel(open_file())
+    at.selectbox(key="sample_pick").set_value("Digits: a weaker model (to compare)")
+    at.button(key="open_sample").click().run()
+    assert not at.exception
+    weaker = ROOT / "sample_data" / "digits" / "predictions_weaker.csv"
+    assert sidebar_summary(at).startswith(expected_summary(weaker))
+    goto(at, "pages/runs.py")
+    assert len(at.dataframe[0].value) == 2  # the start sample and the weaker one: ready to compare
+
+
 def test_opening_other_data_resets_threshold_page(open_file):
     at = goto(open_file(), "pages/threshold.py")
     at.selectbox(key="class_select").set_value(8).run()

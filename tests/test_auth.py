@@ -534,16 +534,38 @@ def test_the_pages_parse_the_log_in_arguments_as_options_not_as_files(users_file
     assert args.paths == ["data.csv"] and args.users == str(users_file)
 
 
-def test_start_sh_listens_on_loopback(tmp_path):
+def _start_sh(tmp_path, *args) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run scripts/start.sh with a python3 whose pip installs nothing and whose server does not start
+    (os.execv is replaced by a note of the command), from ``tmp_path``; the calls it made."""
     fake = tmp_path / "bin"
-    fake.mkdir()
+    fake.mkdir(exist_ok=True)
     log = tmp_path / "calls"
-    (fake / "python3").write_text(f'#!/bin/sh\necho "$@" >> {log}\n')
+    (fake / "python3").write_text(
+        f'#!/bin/sh\necho "$@" >> {log}\n[ "$1 $2" = "-m pip" ] && exit 0\nshift 2\n'
+        f'exec {sys.executable} -c "import os, sys; os.execv = lambda exe, cmd: print(\' \'.join(cmd)); '
+        f'from evaldash.cli import main; sys.exit(main(sys.argv[1:]))" "$@"\n')
     (fake / "python3").chmod(0o755)
     env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
-    subprocess.run(["bash", str(ROOT / "scripts" / "start.sh"), "data.csv"], env=env, check=True, timeout=30)
-    run = [line for line in log.read_text().splitlines() if "streamlit run" in line]
-    assert len(run) == 1 and "--server.address 127.0.0.1 " in run[0] and run[0].endswith("-- data.csv")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "start.sh"), *args], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    return done, log.read_text().splitlines()
+
+
+def test_start_sh_serves_on_loopback_with_the_port_asked_for(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text(BINARY.read_text())
+    done, calls = _start_sh(tmp_path, "data.csv", "--port", "8617")
+    assert done.returncode == 0, done.stderr
+    assert calls[-1].endswith("serve data.csv --port 8617")
+    assert "--server.address 127.0.0.1 " in done.stdout and "--server.port 8617 " in done.stdout
+    assert f"-- {data}" in done.stdout  # the path as typed, from the folder start.sh was run in
+
+
+def test_start_sh_refuses_an_unknown_argument(tmp_path):
+    done, _ = _start_sh(tmp_path, "--server.port", "8617")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: unrecognized arguments: --server.port"
 
 
 # --- the real server: where it listens ---------------------------------------------------------------

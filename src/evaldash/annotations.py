@@ -363,6 +363,18 @@ def latest_state(events: pd.DataFrame) -> pd.DataFrame:
 
 # --- exports and imports ---------------------------------------------------------------
 
+def file_stem(name: str) -> str:
+    """A clean file name stem for downloads made from a run called ``name`` ("Digits: 10 classes"
+    -> "digits-10-classes", "runA/predictions.csv" -> "runa-predictions"): ASCII letters, digits
+    and single hyphens, the data file's extensions dropped; "evaldash" when nothing is left."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"\s*\(upload\)$", "", text)
+    text = re.sub(r"(\.(csv|tsv|gz|parquet|pq|jsonl|ndjson|json))+$", "", text)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:80].strip("-") or "evaldash"
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells and column names cannot run as spreadsheet formulas: a text
     starting with ``=``, ``+``, ``-``, ``@``, tab, a line break (or a full-width ``＝＋－＠``)

@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = {
     "Digits: 10 classes": ROOT / "sample_data" / "digits" / "predictions.csv",
     "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
+    "Digits: a weaker model (to compare)": ROOT / "sample_data" / "digits" / "predictions_weaker.csv",
 }
 PAGE_SIZE = 24
 GRID_COLUMNS = 6
@@ -818,7 +819,7 @@ def export_panel(evaluation: Evaluation) -> None:
     source: Source = st.session_state["source"]
     fp = fingerprint(evaluation)
     base = load(source).dataset  # the labels as given, also while corrected labels are in use
-    stem = Path(source.name).stem.split(".")[0]
+    stem = an.file_stem(run_name(source))
     with st.expander("Export findings"):
         # made when asked (reading the predictions file again can take seconds at a million rows),
         # then offered as plain downloads of what was made

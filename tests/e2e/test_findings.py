@@ -89,6 +89,7 @@ def test_export_findings_and_switch_to_corrected_labels(dash, digits_ev, app_ser
     dash.wait_idle()
     with dash.page.expect_download() as download:
         dash.sidebar.locator(".st-key-export_csv button").click()
+    assert download.value.suggested_filename == "digits-10-classes.annotations.csv"  # a clean slug of the run
     table = pd.read_csv(download.value.path(), dtype=str, keep_default_na=False)
     mine = table.set_index("sample_id").loc[[str(d.ids[r]) for r in rows]]
     assert list(mine["corrected_label"]) == [d.classes[d.y_pred[r]] for r in rows]
