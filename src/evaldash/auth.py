@@ -248,7 +248,9 @@ def _serializer(secret: bytes):
 
 def session_cookie_value(settings: AuthSettings, name: str) -> str:
     """A signed session for ``name`` (who must be in the users file)."""
-    return _serializer(settings.secret).dumps({"u": name, "h": _tag(settings.users()[name])})
+    # "t": the time of signing to the microsecond (the signature's own is to the second), so a
+    # log-out in the second of the log-in still ends it
+    return _serializer(settings.secret).dumps({"u": name, "h": _tag(settings.users()[name]), "t": time.time()})
 
 
 def session_user(settings: AuthSettings, value: str) -> str | None:
@@ -269,14 +271,17 @@ def session_user(settings: AuthSettings, value: str) -> str | None:
     known = settings.users().get(name) if isinstance(name, str) else None
     if known is None or not secrets.compare_digest(str(tag), _tag(known)):
         return None
-    return None if signed.timestamp() < settings._logged_out.get(name, 0) else name
+    issued = data.get("t")
+    if not isinstance(issued, (int, float)) or isinstance(issued, bool):
+        issued = signed.timestamp()
+    return None if issued <= settings._logged_out.get(name, float("-inf")) else name
 
 
 def log_out(settings: AuthSettings, value: str) -> None:
-    """End every session of the user of this session cookie (signed before this second)."""
+    """End every session of the user of this session cookie (signed until now)."""
     name = session_user(settings, value)
     if name is not None:
-        settings._logged_out[name] = float(int(time.time()))
+        settings._logged_out[name] = time.time()
 
 
 _DUMMY_HASH: list[str] = []
