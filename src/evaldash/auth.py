@@ -46,6 +46,10 @@ _MAX_FORM = 16 * 1024
 RECHECK_SECONDS = 10.0  # an open WebSocket's session is checked again at most this often
 _FAILURES_ALLOWED = 10  # failed log-ins per name per window, then refused until the window ends
 _FAILURE_WINDOW = 15 * 60
+#: an argon2 check takes 64 MiB for tens of milliseconds: this many at once, this many more waiting;
+#: log-ins beyond that are answered 429 at once (a flood of log-ins must not exhaust the memory)
+PASSWORD_CHECKS_AT_ONCE = 2
+PASSWORD_CHECKS_WAITING = 30
 
 
 # --- where the server listens ---------------------------------------------------------------
@@ -424,6 +428,8 @@ class Guard:
         self._base_path = base_path
         self._prefix: str | None = None
         self._failures: dict[str, list[float]] = {}
+        self._checks = None  # anyio.CapacityLimiter of the password checks, made in the server's loop
+        self._checking = 0  # log-ins checking or waiting to check a password
 
     @property
     def prefix(self) -> str:
@@ -560,10 +566,21 @@ class Guard:
             await self._html(send, 429, login_page(action, next_path, name,
                                                    "Too many failed log-ins for this name: try again later."))
             return
+        import anyio
         import anyio.to_thread
 
-        # argon2 takes tens of milliseconds of CPU: off the event loop
-        ok = await anyio.to_thread.run_sync(verify_password, self.settings, name, password)
+        if self._checking >= PASSWORD_CHECKS_AT_ONCE + PASSWORD_CHECKS_WAITING:
+            await self._html(send, 429, login_page(action, next_path, name,
+                                                   "Too many log-ins at once: try again in a moment."))
+            return
+        if self._checks is None:
+            self._checks = anyio.CapacityLimiter(PASSWORD_CHECKS_AT_ONCE)
+        # argon2 takes tens of milliseconds of CPU and 64 MiB: off the event loop, a few at a time
+        self._checking += 1
+        try:
+            ok = await anyio.to_thread.run_sync(verify_password, self.settings, name, password, limiter=self._checks)
+        finally:
+            self._checking -= 1
         if not ok:
             if len(self._failures) > 10_000:  # names tried at random must not grow it without end
                 self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < _FAILURE_WINDOW}
