@@ -109,3 +109,20 @@ def test_log_ins_beyond_the_queue_are_answered_at_once_with_429(tmp_path, monkey
     n = auth.PASSWORD_CHECKS_AT_ONCE + auth.PASSWORD_CHECKS_WAITING + 5
     statuses = _post_logins(guard, n)
     assert statuses.count(429) >= 5 and statuses.count(401) >= auth.PASSWORD_CHECKS_AT_ONCE
+
+
+def test_a_logged_out_session_stays_over_after_the_server_restarts(tmp_path):
+    # log-outs were kept in the server's memory only: after a restart (or in a second server on
+    # the same users file) a cookie taken before the log-out let its holder in again
+    from test_auth import call, inner_app
+
+    guard = _guard(tmp_path)
+    session = _session(guard)
+    time.sleep(0.01)
+    call(guard, auth.LOGOUT_PATH, headers=[(b"cookie", COOKIE.encode() + b"=" + session)])
+    assert _status(guard, session) == 401
+    inner, _ = inner_app()
+    restarted = Guard(inner, settings_from_args(["--users", str(tmp_path / "users.json")], "0.0.0.0"))
+    assert _status(restarted, session) == 401
+    time.sleep(0.01)
+    assert _status(restarted, _session(restarted)) == 200  # logging in again works

@@ -191,8 +191,10 @@ class AuthSettings:
     no_auth: bool = False
     session_seconds: int = SESSION_SECONDS
     _users: dict = field(default_factory=lambda: {"mtime": None, "users": {}}, compare=False, repr=False)
-    #: name → time of the last log-out: sessions of that name signed earlier are over (this process)
+    #: name → time of the last log-out: sessions of that name signed earlier are over; also kept in
+    #: the file ``USERS_FILE.logouts`` (re-read when it changes), so a restart does not revive them
     _logged_out: dict = field(default_factory=dict, compare=False, repr=False)
+    _logouts_file: dict = field(default_factory=lambda: {"mtime": None, "times": {}}, compare=False, repr=False)
 
     @property
     def login_required(self) -> bool:
@@ -209,6 +211,47 @@ class AuthSettings:
             except InputError:
                 return {}
         return self._users["users"]
+
+    @property
+    def logouts_path(self) -> Path | None:
+        return Path(f"{self.users_file}.logouts") if self.users_file is not None else None
+
+    def logged_out_at(self, name: str) -> float:
+        """When ``name`` last logged out (in this process or any other on the same users file)."""
+        times = self._logouts_file
+        try:
+            mtime = self.logouts_path.stat().st_mtime_ns if self.logouts_path is not None else None
+        except OSError:
+            mtime = None
+        if mtime is not None and mtime != times["mtime"]:
+            try:
+                data = json.loads(self.logouts_path.read_text(encoding="utf-8"))
+                times.update(mtime=mtime, times={k: float(v) for k, v in data.items()
+                                                 if isinstance(k, str) and isinstance(v, (int, float))})
+            except (OSError, ValueError, AttributeError, TypeError):
+                pass  # a damaged file: the log-outs of this process still count
+        return max(self._logged_out.get(name, float("-inf")), times["times"].get(name, float("-inf")))
+
+    def record_log_out(self, name: str, when: float) -> None:
+        self._logged_out[name] = when
+        path = self.logouts_path
+        if path is None:
+            return
+        try:  # read, add, replace: two servers logging out at once may lose one (this process keeps it)
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                data = {}
+            before = data.get(name)
+            data[name] = max(when, before) if isinstance(before, (int, float)) else when
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # not writable: the log-out holds in this process only
 
 
 def settings_from_args(argv: list[str], address: str | None) -> AuthSettings:
@@ -278,14 +321,14 @@ def session_user(settings: AuthSettings, value: str) -> str | None:
     issued = data.get("t")
     if not isinstance(issued, (int, float)) or isinstance(issued, bool):
         issued = signed.timestamp()
-    return None if issued <= settings._logged_out.get(name, float("-inf")) else name
+    return None if issued <= settings.logged_out_at(name) else name
 
 
 def log_out(settings: AuthSettings, value: str) -> None:
     """End every session of the user of this session cookie (signed until now)."""
     name = session_user(settings, value)
     if name is not None:
-        settings._logged_out[name] = time.time()
+        settings.record_log_out(name, time.time())
 
 
 _DUMMY_HASH: list[str] = []
