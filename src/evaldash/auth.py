@@ -46,6 +46,10 @@ _MAX_FORM = 16 * 1024
 RECHECK_SECONDS = 10.0  # an open WebSocket's session is checked again at most this often
 _FAILURES_ALLOWED = 10  # failed log-ins per name per window, then refused until the window ends
 _FAILURE_WINDOW = 15 * 60
+#: an argon2 check takes 64 MiB for tens of milliseconds: this many at once, this many more waiting;
+#: log-ins beyond that are answered 429 at once (a flood of log-ins must not exhaust the memory)
+PASSWORD_CHECKS_AT_ONCE = 2
+PASSWORD_CHECKS_WAITING = 30
 
 
 # --- where the server listens ---------------------------------------------------------------
@@ -187,8 +191,10 @@ class AuthSettings:
     no_auth: bool = False
     session_seconds: int = SESSION_SECONDS
     _users: dict = field(default_factory=lambda: {"mtime": None, "users": {}}, compare=False, repr=False)
-    #: name → time of the last log-out: sessions of that name signed earlier are over (this process)
+    #: name → time of the last log-out: sessions of that name signed earlier are over; also kept in
+    #: the file ``USERS_FILE.logouts`` (re-read when it changes), so a restart does not revive them
     _logged_out: dict = field(default_factory=dict, compare=False, repr=False)
+    _logouts_file: dict = field(default_factory=lambda: {"mtime": None, "times": {}}, compare=False, repr=False)
 
     @property
     def login_required(self) -> bool:
@@ -205,6 +211,47 @@ class AuthSettings:
             except InputError:
                 return {}
         return self._users["users"]
+
+    @property
+    def logouts_path(self) -> Path | None:
+        return Path(f"{self.users_file}.logouts") if self.users_file is not None else None
+
+    def logged_out_at(self, name: str) -> float:
+        """When ``name`` last logged out (in this process or any other on the same users file)."""
+        times = self._logouts_file
+        try:
+            mtime = self.logouts_path.stat().st_mtime_ns if self.logouts_path is not None else None
+        except OSError:
+            mtime = None
+        if mtime is not None and mtime != times["mtime"]:
+            try:
+                data = json.loads(self.logouts_path.read_text(encoding="utf-8"))
+                times.update(mtime=mtime, times={k: float(v) for k, v in data.items()
+                                                 if isinstance(k, str) and isinstance(v, (int, float))})
+            except (OSError, ValueError, AttributeError, TypeError):
+                pass  # a damaged file: the log-outs of this process still count
+        return max(self._logged_out.get(name, float("-inf")), times["times"].get(name, float("-inf")))
+
+    def record_log_out(self, name: str, when: float) -> None:
+        self._logged_out[name] = when
+        path = self.logouts_path
+        if path is None:
+            return
+        try:  # read, add, replace: two servers logging out at once may lose one (this process keeps it)
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                data = data if isinstance(data, dict) else {}
+            except (OSError, ValueError):
+                data = {}
+            before = data.get(name)
+            data[name] = max(when, before) if isinstance(before, (int, float)) else when
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # not writable: the log-out holds in this process only
 
 
 def settings_from_args(argv: list[str], address: str | None) -> AuthSettings:
@@ -248,7 +295,9 @@ def _serializer(secret: bytes):
 
 def session_cookie_value(settings: AuthSettings, name: str) -> str:
     """A signed session for ``name`` (who must be in the users file)."""
-    return _serializer(settings.secret).dumps({"u": name, "h": _tag(settings.users()[name])})
+    # "t": the time of signing to the microsecond (the signature's own is to the second), so a
+    # log-out in the second of the log-in still ends it
+    return _serializer(settings.secret).dumps({"u": name, "h": _tag(settings.users()[name]), "t": time.time()})
 
 
 def session_user(settings: AuthSettings, value: str) -> str | None:
@@ -269,14 +318,17 @@ def session_user(settings: AuthSettings, value: str) -> str | None:
     known = settings.users().get(name) if isinstance(name, str) else None
     if known is None or not secrets.compare_digest(str(tag), _tag(known)):
         return None
-    return None if signed.timestamp() < settings._logged_out.get(name, 0) else name
+    issued = data.get("t")
+    if not isinstance(issued, (int, float)) or isinstance(issued, bool):
+        issued = signed.timestamp()
+    return None if issued <= settings.logged_out_at(name) else name
 
 
 def log_out(settings: AuthSettings, value: str) -> None:
-    """End every session of the user of this session cookie (signed before this second)."""
+    """End every session of the user of this session cookie (signed until now)."""
     name = session_user(settings, value)
     if name is not None:
-        settings._logged_out[name] = float(int(time.time()))
+        settings.record_log_out(name, time.time())
 
 
 _DUMMY_HASH: list[str] = []
@@ -419,6 +471,8 @@ class Guard:
         self._base_path = base_path
         self._prefix: str | None = None
         self._failures: dict[str, list[float]] = {}
+        self._checks = None  # anyio.CapacityLimiter of the password checks, made in the server's loop
+        self._checking = 0  # log-ins checking or waiting to check a password
 
     @property
     def prefix(self) -> str:
@@ -555,10 +609,21 @@ class Guard:
             await self._html(send, 429, login_page(action, next_path, name,
                                                    "Too many failed log-ins for this name: try again later."))
             return
+        import anyio
         import anyio.to_thread
 
-        # argon2 takes tens of milliseconds of CPU: off the event loop
-        ok = await anyio.to_thread.run_sync(verify_password, self.settings, name, password)
+        if self._checking >= PASSWORD_CHECKS_AT_ONCE + PASSWORD_CHECKS_WAITING:
+            await self._html(send, 429, login_page(action, next_path, name,
+                                                   "Too many log-ins at once: try again in a moment."))
+            return
+        if self._checks is None:
+            self._checks = anyio.CapacityLimiter(PASSWORD_CHECKS_AT_ONCE)
+        # argon2 takes tens of milliseconds of CPU and 64 MiB: off the event loop, a few at a time
+        self._checking += 1
+        try:
+            ok = await anyio.to_thread.run_sync(verify_password, self.settings, name, password, limiter=self._checks)
+        finally:
+            self._checking -= 1
         if not ok:
             if len(self._failures) > 10_000:  # names tried at random must not grow it without end
                 self._failures = {k: v for k, v in self._failures.items() if now - v[-1] < _FAILURE_WINDOW}
