@@ -590,3 +590,15 @@ def test_version_2_database_gains_original_annotator_on_open(db_url):
 ])
 def test_download_file_names_are_clean_slugs(name, stem):
     assert an.file_stem(name) == stem
+
+
+@pytest.mark.parametrize("note", ["'=HYPERLINK(\"x\")", "''+1", "'-0.25", "'plain", "=1+1", "-0.25", "'", "''"])
+def test_notes_that_start_with_an_apostrophe_survive_export_and_import(note, tmp_path):
+    store = AnnotationStore(tmp_path / "a.db")
+    store.record(DS, "s1", "ana", "note", note)
+    path = tmp_path / "a.csv"
+    an.write_export(an.export_table(store.state(DS)), path, DS)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    cell = raw.loc[0, "note"]
+    assert not cell.startswith(an.FORMULA_PREFIXES) or an._NUMBER.fullmatch(cell)  # no cell runs as a formula
+    assert an.read_import(path).loc[0, "note"] == note

@@ -394,7 +394,12 @@ _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _neutral(value):
-    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES) or _NUMBER.fullmatch(value):
+    if not isinstance(value, str):
+        return value
+    # apostrophes already in front are kept as typed: one more is added so that an import,
+    # which removes one, gives back the text ("'=x" is exported "''=x")
+    rest = value.lstrip("'")
+    if not rest.startswith(FORMULA_PREFIXES) or _NUMBER.fullmatch(rest):
         return value
     return "'" + value
 
@@ -599,8 +604,8 @@ def corrected_labels(labels: list[str], ids, state: pd.DataFrame) -> list[str]:
 
 
 def _unformula(value: str) -> str:
-    # undo neutralise_formulas: an apostrophe before a formula character was added by the export
-    return value[1:] if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES) else value
+    # undo neutralise_formulas: the leading apostrophe is removed exactly where the export added one
+    return value[1:] if value.startswith("'") and _neutral(value[1:]) == value else value
 
 
 def _iso(value) -> str:
