@@ -602,3 +602,12 @@ def test_notes_that_start_with_an_apostrophe_survive_export_and_import(note, tmp
     cell = raw.loc[0, "note"]
     assert not cell.startswith(an.FORMULA_PREFIXES) or an._NUMBER.fullmatch(cell)  # no cell runs as a formula
     assert an.read_import(path).loc[0, "note"] == note
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    import stat
+
+    store = AnnotationStore(tmp_path / "team.db")
+    store.record(DS, "s1", "ana", "note", "private")
+    for path in tmp_path.iterdir():  # the database and SQLite's -wal/-shm files beside it
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, (path.name, oct(path.stat().st_mode))

@@ -155,8 +155,11 @@ class AnnotationStore:
             raise StoreError(f"annotation database {db!r}: not a file path or database URL ({exc})") from None
         try:
             if self.backend == "sqlite":
-                if parsed.database:
+                if parsed.database and parsed.database != ":memory:":
                     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                    # a new file is its owner's only (SQLite gives its -wal and -shm files the same
+                    # mode): findings and notes are not for every account on a shared server
+                    os.close(os.open(parsed.database, os.O_CREAT | os.O_WRONLY, 0o600))
                 self.engine = sa.create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
                 sa.event.listen(self.engine, "connect", sqlite_pragmas)
             else:
