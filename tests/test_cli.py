@@ -790,9 +790,9 @@ def outputs_csv(tmp_path) -> Path:
 
 def test_report_warns_of_images_outside_the_root_and_says_how_to_show_them(capsys, outputs_csv):
     n = len(pd.read_csv(outputs_csv))
-    fix = (f"No image for {n} of {n} samples: {n} lead outside the images root {outputs_csv.parent.resolve()} "
-           f"(for example ../images/d0000.png). To show them, set the images root to a folder that holds them, "
-           f"such as {(outputs_csv.parent.parent / 'images').resolve()}: --images-root DIR.")
+    fix = (f"No image for {n} of {n} samples: their paths lead outside the images root "
+           f"{outputs_csv.parent.resolve()}. To show them, set the images root to "
+           f"{(outputs_csv.parent.parent / 'images').resolve()}: --images-root DIR.")
     assert main(["report", str(outputs_csv)]) == 0
     text = capsys.readouterr().out
     assert f"- {outputs_csv}: column 'image': {fix}" in text.split("Warnings:")[1].splitlines()

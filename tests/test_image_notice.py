@@ -68,10 +68,9 @@ def test_errors_page_says_why_no_image_shows_and_how_to_fix_it(app, project):
     at = app(str(project / "outputs" / "predictions.csv"), "--data-root", str(project))
     n = len(pd.read_csv(SAMPLE))
     assert notices(at) == [md(
-        f"No image for {n:,} of {n:,} samples: {n:,} lead outside the images root {project / 'outputs'} (for "
-        f"example ../images/d0000.png). To show them, set the images root to a folder that holds them, such as "
-        f"{project / 'images'}: type it in Images root under Open another file… in the sidebar and press Open "
-        f"path, or start the dashboard with --images-root DIR.")]
+        f"No image for {n:,} of {n:,} samples: their paths lead outside the images root {project / 'outputs'}. "
+        f"To show them, set the images root to {project / 'images'}: Images root under Open another file… in "
+        f"the sidebar, or --images-root DIR.")]
 
 
 def test_the_images_root_set_in_the_open_panel_shows_the_images(app, project):
@@ -92,5 +91,5 @@ def test_an_images_root_outside_the_data_roots_gets_the_one_refusal(app, project
         assert set_images_root(at, typed) == [md(f"{typed}: {REFUSED}")]
         assert at.session_state["source"].images_root is None
     # the fix names the way this server allows: the folder lies outside its data roots
-    assert notices(at)[0].endswith(md("start the dashboard with --images-root DIR (the sidebar's Images root "
-                                      "takes only folders inside --data-root)."))
+    assert notices(at)[0].endswith(md(f"set the images root to {project / 'images'}: --images-root DIR at start "
+                                      "(the sidebar's Images root takes only folders in the data roots)."))

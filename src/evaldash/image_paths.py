@@ -29,7 +29,7 @@ class ImageCheck:
 
     ``suggested_root``: a folder that holds every image found and every path that leads outside
     the images root (worked out from the paths as written, without looking at the disk), or None.
-    ``example``: the first path not shown, as written in the file (shortened).
+    ``example``: the first path that names no file, as written in the file (shortened).
     """
 
     with_path: int
@@ -51,29 +51,28 @@ class ImageCheck:
         """One sentence on the images that cannot be shown ("" when every image with a path is found)."""
         if not self.not_shown:
             return ""
-        parts = []
-        if self.refused:
-            parts.append(f"{self.refused:,} lead outside the images root {self.root}")
-        if self.missing:
-            parts.append(f"{self.missing:,} not found" + (" in the upload" if self.in_upload else ""))
-        if self.unreadable:
-            parts.append(f"{self.unreadable:,} not readable")
         example = f" (for example {self.example})" if self.example else ""
-        return f"No image for {self.not_shown:,} of {self.with_path:,} samples: {', '.join(parts)}{example}."
+        upload = " in the upload" if self.in_upload else ""
+        kinds = [(self.refused, f"lead outside the images root {self.root}",
+                  f"their paths lead outside the images root {self.root}"),
+                 (self.missing, f"not found{upload}{example}", f"no file{upload} at their paths{example}"),
+                 (self.unreadable, "not readable", "their files are not readable")]
+        present = [(n, some, every) for n, some, every in kinds if n]
+        body = present[0][2] if len(present) == 1 else ", ".join(f"{n:,} {some}" for n, some, _ in present)
+        return f"No image for {self.not_shown:,} of {self.with_path:,} samples: {body}."
 
     def fix(self, ways: str = "--images-root DIR") -> str:
         """How to show them; ``ways`` says where the images root is set (a command-line option, a field)."""
         if not self.not_shown:
             return ""
         if self.in_upload:
-            return ("To show them, add them to the zip of images, at the paths the file gives "
-                    "(relative to the zip's top) or under file names no other file in the zip has.")
+            return ("To show them, add them to the zip at the paths the file gives, or under file names no "
+                    "other file in the zip has.")
         if self.refused:
-            such = f", such as {self.suggested_root}" if self.suggested_root else ""
-            return f"To show them, set the images root to a folder that holds them{such}: {ways}."
+            return f"To show them, set the images root to {self.suggested_root or 'a folder that holds them'}: {ways}."
         if self.missing:
-            return (f"Relative paths are read from the file's folder {self.base}, then from the images root; "
-                    f"if they start from another folder, set the images root to it: {ways}.")
+            return (f"Relative paths are read from the file's folder {self.base}, then from the images root: to "
+                    f"show them, set the images root to the folder they start from: {ways}.")
         return "To show them, make the files readable by the server."
 
     def matched(self) -> str:
@@ -150,8 +149,8 @@ def resolve_images(series: pd.Series, root: Path, base: Path, source: str, colum
                 f"{source}: column {column!r}: {int(mask.sum())} image path"
                 f"{'s' if mask.sum() > 1 else ''} {text} ({_rows(mask)})"
             )
-    not_shown = np.flatnonzero((row_status != OK) & (row_status != EMPTY))
-    example = str(series.iloc[int(not_shown[0])]).strip() if len(not_shown) else ""
+    missing = np.flatnonzero(row_status == MISSING)
+    example = str(series.iloc[int(missing[0])]).strip() if len(missing) else ""
     if len(example) > EXAMPLE_CHARS:
         example = example[:EXAMPLE_CHARS - 1] + "…"
     check = ImageCheck(

@@ -687,12 +687,11 @@ def image_notice(evaluation: Evaluation) -> None:
 def _images_root_ways(check) -> str:
     """Where this server lets the images root be set, for :meth:`ImageCheck.fix`."""
     roots = data_roots()
-    start = "start the dashboard with --images-root DIR"
     if roots is None:
-        return start
+        return "--images-root DIR at start"
     if check.suggested_root is not None and not roots.contains(os.path.realpath(check.suggested_root)):
-        return f"{start} (the sidebar's Images root takes only folders inside --data-root)"
-    return f"type it in Images root under Open another file… in the sidebar and press Open path, or {start}"
+        return "--images-root DIR at start (the sidebar's Images root takes only folders in the data roots)"
+    return "Images root under Open another file… in the sidebar, or --images-root DIR"
 
 
 @st.dialog("Sample details", width="large")

@@ -95,9 +95,8 @@ def test_images_outside_the_root_say_how_to_fix_it_and_the_images_root_shows_the
     notice = dash.page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(has_text="No image for")
     expect(notice).to_have_count(1)
     expect(notice).to_contain_text(f"No image for {n} of {n} samples")
-    expect(notice).to_contain_text(f"such as {project / 'images'}")
-    expect(notice).to_contain_text("Images root under Open another file…")
-    expect(notice).to_contain_text("--images-root DIR")
+    expect(notice).to_contain_text(f"set the images root to {project / 'images'}: Images root under Open "
+                                   "another file… in the sidebar, or --images-root DIR.")
     assert notice.bounding_box()["width"] <= LAPTOP["width"]
     _, shown = first_thumbnail(dash)
     assert same_image(shown, placeholder("refused"))  # what a user sees before the fix
