@@ -58,6 +58,7 @@ if ev.calibration["available"]:
         rows = ev.memo(("reliability bin rows", b),
                        lambda e: figures.reliability_bin_rows(e.confidence, lower, upper))
         with st.container(key="reliability_gallery"):
+            ui.image_notice(ev)
             st.markdown(f"**Confidence ({lower:.2f}, {upper:.2f}]**")
             st.caption(f"{len(rows):,} images · mean confidence {bins['confidence'][b]:.3f} · "
                        f"accuracy {bins['accuracy'][b]:.3f} · most confident first")

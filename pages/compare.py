@@ -148,6 +148,7 @@ if groups is not None:
                                  default="fixed") or "fixed"
     rows = groups[which]
     with st.container(key="cmp_changed"):
+        ui.image_notice(a)
         st.caption(f"{len(rows)} images · B's most confident first · each caption shows both models' answers")
         if len(rows):
             page = ui.pager("cmp_changed", len(rows))

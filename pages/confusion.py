@@ -110,6 +110,7 @@ else:
     with st.container(key="cell_gallery"):
         kind = "correct" if i == j else "mistakes"
         st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
+        ui.image_notice(ev)
         found = ui.findings(ev)
         chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
         if tagged is not None:

@@ -73,6 +73,7 @@ page = int(st.session_state.get(f"{page_key}_page", 1)) - 1
 with st.spinner("Ranking suspected label errors…" if kind == "label_issues" else "…", show_time=False):
     rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
 with st.container(key="error_gallery"):
+    ui.image_notice(ev)
     st.caption(f"{total} images")
     if total:
         page = ui.pager(page_key, total)

@@ -772,3 +772,35 @@ def test_report_threshold_and_per_class_agree_when_nothing_is_predicted_positive
     pos = report["positive"]
     assert report["per_class"][pos]["precision"] == report["threshold"]["per_class"][pos]["precision"] == 0.0
     assert report["per_class"][pos]["f1"] == report["threshold"]["per_class"][pos]["f1"] == 0.0
+
+
+# --- images the report cannot find ---------------------------------------------------------------
+
+@pytest.fixture
+def outputs_csv(tmp_path) -> Path:
+    """The digits sample as a project keeps it: predictions in outputs/, images in images/ beside it."""
+    shutil.copytree(SAMPLE.parent / "images", tmp_path / "images")
+    (tmp_path / "outputs").mkdir()
+    frame = pd.read_csv(SAMPLE, dtype=str)
+    frame["image"] = "../" + frame["image"]
+    path = tmp_path / "outputs" / "predictions.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_report_warns_of_images_outside_the_root_and_says_how_to_show_them(capsys, outputs_csv):
+    n = len(pd.read_csv(outputs_csv))
+    fix = (f"No image for {n} of {n} samples: their paths lead outside the images root "
+           f"{outputs_csv.parent.resolve()}. To show them, set the images root to "
+           f"{(outputs_csv.parent.parent / 'images').resolve()}: --images-root DIR.")
+    assert main(["report", str(outputs_csv)]) == 0
+    text = capsys.readouterr().out
+    assert f"- {outputs_csv}: column 'image': {fix}" in text.split("Warnings:")[1].splitlines()
+    assert main(["report", str(outputs_csv), "--json"]) == 0
+    assert f"{outputs_csv}: column 'image': {fix}" in json.loads(capsys.readouterr().out)["warnings"]
+
+
+def test_report_with_the_suggested_images_root_has_no_image_warning(capsys, outputs_csv):
+    assert main(["report", str(outputs_csv), "--json", "--images-root",
+                 str(outputs_csv.parent.parent / "images")]) == 0
+    assert not [w for w in json.loads(capsys.readouterr().out)["warnings"] if "image" in w]

@@ -580,6 +580,9 @@ def test_image_paths_resolve_inside_the_file_folder(image_tree, monkeypatch):
         f"{path}: column 'image': 3 image paths refused: the path resolves outside the allowed "
         f"images root {data} (rows 3, 4, 5)",
         f"{path}: column 'image': 1 image path missing: no such file (row 2)",
+        f"{path}: column 'image': No image for 4 of 7 samples: 3 lead outside the images root {data}, 1 not "
+        f"found (for example images/nothing.png). To show them, set the images root to a folder that holds "
+        f"them: --images-root DIR.",
     )
     # the rest still loads
     assert d.n == len(IMAGE_ROWS)
@@ -609,7 +612,8 @@ def test_an_unusable_image_is_reported(image_tree):
     path = csv_file(image_tree / "data", f"label,score_a,score_b,image\na,0.5,0.5,{raw}\n")
     d = load_predictions(path)
     assert d.image_paths.tolist() == [None]
-    assert len(d.warnings) == 1 and d.warnings[0].endswith(expect)
+    assert len(d.warnings) == 2 and d.warnings[0].endswith(expect)
+    assert "No image for 1 of 1 samples" in d.warnings[1]
 
 
 @pytest.mark.parametrize("values", [

@@ -278,3 +278,16 @@ def test_the_app_removes_upload_folders_no_live_session_uses(tmp_path, monkeypat
         assert third.parent.parent == tmp_path / "uploads" and [p.name for p in third.parent.iterdir()] == [third.name]
     finally:
         st.cache_resource.clear()
+
+
+# --- images where the zip has them ----------------------------------------------------------------
+
+def test_images_at_the_top_of_the_zip_are_found_by_file_name(tmp_path):
+    from evaldash.dataset import load_predictions
+
+    data = b"id,label,prediction,image\n" + b"".join(f"s{i},x,x,images/p{i}.png\n".encode() for i in range(4))
+    upload = save(tmp_path, zip_bytes({f"p{i}.png": b"png" for i in range(4)}), data=data)
+    assert load_predictions(upload.path).image_check.missing == 4  # the file's paths name no file
+    d = load_predictions(upload.path, images_by_name=True)
+    assert d.image_paths.tolist() == [os.path.realpath(upload.folder / f"p{i}.png") for i in range(4)]
+    assert d.image_check.matched() == "Matched 4 of 4 images by file name in the zip."

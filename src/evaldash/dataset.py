@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaldash.errors import InputError
+from evaldash.image_paths import ImageCheck, resolve_images
 from evaldash.io import file_format, read_header, read_table
 
 LABEL_NAMES = ("label", "y_true", "target", "ground_truth", "true_label")
@@ -59,6 +60,9 @@ class Dataset:
         Why the scores are not probabilities (empty when they are).
     warnings : tuple of str
         Problems that did not stop loading (missing images, refused paths).
+    image_check : ImageCheck or None
+        How many image paths were found, refused or missing, and how to fix it (None without an
+        image column).
     score_mirror : {"one_minus", "negate"} or None
         For a file with one score column: how the other class's score was made from it
         (``1 - s`` for probabilities, ``-s`` otherwise), so both sweeps can share one sort.
@@ -79,6 +83,7 @@ class Dataset:
     images_root: str | None = None
     warnings: tuple[str, ...] = ()
     score_mirror: str | None = None
+    image_check: ImageCheck | None = None
 
     @property
     def n(self) -> int:
@@ -164,8 +169,12 @@ def load_predictions(
     *,
     positive: str | None = None,
     images_root: str | Path | None = None,
+    images_by_name: bool = False,
 ) -> Dataset:
     """Read and validate a predictions file (CSV, CSV.gz, Parquet, JSON Lines).
+
+    ``images_by_name``: an image path that names no file is looked up by its file name among the
+    files under the images root (an upload and its zip of images; see :mod:`evaldash.image_paths`).
 
     Raises
     ------
@@ -186,7 +195,7 @@ def load_predictions(
     root = Path(images_root) if images_root is not None else path.resolve().parent
     return dataset_from_frame(
         frame, source=str(path), positive=positive, images_root=root,
-        base_dir=path.resolve().parent, read_warnings=read_warnings,
+        base_dir=path.resolve().parent, read_warnings=read_warnings, images_by_name=images_by_name,
     )
 
 
@@ -198,6 +207,7 @@ def dataset_from_frame(
     images_root: str | Path | None = None,
     base_dir: str | Path | None = None,
     read_warnings: Sequence[str] = (),
+    images_by_name: bool = False,
 ) -> Dataset:
     """Validate a raw predictions table into a :class:`Dataset`.
 
@@ -319,11 +329,12 @@ def dataset_from_frame(
         is_prob, reason = _probability_check(scores, source)
 
     ids = _ids(frame, id_col, source)
-    image_paths = None
+    image_paths = image_check = None
     if image_col is not None:
         root = Path(images_root) if images_root is not None else Path.cwd()
         base = Path(base_dir) if base_dir is not None else root
-        image_paths, image_warnings = _resolve_images(frame[image_col], root, base, source, image_col)
+        image_paths, image_warnings, image_check = resolve_images(frame[image_col], root, base, source, image_col,
+                                                                  by_name=images_by_name)
         warnings.extend(image_warnings)
 
     metadata = frame[[c for c in columns if c not in used]].reset_index(drop=True)
@@ -346,6 +357,7 @@ def dataset_from_frame(
         images_root=str(Path(images_root).resolve()) if image_col is not None and images_root else None,
         warnings=tuple(warnings),
         score_mirror=mirror,
+        image_check=image_check,
     )
 
 
@@ -655,51 +667,3 @@ def _all_distinct(strings) -> bool:
             suspects = np.isin(keys, sorted_keys[clash])
             return not pd.Series(strings[suspects]).duplicated().any()
     return pd.Series(strings).is_unique
-
-
-def _resolve_images(series: pd.Series, root: Path, base: Path, source: str,
-                    column: str) -> tuple[np.ndarray, list[str]]:
-    """Absolute image paths inside ``root``; refused and missing rows become None."""
-    root_real = os.path.realpath(root)
-    _check_scalars(series, source, column, "one image path per row")
-    codes, uniques = pd.factorize(series)  # NaN gets code -1
-    nul = np.array(["\x00" in str(u) for u in uniques], dtype=bool)
-    if nul.any():
-        raise InputError(
-            f"{source}: column {column!r} has image paths with a NUL byte at "
-            f"{_rows(np.isin(codes, np.flatnonzero(nul)))}; expected a file path (no path holds a NUL byte)"
-        )
-    resolved = np.empty(len(uniques) + 1, dtype=object)  # last slot: no path given
-    status = np.zeros(len(uniques) + 1, dtype=np.int8)  # 0 ok, 1 refused, 2 missing, 3 unreadable, 4 empty
-    status[-1] = 4
-    for i, raw in enumerate(uniques):
-        text = str(raw).strip()
-        if not text:
-            status[i] = 4
-            continue
-        candidate = text if os.path.isabs(text) else os.path.join(base, text)
-        real = os.path.realpath(candidate)
-        if os.path.commonpath([real, root_real]) != root_real:
-            status[i] = 1
-        elif not os.path.isfile(real):
-            status[i] = 2
-        elif not os.access(real, os.R_OK):
-            status[i] = 3
-        else:
-            resolved[i] = real
-    row_status = status[codes]
-    paths = resolved[codes]
-    warnings = []
-    labels = {
-        1: f"refused: the path resolves outside the allowed images root {root_real}",
-        2: "missing: no such file",
-        3: "unreadable: permission denied",
-    }
-    for code, text in labels.items():
-        mask = row_status == code
-        if mask.any():
-            warnings.append(
-                f"{source}: column {column!r}: {int(mask.sum())} image path"
-                f"{'s' if mask.sum() > 1 else ''} {text} ({_rows(mask)})"
-            )
-    return paths, warnings

@@ -62,6 +62,26 @@ class DataRoots:
             raise refused
         return real
 
+    def resolve_folder(self, typed: str) -> str:
+        """The real path of the folder ``typed`` names, if it is a root or a folder inside one (an
+        images root).
+
+        Raises
+        ------
+        InputError
+            The same message as :meth:`resolve`, for every folder it will not give.
+        """
+        refused = InputError(f"{typed}: {REFUSED}")
+        if not typed or "\x00" in typed:
+            raise refused
+        try:
+            real = os.path.realpath(os.path.expanduser(typed))
+        except (OSError, ValueError):
+            raise refused from None
+        if not self.contains(real) or not os.path.isdir(real):
+            raise refused
+        return real
+
 
 def default_roots(start_files: Iterable[str | Path], bundled: str | Path) -> DataRoots:
     """The roots when none are given: the folders of the files given at start, and ``bundled``."""

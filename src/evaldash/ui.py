@@ -22,7 +22,7 @@ import socket
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +88,7 @@ class Source:
     positive: str | None = None
     images_root: str | None = None
     label: str = ""
+    images_by_name: bool = False  # an upload: images not at their path are matched by file name in its zip
 
     @property
     def key(self) -> str:
@@ -164,8 +165,8 @@ def run_name(source: Source) -> str:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
-                images_root: str | None) -> Evaluation:
-    dataset = load_predictions(path, positive=positive, images_root=images_root)
+                images_root: str | None, images_by_name: bool = False) -> Evaluation:
+    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name)
     evaluation = evaluate(dataset).precompute(background=True)
     # Move every object alive now (modules, the loaded file's objects) out of the garbage
     # collector's view: they live as long as the server, and a full collection that walks them
@@ -180,7 +181,8 @@ def load(source: Source) -> Evaluation:
         stat = os.stat(source.path)
     except OSError:
         raise InputError(f"{source.path}: file not found") from None
-    return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root)
+    return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
+                       source.images_by_name)
 
 
 @st.cache_resource(show_spinner=False)
@@ -369,16 +371,26 @@ def _open_path() -> None:
         st.session_state["load_error"] = TURNED_OFF
         return
     path = (st.session_state.get("path_input") or "").strip()
-    if not path:
+    images = (st.session_state.get("images_root_input") or "").strip()
+    active = st.session_state.get("source")
+    if not path and not (images and active is not None):
         st.session_state["load_error"] = "Type the path of a predictions file on the server first."
         return
     try:
-        real = roots.resolve(path)  # a file outside the roots is never opened, so never quoted
+        real = roots.resolve(path) if path else None  # a file outside the roots is never opened, so never quoted
+        images_root = roots.resolve_folder(images) if images else None  # nor are images read outside them
     except InputError as exc:
         st.session_state["load_error"] = str(exc)
         return
     positive = (st.session_state.get("positive_input") or "").strip() or None
-    _open(Source(real, positive=positive))
+    if real is None:  # an images root alone: the file open now, its images read from there
+        source = replace(active, images_root=images_root, positive=positive or active.positive,
+                         images_by_name=False)
+    else:
+        source = Source(real, positive=positive, images_root=images_root)
+    _open(source)
+    if "load_error" not in st.session_state:  # the same file opened before with other images: one run
+        runs()[:] = [r for r in runs() if r == source or (r.path, r.positive) != (source.path, source.positive)]
 
 
 _UPLOAD_FOLDERS = UploadFolders()  # not a cached resource: clearing the caches must not forget them
@@ -438,15 +450,19 @@ def _open_upload() -> None:
         st.session_state["load_error"] = str(exc)
         _sweep_uploads()
         return
-    source = Source(str(saved.path), label=f"{saved.path.name} (upload)")
+    source = Source(str(saved.path), label=f"{saved.path.name} (upload)", images_by_name=True)
     _open(source)
     error = st.session_state.get("load_error", "")
     if error:
         folders.release(saved.folder, session)
     if error.startswith(str(saved.path)):  # name the upload, not where the server keeps it
         st.session_state["load_error"] = saved.path.name + error[len(str(saved.path)):]
-    elif not error and images is not None and saved.skipped:
-        st.session_state["upload_notice"] = (source.key, saved.notice(Path(images.name).name))
+    elif not error and images is not None:
+        check = load(source).dataset.image_check
+        matched = check.matched() if check is not None else ""
+        text = " ".join(t for t in (saved.notice(Path(images.name).name), matched) if t)
+        if text:  # zip members left out are a warning; images matched by file name, news
+            st.session_state["upload_notice"] = (source.key, text, bool(saved.skipped))
     _sweep_uploads()
 
 
@@ -470,8 +486,8 @@ def data_panel(evaluation: Evaluation) -> None:
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon="⚠️")
         notice = st.session_state.get("upload_notice")
-        if notice and notice[0] == source.key:  # zip members of this upload left out
-            st.warning(md(notice[1]), icon="⚠️")
+        if notice and notice[0] == source.key:  # zip members of this upload left out, images matched by name
+            (st.warning if notice[2] else st.info)(md(notice[1]))
         chosen = active_slice()
         if chosen is not None:
             st.info(f"Showing only the slice **{md(chosen[0])} = {md(chosen[1])}** ({d.n:,} samples).", icon="🔎")
@@ -501,6 +517,10 @@ def data_panel(evaluation: Evaluation) -> None:
                                   help="A predictions file inside one of these folders: "
                                        + ", ".join(md(f) for f in roots.folders))
                     st.text_input("Positive class (binary, optional)", key="positive_input")
+                    st.text_input("Images root (optional)", key="images_root_input", placeholder="/data/images",
+                                  help="The folder the file's images are in, inside the same folders. Relative "
+                                       "image paths are read from the file's folder, then from it. With no path "
+                                       "above, it applies to the file open now.")
                     st.button("Open path", key="open_path", on_click=_open_path)
                 st.divider()
                 st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
@@ -653,9 +673,32 @@ def pager(key: str, total: int, page_size: int = PAGE_SIZE) -> int:
     return int(st.session_state.get(state_key, 1)) - 1
 
 
+def image_notice(evaluation: Evaluation) -> None:
+    """Where a gallery is: one line on the images that cannot be shown and how to show them, or
+    on an upload's images matched by file name; nothing when every image is shown."""
+    check = evaluation.dataset.image_check
+    if check is None:
+        return
+    if check.not_shown:
+        st.warning(md(f"{check.problem()} {check.fix(_images_root_ways(check))}"))
+    elif check.by_name:
+        st.caption(md(check.matched()))
+
+
+def _images_root_ways(check) -> str:
+    """Where this server lets the images root be set, for :meth:`ImageCheck.fix`."""
+    roots = data_roots()
+    if roots is None:
+        return "--images-root DIR at start"
+    if check.suggested_root is not None and not roots.contains(os.path.realpath(check.suggested_root)):
+        return "--images-root DIR at start (the sidebar's Images root takes only folders in the data roots)"
+    return "Images root under Open another file… in the sidebar, or --images-root DIR"
+
+
 @st.dialog("Sample details", width="large")
 def detail_dialog(evaluation: Evaluation, row: int) -> None:
     d = evaluation.dataset
+    image_notice(evaluation)
     left, right = st.columns([1, 2])
     with left:
         st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
