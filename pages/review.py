@@ -185,8 +185,8 @@ nav[0].button("◂ Previous", key="review_prev", shortcut="P", on_click=_move, a
 nav[1].button("Reviewed, next ▸", key="review_next", shortcut="N", on_click=_move, args=(1, True),
               type="primary", width="stretch")
 nav[2].caption(f"Set: {ui.md(SETS[kind])}{'' if kind in ('mistakes', 'label_issues') else ' · ' + ui.md(name)}. "
-               "Keys: N reviewed and next, P previous (both save the note and label first), 1–5 toggle a tag, "
-               "Ctrl+Enter save the note and label (also while typing).")
+               "Keys: N reviewed and next, P previous (each saves the note first), 1–5 tags, "
+               "Ctrl+Enter (⌘+Enter) saves, also while typing.")
 if "review_note_msg" in st.session_state:
     level, text = st.session_state.pop("review_note_msg")
     {"warning": st.warning, "success": st.success}.get(level, st.error)(ui.md(text))

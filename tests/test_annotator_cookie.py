@@ -17,7 +17,7 @@ def test_a_name_comes_back_as_typed(name):
     assert name_from_cookie(encode_uri_component(name)) == name
 
 
-@pytest.mark.parametrize("value", [None, "", "%20%20", "%0A%0D%09"])
+@pytest.mark.parametrize("value", [None, "", "%20%20", "%0A%0D%09", b"Ana", object()])
 def test_no_name(value):
     assert name_from_cookie(value) == ""
 

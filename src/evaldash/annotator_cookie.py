@@ -16,11 +16,11 @@ MAX_AGE = 365 * 24 * 3600  # seconds: a year, renewed each time the name is writ
 MAX_CHARS = 200
 
 
-def name_from_cookie(value: str | None) -> str:
+def name_from_cookie(value: object) -> str:
     """The name a cookie value carries: decoded, without control characters, trimmed, at most
-    ``MAX_CHARS`` characters ("" when absent or empty)."""
-    if not value:
+    ``MAX_CHARS`` characters ("" when absent, empty or not text)."""
+    if not isinstance(value, str) or not value:
         return ""
-    text = unquote(str(value), errors="replace")
+    text = unquote(value, errors="replace")
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
     return text.strip()[:MAX_CHARS].strip()

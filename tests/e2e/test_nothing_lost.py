@@ -8,7 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashboard import Dashboard
 from evaldash.annotations import AnnotationStore
+from test_login import animals_csv, login_server  # noqa: F401 - fixtures: a server with --users
 
 pytestmark = pytest.mark.e2e
 
@@ -137,3 +139,35 @@ def test_save_in_details_close_the_tag_is_under_the_thumbnail(dash, digits_ev, s
         has=dash.page.locator(f".st-key-cell_detail_{row}")).last
     expect(column.locator('[data-testid="stImageCaption"]')).to_contain_text(tag)
     expect(dash.exceptions).to_have_count(0)
+
+
+def test_with_a_log_in_the_user_is_the_annotator_not_a_remembered_name(page, login_server, animals_csv):
+    """A name this browser remembers from a server without log-in is not used where there is one."""
+    from urllib.parse import urlsplit
+
+    import evaldash
+    from test_login import PASSWORD, _log_in
+
+    d = evaldash.load_predictions(animals_csv)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    url = login_server.url
+    page.context.add_cookies([{"name": "evaldash_annotator", "value": "Mallory", "domain": urlsplit(url).hostname,
+                               "path": "/"}])
+    page.goto(f"{url}/review")
+    _log_in(page, "ana", PASSWORD)
+    page.wait_for_url(f"{url}/review")
+    dash = Dashboard(page, url)
+    page.locator("h1").first.wait_for()
+    dash.wait_idle()
+    expect(dash.sidebar).to_contain_text("Signed in as ana")
+    expect(dash.sidebar.locator(".st-key-annotator input")).to_have_count(0)
+    sid = _shown_id(dash)
+    box = _note_box(dash, sid)
+    box.scroll_into_view_if_needed()
+    box.fill("checked while signed in")
+    page.locator("h1").first.click()
+    page.keyboard.press("n")
+    dash.wait_idle()
+    state = _store(login_server).state(d.fingerprint())
+    assert state.loc[sid, "note"] == "checked while signed in"
+    assert state.loc[sid, "annotator"] == "ana"
