@@ -53,6 +53,21 @@ def _save(shown: dict, rows_: list[dict]) -> bool:
         return False
 
 
+def _draft_key(shown: dict) -> str:
+    return f"_review_draft::{shown['fp']}::{shown['sid']}"
+
+
+def _keep_draft() -> None:
+    """Keep what was typed in a plain session key: widget state is dropped on another page, a
+    draft is not, so leaving the queue (the sidebar's pages) and coming back finds it in its box."""
+    shown = st.session_state.get("_review_shown")
+    if shown and _typed_changes(shown):
+        st.session_state[_draft_key(shown)] = {"note": st.session_state.get(NOTE_KEY.format(shown["sid"])),
+                                               "label": st.session_state.get(LABEL_KEY.format(shown["sid"]))}
+    elif shown:  # typed back to what is saved
+        st.session_state.pop(_draft_key(shown), None)
+
+
 def _save_typed(extra: list[dict] | None = None) -> bool:
     """Save what was typed for the sample shown last (with ``extra`` records for it, in one go)
     before the queue moves on: True when nothing typed is left unsaved. A note that could not be
@@ -63,11 +78,9 @@ def _save_typed(extra: list[dict] | None = None) -> bool:
     changes = _typed_changes(shown)
     if not _save(shown, changes + (extra or [])):
         if changes:  # kept for when the sample is shown again (also after the set changed)
-            st.session_state[f"_review_draft::{shown['fp']}::{shown['sid']}"] = {
-                "note": st.session_state.get(NOTE_KEY.format(shown["sid"])),
-                "label": st.session_state.get(LABEL_KEY.format(shown["sid"]))}
+            _keep_draft()
         return False
-    st.session_state.pop(f"_review_draft::{shown['fp']}::{shown['sid']}", None)
+    st.session_state.pop(_draft_key(shown), None)
     if changes:
         n = len(changes)
         st.session_state["review_note_msg"] = (
@@ -220,18 +233,24 @@ with right:
                      width="stretch")
     # No form: a form sends what was typed only when submitted, so N and P (outside it) never saw
     # it. The boxes send their text when left (or on Ctrl+Enter); N, P, the save button and every
-    # change of the set save it. Their state is seeded here, not by value=, so a draft that could
-    # not be saved earlier comes back.
+    # change of the set save it. Their state is seeded here, not by value=, so a draft (typed, not
+    # saved: see _keep_draft) comes back.
     labels = [NO_CORRECTION, *classes]
-    draft = st.session_state.get(f"_review_draft::{fp}::{sid}") or {}
+    draft = st.session_state.get(_draft_key(st.session_state["_review_shown"])) or {}
     if NOTE_KEY.format(sid) not in st.session_state:
         st.session_state[NOTE_KEY.format(sid)] = draft.get("note") if draft.get("note") is not None else note
     if LABEL_KEY.format(sid) not in st.session_state:
         kept_label = draft.get("label") or label or NO_CORRECTION
         st.session_state[LABEL_KEY.format(sid)] = kept_label if kept_label in labels else NO_CORRECTION
-    st.text_area("Note", key=NOTE_KEY.format(sid))
-    st.selectbox("Corrected label", labels, key=LABEL_KEY.format(sid))
-    st.button("Save note and label", key="review_save", shortcut="Ctrl+Enter", on_click=_save_now)
+    st.text_area("Note", key=NOTE_KEY.format(sid), on_change=_keep_draft)
+    st.selectbox("Corrected label", labels, key=LABEL_KEY.format(sid), on_change=_keep_draft)
+    unsaved = _typed_changes(st.session_state["_review_shown"])
+    st.button("Save note and label", key="review_save", shortcut="Ctrl+Enter", on_click=_save_now,
+              type="primary" if unsaved else "secondary")
+    if unsaved:
+        with st.container(key="review_unsaved"):
+            st.caption(f"Not saved yet: the {' and '.join(c['kind'] for c in unsaved)}. "
+                       "Ctrl+Enter saves; N and P save it too.")
     if "review_save_msg" in st.session_state:  # said here, where the eyes are after saving
         level, text = st.session_state.pop("review_save_msg")
         {"warning": st.warning, "success": st.success}.get(level, st.error)(ui.md(text))

@@ -130,3 +130,18 @@ def test_choosing_another_set_saves_what_was_typed(queue):
     at.segmented_control(key="review_set").set_value("cell").run()
     assert not at.exception, at.exception
     assert AnnotationStore(None).state(d.fingerprint()).loc[ids[0], "note"] == "before switching sets"
+
+
+def test_a_note_typed_then_another_page_is_still_in_its_box_on_return(queue):
+    d, ids = queue
+    at = review()
+    at.text_area(key=f"review_note_{ids[0]}").input("half a thought").run()
+    assert "Not saved yet: the note." in at.get_by_key("review_unsaved").caption[0].value.replace("\\", "")
+    at.switch_page("pages/overview.py").run()
+    at.switch_page("pages/review.py").run()
+    assert not at.exception, at.exception
+    assert shown_id(at) == ids[0]
+    assert at.text_area(key=f"review_note_{ids[0]}").value == "half a thought"
+    at.button(key="review_next").click().run()
+    assert AnnotationStore(None).state(d.fingerprint()).loc[ids[0], "note"] == "half a thought"
+    assert shown_id(at) == ids[1]

@@ -66,6 +66,29 @@ def test_type_a_note_press_n_then_p_the_note_is_there(dash, app_server, digits_e
     expect(dash.exceptions).to_have_count(0)
 
 
+def test_a_note_typed_then_another_page_is_there_on_return(dash, app_server, digits_ev):
+    dash.page.set_viewport_size({"width": 1024, "height": 768})
+    dash.open("/review")
+    _type_name(dash, "Noa")
+    sid = _shown_id(dash)
+    box = _note_box(dash, sid)
+    box.scroll_into_view_if_needed()
+    box.fill("typed, then off to the overview")
+    dash.page.locator("h1").first.click()  # leave the box (it sends its text), then the page
+    dash.wait_idle()
+    dash.sidebar.get_by_role("link", name="Overview").click()
+    dash.wait_idle()
+    expect(dash.page.locator("h1").first).to_have_text("Overview")
+    dash.sidebar.get_by_role("link", name="Review queue").click()
+    dash.wait_idle()
+    expect(_note_box(dash, sid)).to_have_value("typed, then off to the overview")
+    expect(dash.page.locator(".st-key-review_unsaved")).to_contain_text("Not saved yet: the note.")
+    dash.page.locator("h1").first.click()
+    dash.page.keyboard.press("n")
+    dash.wait_idle()
+    assert _store(app_server).state(digits_ev.dataset.fingerprint()).loc[sid, "note"] == "typed, then off to the overview"
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_ctrl_enter_saves_while_typing(dash, app_server, digits_ev, size):
     dash.page.set_viewport_size(size)
