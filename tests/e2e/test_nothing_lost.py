@@ -86,7 +86,8 @@ def test_a_note_typed_then_another_page_is_there_on_return(dash, app_server, dig
     dash.page.locator("h1").first.click()
     dash.page.keyboard.press("n")
     dash.wait_idle()
-    assert _store(app_server).state(digits_ev.dataset.fingerprint()).loc[sid, "note"] == "typed, then off to the overview"
+    state = _store(app_server).state(digits_ev.dataset.fingerprint())
+    assert state.loc[sid, "note"] == "typed, then off to the overview"
 
 
 @pytest.mark.parametrize("size", SIZES)
