@@ -19,6 +19,76 @@ SETS = {
     "ids": "An uploaded id list",
 }
 
+NOTE_KEY = "review_note_{}"  # the note and corrected-label boxes of one sample (its id)
+LABEL_KEY = "review_label_{}"
+NO_CORRECTION = "(no correction)"
+
+
+def _typed_changes(shown: dict) -> list[dict]:
+    """The note and label typed in the shown sample's boxes that differ from what is saved."""
+    note = st.session_state.get(NOTE_KEY.format(shown["sid"]), shown["note"])
+    label = st.session_state.get(LABEL_KEY.format(shown["sid"]), shown["label"] or NO_CORRECTION)
+    label = "" if label == NO_CORRECTION else label
+    return ([{"kind": "note", "value": note}] if note != shown["note"] else []) + \
+           ([{"kind": "label", "value": label}] if label != shown["label"] else [])
+
+
+def _save(shown: dict, rows_: list[dict]) -> bool:
+    """Record ``rows_`` for the shown sample; False (and a message) when nothing could be written."""
+    if not rows_:
+        return True
+    who = ui.annotator_name()
+    if not who:
+        st.session_state["review_note_msg"] = ("warning", ui.NAME_FIRST)
+        return False
+    store_ = ui.annotation_store()
+    if store_ is None:
+        st.session_state["review_note_msg"] = ("error", "Findings cannot be saved: the dashboard is read-only.")
+        return False
+    try:
+        store_.record_many([{"dataset": shown["fp"], "sample_id": shown["sid"], "annotator": who, **r} for r in rows_])
+        return True
+    except StoreError as exc:
+        st.session_state["review_note_msg"] = ("error", str(exc))
+        return False
+
+
+def _draft_key(shown: dict) -> str:
+    return f"_review_draft::{shown['fp']}::{shown['sid']}"
+
+
+def _keep_draft() -> None:
+    """Keep what was typed in a plain session key: widget state is dropped on another page, a
+    draft is not, so leaving the queue (the sidebar's pages) and coming back finds it in its box."""
+    shown = st.session_state.get("_review_shown")
+    if shown and _typed_changes(shown):
+        st.session_state[_draft_key(shown)] = {"note": st.session_state.get(NOTE_KEY.format(shown["sid"])),
+                                               "label": st.session_state.get(LABEL_KEY.format(shown["sid"]))}
+    elif shown:  # typed back to what is saved
+        st.session_state.pop(_draft_key(shown), None)
+
+
+def _save_typed(extra: list[dict] | None = None) -> bool:
+    """Save what was typed for the sample shown last (with ``extra`` records for it, in one go)
+    before the queue moves on: True when nothing typed is left unsaved. A note that could not be
+    saved stays in its box, and comes back when its sample is shown again."""
+    shown = st.session_state.get("_review_shown")
+    if not shown:
+        return True
+    changes = _typed_changes(shown)
+    if not _save(shown, changes + (extra or [])):
+        if changes:  # kept for when the sample is shown again (also after the set changed)
+            _keep_draft()
+        return False
+    st.session_state.pop(_draft_key(shown), None)
+    if changes:
+        n = len(changes)
+        st.session_state["review_note_msg"] = (
+            "success", f"Saved {n} change{'s' if n != 1 else ''} of {shown['sid']} "
+                       f"({' and '.join(c['kind'] for c in changes)}).")
+    return True
+
+
 ev = ui.page_setup("Review queue")
 d = ev.dataset
 store = ui.annotation_store()
@@ -27,7 +97,8 @@ classes = d.classes
 
 kinds = [k for k in SETS if k != "label_issues" or d.is_probability]
 ui.remember("review_set", "mistakes")
-kind = st.segmented_control("Review set", kinds, format_func=SETS.get, key="review_set") or "mistakes"
+kind = st.segmented_control("Review set", kinds, format_func=SETS.get, key="review_set",
+                            on_change=_save_typed) or "mistakes"
 ui.keep("review_set")
 
 everything = np.ones(d.n, dtype=bool)
@@ -40,8 +111,10 @@ elif kind == "cell":
     a, b = st.columns(2)
     ui.remember("review_true", int(i0))
     ui.remember("review_pred", int(j0))
-    i = a.selectbox("True class", range(len(classes)), format_func=ui.class_label(ev), key="review_true")
-    j = b.selectbox("Predicted class", range(len(classes)), format_func=ui.class_label(ev), key="review_pred")
+    i = a.selectbox("True class", range(len(classes)), format_func=ui.class_label(ev), key="review_true",
+                     on_change=_save_typed)
+    j = b.selectbox("Predicted class", range(len(classes)), format_func=ui.class_label(ev), key="review_pred",
+                     on_change=_save_typed)
     ui.keep("review_true")
     ui.keep("review_pred")
     rows = ev.cell_samples(i, j)
@@ -49,12 +122,13 @@ elif kind == "cell":
 elif kind == "tagged":
     found = ui.findings(ev)
     tags = ui.tags_in(found)
-    tag = st.selectbox("Tag", tags, key="review_tag", placeholder="no tags yet in this file", index=None if not tags else 0)
+    tag = st.selectbox("Tag", tags, key="review_tag", placeholder="no tags yet in this file", index=None if not tags else 0,
+                       on_change=_save_typed)
     rows = np.flatnonzero(ui.tagged_mask(d, found, [tag])) if tag else np.array([], dtype=np.int64)
     name = f"tag {tag}"
 else:
     upload = st.file_uploader("Ids to review: a text file with one id per line, or a CSV with an 'id' column",
-                              type=["txt", "csv"], key="review_ids")
+                              type=["txt", "csv"], key="review_ids", on_change=_save_typed)
     ids = []
     if upload is not None:
         try:
@@ -95,38 +169,28 @@ with st.container(key="review_progress"):
     st.progress(done / total, text=f"{done} / {total} reviewed · sample {pos + 1} of {total}")
 
 
-def _who() -> str:
-    who = ui.annotator_name()
-    if not who:
-        st.session_state["review_note_msg"] = ("warning", ui.NAME_FIRST)
-    return who
-
-
-def _record(rows_: list[dict]) -> bool:
-    who = _who()
-    if not who or store is None:
-        return False
-    try:
-        store.record_many([{"dataset": fp, "sample_id": sid, "annotator": who, **r} for r in rows_])
-        return True
-    except StoreError as exc:
-        st.session_state["review_note_msg"] = ("error", str(exc))
-        return False
-
-
 def _move(step: int, mark: bool):
-    if mark and not _record([{"kind": "reviewed", "value": name}]):
+    # what was typed is saved with the "reviewed" mark, in one go; if it cannot be, the queue stays
+    if not _save_typed([{"kind": "reviewed", "value": name}] if mark else None):
         return
     st.session_state[pos_key] = min(max(pos + step, 0), total - 1)
 
 
+def _save_now():
+    _save_typed()
+    st.session_state["review_save_msg"] = st.session_state.pop("review_note_msg", ("success", "Nothing changed."))
+
+
 def _toggle(tag: str, on: bool):
-    _record([{"kind": "untag" if on else "tag", "value": tag}])
+    _save(st.session_state["_review_shown"], [{"kind": "untag" if on else "tag", "value": tag}])
 
 
 mine = ui.findings(ev, [sid])
 current = mine.loc[sid] if sid in mine.index else None
 tags = set(current["tags"]) if current is not None else set()
+note = current["note"] if current is not None else ""
+label = current["corrected_label"] if current is not None else ""
+st.session_state["_review_shown"] = {"fp": fp, "sid": sid, "note": note, "label": label}
 
 nav = st.columns([1.3, 1.7, 3])
 nav[0].button("◂ Previous", key="review_prev", shortcut="P", on_click=_move, args=(-1, False),
@@ -134,10 +198,11 @@ nav[0].button("◂ Previous", key="review_prev", shortcut="P", on_click=_move, a
 nav[1].button("Reviewed, next ▸", key="review_next", shortcut="N", on_click=_move, args=(1, True),
               type="primary", width="stretch")
 nav[2].caption(f"Set: {ui.md(SETS[kind])}{'' if kind in ('mistakes', 'label_issues') else ' · ' + ui.md(name)}. "
-               "Keys: N reviewed and next, P previous, 1–5 toggle a tag.")
+               "Keys: N reviewed and next, P previous (each saves the note first), 1–5 tags, "
+               "Ctrl+Enter (⌘+Enter) saves, also while typing.")
 if "review_note_msg" in st.session_state:
     level, text = st.session_state.pop("review_note_msg")
-    (st.warning if level == "warning" else st.error)(ui.md(text))
+    {"warning": st.warning, "success": st.success}.get(level, st.error)(ui.md(text))
 
 with st.container(key="review_tags"):
     buttons = st.columns(len(BUILTIN_TAGS))
@@ -167,19 +232,26 @@ with right:
     if meta:
         st.dataframe(pd.DataFrame({"field": list(meta), "value": list(meta.values())}), hide_index=True,
                      width="stretch")
-    with st.form(key=f"review_form_{sid}", border=False):
-        note = current["note"] if current is not None else ""
-        label = current["corrected_label"] if current is not None else ""
-        labels = ["(no correction)", *classes]
-        new_note = st.text_area("Note", value=note, key=f"review_note_{sid}")
-        new_label = st.selectbox("Corrected label", labels, index=labels.index(label) if label in labels else 0,
-                                 key=f"review_label_{sid}")
-        if st.form_submit_button("Save note and label", key="review_save"):
-            new_label = "" if new_label == labels[0] else new_label
-            changes = ([{"kind": "note", "value": new_note}] if new_note != note else []) + \
-                      ([{"kind": "label", "value": new_label}] if new_label != label else [])
-            if changes and _record(changes):
-                st.rerun()
-            elif "review_note_msg" in st.session_state:
-                level, text = st.session_state.pop("review_note_msg")
-                (st.warning if level == "warning" else st.error)(ui.md(text))
+    # No form: a form sends what was typed only when submitted, so N and P (outside it) never saw
+    # it. The boxes send their text when left (or on Ctrl+Enter); N, P, the save button and every
+    # change of the set save it. Their state is seeded here, not by value=, so a draft (typed, not
+    # saved: see _keep_draft) comes back.
+    labels = [NO_CORRECTION, *classes]
+    draft = st.session_state.get(_draft_key(st.session_state["_review_shown"])) or {}
+    if NOTE_KEY.format(sid) not in st.session_state:
+        st.session_state[NOTE_KEY.format(sid)] = draft.get("note") if draft.get("note") is not None else note
+    if LABEL_KEY.format(sid) not in st.session_state:
+        kept_label = draft.get("label") or label or NO_CORRECTION
+        st.session_state[LABEL_KEY.format(sid)] = kept_label if kept_label in labels else NO_CORRECTION
+    st.text_area("Note", key=NOTE_KEY.format(sid), on_change=_keep_draft)
+    st.selectbox("Corrected label", labels, key=LABEL_KEY.format(sid), on_change=_keep_draft)
+    unsaved = _typed_changes(st.session_state["_review_shown"])
+    st.button("Save note and label", key="review_save", shortcut="Ctrl+Enter", on_click=_save_now,
+              type="primary" if unsaved else "secondary")
+    if unsaved:
+        with st.container(key="review_unsaved"):
+            st.caption(f"Not saved yet: the {' and '.join(c['kind'] for c in unsaved)}. "
+                       "Ctrl+Enter saves; N and P save it too.")
+    if "review_save_msg" in st.session_state:  # said here, where the eyes are after saving
+        level, text = st.session_state.pop("review_save_msg")
+        {"warning": st.warning, "success": st.success}.get(level, st.error)(ui.md(text))

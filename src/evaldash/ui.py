@@ -695,7 +695,9 @@ def _images_root_ways(check) -> str:
     return "Images root under Open another file… in the sidebar, or --images-root DIR"
 
 
-@st.dialog("Sample details", width="large")
+# Saving reruns only the dialog: closing it reruns the page, so the gallery under it shows what
+# was saved (the sample's tags and note in its caption) at once
+@st.dialog("Sample details", width="large", on_dismiss="rerun")
 def detail_dialog(evaluation: Evaluation, row: int) -> None:
     d = evaluation.dataset
     image_notice(evaluation)
@@ -791,6 +793,7 @@ def annotator_name() -> str:
     who = signed_in_user()
     if who is not None:
         return who
+    _remember_annotator()
     return str(st.session_state.get("_annotator") or "").strip()
 
 
@@ -816,6 +819,22 @@ def _keep_annotator() -> None:
     st.session_state["_annotator"] = str(st.session_state.get("annotator") or "").strip()
 
 
+def _remember_annotator() -> None:
+    """A new session (a reload, a new tab) starts with the name this browser remembers."""
+    from evaldash.annotator_cookie import COOKIE, name_from_cookie
+
+    if "_annotator" not in st.session_state:
+        st.session_state["_annotator"] = name_from_cookie(st.context.cookies.get(COOKIE))
+
+
+def _annotator_cookie(name: str) -> None:
+    """Have the browser remember ``name`` (forget it when empty): see :mod:`evaldash.annotator_cookie`."""
+    from evaldash.annotator_cookie import COOKIE, MAX_AGE
+
+    st.components.v2.component("evaldash_annotator_cookie", js=(_WEB / "annotator_cookie.js").read_text())(
+        key="annotator_cookie", data={"name": name, "cookie": COOKIE, "path": _base_path() or "/", "max_age": MAX_AGE})
+
+
 def _base_path() -> str:
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}" if base else ""
@@ -832,10 +851,13 @@ def annotator_panel() -> None:
                         unsafe_allow_html=True)
     else:
         # Each page's sidebar has its own widget, which starts empty: the name lives in a plain
-        # session key, copied there when typed and given to the widget on every run
+        # session key, copied there when typed and given to the widget on every run; the browser
+        # remembers it for its next sessions
+        _remember_annotator()
         st.session_state["annotator"] = st.session_state.get("_annotator", "")
         st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana",
                       on_change=_keep_annotator)
+        _annotator_cookie(st.session_state["_annotator"])
     st.toggle("Use corrected labels", key="use_corrected",
               help="Every metric, the confusion matrix and the curves use the annotators' corrected labels.")
     info = st.session_state.get("corrections")
