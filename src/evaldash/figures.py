@@ -29,7 +29,8 @@ CONFUSION_MODES = {"counts": "count", "true": "share of true class", "pred": "sh
 
 
 def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
-                    row_totals: np.ndarray | None = None, hide_diagonal: bool = False) -> dict[str, list]:
+                    row_totals: np.ndarray | None = None, hide_diagonal: bool = False,
+                    shares: bool = True) -> dict[str, list]:
     """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k).
 
     Returns lists of k lists: ``text`` (count and % of the true class, a share, or a mean
@@ -42,13 +43,14 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     ``hide_diagonal``: the diagonal cells are blank and grey and left out of the colour scale,
     whose top is then the largest off-diagonal value, so the errors use the whole scale
     (``values`` and ``counts`` must then be square with the same classes on both axes).
+    ``shares=False``: ``counts`` mode shows the count alone (narrow cells, side-by-side matrices).
     """
     totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
     row_share = counts / np.maximum(totals, 1)[:, None]
     k = counts.shape[0]
     if mode == "counts":
-        cell_text = [[f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)]
-                     for i in range(k)]
+        cell_text = [[(f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if shares else f"{counts[i, j]:,}")
+                      if counts[i, j] else "0" for j in range(k)] for i in range(k)]
         z = np.log10(counts + 1.0)
         z = z / z.max() if z.size and z.max() > 0 else z
     elif mode == "score":
