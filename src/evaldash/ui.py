@@ -1023,6 +1023,8 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
             data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
                   "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
                   "ap": number(rk["average_precision"][cls]), "det_axis": det_axis,
+                  "ticks": {"unit": figures.nice_ticks(0.0, 1.0),
+                            "threshold": figures.nice_ticks(float(grid[0]), float(grid[-1]))},
                   "grid": pa.table(table), **{k: v for k, v in frames.items() if k != "det_axis"}})
 
 
