@@ -119,7 +119,7 @@ else:
                   f"**{num(best_fig.values['cost_per_10k'], 1)}** per 10,000 items "
                   f"({num(best_fig.values['alerts_per_10k'])} alerts, {num(best_fig.values['missed_per_10k'])} "
                   "missed).")
-    right.button("Use this threshold", key="dec_take_best", help="Move the slider to the cheapest threshold.", on_click=ui.set_threshold, args=(ev, c, best),
+    right.button("Use this threshold", key="dec_take_best", on_click=ui.set_threshold, args=(ev, c, best),
                  width="stretch", disabled=math.isfinite(best) and min(max(best, lo), hi) == t)
 
 
@@ -132,7 +132,7 @@ def cheapest(x: str, y: str) -> tuple[float, float] | None:
 roc = ev.class_curves(c)
 cur_cost = (t, v["cost_per_10k"])
 best_cost = (best, best_fig.values["cost_per_10k"]) if best_fig is not None and math.isfinite(best) else None
-charts = st.columns(3)
+charts = [st.container(), *st.columns(2)]  # the cost chart at full width, ROC and PR beside each other
 x_range = (lo, hi)
 with charts[0]:
     ui.chart(figures.cost_chart(drawn, cur_cost, best_cost, x_range), key="dec_cost_chart")

@@ -140,7 +140,7 @@ function el(name, attrs, parent) {
 function chart(box, spec) {
   const size = () => {
     const w = Math.round(box.getBoundingClientRect().width);
-    const W = w > 0 ? Math.max(240, w) : 360;
+    const W = w > 0 ? Math.max(200, w) : 360;
     return [W, Math.round(Math.min(Math.max(W * 0.66, 190), 330))];
   };
   let [W, H] = size();
@@ -177,17 +177,21 @@ function drawChart(box, spec, W, H) {
   // ticks: the spec's [value, label] pairs (round values from the server: figures.nice_ticks; the
   // DET chart's probit axes), else the two ends
   const ends = (a, b) => [a, b].map((v) => [v, Number(v.toPrecision(3)).toString()]);
-  const xTicks = spec.xTicks && spec.xTicks.length ? spec.xTicks : ends(x0, x1);
+  // every other tick when the labels would touch (a narrow chart)
+  const thin = (ticks, room) => (ticks.length > 2 && Math.max(...ticks.map(([, l]) => l.length)) * 7.5 + 8 > room
+    ? ticks.filter((_, k) => k % 2 === 0) : ticks);
+  const xAll = spec.xTicks && spec.xTicks.length ? spec.xTicks : ends(x0, x1);
+  const xTicks = thin(xAll, (W - M.l - M.r) / Math.max(1, xAll.length - 1));
   const yTicks = spec.yTicks && spec.yTicks.length ? spec.yTicks : ends(y0, y1);
   for (const [fx, label] of xTicks) {
     el("line", { x1: sx(fx), x2: sx(fx), y1: sy(y0), y2: sy(y1), class: "ed-grid" }, svg);
     // a long label at the right end stays inside the chart
     const anchor = sx(fx) + label.length * 3.6 > W ? "end" : "middle";
-    el("text", { x: sx(fx), y: H - M.b + 16, class: "ed-tick", "text-anchor": anchor }, svg).textContent = label;
+    el("text", { x: sx(fx), y: H - M.b + 16, class: "ed-tick ed-xtick", "text-anchor": anchor }, svg).textContent = label;
   }
   for (const [fy, label] of yTicks) {
     el("line", { x1: sx(x0), x2: sx(x1), y1: sy(fy), y2: sy(fy), class: "ed-grid" }, svg);
-    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick", "text-anchor": "end" }, svg).textContent = label;
+    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick ed-ytick", "text-anchor": "end" }, svg).textContent = label;
   }
   el("text", { x: (M.l + W - M.r) / 2, y: H - 8, class: "ed-axis", "text-anchor": "middle" }, svg).textContent = spec.xLabel;
   el("text", { x: 14, y: (M.t + H - M.b) / 2, class: "ed-axis", "text-anchor": "middle",
