@@ -105,11 +105,13 @@ if a.dataset.classes == b.dataset.classes:
     with g1:
         st.caption(f"A: {ui.md(name_a)}")
         ui.confusion_grid(ca, ca, [labels[i] for i in shown], "counts", None, a.counts.support[shown],
-                          lambda: None, key="cmp_cm_a", cell_px=28)
+                          lambda: None, key="cmp_cm_a", cell_px=28,
+                          cells=figures.confusion_cells(ca, ca, "counts", a.counts.support[shown], shares=False))
     with g2:
         st.caption(f"B: {ui.md(name_b)}")
         ui.confusion_grid(cb, cb, [labels[i] for i in shown], "counts", None, b.counts.support[shown],
-                          lambda: None, key="cmp_cm_b", cell_px=28)
+                          lambda: None, key="cmp_cm_b", cell_px=28,
+                          cells=figures.confusion_cells(cb, cb, "counts", b.counts.support[shown], shares=False))
 
     def _on_diff():
         cell = ui.clicked_cell("cmp_diff")

@@ -35,13 +35,14 @@ mode = top[0].segmented_control("Show", modes, format_func=MODES.get, key="cm_mo
 ui.keep("cm_mode")
 ui.remember("cm_order", "file")
 ui.remember("cm_hide_diag", False)
-left, right = top[0].columns([3, 1], vertical_alignment="bottom")
+# one row that wraps: the order's buttons and the switch keep their whole labels on a laptop
+left = right = top[0].container(horizontal=True, vertical_alignment="bottom", gap="medium")
 order_by = left.segmented_control(
     "Class order", list(matrix.ORDERS), format_func=matrix.ORDERS.get, key="cm_order",
     help="By error count: most errors (off-diagonal row and column sums) first. Cluster: classes often "
          "confused with each other side by side (average-linkage clustering of the symmetrised "
          "off-diagonal confusion rates).") or "file"
-hide_diagonal = right.toggle("Hide the diagonal", key="cm_hide_diag",
+hide_diagonal = right.toggle("Hide diagonal", key="cm_hide_diag", width="content",
                              help="Grey out the correct predictions so the errors use the whole colour scale.")
 ui.keep("cm_order")
 ui.keep("cm_hide_diag")

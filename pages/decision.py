@@ -22,8 +22,10 @@ classes = d.classes
 c, lo, hi, step = ui.threshold_choice(ev)  # shared with /threshold; ?class=&t= deep links
 name = classes[c]
 sweep = ev.sweep(c)
-# the class picker goes above the slider but is drawn after it (see pages/threshold.py)
+# the class picker and the deployment inputs go above the slider but are drawn after it (see
+# pages/threshold.py): on a laptop the inputs are then in the first screen
 picker = st.container()
+deployment_box = st.container()
 
 
 st.caption("Choose the class to act on, say what deployment looks like, then move the threshold: the "
@@ -37,21 +39,24 @@ ui.keep("threshold_t")
 ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
 
 # --- deployment inputs ---------------------------------------------------------------------------
-st.subheader("Deployment", anchor=False)
+deployment_box.markdown("**Deployment**")
 measured = dc.measured_prevalence(sweep)
 prev_key = f"dec_prevalence_{c}"  # per class: each class has its own test-set share
-cols = st.columns(5)
+# short labels (the help says more) in a row that wraps: readable at 1024 px, one line at 1400
+cols = [deployment_box.container(horizontal=True, key="dec_inputs")] * 5
 prevalence_pct = cols[0].number_input(
-    f"Expected share of {ui.md(name)} in deployment (%)", 0.0, 100.0, round(measured * 100, 4), 0.1,
-    format="%.4f", key=prev_key, help=f"The test set has {measured:.4%}. Precision, alerts and cost depend on it.")
-cost_fp = cols[1].number_input("Cost of a false positive", 0.0, None, 1.0, 0.5, key="dec_cost_fp",
-                               help="What one false alarm costs (any unit: money, minutes of review).")
-cost_fn = cols[2].number_input("Cost of a false negative", 0.0, None, 1.0, 0.5, key="dec_cost_fn",
-                               help="What one missed positive costs, in the same unit.")
-value_tp = cols[3].number_input("Value of a true positive", 0.0, None, 0.0, 0.5, key="dec_value_tp",
-                                help="What one caught positive is worth (subtracted from the cost).")
-volume = cols[4].number_input("Items per day (optional)", 0.0, None, None, 1000.0, key="dec_volume",
-                              placeholder="e.g. 50000")
+    f"Share of {ui.md(name)} (%)", 0.0, 100.0, round(measured * 100, 4), 0.1, width=165,
+    format="%.4f", key=prev_key, help=f"The expected share of {ui.md(name)} in deployment, in percent. "
+    f"The test set has {measured:.4%}. Precision, alerts and cost depend on it.")
+cost_fp = cols[1].number_input("Cost of a FP", 0.0, None, 1.0, 0.5, key="dec_cost_fp", width=140,
+                               help="What one false positive (a false alarm) costs (any unit: money, minutes of "
+                                    "review).")
+cost_fn = cols[2].number_input("Cost of a FN", 0.0, None, 1.0, 0.5, key="dec_cost_fn", width=140,
+                               help="What one false negative (a missed positive) costs, in the same unit.")
+value_tp = cols[3].number_input("Value of a TP", 0.0, None, 0.0, 0.5, key="dec_value_tp", width=140,
+                                help="What one true positive (a caught positive) is worth (subtracted from the cost).")
+volume = cols[4].number_input("Items per day", 0.0, None, None, 1000.0, key="dec_volume", width=150,
+                              placeholder="e.g. 50000", help="Optional: the deployment figures per day too.")
 try:
     inputs = dc.DeploymentInputs(prevalence_pct / 100, cost_fp, cost_fn, value_tp, volume)
 except InputError as exc:
@@ -114,7 +119,7 @@ else:
                   f"**{num(best_fig.values['cost_per_10k'], 1)}** per 10,000 items "
                   f"({num(best_fig.values['alerts_per_10k'])} alerts, {num(best_fig.values['missed_per_10k'])} "
                   "missed).")
-    right.button("Use the cheapest threshold", key="dec_take_best", on_click=ui.set_threshold, args=(ev, c, best),
+    right.button("Use this threshold", key="dec_take_best", on_click=ui.set_threshold, args=(ev, c, best),
                  width="stretch", disabled=math.isfinite(best) and min(max(best, lo), hi) == t)
 
 
@@ -127,7 +132,7 @@ def cheapest(x: str, y: str) -> tuple[float, float] | None:
 roc = ev.class_curves(c)
 cur_cost = (t, v["cost_per_10k"])
 best_cost = (best, best_fig.values["cost_per_10k"]) if best_fig is not None and math.isfinite(best) else None
-charts = st.columns(3)
+charts = [st.container(), *st.columns(2)]  # the cost chart at full width, ROC and PR beside each other
 x_range = (lo, hi)
 with charts[0]:
     ui.chart(figures.cost_chart(drawn, cur_cost, best_cost, x_range), key="dec_cost_chart")

@@ -22,7 +22,7 @@ if corrections is not None:
     st.info(f"Using the annotators' corrected labels: {corrections['corrected']} label"
             f"{'s' if corrections['corrected'] != 1 else ''} changed, and "
             f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
-            "(the model was right).", icon="✏️")
+            "(the model was right).", icon=":material/edit:")
 
 # resamples × observed confusion cells: computed here for most files, else in the background (about
 # 10 s at a million rows of 1,000 classes), the ± appearing when ready

@@ -205,12 +205,13 @@ if "review_note_msg" in st.session_state:
     {"warning": st.warning, "success": st.success}.get(level, st.error)(ui.md(text))
 
 with st.container(key="review_tags"):
-    buttons = st.columns(len(BUILTIN_TAGS))
+    # a row that wraps, each button as wide as its label (and key): whole labels on a laptop
+    buttons = [st.container(horizontal=True)] * len(BUILTIN_TAGS)
     for n, (box, tag) in enumerate(zip(buttons, BUILTIN_TAGS), start=1):
         on = tag in tags
         # the button shows its key (n); a tag that is set is highlighted and ticked
         box.button(tag + (" ✓" if on else ""), key=f"review_tag_{n}", shortcut=str(n), on_click=_toggle,
-                   args=(tag, on), type="primary" if on else "secondary", width="stretch")
+                   args=(tag, on), type="primary" if on else "secondary", width="content")
     other = sorted(tags - set(BUILTIN_TAGS))
     if other:
         st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))

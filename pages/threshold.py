@@ -47,11 +47,12 @@ def _suggest(which: str):
 @st.fragment
 def threshold_panel():
     t = float(st.session_state["threshold_t"])
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    left, right = st.columns([5, 2], vertical_alignment="bottom")
     ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold",
                       slider_box=left)
-    right.number_input("Type an exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
-                       format="%.6f", step=step, placeholder=f"{t:.6f}")
+    right.number_input("Exact threshold", value=None, key="threshold_exact", on_change=_from_exact,
+                       format="%.6f", step=step, placeholder=f"{t:.6f}",
+                       help="Type a threshold (any value, not only the slider's steps) and press Enter.")
     st.caption("Drag the slider or use the arrow keys: the numbers and the points on the curves follow at "
                "once. Click a point of a curve to move the threshold there. Abstention (keep only confident "
                "predictions) and calibration (do the scores mean what they say?) are on the **Calibration & "

@@ -1,7 +1,9 @@
 """Take a screenshot of every page of the running dashboard into docs/ (headless Chromium).
 
-Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs]
-Starts its own server on the bundled sample when --url is not given.
+Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs] [--only NAMES]
+Starts its own server on the bundled sample (and its weaker model, for /compare) when --url is
+not given. Makes the README's pictures (1400 wide, as tall as each page needs) and what a person
+sees first on a laptop (1024x768) and a common screen (1400x900): docs/<name>-<w>x<h>.png.
 """
 
 from __future__ import annotations
@@ -29,6 +31,35 @@ SHOTS = [
     ("detail", "/errors?gallery=mistakes", 1300, True),
     ("review", "/review", 1300, False),
 ]
+# what fits in the window, at two sizes: (name, url path, element scrolled to the top or None)
+SCREENS = [
+    ("confusion", "/confusion?true=1&pred=8", None),
+    ("compare", "/compare", "[class*='st-key-cmp_cm_a']"),
+    ("threshold", "/threshold?class=8&t=0.35", None),
+    ("decision", "/decision?class=8&t=0.35", None),
+    ("review", "/review", None),
+]
+SIZES = [(1024, 768), (1400, 900)]
+
+
+_BUSY = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !app || app.getAttribute('data-test-script-state') === 'running'
+        || !!document.querySelector('[data-testid="stSkeleton"], [data-testid="stStatusWidget"], [data-stale="true"]');
+}"""
+
+
+def settle(page, quiet_ms: int = 1000, timeout_s: float = 90) -> None:
+    """Wait until the page has drawn everything (no run going, no placeholder) for ``quiet_ms``."""
+    deadline, calm = time.time() + timeout_s, None
+    while time.time() < deadline:
+        if page.evaluate(_BUSY):
+            calm = None
+        elif calm is None:
+            calm = time.time()
+        elif (time.time() - calm) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(100)
 
 
 def free_port() -> int:
@@ -67,7 +98,8 @@ def main() -> None:
     url = args.url
     if not url:
         port = free_port()
-        proc = start_server(port)
+        digits = ROOT / "sample_data" / "digits"
+        proc = start_server(port, str(digits / "predictions.csv"), str(digits / "predictions_weaker.csv"))
         url = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
@@ -79,7 +111,7 @@ def main() -> None:
                 page.goto(url + path)
                 page.wait_for_selector("[data-testid='stAppViewContainer']")
                 page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=30000)
-                page.wait_for_timeout(2500)
+                settle(page)
                 if details:
                     page.get_by_role("button", name="Details").first.click()
                     page.wait_for_selector("[data-testid='stDialog']")
@@ -87,6 +119,24 @@ def main() -> None:
                 page.screenshot(path=str(out / f"{name}.png"))
                 page.close()
                 print(out / f"{name}.png")
+            for name, path, scroll_to in SCREENS:
+                if args.only and name not in args.only.split(","):
+                    continue
+                for width, height in SIZES:
+                    page = browser.new_page(viewport={"width": width, "height": height})
+                    page.goto(url + path)
+                    page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=30000)
+                    settle(page)
+                    if scroll_to:
+                        # to the element, less the app's header
+                        page.locator(scroll_to).first.evaluate(
+                            "e => { e.scrollIntoView({block: 'start'}); "
+                            "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -90); }")
+                        page.wait_for_timeout(500)
+                    shot = out / f"{name}-{width}x{height}.png"
+                    page.screenshot(path=str(shot))
+                    page.close()
+                    print(shot)
             browser.close()
     finally:
         if proc is not None:

@@ -215,3 +215,59 @@ def test_reliability_chart_sends_the_bin_of_each_bar_and_the_selected_bin():
     spec = figures.reliability_chart(bins, 0.1, selected=5)
     assert spec["pick"] == [0, 4, 5, 9] and spec["selected"] == 5
     assert figures.reliability_chart(bins, 0.1)["selected"] is None
+
+
+@pytest.mark.parametrize("lo, hi, want", [
+    (0.0, 1.0, ["0", "0.2", "0.4", "0.6", "0.8", "1.0"]),
+    (-16.7, 4690.0, ["0", "1,000", "2,000", "3,000", "4,000"]),  # the cost axis that read -16.7, 2340, 4690
+    (0.0, 0.5, ["0", "0.1", "0.2", "0.3", "0.4", "0.5"]),
+    (-3.2, 7.9, ["-2", "0", "2", "4", "6"]),
+    (-1.0, 1.0, ["-1.0", "-0.5", "0", "0.5", "1.0"]),
+    (0.35, 0.36, ["0.350", "0.352", "0.354", "0.356", "0.358", "0.360"]),
+    (0.0, 2.5, ["0", "0.5", "1.0", "1.5", "2.0", "2.5"]),
+    (0.0, 1e6, ["0", "200,000", "400,000", "600,000", "800,000", "1,000,000"]),
+    (12.0, 137.0, ["20", "40", "60", "80", "100", "120"]),
+    (12.0, 137.0 + 1e-9, ["20", "40", "60", "80", "100", "120"]),
+    (0.0, 10.0, ["0", "2", "4", "6", "8", "10"]),
+])
+def test_nice_ticks_are_round_and_inside_the_range(lo, hi, want):
+    ticks = figures.nice_ticks(lo, hi)
+    assert [label for _, label in ticks] == want
+    values = np.array([v for v, _ in ticks])
+    assert lo - 1e-12 <= values.min() and values.max() <= hi + 1e-12
+    steps = np.diff(values)
+    assert np.allclose(steps, steps[0])
+    mantissa = steps[0] / 10 ** math.floor(math.log10(steps[0]))
+    assert any(math.isclose(mantissa, m) for m in (1, 2, 2.5, 5))
+
+
+def test_nice_ticks_at_most_max_ticks_and_degenerate_ranges():
+    for lo, hi in [(0, 1), (0.001, 0.0042), (-5e5, 7e7), (3, 3.0001), (-0.2, 0.13)]:
+        for n in (3, 5, 6, 8):
+            assert 1 <= len(figures.nice_ticks(lo, hi, max_ticks=n)) <= n
+    assert figures.nice_ticks(5.0, 5.0) == [[5.0, "5"]]
+    assert figures.nice_ticks(2.0, 1.0) == figures.nice_ticks(1.0, 2.0)  # either order
+    assert figures.nice_ticks(0.0, math.inf) == [] and figures.nice_ticks(math.nan, 1.0) == []
+
+
+def test_every_chart_spec_carries_round_ticks():
+    curve = {"threshold": np.linspace(0.0, 1.0, 50), "cost_per_10k": np.linspace(4690.0, 0.0, 50),
+             "alerts_per_10k": np.linspace(10_000.0, 0.0, 50)}
+    cost = figures.cost_chart(curve, (0.5, 2345.0), (0.9, 469.0), (0.0, 1.0))
+    assert [label for _, label in cost["y_ticks"]] == ["0", "1,000", "2,000", "3,000", "4,000"]
+    assert cost["y_range"][0] == 0.0  # costs are never negative: no axis below 0
+    assert [label for _, label in cost["x_ticks"]] == ["0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+    roc = figures.operating_chart("ROC", "fpr", "tpr", np.array([0.0, 1.0]), np.array([0.0, 1.0]), None, None)
+    cov = figures.coverage_chart(np.array([0.2, 1.0]), np.array([0.93, 0.81]), None)
+    both = figures.curves_chart("ROC", "fpr", "tpr", {"A": (np.array([0.0, 1.0]), np.array([0.0, 1.0]))})
+    for spec in (roc, cov, both):
+        assert spec["x_ticks"] == figures.nice_ticks(*spec["x_range"])
+        assert spec["y_ticks"] == figures.nice_ticks(*spec["y_range"])
+    assert [label for _, label in cov["y_ticks"]] == ["0.80", "0.85", "0.90", "0.95", "1.00"]
+
+
+def test_side_by_side_counts_show_the_count_alone():
+    counts = np.array([[8, 2], [0, 5]])
+    cells = figures.confusion_cells(counts, counts, "counts", shares=False)
+    assert cells["text"] == [["8", "2"], ["0", "5"]]
+    assert figures.confusion_cells(counts, counts, "counts")["text"][0] == ["8\n80%", "2\n20%"]

@@ -296,7 +296,7 @@ def _serve(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.address", args.address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "type", "--runner.postScriptGC", "false",
+           "--client.showErrorDetails", "type", "--client.toolbarMode", "viewer", "--runner.postScriptGC", "false",
            "--runner.magicEnabled", "false", "--browser.serverAddress", "localhost", "--"]
     cmd += [str(Path(p).resolve()) for p in paths]
     cmd += auth_argv

@@ -29,7 +29,8 @@ CONFUSION_MODES = {"counts": "count", "true": "share of true class", "pred": "sh
 
 
 def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
-                    row_totals: np.ndarray | None = None, hide_diagonal: bool = False) -> dict[str, list]:
+                    row_totals: np.ndarray | None = None, hide_diagonal: bool = False,
+                    shares: bool = True) -> dict[str, list]:
     """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k).
 
     Returns lists of k lists: ``text`` (count and % of the true class, a share, or a mean
@@ -42,13 +43,14 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     ``hide_diagonal``: the diagonal cells are blank and grey and left out of the colour scale,
     whose top is then the largest off-diagonal value, so the errors use the whole scale
     (``values`` and ``counts`` must then be square with the same classes on both axes).
+    ``shares=False``: ``counts`` mode shows the count alone (narrow cells, side-by-side matrices).
     """
     totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
     row_share = counts / np.maximum(totals, 1)[:, None]
     k = counts.shape[0]
     if mode == "counts":
-        cell_text = [[f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)]
-                     for i in range(k)]
+        cell_text = [[(f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if shares else f"{counts[i, j]:,}")
+                      if counts[i, j] else "0" for j in range(k)] for i in range(k)]
         z = np.log10(counts + 1.0)
         z = z / z.max() if z.size and z.max() > 0 else z
     elif mode == "score":
@@ -121,6 +123,41 @@ def confusion_hover(labels: list[str], values: np.ndarray, counts: np.ndarray, m
     return out
 
 
+def nice_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[list]:
+    """Round axis ticks within [``lo``, ``hi``]: multiples of the smallest step of 1, 2, 2.5 or 5
+    times a power of ten that needs at most ``max_ticks`` ticks; [value, label] pairs, labels
+    with the decimals of the step and thousands separators (0.2, 0.4 …; 1,000, 2,000 …).
+    An empty or non-finite range has its one end as the only tick."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return []
+    lo, hi = min(lo, hi), max(lo, hi)
+    if hi - lo <= 1e-12 * max(1.0, abs(lo), abs(hi)):
+        return [[float(lo), _tick_label(lo, 0 if float(lo).is_integer() else 3)]]
+    exponent = math.floor(math.log10((hi - lo) / max(1, max_ticks - 1)))
+    for e in (exponent, exponent + 1):
+        for m in (1.0, 2.0, 2.5, 5.0):
+            step = m * 10.0 ** e
+            first, last = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+            if last - first + 1 <= max_ticks:
+                decimals = max(0, -e) + (1 if m == 2.5 else 0)
+                return [[float(round(n * step, decimals + 2)), _tick_label(n * step, decimals)]
+                        for n in range(first, last + 1)]
+    return [[float(lo), _tick_label(lo, 3)], [float(hi), _tick_label(hi, 3)]]  # pragma: no cover
+
+
+def _tick_label(value: float, decimals: int) -> str:
+    text = f"{value:,.{decimals}f}"
+    return "0" if float(value) == 0 or text.lstrip("-").strip("0.,") == "" else text
+
+
+def with_ticks(spec: dict) -> dict:
+    """A chart spec with round ticks (:func:`nice_ticks`) on both axes, unless it has its own."""
+    for axis in ("x", "y"):
+        if f"{axis}_ticks" not in spec:
+            spec[f"{axis}_ticks"] = nice_ticks(*spec[f"{axis}_range"])
+    return spec
+
+
 def _numbers(values) -> list:
     """Floats for JSON (which has no NaN or infinity: those become None), 5 significant digits."""
     return [float(f"{v:.5g}") if np.isfinite(v) else None for v in np.asarray(values, dtype=np.float64)]
@@ -134,13 +171,13 @@ def coverage_chart(coverage: np.ndarray, accuracy: np.ndarray, op: tuple[float, 
     have ``width``; optional ``hover`` texts) and an operating-point ``marker`` (x, y) or None.
     """
     lo = float(np.nanmin(accuracy)) if np.isfinite(accuracy).any() else 0.0
-    return {
+    return with_ticks({
         "title": "Coverage against accuracy", "x_label": "coverage (share of predictions kept)",
         "y_label": "accuracy of kept", "x_range": [0.0, 1.0], "y_range": [math.floor(lo * 20) / 20, 1.0],
         "series": [{"name": "kept predictions", "kind": "line", "cls": "ed-s0",
                     "x": _numbers(coverage), "y": _numbers(accuracy)}],
         "marker": list(op) if op is not None and all(np.isfinite(op)) else None,
-    }
+    })
 
 
 def curves_chart(title: str, x_label: str, y_label: str, curves: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -154,8 +191,8 @@ def curves_chart(title: str, x_label: str, y_label: str, curves: dict[str, tuple
         series.append({"name": "chance", "kind": "line", "cls": "ed-chance", "x": [0.0, 1.0], "y": [0.0, 1.0]})
     markers = [{"x": _numbers([p[0]])[0], "y": _numbers([p[1]])[0], "cls": colours[list(curves).index(name) % len(colours)]}
                for name, p in (points or {}).items() if name in curves]
-    return {"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
-            "series": series, "marker": None, "markers": markers}
+    return with_ticks({"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0],
+                       "y_range": [0.0, 1.0], "series": series, "marker": None, "markers": markers})
 
 
 # Acklam's rational approximation of the inverse normal CDF (relative error below 1.2e-9)
@@ -322,7 +359,7 @@ def reliability_chart(bins: dict[str, np.ndarray], ece: float, selected: int | N
     hover = [f"confidence ({lo:.2f}, {hi:.2f}] · accuracy {acc:.3f} · mean confidence {conf:.3f} · {n:,} samples"
              for lo, hi, acc, conf, n in zip(bins["lower"][used], bins["upper"][used], bins["accuracy"][used],
                                              bins["confidence"][used], bins["count"][used])]
-    return {
+    return with_ticks({
         "title": f"Reliability diagram (ECE {ece:.3f})", "x_label": "confidence", "y_label": "accuracy",
         "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
         "series": [
@@ -334,7 +371,7 @@ def reliability_chart(bins: dict[str, np.ndarray], ece: float, selected: int | N
             {"name": "perfect calibration", "kind": "line", "cls": "ed-chance", "x": [0.0, 1.0], "y": [0.0, 1.0]},
         ],
         "marker": None, "pick": np.flatnonzero(used).tolist(), "selected": selected,
-    }
+    })
 
 
 def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> go.Figure:
@@ -359,14 +396,15 @@ def cost_chart(curve: dict[str, np.ndarray], current: tuple[float, float] | None
     finite = cost[np.isfinite(cost)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     pad = (hi - lo) * 0.05 or 1.0
+    bottom = max(0.0, lo - pad) if lo >= 0 else lo - pad  # no negative axis under costs that are never negative
     hover = [f"threshold {t:.4g} · cost {c:,.1f} per 10,000 · alerts {a:,.0f} per 10,000"
              for t, c, a in zip(curve["threshold"], cost, curve["alerts_per_10k"])]
     series = [{"name": "expected cost per 10,000 items", "kind": "line", "cls": "ed-s0",
                "x": _numbers(curve["threshold"]), "y": _numbers(cost), "hover": hover}]
     series += _marks(current, cheapest)
-    return {"title": "Expected cost against threshold", "x_label": "threshold", "y_label": "cost per 10,000 items",
-            "x_range": [float(x_range[0]), float(x_range[1])], "y_range": [lo - pad, hi + pad],
-            "series": series, "marker": None}
+    return with_ticks({"title": "Expected cost against threshold", "x_label": "threshold",
+                       "y_label": "cost per 10,000 items", "x_range": [float(x_range[0]), float(x_range[1])],
+                       "y_range": [bottom, hi + pad], "series": series, "marker": None})
 
 
 def operating_chart(title: str, x_label: str, y_label: str, x: np.ndarray, y: np.ndarray,
@@ -374,8 +412,8 @@ def operating_chart(title: str, x_label: str, y_label: str, x: np.ndarray, y: np
     """One curve (ROC or PR) with the current and the cheapest threshold's points, as a chart spec."""
     series = [{"name": title, "kind": "line", "cls": "ed-s0", "x": _numbers(x), "y": _numbers(y)}]
     series += _marks(current, cheapest)
-    return {"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0], "y_range": [0.0, 1.0],
-            "series": series, "marker": None}
+    return with_ticks({"title": title, "x_label": x_label, "y_label": y_label, "x_range": [0.0, 1.0],
+                       "y_range": [0.0, 1.0], "series": series, "marker": None})
 
 
 def _marks(current, cheapest) -> list[dict]:

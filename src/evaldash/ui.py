@@ -484,13 +484,16 @@ def data_panel(evaluation: Evaluation) -> None:
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
-            st.error(md(st.session_state["load_error"]), icon="⚠️")
+            st.error(md(st.session_state["load_error"]), icon=":material/warning:")
         notice = st.session_state.get("upload_notice")
         if notice and notice[0] == source.key:  # zip members of this upload left out, images matched by name
-            (st.warning if notice[2] else st.info)(md(notice[1]))
+            if notice[2]:
+                st.warning(md(notice[1]), icon=":material/warning:")
+            else:
+                st.info(md(notice[1]), icon=":material/image:")
         chosen = active_slice()
         if chosen is not None:
-            st.info(f"Showing only the slice **{md(chosen[0])} = {md(chosen[1])}** ({d.n:,} samples).", icon="🔎")
+            st.info(f"Showing only the slice **{md(chosen[0])} = {md(chosen[1])}** ({d.n:,} samples).", icon=":material/filter_alt:")
             st.button("Show all samples", key="clear_slice", on_click=set_slice, args=(None,), width="stretch")
         warnings = evaluation.warnings()
         if warnings:
@@ -507,7 +510,7 @@ def data_panel(evaluation: Evaluation) -> None:
         if showing:
             with st.container(border=True, key="open_panel"):
                 if "load_error" in st.session_state:
-                    st.error(md(st.session_state["load_error"]), icon="⚠️")
+                    st.error(md(st.session_state["load_error"]), icon=":material/warning:")
                 st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
                 st.button("Open sample", key="open_sample", on_click=_open_sample)
                 roots = data_roots()
@@ -614,11 +617,11 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
     if findings is not None and sid in findings.index:
         f = findings.loc[sid]
         if f["tags"]:
-            text += " · 🏷 " + ", ".join(f["tags"])
+            text += " · tags: " + ", ".join(f["tags"])
         if f["corrected_label"]:
             text += f" · label → {f['corrected_label']}"
         if f["note"]:
-            text += " · 📝"
+            text += " · note"
     return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
 
 
@@ -869,7 +872,7 @@ def annotator_panel() -> None:
     store = annotation_store()
     if store is None or st.session_state.get("store_error"):
         st.error("Findings cannot be saved, the dashboard is read-only: "
-                 + md(st.session_state.get("store_error", "")), icon="⚠️")
+                 + md(st.session_state.get("store_error", "")), icon=":material/warning:")
     else:
         st.caption(f"Saved in {md(store.name)}")
 
@@ -1089,6 +1092,8 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
             data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
                   "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
                   "ap": number(rk["average_precision"][cls]), "det_axis": det_axis,
+                  "ticks": {"unit": figures.nice_ticks(0.0, 1.0),
+                            "threshold": figures.nice_ticks(float(grid[0]), float(grid[-1]))},
                   "grid": pa.table(table), **{k: v for k, v in frames.items() if k != "det_axis"}})
 
 

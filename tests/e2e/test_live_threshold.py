@@ -66,8 +66,10 @@ def test_clicking_a_curve_point_moves_the_threshold_there(dash, digits_ev):
     chart = dash.page.locator(".st-key-threshold_metrics .ed-thr svg.ed-chart")
     chart.scroll_into_view_if_needed()
     box = chart.bounding_box()
-    # the plot area spans x from 46 to 348 of the 360-wide view box: aim at threshold ~0.2
-    x = box["x"] + box["width"] * (46 + 0.2 * (360 - 46 - 12)) / 360
+    # the plot area spans x from data-left to data-right of the view box: aim at threshold ~0.2
+    width = float(chart.get_attribute("viewBox").split()[2])
+    left, right = float(chart.get_attribute("data-left")), float(chart.get_attribute("data-right"))
+    x = box["x"] + box["width"] * (left + 0.2 * (right - left)) / width
     dash.page.mouse.click(x, box["y"] + box["height"] * 0.5)
     t = dash.threshold_value()
     assert t == pytest.approx(0.2, abs=0.02)

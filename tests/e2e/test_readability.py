@@ -13,8 +13,6 @@ from evaldash import figures, matrix
 
 pytestmark = pytest.mark.e2e
 
-W, ML, MR = 360, 46, 12  # the chart's viewBox width and left/right margins (live_threshold.js)
-
 
 def test_hidden_diagonal_and_clustered_order_then_click_a_cell(dash, digits_ev):
     classes = digits_ev.dataset.classes
@@ -111,11 +109,15 @@ def test_det_point_follows_the_slider(dash, digits_ev):
     dash.open("/threshold")
     marker = dash.page.locator(".st-key-threshold_metrics .ed-det circle.ed-marker")
 
+    svg = dash.page.locator(".st-key-threshold_metrics .ed-det svg.ed-chart")
+
     def expected_cx(t: float) -> float:
+        # the plot area spans x from data-left to data-right of the chart's view box
+        left, right = float(svg.get_attribute("data-left")), float(svg.get_attribute("data-right"))
         m = sweep.at(t)
         x = figures.det_coordinates(np.array([m["fpr"]]), axis)[0]
         lo, hi = axis["range"]
-        return ML + (x - lo) / (hi - lo) * (W - ML - MR)
+        return left + (x - lo) / (hi - lo) * (right - left)
 
     before = float(marker.get_attribute("cx"))
     assert before == pytest.approx(expected_cx(dash.threshold_value()), abs=0.05)

@@ -4,6 +4,10 @@
 // Text only goes in with textContent, so class names need no escaping here. The server may send
 // each cell's hover text ("hover": the count, the shown share with its bootstrap interval) and
 // "hide_diagonal" (diagonal cells greyed and blank; they stay clickable).
+// The grid fits the width it is given: the columns share it (at least "cell_px" each, smaller on a
+// narrow screen), the cell text gets smaller in narrow cells and is left out in very narrow ones
+// (the hover keeps it); only when even that does not fit does the box scroll, with its scrollbar
+// in view (the box is at most a screen high).
 
 export default function ({ data, parentElement, setTriggerValue }) {
   let root = parentElement.querySelector(".cm-root");
@@ -15,12 +19,16 @@ export default function ({ data, parentElement, setTriggerValue }) {
       const cell = e.target.closest(".cm-cell");
       if (cell) setTriggerValue("cell", [Number(cell.dataset.true), Number(cell.dataset.pred)]);
     });
+    // the cells' width decides how much text they hold (on load and when the window changes)
+    if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => fitText(root)).observe(root);
   }
   const k = data.labels.length;
   const grid = document.createElement("div");
   grid.className = "cm-grid";
   grid.setAttribute("role", "grid");
-  grid.style.gridTemplateColumns = `max-content repeat(${k}, minmax(${data.cell_px}px, 1fr))`;
+  // a column is never narrower than MIN_CELL px: below that the box scrolls
+  const least = Math.min(data.cell_px, MIN_CELL);
+  grid.style.gridTemplateColumns = `minmax(0, max-content) repeat(${k}, minmax(${least}px, 1fr))`;
   const head = (text, cls) => {
     const e = document.createElement("div");
     e.className = cls;
@@ -28,7 +36,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
     e.title = text;
     grid.appendChild(e);
   };
-  head("true ↓ · predicted →", "cm-corner");
+  head("predicted →\ntrue ↓", "cm-corner");
   data.labels.forEach((name) => head(name, "cm-col"));
   for (let i = 0; i < k; i++) {
     head(data.labels[i], "cm-row");
@@ -56,4 +64,17 @@ export default function ({ data, parentElement, setTriggerValue }) {
   legend.className = "cm-legend";
   legend.textContent = `colour: ${data.mode === "counts" ? data.legend.replace(/^count/, "count (log scale)") : data.legend}`;
   root.appendChild(legend);
+  fitText(root);
+}
+
+const MIN_CELL = 18;
+
+function fitText(root) {
+  const cell = root.querySelector(".cm-cell");
+  if (!cell) return;
+  const w = cell.getBoundingClientRect().width;
+  if (!w) return;
+  root.classList.toggle("cm-compact", w < 44);
+  root.classList.toggle("cm-small", w < 30);
+  root.classList.toggle("cm-tiny", w < 16);
 }

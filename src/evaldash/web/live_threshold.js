@@ -124,7 +124,9 @@ function mountSlider(args) {
 // --- the numbers and the curves ----------------------------------------------------------------
 
 const SVG = "http://www.w3.org/2000/svg";
-const W = 360, H = 260, M = { l: 46, r: 12, t: 20, b: 38 };
+// Charts are drawn at the width they are shown (one unit of the view box is one CSS pixel), so
+// their 12 px text stays 12 px on a laptop and a projector; 360 wide while the box has no width.
+const M = { l: 58, r: 16, t: 20, b: 44 };
 
 function el(name, attrs, parent) {
   const e = document.createElementNS(SVG, name);
@@ -133,13 +135,38 @@ function el(name, attrs, parent) {
   return e;
 }
 
-// One chart: fixed axes, static curves as paths, markers moved per frame, a hover read-out.
+// One chart: fixed axes, static curves as paths, markers moved per frame, a hover read-out. Drawn
+// again (markers where they were) when its box's width changes by more than a few pixels.
 function chart(box, spec) {
+  const size = () => {
+    const w = Math.round(box.getBoundingClientRect().width);
+    const W = w > 0 ? Math.max(200, w) : 360;
+    return [W, Math.round(Math.min(Math.max(W * 0.66, 190), 330))];
+  };
+  let [W, H] = size();
+  let drawn = drawChart(box, spec, W, H);
+  let last = null;
+  if (box._resize) box._resize.disconnect();
+  if (typeof ResizeObserver !== "undefined") {
+    box._resize = new ResizeObserver(() => {
+      const [w, h] = size();
+      if (Math.abs(w - W) < 8) return;
+      [W, H] = [w, h];
+      drawn = drawChart(box, spec, W, H);
+      if (last) drawn.move(...last);
+    });
+    box._resize.observe(box);
+  }
+  return { move(...args) { last = args; drawn.move(...args); } };
+}
+
+function drawChart(box, spec, W, H) {
   box.textContent = "";
   const legendRow = document.createElement("div");
   legendRow.className = "ed-legend-row";
   box.appendChild(legendRow);
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "ed-chart", role: "img", "aria-label": spec.title }, box);
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "ed-chart", role: "img", "aria-label": spec.title,
+    "data-left": M.l, "data-right": W - M.r }, box);
   const [x0, x1] = spec.xRange, [y0, y1] = spec.yRange;
   const sx = (x) => M.l + ((x - x0) / (x1 - x0 || 1)) * (W - M.l - M.r);
   const sy = (y) => H - M.b - ((y - y0) / (y1 - y0 || 1)) * (H - M.t - M.b);
@@ -147,21 +174,28 @@ function chart(box, spec) {
   title.className = "ed-title";
   title.textContent = spec.title;
   box.insertBefore(title, legendRow);
-  // ticks: four equal steps, or the spec's own [value, label] pairs (the DET chart's probit axes)
-  const even = (a, b) => [0, 1, 2, 3, 4].map((k) => { const v = a + ((b - a) * k) / 4; return [v, Number(v.toPrecision(3)).toString()]; });
-  for (const [fx, label] of spec.xTicks || even(x0, x1)) {
+  // ticks: the spec's [value, label] pairs (round values from the server: figures.nice_ticks; the
+  // DET chart's probit axes), else the two ends
+  const ends = (a, b) => [a, b].map((v) => [v, Number(v.toPrecision(3)).toString()]);
+  // every other tick when the labels would touch (a narrow chart)
+  const thin = (ticks, room) => (ticks.length > 2 && Math.max(...ticks.map(([, l]) => l.length)) * 7.5 + 8 > room
+    ? ticks.filter((_, k) => k % 2 === 0) : ticks);
+  const xAll = spec.xTicks && spec.xTicks.length ? spec.xTicks : ends(x0, x1);
+  const xTicks = thin(xAll, (W - M.l - M.r) / Math.max(1, xAll.length - 1));
+  const yTicks = spec.yTicks && spec.yTicks.length ? spec.yTicks : ends(y0, y1);
+  for (const [fx, label] of xTicks) {
     el("line", { x1: sx(fx), x2: sx(fx), y1: sy(y0), y2: sy(y1), class: "ed-grid" }, svg);
     // a long label at the right end stays inside the chart
-    const anchor = spec.xTicks && Math.abs(fx - x1) < 1e-9 ? "end" : "middle";
-    el("text", { x: sx(fx), y: H - M.b + 14, class: "ed-tick", "text-anchor": anchor }, svg).textContent = label;
+    const anchor = sx(fx) + label.length * 3.6 > W ? "end" : "middle";
+    el("text", { x: sx(fx), y: H - M.b + 16, class: "ed-tick ed-xtick", "text-anchor": anchor }, svg).textContent = label;
   }
-  for (const [fy, label] of spec.yTicks || even(y0, y1)) {
+  for (const [fy, label] of yTicks) {
     el("line", { x1: sx(x0), x2: sx(x1), y1: sy(fy), y2: sy(fy), class: "ed-grid" }, svg);
-    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick", "text-anchor": "end" }, svg).textContent = label;
+    el("text", { x: M.l - 5, y: sy(fy) + 4, class: "ed-tick ed-ytick", "text-anchor": "end" }, svg).textContent = label;
   }
-  el("text", { x: (M.l + W - M.r) / 2, y: H - 6, class: "ed-axis", "text-anchor": "middle" }, svg).textContent = spec.xLabel;
-  el("text", { x: 12, y: (M.t + H - M.b) / 2, class: "ed-axis", "text-anchor": "middle",
-    transform: `rotate(-90 12 ${(M.t + H - M.b) / 2})` }, svg).textContent = spec.yLabel;
+  el("text", { x: (M.l + W - M.r) / 2, y: H - 8, class: "ed-axis", "text-anchor": "middle" }, svg).textContent = spec.xLabel;
+  el("text", { x: 14, y: (M.t + H - M.b) / 2, class: "ed-axis", "text-anchor": "middle",
+    transform: `rotate(-90 14 ${(M.t + H - M.b) / 2})` }, svg).textContent = spec.yLabel;
   spec.series.forEach((s) => {
     const kind = s.kind || "line";
     if (kind === "bars") {
@@ -196,7 +230,7 @@ function chart(box, spec) {
   });
   const vline = spec.vertical ? el("line", { y1: sy(y0), y2: sy(y1), class: "ed-vline" }, svg) : null;
   const markers = (spec.markers || []).map((cls) => el("circle", { r: 5, class: "ed-marker " + cls }, svg));
-  const tip = el("text", { x: M.l + 6, y: M.t + 12, class: "ed-tip" }, svg);
+  const tip = el("text", { x: M.l + 6, y: M.t + 13, class: "ed-tip" }, svg);
   const hover = el("circle", { r: 3.5, class: "ed-hover" }, svg);
   hover.style.display = "none";
   // hover and click: the nearest drawn point of the first series, with its threshold
@@ -307,17 +341,18 @@ function mountMetrics(args) {
   const charts = {
     roc: chart(root.querySelector(".ed-roc"), {
       title: `ROC curve, AUC ${fmt3(data.auc)}`, xLabel: "false positive rate", yLabel: "true positive rate (recall)",
-      xRange: [0, 1], yRange: [0, 1], series: rocSeries, markers: ["ed-s0"],
+      xRange: [0, 1], yRange: [0, 1], xTicks: data.ticks.unit, yTicks: data.ticks.unit, series: rocSeries, markers: ["ed-s0"],
       describe: (i) => at(roc, i, "FPR", "TPR"), onPick: pick,
     }),
     pr: chart(root.querySelector(".ed-pr"), {
       title: `Precision-recall, AP ${fmt3(data.ap)}`, xLabel: "recall", yLabel: "precision",
-      xRange: [0, 1], yRange: [0, 1], series: prSeries, markers: ["ed-s0"],
+      xRange: [0, 1], yRange: [0, 1], xTicks: data.ticks.unit, yTicks: data.ticks.unit, series: prSeries, markers: ["ed-s0"],
       describe: (i) => at(pr, i, "recall", "precision"), onPick: pick,
     }),
     thr: chart(root.querySelector(".ed-thr"), {
       title: "Metrics against the threshold", xLabel: "threshold", yLabel: "value",
       xRange: [grid[0], grid[grid.length - 1]], yRange: [0, 1], vertical: true, byX: true,
+      xTicks: data.ticks.threshold, yTicks: data.ticks.unit,
       series: [
         { name: "precision", cls: "ed-s1", x: th.t, y: th.p, t: th.t },
         { name: "recall", cls: "ed-s2", x: th.t, y: th.r, t: th.t },
@@ -398,6 +433,7 @@ function mountChart({ data, parentElement, setTriggerValue }) {
   const points = data.markers || (data.marker ? [{ x: data.marker[0], y: data.marker[1], cls: "ed-op" }] : []);
   const c = chart(box, {
     title: data.title, xLabel: data.x_label, yLabel: data.y_label, xRange: data.x_range, yRange: data.y_range,
+    xTicks: data.x_ticks, yTicks: data.y_ticks,
     series, markers: points.map((p) => p.cls), byX: first.kind === "bars",
     selected: data.pick && data.selected !== null && data.selected !== undefined ? data.pick.indexOf(data.selected) : -1,
     describe: (i) => (first.hover ? first.hover[i] : `${data.x_label} ${fmt3(first.x[i])} · ${data.y_label} ${fmt3(first.y[i])}`),
