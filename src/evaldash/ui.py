@@ -211,6 +211,9 @@ def current() -> Evaluation:
             base = _activate(Source(str(SAMPLES[first]), label=first))
     else:
         base = load(st.session_state["source"])
+    by, value = deep_link("slice_by"), deep_link("slice")
+    if by is not None and value is not None:  # a link to a slice (?slice_by=<column>&slice=<value>)
+        set_slice(by, value)
     base = _sliced_view(base)
     st.session_state.pop("corrections", None)
     if not st.session_state.get("use_corrected"):
@@ -247,15 +250,21 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
-    return _slice_evaluation(base, fingerprint(base), column, value)
+    sliced = _slice_evaluation(base, fingerprint(base), column, value)
+    if sliced is None:  # a link to a slice this file does not have (or no longer has)
+        set_slice(None)
+        return base
+    return sliced
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation:
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation | None:
     from evaldash.dataset import subset
     from evaldash.slices import slice_rows
 
     rows = slice_rows(_base.dataset, column, value)
+    if not len(rows):
+        return None
     evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
     evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
     return evaluation
@@ -302,17 +311,25 @@ def keep(widget_key: str) -> None:
 
 
 def link_params(**params) -> dict[str, str]:
-    """Query parameters for an in-app link, carrying the dataset when it is not the start file."""
+    """Query parameters for an in-app link, carrying the dataset when it is not the start file,
+    and the slice shown."""
     source = st.session_state.get("source")
     out = {k: str(v) for k, v in params.items() if v is not None}
     if source is not None and source != start_source():
         out["ds"] = source.key
+    out.update({k: v for k, v in _slice_query().items() if v is not None})
     return out
 
 
+def _slice_query() -> dict[str, str | None]:
+    chosen = active_slice()
+    return {"slice_by": chosen[0], "slice": chosen[1]} if chosen else {"slice_by": None, "slice": None}
+
+
 def sync_query(**params) -> None:
-    """Make the URL show the view: set the given parameters (None removes one)."""
-    for key, value in params.items():
+    """Make the URL show the view: set the given parameters (None removes one); the dataset
+    (``ds=``, unless the start file) and the slice (``slice_by=&slice=``) always."""
+    for key, value in {**_slice_query(), **params}.items():
         if value is None:
             if key in st.query_params:
                 del st.query_params[key]
