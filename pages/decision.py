@@ -248,8 +248,7 @@ if store is not None:
         shown = pick.selectbox("Record", range(len(saved)), format_func=lambda i: saved[i].title(),
                                key="dec_record_pick")
         open_col.button("Open this record", key="dec_open_record", width="stretch",
-                        on_click=_open_record, args=(saved[shown or 0],),
-                        help="Set the class, the threshold and the deployment inputs of the record.")
+                        on_click=_open_record, args=(saved[shown or 0],))
     else:
         st.caption("No decision has been recorded for this dataset yet.")
 
