@@ -35,7 +35,7 @@ DIALOG = '[data-testid="stDialog"]'
 # then the app is idle (as bench_browser's "done": connected, no run, nothing stale) for quiet ms
 WATCH_JS = """([readyBody, quiet]) => { window.__detailsDone = new Promise((resolve, reject) => {
     const ready = new Function("dialog", readyBody);
-    let t0 = null, shown = null, calm = null;
+    let t0 = null, shown = null, calm = null, opened = null, pictured = null;
     const start = performance.now();
     window.addEventListener("pointerdown", () => { if (t0 === null) t0 = performance.now(); },
                             {capture: true, once: true});
@@ -52,10 +52,15 @@ WATCH_JS = """([readyBody, quiet]) => { window.__detailsDone = new Promise((reso
         if (now - start > 60000) return reject(new Error("not shown within 60 s"));
         if (t0 !== null) {
             const dialog = document.querySelector('[data-testid="stDialog"]');
+            const facts = dialog && dialog.querySelector('[class*="st-key-detail_facts_' + window.__detailsWant + '"]');
+            if (facts && opened === null) opened = now;  // the sample's elements are in the page
+            const img = dialog && dialog.querySelector('[data-testid="stImage"] img');
+            if (facts && img && img.complete && img.naturalWidth > 0 && pictured === null) pictured = now;
             const ok = dialog && ready(dialog);
             if (ok && shown === null) shown = now;
             if (shown !== null) {
-                if (ok && idle()) { calm = calm ?? now; if (now - calm >= quiet) return resolve({shown: shown - t0, done: calm - t0}); }
+                if (ok && idle()) { calm = calm ?? now; if (now - calm >= quiet) return resolve({shown: shown - t0, done: calm - t0, facts: opened - t0,
+                                                                picture: pictured - t0}); }
                 else calm = null;
             }
         }
@@ -123,7 +128,7 @@ def run(browser, server: bb.Server, expected: dict, repeat: int) -> dict:
     page.locator(bb.MATRIX).first.wait_for()
     bb.wait_idle(page)
     labels = [str(x) for x in page.evaluate(bb.CELL_DATA_JS)["x"]]
-    out = {"cell_gallery": [], "details_open": [], "details_next": []}
+    out = {"cell_gallery": [], "details_open": [], "details_next": [], "details_parts": []}
     for r, (i, j) in enumerate(bb.pick_cells(labels, expected, bb.WARMUP + repeat)):
         n = expected[(labels[i], labels[j])]
         cell = bb.click_cell(page, i, j, f"True {labels[i]} → predicted {labels[j]}", n)
@@ -133,6 +138,7 @@ def run(browser, server: bb.Server, expected: dict, repeat: int) -> dict:
         if r >= bb.WARMUP:
             out["cell_gallery"].append(cell["shown_ms"])
             out["details_open"].append(opened["shown"])
+            out["details_parts"].append({k: opened.get(k) for k in ("facts", "picture", "shown", "done")})
             if after is not None:
                 out["details_next"].append(after["shown"])
             bb.log(f"cell {cell['shown_ms']:.0f} ms · details {opened['shown']:.0f} ms (done {opened['done']:.0f})"
@@ -175,7 +181,7 @@ def main() -> int:
     finally:
         server.stop()
     res = {"preset": args.preset, "version": version, "repeat": args.repeat, "machine": bb.machine(),
-           "summary": {k: bb.summary(v) for k, v in samples.items()}, "samples": samples, "console": bb.CONSOLE}
+           "summary": {k: bb.summary(v) for k, v in samples.items() if k != "details_parts"}, "samples": samples, "console": bb.CONSOLE}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=1, default=str))
     for name, s in res["summary"].items():

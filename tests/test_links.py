@@ -201,3 +201,16 @@ def test_inputs_query_names_only_what_differs_from_the_defaults():
 ])
 def test_inputs_from_query_keeps_only_valid_numbers(query, want):
     assert dc.inputs_from_query(query) == want
+
+
+def test_a_samples_scores_table_is_its_highest_scores_with_the_true_class():
+    from evaldash.ui import SCORES_SHOWN, sample_scores
+
+    ev = evaluate(load_predictions(str(SAMPLE)))
+    d = ev.dataset
+    wrong = int(next(r for r in range(d.n) if d.y_true[r] != d.y_pred[r]))
+    table = sample_scores(ev, wrong)
+    assert len(table) == min(SCORES_SHOWN, d.n_classes)
+    assert list(table["score"]) == sorted(d.scores[wrong], reverse=True)[:len(table)]
+    roles = dict(zip(table["class"], table["is"]))
+    assert roles[d.classes[d.y_true[wrong]]] == "true" and roles[d.classes[d.y_pred[wrong]]] == "predicted"

@@ -119,14 +119,28 @@ def test_reload_decision_keeps_the_typed_inputs(sized):
         {"share": "2.5", "cost_fp": "3", "cost_fn": "40", "per_day": "5000"}
 
     reload(dash)
-    assert numbers(dash, list(INPUTS)) == typed
     expect(summary).to_contain_text("At threshold 0.35, with 2.50% 8 in deployment")
     expect(summary).to_contain_text("Per day at 5,000 items")
+    assert numbers(dash, list(INPUTS)) == typed
     expect(dash.exceptions).to_have_count(0)
 
 
-def test_open_a_saved_record_restores_its_inputs(sized, browser):
-    dash = sized
+@pytest.fixture(scope="module")
+def record_server(tmp_path_factory, upload_dir):
+    """A server of its own (its own database): the records saved here stay out of other tests."""
+    from dashboard import StreamlitServer
+
+    log = tmp_path_factory.mktemp("server") / "records.log"
+    server = StreamlitServer([], log, upload_dir)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_open_a_saved_record_restores_its_inputs(sized, browser, record_server):
+    dash = Dashboard(sized.page, record_server.url)
     dash.open("/decision?class=8&t=0.35")
     for key, value in INPUTS.items():
         set_number(dash, key, value)
