@@ -31,9 +31,14 @@ modes = [m for m in MODES if m != "score" or d.has_scores]
 # the modes, the order and the diagonal switch, then (above MAX_SHOWN classes) the class picker
 top = [st.container(), st.container()]
 ui.remember("cm_mode", "counts")
+ui.remember("cm_order", "file")
+# a link /confusion?mode=true&order=errors shows that mode and order when the page is entered
+if ui.deep_link("mode") in modes:
+    st.session_state["cm_mode"] = ui.deep_link("mode")
+if ui.deep_link("order") in matrix.ORDERS:
+    st.session_state["cm_order"] = ui.deep_link("order")
 mode = top[0].segmented_control("Show", modes, format_func=MODES.get, key="cm_mode") or "counts"
 ui.keep("cm_mode")
-ui.remember("cm_order", "file")
 ui.remember("cm_hide_diag", False)
 # one row that wraps: the order's buttons and the switch keep their whole labels on a laptop
 left = right = top[0].container(horizontal=True, vertical_alignment="bottom", gap="medium")
@@ -46,6 +51,7 @@ hide_diagonal = right.toggle("Hide diagonal", key="cm_hide_diag", width="content
                              help="Grey out the correct predictions so the errors use the whole colour scale.")
 ui.keep("cm_order")
 ui.keep("cm_hide_diag")
+ui.sync_query(mode=None if mode == "counts" else mode, order=None if order_by == "file" else order_by)
 shown = list(range(k))
 if k > MAX_SHOWN:
     errors = ev.counts.errors()

@@ -42,10 +42,16 @@ ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
 deployment_box.markdown("**Deployment**")
 measured = dc.measured_prevalence(sweep)
 prev_key = f"dec_prevalence_{c}"  # per class: each class has its own test-set share
+default_share = round(measured * 100, 4)
+# a link /decision?share=2&cost_fn=20&per_day=5000 gives the inputs it names when the page is entered
+INPUT_KEYS = {"share": prev_key, "cost_fp": "dec_cost_fp", "cost_fn": "dec_cost_fn", "value_tp": "dec_value_tp",
+              "per_day": "dec_volume"}
+for param, value in dc.inputs_from_query({p: ui.deep_link(p) for p in INPUT_KEYS}).items():
+    st.session_state[INPUT_KEYS[param]] = value
 # short labels (the help says more) in a row that wraps: readable at 1024 px, one line at 1400
 cols = [deployment_box.container(horizontal=True, key="dec_inputs")] * 5
 prevalence_pct = cols[0].number_input(
-    f"Share of {ui.md(name)} (%)", 0.0, 100.0, round(measured * 100, 4), 0.1, width=165,
+    f"Share of {ui.md(name)} (%)", 0.0, 100.0, default_share, 0.1, width=165,
     format="%.4f", key=prev_key, help=f"The expected share of {ui.md(name)} in deployment, in percent. "
     f"The test set has {measured:.4%}. Precision, alerts and cost depend on it.")
 cost_fp = cols[1].number_input("Cost of a FP", 0.0, None, 1.0, 0.5, key="dec_cost_fp", width=140,
@@ -62,6 +68,7 @@ try:
 except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
+ui.sync_query(**dc.inputs_query(inputs, default_share))
 
 fig = dc.deployment_figures(sweep, t, inputs)  # under a millisecond: two binomial draws per resample
 
@@ -212,6 +219,22 @@ note = st.session_state.pop("dec_note", None)
 if note:
     (st.success if note[0] == "success" else st.error)(ui.md(note[1]))
 
+
+def _open_record(record: dc.DecisionRecord) -> None:
+    """Show a saved record on the page: its class, threshold and inputs (the URL follows)."""
+    if record.class_name not in classes:
+        st.session_state["dec_note"] = ("error", f"The record's class {record.class_name} is not a class of this file.")
+        return
+    k = classes.index(record.class_name)
+    st.session_state["class_select"] = k
+    ui.set_threshold(ev, k, record.threshold)
+    i = record.inputs
+    for key, value in ((f"dec_prevalence_{k}", i.prevalence * 100), ("dec_cost_fp", i.cost_fp),
+                       ("dec_cost_fn", i.cost_fn), ("dec_value_tp", i.value_tp), ("dec_volume", i.volume_per_day)):
+        st.session_state[key] = value
+    st.session_state["dec_note"] = ("success", f"Opened the record {record.title()}.")
+
+
 if store is not None:
     try:
         saved = store.decisions(ui.fingerprint(ev))
@@ -226,6 +249,11 @@ if store is not None:
                                     "recall": st.column_config.NumberColumn(format="%.3f"),
                                     "alerts_per_10k": st.column_config.NumberColumn(format="%.0f"),
                                     "cost_per_10k": st.column_config.NumberColumn(format="%.1f")})
+        pick, open_col = st.columns([3, 1], vertical_alignment="bottom")
+        shown = pick.selectbox("Record", range(len(saved)), format_func=lambda i: saved[i].title(),
+                               key="dec_record_pick")
+        open_col.button("Open this record", key="dec_open_record", width="stretch",
+                        on_click=_open_record, args=(saved[shown or 0],))
     else:
         st.caption("No decision has been recorded for this dataset yet.")
 

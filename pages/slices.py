@@ -17,6 +17,8 @@ if not columns:
     st.info("This file has no metadata columns to slice by: add columns such as source, device or date.")
     ui.stop()
 ui.remember("slice_column", columns[0])
+if chosen is not None and ui.deep_link("slice_by") == chosen[0]:  # a link to a slice groups by its column
+    st.session_state["slice_column"] = chosen[0]
 if st.session_state["slice_column"] not in columns:
     st.session_state["slice_column"] = columns[0]
 column = st.selectbox("Group by", columns, key="slice_column",

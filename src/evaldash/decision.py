@@ -110,6 +110,45 @@ def deployment_inputs(sweep: metrics.ThresholdSweep, prevalence: float | None = 
                             value_tp, volume_per_day)
 
 
+# the URL parameters of the deployment inputs (a link to /decision shows the inputs typed):
+# parameter → (field of DeploymentInputs, the page's default; None: the test set's share)
+QUERY_INPUTS = {"share": ("prevalence", None), "cost_fp": ("cost_fp", 1.0), "cost_fn": ("cost_fn", 1.0),
+                "value_tp": ("value_tp", 0.0), "per_day": ("volume_per_day", None)}
+
+
+def inputs_query(inputs: DeploymentInputs, default_share_pct: float) -> dict[str, str | None]:
+    """URL parameters of ``inputs``: ``share`` (percent), ``cost_fp``, ``cost_fn``, ``value_tp``,
+    ``per_day``; None for each input at the page's default (``default_share_pct``: the share
+    the page starts from, in percent), so a link names only what was typed."""
+    out = {}
+    for param, (name, default) in QUERY_INPUTS.items():
+        value = getattr(inputs, name)
+        if param == "share":
+            value, default = value * 100, default_share_pct
+        out[param] = None if value is None or _same(value, default) else f"{value:.12g}"
+    return out
+
+
+def inputs_from_query(query) -> dict[str, float]:
+    """The inputs a link names: ``query`` maps parameter → text (see :func:`inputs_query`; missing
+    ones None). Returns parameter → number for each valid one; a value that is not a finite
+    number >= 0 (or a share above 100) is left out, so the page keeps its default."""
+    out = {}
+    for param in QUERY_INPUTS:
+        text = query.get(param)
+        try:
+            value = float(text) if text is not None else math.nan
+        except ValueError:
+            continue
+        if math.isfinite(value) and value >= 0 and (param != "share" or value <= 100):
+            out[param] = value
+    return out
+
+
+def _same(a: float, b: float | None) -> bool:
+    return b is not None and math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
 # --- figures from rates (vectorised: scalars, resamples or whole curves) -------------------
 
 def _class_shares(tpr: np.ndarray, fpr: np.ndarray, pi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -779,6 +818,12 @@ class DecisionRecord:
                       f"{_md(self.interval.get('method', ''))}, {_md(self.interval.get('resamples', '?'))} "
                       f"resamples, seed {_md(self.interval.get('seed', '?'))}.", ""]
         return "\n".join(lines)
+
+    def title(self) -> str:
+        """One line naming the record in a list: date (UTC), approver, class and threshold."""
+        th = "+inf" if self.threshold == math.inf else f"{self.threshold:.6g}"
+        return (f"{_utc(self.created_at).strftime('%Y-%m-%d %H:%M')} · {self.approver or '(no approver)'} · "
+                f"class {self.class_name} at {th}")
 
     def summary(self) -> dict:
         """One flat row for a table of records: date, approver, class, threshold, key figures."""

@@ -214,6 +214,9 @@ def current() -> Evaluation:
             base = _activate(Source(str(SAMPLES[first]), label=first))
     else:
         base = load(st.session_state["source"])
+    by, value = deep_link("slice_by"), deep_link("slice")
+    if by is not None and value is not None:  # a link to a slice (?slice_by=<column>&slice=<value>)
+        set_slice(by, value)
     base = _sliced_view(base)
     st.session_state.pop("corrections", None)
     if not st.session_state.get("use_corrected"):
@@ -250,15 +253,21 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
-    return _slice_evaluation(base, fingerprint(base), column, value)
+    sliced = _slice_evaluation(base, fingerprint(base), column, value)
+    if sliced is None:  # a link to a slice this file does not have (or no longer has)
+        set_slice(None)
+        return base
+    return sliced
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation:
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation | None:
     from evaldash.dataset import subset
     from evaldash.slices import slice_rows
 
     rows = slice_rows(_base.dataset, column, value)
+    if not len(rows):
+        return None
     evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
     evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
     return evaluation
@@ -305,17 +314,25 @@ def keep(widget_key: str) -> None:
 
 
 def link_params(**params) -> dict[str, str]:
-    """Query parameters for an in-app link, carrying the dataset when it is not the start file."""
+    """Query parameters for an in-app link, carrying the dataset when it is not the start file,
+    and the slice shown."""
     source = st.session_state.get("source")
     out = {k: str(v) for k, v in params.items() if v is not None}
     if source is not None and source != start_source():
         out["ds"] = source.key
+    out.update({k: v for k, v in _slice_query().items() if v is not None})
     return out
 
 
+def _slice_query() -> dict[str, str | None]:
+    chosen = active_slice()
+    return {"slice_by": chosen[0], "slice": chosen[1]} if chosen else {"slice_by": None, "slice": None}
+
+
 def sync_query(**params) -> None:
-    """Make the URL show the view: set the given parameters (None removes one)."""
-    for key, value in params.items():
+    """Make the URL show the view: set the given parameters (None removes one); the dataset
+    (``ds=``, unless the start file) and the slice (``slice_by=&slice=``) always."""
+    for key, value in {**_slice_query(), **params}.items():
         if value is None:
             if key in st.query_params:
                 del st.query_params[key]
@@ -556,7 +573,10 @@ def page_setup(title: str) -> Evaluation:
     _ensure_navigation()
     # A run is an "entry" when the page differs from the last run's: only then does the URL
     # decide the view (a deep link); afterwards the widgets decide and the URL follows them.
-    st.session_state["_entered"] = st.session_state.get("_page") != title
+    # An entry lasts until one run of the page completes: a first run cut short by a rerun (a
+    # component's first value, a quick click) would otherwise leave the link's later values unread.
+    entered = st.session_state.get("_page") != title or st.session_state.get("_entering", False)
+    st.session_state["_entered"] = st.session_state["_entering"] = entered
     st.session_state["_page"] = title
     evaluation = current()
     sync_query()  # every URL names the data it shows (ds=) unless it is the start file
@@ -570,9 +590,15 @@ _this_run = threading.local()  # each session's script runs in its own thread
 
 def run_page(page) -> None:
     """Run ``page`` (app.py's ``st.navigation`` choice), then draw its sidebar (:func:`sidebar`)."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
     _this_run.panel = None
     try:
         page.run()
+        st.session_state["_entering"] = False
+    except StopException:  # st.stop(): a complete run too
+        st.session_state["_entering"] = False
+        raise
     finally:
         sidebar()
 
@@ -642,7 +668,8 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
                          caption=_caption(evaluation, row, found),
                          width="stretch", output_format="PNG")
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
-                    detail_dialog(evaluation, row)
+                    st.session_state["_detail_nav"] = [row, row]
+                    detail_dialog(evaluation, row, rows)
 
 
 def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndarray, key: str) -> None:
@@ -661,6 +688,7 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
                 st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root), caption=md(caption),
                          width="stretch", output_format="PNG")
                 if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
+                    st.session_state["_detail_nav"] = [rb, rb]
                     detail_dialog(b, rb)
 
 
@@ -701,7 +729,27 @@ def _images_root_ways(check) -> str:
 # Saving reruns only the dialog: closing it reruns the page, so the gallery under it shows what
 # was saved (the sample's tags and note in its caption) at once
 @st.dialog("Sample details", width="large", on_dismiss="rerun")
-def detail_dialog(evaluation: Evaluation, row: int) -> None:
+def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
+    """One sample: its picture, facts, scores and findings; with ``rows`` (the gallery's rows, in
+    its order), Previous / Next move through them inside the dialog.
+
+    Opened from a gallery, the dialog reruns alone (a fragment) on Previous / Next, with the
+    arguments it was opened with: the sample shown is kept in ``_detail_nav`` (opened, shown).
+    Everything here is of one sample (O(1) in the file's size): no whole-file reads.
+    """
+    rows = [int(r) for r in rows] if rows is not None else [int(row)]
+    nav = st.session_state.get("_detail_nav")
+    if not nav or nav[0] != row or nav[1] not in rows:
+        nav = st.session_state["_detail_nav"] = [row, row]
+    row = nav[1]
+    at = rows.index(row)
+    if len(rows) > 1:
+        prev_col, where_col, next_col = st.columns([1, 2, 1], vertical_alignment="center")
+        prev_col.button("Previous", key="detail_prev", icon=":material/chevron_left:", width="stretch",
+                        disabled=at == 0, on_click=_detail_step, args=(rows, -1))
+        where_col.caption(f"Sample {at + 1} of {len(rows)} on this page of the gallery")
+        next_col.button("Next", key="detail_next", icon=":material/chevron_right:", width="stretch",
+                        disabled=at == len(rows) - 1, on_click=_detail_step, args=(rows, 1))
     d = evaluation.dataset
     image_notice(evaluation)
     left, right = st.columns([1, 2])
@@ -716,15 +764,42 @@ def detail_dialog(evaluation: Evaluation, row: int) -> None:
             "predicted class": d.classes[d.y_pred[row]],
             "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
         }
-        for name in d.metadata.columns:  # as the filters and slices write it: "(missing)", not "nan"
-            facts[str(name)] = value_text(d.metadata[name].iloc[[row]]).iloc[0]
+        if len(d.metadata.columns):  # one row, as the filters and slices write it: "(missing)", not "nan"
+            one = d.metadata.iloc[[row]]
+            for name in one.columns:
+                facts[str(name)] = value_text(one[name]).iloc[0]
         with st.container(key=f"detail_facts_{row}"):
             st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
                          hide_index=True, width="stretch")
     if d.has_scores:
-        st.plotly_chart(figures.scores_bar(list(d.classes), d.scores[row], int(d.y_true[row]),
-                                           int(d.y_pred[row])), key=f"detail_scores_{row}")
+        with st.container(key=f"detail_scores_{row}"):
+            st.dataframe(sample_scores(evaluation, row), hide_index=True, width="stretch",
+                         column_config={"score": st.column_config.ProgressColumn(
+                             "score", format="%.4f", min_value=float(min(0.0, d.scores[row].min())),
+                             max_value=float(max(1.0, d.scores[row].max())))})
     findings_form(evaluation, row)
+
+
+def _detail_step(rows: list[int], step: int) -> None:
+    nav = st.session_state.get("_detail_nav")
+    if nav and nav[1] in rows:
+        nav[1] = rows[min(max(rows.index(nav[1]) + step, 0), len(rows) - 1)]
+
+
+SCORES_SHOWN = 10  # classes in a sample's scores table (the highest; the true class always)
+
+
+def sample_scores(evaluation: Evaluation, row: int) -> pd.DataFrame:
+    """One sample's highest scores (at most :data:`SCORES_SHOWN` classes, and its true class),
+    highest first, with what each class is to the sample ("true", "predicted")."""
+    d = evaluation.dataset
+    scores = np.asarray(d.scores[row], dtype=np.float64)
+    top = np.argsort(-scores, kind="stable")[:SCORES_SHOWN].tolist()
+    true, pred = int(d.y_true[row]), int(d.y_pred[row])
+    shown = top if true in top else [*top[:SCORES_SHOWN - 1], true]
+    role = {true: "true", pred: "predicted"} if true != pred else {true: "true, predicted"}
+    return pd.DataFrame({"class": [d.classes[c] for c in shown], "score": scores[shown],
+                         "is": [role.get(c, "") for c in shown]})
 
 
 # --- annotations -----------------------------------------------------------------
