@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import figures, ui
-from evaldash.compare import aligned_rows, compare, fixed_broken
+from evaldash.compare import aligned_rows, compare, fixed_broken, supported_sign
 from evaldash.confusion_counts import column_changes
 from evaldash.errors import InputError
 
@@ -87,12 +87,17 @@ per = pd.DataFrame({
 })
 
 
-def _shade(v):
-    return f"color: {'#1a7f37' if v > 0 else '#cf222e' if v < 0 else 'inherit'}; font-weight: 600"
+signs = [supported_sign(iv[f"f1[{c}]"]) for c in shared]
 
 
-st.dataframe(per.style.format({"F1 A": "{:.3f}", "F1 B": "{:.3f}", "B − A": "{:+.3f}"}).map(_shade, subset=["B − A"]),
+def _shade(column):  # only the differences whose 95% interval excludes 0
+    return [{1: "color: #1a7f37; font-weight: 600", -1: "color: #cf222e; font-weight: 600"}.get(s, "") for s in signs]
+
+
+st.dataframe(per.style.format({"F1 A": "{:.3f}", "F1 B": "{:.3f}", "B − A": "{:+.3f}"}).apply(_shade, subset=["B − A"]),
              hide_index=True, key="cmp_per_class")
+st.caption("Green or red: B is better or worse on that class, its 95% interval above or below 0; uncoloured: the "
+           "interval includes 0, no clear difference.")
 
 if a.dataset.classes == b.dataset.classes:
     st.subheader("Confusion matrices", anchor=False)
