@@ -26,8 +26,9 @@ for name, default in (("a", keys[0]), ("b", keys[1])):
     elif st.session_state.get(f"cmp_{name}") not in by_key:
         st.session_state[f"cmp_{name}"] = default
 left, right = st.columns(2)
-a_key = left.selectbox("A (e.g. the current model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_a")
-b_key = right.selectbox("B (e.g. the new model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_b")
+run_names = {k: ui.run_name(r) for k, r in by_key.items()}  # runs that share a file name are told apart
+a_key = left.selectbox("A (e.g. the current model)", keys, format_func=run_names.get, key="cmp_a")
+b_key = right.selectbox("B (e.g. the new model)", keys, format_func=run_names.get, key="cmp_b")
 ui.sync_query(a=a_key, b=b_key)
 if a_key == b_key:
     st.info("Pick two different runs.")

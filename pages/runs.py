@@ -42,7 +42,7 @@ for key, name in zip(table["key"], edited["name"]):
 if len(table) >= 2:
     st.subheader("Compare two", anchor=False)
     keys = list(table["key"])
-    label = lambda k: ui.run_name(next(r for r in open_runs if r.key == k))  # noqa: E731
+    label = {r.key: ui.run_name(r) for r in open_runs}.get  # the names as renamed above
     a_col, b_col = st.columns(2)
     a = a_col.selectbox("A (e.g. the current model)", keys, index=0, format_func=label, key="runs_a")
     b = b_col.selectbox("B (e.g. the new model)", keys, index=1, format_func=label, key="runs_b")

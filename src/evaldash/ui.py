@@ -467,8 +467,8 @@ def data_panel(evaluation: Evaluation) -> None:
         if len(open_runs) > 1:
             st.markdown("**Data**")
             st.session_state["active_run"] = source.key
-            st.selectbox("Active file (every page shows it)", [r.key for r in open_runs],
-                         format_func=lambda k: run_name(next(r for r in open_runs if r.key == k)),
+            names = {r.key: run_name(r) for r in open_runs}  # once per run, not per option
+            st.selectbox("Active file (every page shows it)", [r.key for r in open_runs], format_func=names.get,
                          key="active_run", on_change=_switch_run)
         else:
             st.markdown(f"**Data**  \n{md(run_name(source))}")  # one element: a first view draws each
