@@ -121,6 +121,7 @@ if a.dataset.classes == b.dataset.classes:
         cell = ui.clicked_cell("cmp_diff")
         if cell is not None:
             st.session_state["cmp_cell"] = (shown[cell[0]], shown[cell[1]])
+            ui.request_scroll("cmp_moved")  # the samples that moved open below the matrices
 
     st.markdown("**Difference (B − A)**: click a cell to see the samples that moved into or out of it")
     picked = st.session_state.get("cmp_cell")
@@ -141,6 +142,7 @@ if a.dataset.classes == b.dataset.classes:
                 rows = np.flatnonzero(mask)
                 st.caption(f"{title}: {len(rows)} images")
                 ui.pair_gallery(a, b, rows[:ui.PAGE_SIZE], rows_b, key=f"cmp_moved_{title[:9]}")
+            ui.scroll_into_view("cmp_moved")
     elif picked:
         st.info("The files hold different samples, so samples cannot be followed from A to B.")
 
