@@ -203,7 +203,7 @@ buttons[0].button("Save to the database", key="dec_save", disabled=store is None
                   on_click=lambda: st.session_state.__setitem__("dec_save_requested", True),
                   type="primary", width="stretch",
                   help=None if store is not None else "The annotation database is unavailable (see the sidebar).")
-stem = f"decision-{ui.run_name(source).rsplit('.', 1)[0]}-{name}"
+stem = f"decision-{ui.run_name(source).rsplit('.', 1)[0].replace('/', '-')}-{name}"
 buttons[1].download_button("Download Markdown", record.to_markdown(), f"{stem}.md", "text/markdown",
                            key="dec_md", width="stretch")
 buttons[2].download_button("Download JSON", record.to_json(), f"{stem}.json", "application/json",
