@@ -563,16 +563,24 @@ def _main_notices(title: str) -> None:
     st.session_state["_shown_source"] = source.key
     if before is not None and before != source.key:
         st.session_state["_switched"] = (source.key, title)
+        request_scroll("main_switched")  # the main area may be scrolled far down the old file's page
     if st.session_state.get("_switched") == (source.key, title):
-        st.info(f"Now showing {md(run_name(source))}.", icon=":material/swap_horiz:")
+        with st.container(key="main_switched"):
+            st.info(f"Now showing {md(run_name(source))}.", icon=":material/swap_horiz:")
+            scroll_into_view("main_switched")
     else:
         st.session_state.pop("_switched", None)
-    if "load_error" in st.session_state:
+    error = st.session_state.get("load_error")
+    if error != st.session_state.get("_shown_error"):  # a new error: bring it into view once
+        st.session_state["_shown_error"] = error
+        if error:
+            request_scroll("main_load_error")
+    if error:
         with st.container(key="main_load_error"):
             text, close = st.columns([12, 1], vertical_alignment="center")
-            text.error(f"{md(st.session_state['load_error'])}  \nStill showing {md(run_name(source))}.",
-                       icon=":material/error:")
+            text.error(f"{md(error)}  \nStill showing {md(run_name(source))}.", icon=":material/error:")
             close.button("Dismiss", key="dismiss_load_error", on_click=_dismiss_load_error)
+            scroll_into_view("main_load_error")
 
 
 _this_run = threading.local()  # each session's script runs in its own thread

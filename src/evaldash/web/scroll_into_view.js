@@ -10,8 +10,12 @@ export default function ({ data }) {
   let tries = 0;
   const go = () => {
     const element = document.querySelector(`.${CSS.escape(data.target)}`);
-    if (element) element.scrollIntoView({ block: "start", behavior: "instant" });
-    else if (tries++ < 40) setTimeout(go, 50);  // drawn a moment after this component
+    if (element) {
+      // not under Streamlit's header bar, which lies over the top of the main area
+      const header = document.querySelector('[data-testid="stHeader"]');
+      element.style.scrollMarginTop = `${(header ? header.offsetHeight : 0) + 8}px`;
+      element.scrollIntoView({ block: "start", behavior: "instant" });
+    } else if (tries++ < 40) setTimeout(go, 50);  // drawn a moment after this component
   };
   requestAnimationFrame(go);
 }
