@@ -577,9 +577,8 @@ def _main_notices(title: str) -> None:
             request_scroll("main_load_error")
     if error:
         with st.container(key="main_load_error"):
-            text, close = st.columns([12, 1], vertical_alignment="center")
-            text.error(f"{md(error)}  \nStill showing {md(run_name(source))}.", icon=":material/error:")
-            close.button("Dismiss", key="dismiss_load_error", on_click=_dismiss_load_error)
+            st.error(f"{md(error)}  \nStill showing {md(run_name(source))}.", icon=":material/error:")
+            st.button("Dismiss", key="dismiss_load_error", on_click=_dismiss_load_error)  # full label at any width
             scroll_into_view("main_load_error")
 
 
