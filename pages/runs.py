@@ -35,8 +35,8 @@ edited = st.data_editor(
     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro F1", "macro AUC", "ECE")},
 )
 names = st.session_state.setdefault("run_names", {})
-for key, name in zip(table["key"], edited["name"]):
-    if str(name).strip():
+for key, shown, name in zip(table["key"], table["name"], edited["name"]):
+    if str(name).strip() and str(name).strip() != shown:  # a default name stays a default, told apart anew
         names[key] = str(name).strip()
 
 if len(table) >= 2:

@@ -302,3 +302,16 @@ def test_decision_flips_open_on_the_first_kind_with_samples(monkeypatch):
     assert at.get_by_key("dec_flip_kind").value == "new_tp"
     at.run()
     assert at.get_by_key("dec_flip_kind").value == "new_tp"
+
+
+def test_a_run_opened_later_with_the_same_file_name_renames_the_defaults(monkeypatch, tmp_path):
+    a, b = two_runs(tmp_path)
+    at = goto(start(monkeypatch, a, "--data-root", tmp_path), "pages/runs.py")
+    assert list(at.get_by_key("runs_table").value["name"]) == ["predictions.csv"]  # alone: its file name
+    at.button(key="open_file").click().run()
+    at.text_input(key="path_input").input(str(b))
+    at.button(key="open_path").click().run()
+    assert not at.exception
+    # the name shown on /runs before was a default, not a rename: both are told apart now
+    assert list(at.get_by_key("runs_table").value["name"]) == NAMES
+    assert [i.value for i in at.main.info if i.value.startswith("Now showing")] == [f"Now showing {md(NAMES[1])}."]
