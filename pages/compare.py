@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import figures, ui
-from evaldash.compare import aligned_rows, compare, fixed_broken
+from evaldash.compare import aligned_rows, compare, fixed_broken, supported_sign
 from evaldash.confusion_counts import column_changes
 from evaldash.errors import InputError
 
@@ -26,8 +26,9 @@ for name, default in (("a", keys[0]), ("b", keys[1])):
     elif st.session_state.get(f"cmp_{name}") not in by_key:
         st.session_state[f"cmp_{name}"] = default
 left, right = st.columns(2)
-a_key = left.selectbox("A (e.g. the current model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_a")
-b_key = right.selectbox("B (e.g. the new model)", keys, format_func=lambda k: ui.run_name(by_key[k]), key="cmp_b")
+run_names = {k: ui.run_name(r) for k, r in by_key.items()}  # runs that share a file name are told apart
+a_key = left.selectbox("A (e.g. the current model)", keys, format_func=run_names.get, key="cmp_a")
+b_key = right.selectbox("B (e.g. the new model)", keys, format_func=run_names.get, key="cmp_b")
 ui.sync_query(a=a_key, b=b_key)
 if a_key == b_key:
     st.info("Pick two different runs.")
@@ -87,12 +88,17 @@ per = pd.DataFrame({
 })
 
 
-def _shade(v):
-    return f"color: {'#1a7f37' if v > 0 else '#cf222e' if v < 0 else 'inherit'}; font-weight: 600"
+signs = [supported_sign(iv[f"f1[{c}]"]) for c in shared]
 
 
-st.dataframe(per.style.format({"F1 A": "{:.3f}", "F1 B": "{:.3f}", "B − A": "{:+.3f}"}).map(_shade, subset=["B − A"]),
+def _shade(column):  # only the differences whose 95% interval excludes 0
+    return [{1: "color: #1a7f37; font-weight: 600", -1: "color: #cf222e; font-weight: 600"}.get(s, "") for s in signs]
+
+
+st.dataframe(per.style.format({"F1 A": "{:.3f}", "F1 B": "{:.3f}", "B − A": "{:+.3f}"}).apply(_shade, subset=["B − A"]),
              hide_index=True, key="cmp_per_class")
+st.caption("Green or red: B is better or worse on that class, its 95% interval above or below 0; uncoloured: the "
+           "interval includes 0, no clear difference.")
 
 if a.dataset.classes == b.dataset.classes:
     st.subheader("Confusion matrices", anchor=False)
@@ -117,6 +123,7 @@ if a.dataset.classes == b.dataset.classes:
         cell = ui.clicked_cell("cmp_diff")
         if cell is not None:
             st.session_state["cmp_cell"] = (shown[cell[0]], shown[cell[1]])
+            ui.request_scroll("cmp_moved")  # the samples that moved open below the matrices
 
     st.markdown("**Difference (B − A)**: click a cell to see the samples that moved into or out of it")
     picked = st.session_state.get("cmp_cell")
@@ -137,6 +144,7 @@ if a.dataset.classes == b.dataset.classes:
                 rows = np.flatnonzero(mask)
                 st.caption(f"{title}: {len(rows)} images")
                 ui.pair_gallery(a, b, rows[:ui.PAGE_SIZE], rows_b, key=f"cmp_moved_{title[:9]}")
+            ui.scroll_into_view("cmp_moved")
     elif picked:
         st.info("The files hold different samples, so samples cannot be followed from A to B.")
 

@@ -26,6 +26,7 @@ t, p = ui.deep_link("true"), ui.deep_link("pred")
 if t in d.classes and p in d.classes:
     st.session_state["cell"] = (d.classes.index(t), d.classes.index(p))
     st.session_state["cell_gallery_page"] = 1
+    ui.request_scroll("cell_gallery")  # the link (e.g. the overview's "Most confused with") opens the images
 
 modes = [m for m in MODES if m != "score" or d.has_scores]
 # the modes, the order and the diagonal switch, then (above MAX_SHOWN classes) the class picker
@@ -92,6 +93,7 @@ def _on_cell():
     # the click arrives before this run draws anything: one pass shows the new cell's images
     clicked = ui.clicked_cell()
     if clicked is not None:
+        ui.request_scroll("cell_gallery")  # below the matrix, often below the fold: bring it into view
         new = (shown[clicked[0]], shown[clicked[1]])
         if new != st.session_state["cell"]:
             st.session_state["cell"] = new
@@ -130,6 +132,7 @@ else:
             ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page, found)
         else:
             st.write("No sample falls in this cell.")
+        ui.scroll_into_view("cell_gallery")
     if st.button("Clear selection", key="clear_cell"):
         st.session_state["cell"] = None
         st.rerun()

@@ -168,8 +168,13 @@ counts = flip.counts
 KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
          "new_tn": "newly correct negatives"}
 st.markdown(" · ".join(f"**{counts[k]:,}** {label}" for k, label in KINDS.items()))
+# until the user picks a kind, show the first one that has samples (not an empty tab under non-zero counts)
+first = next((k for k in KINDS if counts[k]), "new_tp")
+if not st.session_state.get("dec_flip_picked") and st.session_state.get("dec_flip_kind") != first:
+    st.session_state["dec_flip_kind"] = first
 kind = st.segmented_control("Show", list(KINDS), format_func=lambda k: f"{KINDS[k]} ({counts[k]:,})",
-                            key="dec_flip_kind") or "new_tp"
+                            key="dec_flip_kind",
+                            on_change=lambda: st.session_state.__setitem__("dec_flip_picked", True)) or first
 rows = getattr(flip, kind)
 if len(rows):
     order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first

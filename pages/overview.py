@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import bootstrap, ui
-from evaldash.gates import Gate, check_gates, metric_names
+from evaldash.gates import Gate, check_gates, load_gates, metric_names
 from evaldash.report import fmt
 from evaldash.errors import InputError
 
@@ -145,13 +145,20 @@ if not cal["available"]:
     st.caption(f"Log loss and calibration are unavailable: {cal['reason']}.")
 
 st.subheader("Quality gates")
-st.caption("Edit the limits; a gate passes when the metric is at least (min) or at most (max) the limit — "
-           "the same rules as `evaldash check`. Per-class metrics are written like `recall[cat]`.")
+st.caption("None until you add a row (or start with `evaldash serve --gates FILE`, the file `evaldash check "
+           "--gates` reads); a gate passes when the metric is at least (min) or at most (max) the limit — the "
+           "same rules as `evaldash check`. Per-class metrics are written like `recall[cat]`.")
 if "gates" not in st.session_state:
+    gates_file = ui.app_args().gates
+    try:
+        start_gates = load_gates(gates_file) if gates_file else []
+    except InputError as exc:  # the file changed since `serve` checked it
+        st.warning(ui.md(exc))
+        start_gates = []
     st.session_state["gates"] = pd.DataFrame({
-        "metric": ["accuracy", "macro_f1", "error_rate"],
-        "kind": ["min", "min", "max"],
-        "limit": [0.9, 0.85, 0.1],
+        "metric": pd.Series([g.metric for g in start_gates], dtype="object"),
+        "kind": pd.Series([g.kind for g in start_gates], dtype="object"),
+        "limit": pd.Series([g.limit for g in start_gates], dtype="float64"),
     })
 names = [n for n in metric_names(ev) if "[CLASS]" not in n]
 edited = st.data_editor(

@@ -35,14 +35,14 @@ edited = st.data_editor(
     column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro F1", "macro AUC", "ECE")},
 )
 names = st.session_state.setdefault("run_names", {})
-for key, name in zip(table["key"], edited["name"]):
-    if str(name).strip():
+for key, shown, name in zip(table["key"], table["name"], edited["name"]):
+    if str(name).strip() and str(name).strip() != shown:  # a default name stays a default, told apart anew
         names[key] = str(name).strip()
 
 if len(table) >= 2:
     st.subheader("Compare two", anchor=False)
     keys = list(table["key"])
-    label = lambda k: ui.run_name(next(r for r in open_runs if r.key == k))  # noqa: E731
+    label = {r.key: ui.run_name(r) for r in open_runs}.get  # the names as renamed above
     a_col, b_col = st.columns(2)
     a = a_col.selectbox("A (e.g. the current model)", keys, index=0, format_func=label, key="runs_a")
     b = b_col.selectbox("B (e.g. the new model)", keys, index=1, format_func=label, key="runs_b")

@@ -740,11 +740,11 @@ def assert_gates_consistent(at: AppTest, ev: evaldash.Evaluation, gates: list[Ga
         assert summary in [e.value for e in at.main.error]
 
 
-def test_default_gates_match_check_gates(open_file):
+def test_no_gates_until_the_user_sets_some(open_file):
     at = open_file()
-    table = at.get_by_key("gates_editor").value
-    gates = [Gate(m, k, float(v)) for m, k, v in table.itertuples(index=False)]
-    assert_gates_consistent(at, core(SAMPLE), gates)
+    assert len(at.get_by_key("gates_editor").value) == 0
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["gate", "value", "limit", "result"]]
+    assert not [m for m in [*at.success, *at.main.error] if "gates pass" in m.value]
 
 
 def test_edited_gates_match_check_gates_and_sklearn(open_file):
@@ -754,10 +754,12 @@ def test_edited_gates_match_check_gates_and_sklearn(open_file):
     recall3 = ((frame["label"] == "3") & (frame["prediction"] == "3")).sum() / (frame["label"] == "3").sum()
     # limits on both sides of the true values, so both outcomes occur
     at.session_state["gates_editor"] = {
-        "edited_rows": {0: {"limit": acc - 0.01}, 2: {"limit": 1 - acc - 0.01}},
-        "added_rows": [{"metric": "recall[3]", "kind": "min", "limit": recall3 + 0.01},
+        "edited_rows": {},
+        "added_rows": [{"metric": "accuracy", "kind": "min", "limit": acc - 0.01},
+                       {"metric": "error_rate", "kind": "max", "limit": 1 - acc - 0.01},
+                       {"metric": "recall[3]", "kind": "min", "limit": recall3 + 0.01},
                        {"metric": "recall[3]", "kind": "max", "limit": recall3 + 0.01}],
-        "deleted_rows": [1],
+        "deleted_rows": [],
     }
     at.run()
     assert not at.exception
@@ -771,13 +773,15 @@ def test_unknown_gate_metric_warns_and_keeps_other_gates(open_file):
     at = open_file()
     at.session_state["gates_editor"] = {
         "edited_rows": {},
-        "added_rows": [{"metric": "bogus_metric", "kind": "min", "limit": 0.5}],
+        "added_rows": [{"metric": "accuracy", "kind": "min", "limit": 0.5},
+                       {"metric": "bogus_metric", "kind": "min", "limit": 0.5},
+                       {"metric": "macro_f1", "kind": "min", "limit": 0.5}],
         "deleted_rows": [],
     }
     at.run()
     assert not at.exception
     assert any(shown_as_markdown("bogus_metric") in w.value and "unknown metric" in w.value for w in at.warning)
-    assert list(shown_gates(at)["gate"]) == ["accuracy", "macro_f1", "error_rate"]
+    assert list(shown_gates(at)["gate"]) == ["accuracy", "macro_f1"]
 
 
 # --- the data panel --------------------------------------------------------------------

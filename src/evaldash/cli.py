@@ -16,7 +16,7 @@ from evaldash.app_config import add_auth_args
 from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
-from evaldash.gates import check_gates, metric_value, parse_gate
+from evaldash.gates import GATES_FILE_HELP, check_gates, load_gates, metric_value, parse_gate
 from evaldash.report import gates_text, report_json, report_text
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -89,10 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     chk = sub.add_parser("check", help="quality gate: exit 1 when a limit is not met")
     _add_data_args(chk)
-    chk.add_argument("--min", action=_GateAction, dest="gates", default=[], metavar="METRIC=VALUE",
+    chk.add_argument("--min", action=_GateAction, dest="gates_given", default=[], metavar="METRIC=VALUE",
                      help="metric must be >= VALUE (e.g. accuracy=0.95, macro_f1=0.9, recall[cat]=0.8)")
-    chk.add_argument("--max", action=_GateAction, dest="gates", default=[], metavar="METRIC=VALUE",
+    chk.add_argument("--max", action=_GateAction, dest="gates_given", default=[], metavar="METRIC=VALUE",
                      help="metric must be <= VALUE (e.g. error_rate=0.05, ece=0.1)")
+    chk.add_argument("--gates", metavar="FILE", help=GATES_FILE_HELP + "; checked before --min and --max")
     chk.add_argument("--threshold", type=float, help="binary: predict positive when score >= T")
     chk.add_argument("--baseline", help="predictions file of the current model to compare with")
     chk.add_argument("--max-drop", action="append", default=[], metavar="METRIC=VALUE",
@@ -131,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
+    srv.add_argument("--gates", metavar="FILE",
+                     help="the overview's quality gates (none unless given): " + GATES_FILE_HELP)
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
     srv.add_argument("--data-root", action="append", default=[], metavar="DIR",
                      help="a folder whose files the sidebar's 'Path on the server' may open (repeatable; default: "
@@ -175,11 +178,11 @@ def run(argv: list[str]) -> int:
         th = _thresholds(args, dataset)
         print(report_json(evaluation, ci, th) if args.json else report_text(evaluation, ci, th))
         return 0
-    gates = args.gates
+    gates = [*(load_gates(args.gates) if args.gates else []), *args.gates_given]
     if args.max_drop and not args.baseline:
         raise InputError("--max-drop needs --baseline FILE, the predictions of the model to compare with")
     if not gates and not args.max_drop:
-        raise InputError("check needs at least one --min or --max gate (e.g. --min accuracy=0.95), "
+        raise InputError("check needs at least one --min or --max gate (e.g. --min accuracy=0.95), a --gates FILE, "
                          "or --baseline FILE with --max-drop METRIC=VALUE")
     results = check_gates(evaluation, gates)
     lines = [gates_text(results)] if results else []
@@ -310,6 +313,9 @@ def _serve(args) -> int:
         cmd += ["--data-root", str(Path(root).resolve())]
     if args.no_server_paths:
         cmd += ["--no-server-paths"]
+    if args.gates:
+        load_gates(args.gates)  # a bad gates file stops here, with its message, not in the browser
+        cmd += ["--gates", str(Path(args.gates).resolve())]
     from evaldash.limits import export_limit_args
 
     export_limit_args(args, os.environ)

@@ -148,6 +148,13 @@ def verdict(metric: str, delta: float, interval: list[float], level: float = bs.
             "includes 0.")
 
 
+def supported_sign(interval) -> int:
+    """+1 when the interval of B minus A lies above 0, -1 when below, 0 when it includes 0 (or is NaN):
+    the direction of a difference the interval supports."""
+    low, high = interval
+    return 1 if low > 0 else -1 if high < 0 else 0
+
+
 def fixed_broken(a: Evaluation, b: Evaluation, rows: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
     """Rows of A that B fixed, broke, and both get wrong (paired files only), most confident first in B.
 

@@ -81,3 +81,42 @@ def check_gates(evaluation: Evaluation, gates: list[Gate]) -> list[GateResult]:
         passed = value >= gate.limit if gate.kind == "min" else value <= gate.limit
         results.append(GateResult(gate, value, passed))
     return results
+
+
+GATES_FILE_HELP = ('a gates file, TOML or JSON: limits by kind, e.g. [min] accuracy = 0.95, "recall[cat]" = 0.8 '
+                   'and [max] ece = 0.1 (JSON: {"min": {"accuracy": 0.95}, "max": {"ece": 0.1}})')
+
+
+def load_gates(path: str) -> list[Gate]:
+    """The gates of a TOML (``.toml``) or JSON file: ``min`` and ``max`` tables of ``metric = limit``,
+    in the order written (``evaldash check --gates`` and the dashboard's ``--gates`` read the same file)."""
+    import json
+    import tomllib
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"--gates {path}: cannot read the file ({exc.strerror or exc})") from None
+    if file.suffix.lower() not in (".toml", ".json"):
+        raise InputError(f"--gates {path}: expected a .toml or .json file; {GATES_FILE_HELP}")
+    try:
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text) if file.suffix.lower() == ".toml" else json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:  # tomllib.TOMLDecodeError and JSONDecodeError are ValueErrors
+        raise InputError(f"--gates {path}: not valid {file.suffix.lower()[1:].upper()} ({exc})") from None
+    if not isinstance(data, dict) or not data or set(data) - {"min", "max"}:
+        found = ", ".join(map(repr, data)) if isinstance(data, dict) and data else "nothing"
+        raise InputError(f"--gates {path}: expected the tables min and/or max, found {found}; {GATES_FILE_HELP}")
+    gates = []
+    for kind, limits in data.items():
+        if not isinstance(limits, dict):
+            raise InputError(f"--gates {path}: {kind} must map metric names to limits, e.g. {kind} accuracy = 0.9")
+        for metric, limit in limits.items():
+            if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit):
+                raise InputError(f"--gates {path}: {kind} {metric}: the limit {limit!r} is not a finite number")
+            if not str(metric).strip():
+                raise InputError(f"--gates {path}: {kind}: a metric name is empty")
+            gates.append(Gate(str(metric).strip(), kind, float(limit)))
+    return gates

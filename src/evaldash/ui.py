@@ -22,6 +22,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from evaldash.images import full_image, thumbnail
 from evaldash.limits import current as upload_limits
 from evaldash.metadata import value_text
 from evaldash.roots import TURNED_OFF, DataRoots, default_roots
+from evaldash.run_names import distinct_names
 from evaldash.store_access import StoreOpener
 from evaldash.uploads import UploadFolders, remove_stopped_servers, save_upload, server_folder
 
@@ -118,6 +120,7 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--db")
     parser.add_argument("--data-root", action="append", default=[])
     parser.add_argument("--no-server-paths", action="store_true")
+    parser.add_argument("--gates")
     add_auth_args(parser)
     args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
@@ -159,8 +162,14 @@ def runs() -> list[Source]:
 
 
 def run_name(source: Source) -> str:
-    """A run's name: as renamed on /runs, else its file name."""
-    return st.session_state.get("run_names", {}).get(source.key) or source.name
+    """A run's name: as renamed on /runs, else its label or the shortest tail of its path that
+    tells it apart from the other open runs (:func:`evaldash.run_names.distinct_names`)."""
+    renamed = st.session_state.get("run_names", {}).get(source.key)
+    if renamed:
+        return renamed
+    open_runs = runs() if source in runs() else [*runs(), source]
+    names = distinct_names([r.path for r in open_runs], [r.label for r in open_runs])
+    return names[open_runs.index(source)]
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -492,8 +501,8 @@ def data_panel(evaluation: Evaluation) -> None:
         if len(open_runs) > 1:
             st.markdown("**Data**")
             st.session_state["active_run"] = source.key
-            st.selectbox("Active file (every page shows it)", [r.key for r in open_runs],
-                         format_func=lambda k: run_name(next(r for r in open_runs if r.key == k)),
+            names = {r.key: run_name(r) for r in open_runs}  # once per run, not per option
+            st.selectbox("Active file (every page shows it)", [r.key for r in open_runs], format_func=names.get,
                          key="active_run", on_change=_switch_run)
         else:
             st.markdown(f"**Data**  \n{md(run_name(source))}")  # one element: a first view draws each
@@ -582,7 +591,39 @@ def page_setup(title: str) -> Evaluation:
     sync_query()  # every URL names the data it shows (ds=) unless it is the start file
     _this_run.panel = evaluation  # drawn after the page's own content: see sidebar()
     st.title(title)
+    _main_notices(title)
     return evaluation
+
+
+def _dismiss_load_error() -> None:
+    st.session_state.pop("load_error", None)
+
+
+def _main_notices(title: str) -> None:
+    """Say at the top of the main area what the sidebar did, where the user is looking: that another
+    file is now shown (until the page changes), or that a file could not be opened (until dismissed)."""
+    source: Source = st.session_state["source"]
+    before = st.session_state.get("_shown_source")
+    st.session_state["_shown_source"] = source.key
+    if before is not None and before != source.key:
+        st.session_state["_switched"] = (source.key, title)
+        request_scroll("main_switched")  # the main area may be scrolled far down the old file's page
+    if st.session_state.get("_switched") == (source.key, title):
+        with st.container(key="main_switched"):
+            st.info(f"Now showing {md(run_name(source))}.", icon=":material/swap_horiz:")
+            scroll_into_view("main_switched")
+    else:
+        st.session_state.pop("_switched", None)
+    error = st.session_state.get("load_error")
+    if error != st.session_state.get("_shown_error"):  # a new error: bring it into view once
+        st.session_state["_shown_error"] = error
+        if error:
+            request_scroll("main_load_error")
+    if error:
+        with st.container(key="main_load_error"):
+            st.error(f"{md(error)}  \nStill showing {md(run_name(source))}.", icon=":material/error:")
+            st.button("Dismiss", key="dismiss_load_error", on_click=_dismiss_load_error)  # full label at any width
+            scroll_into_view("main_load_error")
 
 
 _this_run = threading.local()  # each session's script runs in its own thread
@@ -1067,6 +1108,21 @@ def _component(name: str, asset: str):
     # registered on every use: cheap, and each Streamlit runtime (also AppTest's) has its own registry
     return st.components.v2.component(name, js=(_WEB / f"{asset}.js").read_text(),
                                       css=(_WEB / f"{asset}.css").read_text())
+
+
+def request_scroll(target_key: str) -> None:
+    """Ask :func:`scroll_into_view` to bring the container ``target_key`` into view on this run
+    (call it where a click or a deep link opens that container: once per request, not per rerun)."""
+    st.session_state[f"_scroll_{target_key}"] = time.time_ns()
+
+
+def scroll_into_view(target_key: str) -> None:
+    """Scroll the browser to the container of key ``target_key`` when :func:`request_scroll` asked
+    for it since the last time (a gallery opened below the fold by a click on a matrix cell)."""
+    nonce = st.session_state.get(f"_scroll_{target_key}")
+    if nonce:
+        st.components.v2.component("evaldash_scroll_into_view", js=(_WEB / "scroll_into_view.js").read_text())(
+            key=f"scroll_{target_key}", data={"target": f"st-key-{target_key}", "nonce": str(nonce)})
 
 
 def _live_component(name: str):
