@@ -330,7 +330,8 @@ def test_slices_page_groups_and_picks_every_awkward_column(kind, app, tmp_path):
         cards = {m.label: m.value for m in at.metric}
         assert cards["Samples"] == f"{slice_rows(d, column, value).size:,}", (column, value)
         goto(at, "pages/errors.py")
-        at.session_state["_slice"] = None
+        at.button(key="clear_slice").click().run()  # "Show all samples", as a user clears it (URL too)
+        assert not at.exception, at.exception
         goto(at, "pages/slices.py")
 
 

@@ -78,7 +78,12 @@ def _post_logins(guard, n: int) -> list[int]:
     async def all_of_them():
         return await asyncio.gather(*(one(i) for i in range(n)))
 
-    return asyncio.run(all_of_them())
+    # in a thread of its own: Playwright (the browser tests, same process) keeps an event loop in this one
+    result = []
+    worker = threading.Thread(target=lambda: result.append(asyncio.run(all_of_them())))
+    worker.start()
+    worker.join(120)
+    return result[0]
 
 
 def test_password_checks_run_a_few_at_a_time_so_a_flood_of_log_ins_cannot_exhaust_memory(tmp_path, monkeypatch):
