@@ -19,10 +19,21 @@ def _tag_in_dialog(dash, row: int, tags: list[str], note: str = "") -> None:
     dialog = dash.page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     box = dialog.locator(f".st-key-findings_tags_{row} input")
+    chips = dialog.locator(f".st-key-findings_tags_{row}")
     for tag in tags:
-        box.click()
-        box.fill(tag)
-        box.press("Enter")
+        # Enter adds the typed tag once the list offers it: pressed sooner (under load) it can add
+        # nothing, so a person would look and type it again
+        for _ in range(3):
+            box.click()
+            box.fill(tag)
+            expect(dash.page.get_by_role("option").first).to_contain_text(tag)
+            box.press("Enter")
+            try:
+                expect(chips).to_contain_text(tag, timeout=3000)
+                break
+            except AssertionError:
+                box.fill("")
+        expect(chips).to_contain_text(tag)
     if note:
         dialog.locator(f".st-key-findings_note_{row} textarea").fill(note)
     dialog.locator(f".st-key-findings_save_{row} button").click()
