@@ -966,7 +966,10 @@ def annotator_panel() -> None:
     if who is not None:  # a log-in names the annotator: no name to type
         st.text(f"Signed in as {who}")
         if app_args().users:  # the server's own log-in (a proxy's is left through the proxy)
-            st.markdown(f'<a href="{_base_path()}/_evaldash/logout" target="_self">Log out</a>',
+            # HTML for target="_self" (a full page load); the only text in it is the operator's base path
+            import html
+
+            st.markdown(f'<a href="{html.escape(_base_path())}/_evaldash/logout" target="_self">Log out</a>',
                         unsafe_allow_html=True)
     else:
         # Each page's sidebar has its own widget, which starts empty: the name lives in a plain
