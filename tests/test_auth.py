@@ -530,7 +530,7 @@ def test_serve_passes_the_address_and_the_log_in_to_the_app(execv, users_file):
 def test_the_pages_parse_the_log_in_arguments_as_options_not_as_files(users_file):
     from evaldash import ui
 
-    args = ui._parse_app_args(("data.csv", "--users", str(users_file), "--trust-user-header", "X-User"))
+    args = ui.sources._parse_app_args(("data.csv", "--users", str(users_file), "--trust-user-header", "X-User"))
     assert args.paths == ["data.csv"] and args.users == str(users_file)
 
 
@@ -651,7 +651,7 @@ def signed_in_app(monkeypatch, tmp_path, users_file):
     monkeypatch.setattr(sys, "argv", ["app.py", "--users", str(users_file)])
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
-    monkeypatch.setattr(ui, "signed_in_user", lambda: "ana")
+    monkeypatch.setattr(ui.annotation_panel, "signed_in_user", lambda: "ana")
     st.cache_resource.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()

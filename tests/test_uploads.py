@@ -249,11 +249,11 @@ def test_the_app_removes_upload_folders_no_live_session_uses(tmp_path, monkeypat
     monkeypatch.setattr(sys, "argv", ["app.py"])
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
-    monkeypatch.setattr(ui, "UPLOAD_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(ui.open_panel, "UPLOAD_DIR", tmp_path / "uploads")
     live: set[str] = set()
-    monkeypatch.setattr(ui, "_live_sessions", lambda: set(live))  # the server's sessions, as the test says
+    monkeypatch.setattr(ui.open_panel, "_live_sessions", lambda: set(live))  # the server's sessions, as the test says
     session = ["s1"]  # every AppTest has the same session id: each upload below is a session of its own
-    monkeypatch.setattr(ui, "_session_id", lambda: session[0])
+    monkeypatch.setattr(ui.open_panel, "_session_id", lambda: session[0])
     st.cache_resource.clear()
 
     def upload(content: bytes, session_id: str) -> Path:

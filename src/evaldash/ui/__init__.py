@@ -1,0 +1,106 @@
+"""The Streamlit-facing package: the only code outside ``app.py`` and ``pages/`` that imports Streamlit.
+
+Pages import it as ``from evaldash import ui`` and call what is re-exported here; the computation
+they show lives in the Streamlit-free core. One module per concern:
+
+- ``sources``: the command line, the open runs, each file loaded once (cached);
+- ``active_data``: the evaluation a session shows (sliced, with corrected labels when asked);
+- ``links``: the URL read on entering a page, widget values kept across pages, the slice;
+- ``page``: every page's frame (set-up, notices, the sidebar drawn after the content);
+- ``open_panel``: the sidebar's data panel (samples, paths on the server, uploads);
+- ``findings_store`` and ``annotation_panel``: the annotation database, who annotates, exports;
+- ``galleries``, ``sample_details``, ``notices``: thumbnails, the Details dialog and its findings form;
+- ``components``, ``threshold_widgets``: the custom components drawn in the browser (charts, the
+  confusion grid, the live threshold);
+- ``text``: user text shown as text (Markdown escaping).
+"""
+
+from evaldash.ui.text import (  # noqa: F401
+    WORD_JOINER,
+    md,
+    class_label,
+)
+from evaldash.ui.sources import (  # noqa: F401
+    ROOT,
+    SAMPLES,
+    Source,
+    app_args,
+    start_sources,
+    data_roots,
+    start_source,
+    runs,
+    run_name,
+    load,
+)
+from evaldash.ui.links import (  # noqa: F401
+    active_slice,
+    set_slice,
+    deep_link,
+    kept,
+    remember,
+    keep,
+    link_params,
+    sync_query,
+)
+from evaldash.ui.findings_store import (  # noqa: F401
+    annotation_store,
+    fingerprint,
+    findings,
+    tags_in,
+    tagged_mask,
+    tag_filter,
+    id_mask,
+)
+from evaldash.ui.active_data import (  # noqa: F401
+    current,
+)
+from evaldash.ui.components import (  # noqa: F401
+    request_scroll,
+    scroll_into_view,
+    chart,
+    picked,
+    confusion_grid,
+    clicked_cell,
+)
+from evaldash.ui.threshold_widgets import (  # noqa: F401
+    set_threshold,
+    live_threshold,
+    threshold_choice,
+    committed_threshold,
+)
+from evaldash.ui.annotation_panel import (  # noqa: F401
+    NAME_FIRST,
+    signed_in_user,
+    annotator_name,
+    approver_input,
+    annotator_panel,
+    export_panel,
+)
+from evaldash.ui.notices import (  # noqa: F401
+    image_notice,
+)
+from evaldash.ui.sample_details import (  # noqa: F401
+    detail_dialog,
+    SCORES_SHOWN,
+    sample_scores,
+    findings_form,
+)
+from evaldash.ui.galleries import (  # noqa: F401
+    PAGE_SIZE,
+    GRID_COLUMNS,
+    gallery,
+    pair_gallery,
+    pager,
+)
+from evaldash.ui.open_panel import (  # noqa: F401
+    UPLOAD_DIR,
+    VIEW_WIDGETS,
+    data_panel,
+)
+from evaldash.ui.page import (  # noqa: F401
+    page_setup,
+    run_page,
+    sidebar,
+    stop,
+    need_scores,
+)

@@ -1,0 +1,85 @@
+"""The evaluation a session shows: the active file, sliced, with corrected labels when asked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import streamlit as st
+
+from evaldash.errors import InputError
+from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
+from evaldash.ui.findings_store import findings, fingerprint
+from evaldash.ui.links import active_slice, deep_link, set_slice
+from evaldash.ui.sources import SAMPLES, Source, _activate, _known_sources, load, start_source
+
+
+def current() -> Evaluation:
+    """The active evaluation of this session (opening the start file on first use), with the
+    annotators' corrected labels when the sidebar's switch is on."""
+    if "source" not in st.session_state:
+        wanted = st.query_params.get("ds")
+        source = _known_sources().get(wanted) if wanted else None
+        try:
+            base = _activate(source or start_source())
+        except InputError as exc:
+            st.session_state["load_error"] = str(exc)
+            first = next(iter(SAMPLES))
+            base = _activate(Source(str(SAMPLES[first]), label=first))
+    else:
+        base = load(st.session_state["source"])
+    by, value = deep_link("slice_by"), deep_link("slice")
+    if by is not None and value is not None:  # a link to a slice (?slice_by=<column>&slice=<value>)
+        set_slice(by, value)
+    base = _sliced_view(base)
+    st.session_state.pop("corrections", None)
+    if not st.session_state.get("use_corrected"):
+        return base
+    state = findings(base)
+    corrections = {str(k): v for k, v in state["corrected_label"].items() if v} if len(state) else {}
+    if not corrections:
+        st.session_state["corrections"] = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
+        return base
+    key = fingerprint(base) + hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()
+    evaluation, info = _corrected(base, key, corrections)
+    st.session_state["corrections"] = info
+    return evaluation
+
+
+def _sliced_view(base: Evaluation) -> Evaluation:
+    chosen = active_slice()
+    if chosen is None:
+        return base
+    column, value = chosen
+    if column not in base.dataset.metadata.columns:
+        set_slice(None)
+        return base
+    sliced = _slice_evaluation(base, fingerprint(base), column, value)
+    if sliced is None:  # a link to a slice this file does not have (or no longer has)
+        set_slice(None)
+        return base
+    return sliced
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation | None:
+    from evaldash.dataset import subset
+    from evaldash.slices import slice_rows
+
+    rows = slice_rows(_base.dataset, column, value)
+    if not len(rows):
+        return None
+    evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
+    evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
+    return evaluation
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _corrected(_base: Evaluation, key: str, corrections: dict[str, str]) -> tuple[Evaluation, dict]:
+    # keyed by the base file (its fingerprint) and the corrections' hash; the findings stay
+    # those of the file as given, so the corrected view keeps the base fingerprint
+    dataset, info = with_corrected_labels(_base.dataset, corrections)
+    evaluation = evaluate(dataset).precompute(background=True)
+    base_fingerprint = fingerprint(_base)
+    evaluation.memo("fingerprint", lambda e: base_fingerprint)
+    return evaluation, info

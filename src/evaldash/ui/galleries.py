@@ -1,0 +1,87 @@
+"""Galleries of samples: thumbnails in a grid with captions and Details buttons, and a pager."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from evaldash.evaluation import Evaluation
+from evaldash.images import thumbnail
+from evaldash.ui.findings_store import findings
+from evaldash.ui.sample_details import detail_dialog
+from evaldash.ui.text import md
+
+PAGE_SIZE = 24
+
+GRID_COLUMNS = 6
+
+
+def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = None) -> str:
+    d = evaluation.dataset
+    conf = evaluation.confidence[row]
+    conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
+    text = f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+    sid = str(d.ids[row])
+    if findings is not None and sid in findings.index:
+        f = findings.loc[sid]
+        if f["tags"]:
+            text += " · tags: " + ", ".join(f["tags"])
+        if f["corrected_label"]:
+            text += f" · label → {f['corrected_label']}"
+        if f["note"]:
+            text += " · note"
+    return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
+
+
+def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
+            found: pd.DataFrame | None = None) -> None:
+    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
+    d = evaluation.dataset
+    paths = d.image_paths
+    found = findings(evaluation) if found is None else found  # pages that read the findings pass them
+    for start in range(0, len(rows), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
+            row = int(row)
+            with col:
+                # PNG bytes made once per image; output_format keeps Streamlit from re-encoding
+                # them as JPEG on every rerun
+                st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root),
+                         caption=_caption(evaluation, row, found),
+                         width="stretch", output_format="PNG")
+                if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
+                    st.session_state["_detail_nav"] = [row, row]
+                    detail_dialog(evaluation, row, rows)
+
+
+def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndarray, key: str) -> None:
+    """Thumbnails of A's ``rows`` with both models' answers; ``rows_b[row]`` is the same sample in B."""
+    d, db = a.dataset, b.dataset
+    paths = d.image_paths
+    for start in range(0, len(rows), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
+            row, rb = int(row), int(rows_b[int(row)])
+            ca, cb = a.confidence[row], b.confidence[rb]
+            caption = (f"{d.ids[row]} · true {d.classes[d.y_true[row]]} · A {d.classes[d.y_pred[row]]}"
+                       + (f" ({ca:.2f})" if np.isfinite(ca) else "")
+                       + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
+            with col:
+                st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root), caption=md(caption),
+                         width="stretch", output_format="PNG")
+                if st.button("Details (B)", key=f"{key}_detail_{row}", width="stretch"):
+                    st.session_state["_detail_nav"] = [rb, rb]
+                    detail_dialog(b, rb)
+
+
+def pager(key: str, total: int, page_size: int = PAGE_SIZE) -> int:
+    """A page picker for ``total`` items; returns the 0-based page."""
+    pages = max(1, -(-total // page_size))
+    state_key = f"{key}_page"
+    if st.session_state.get(state_key, 1) > pages:
+        st.session_state[state_key] = 1
+    if pages > 1:
+        st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key=state_key,
+                        width=160)
+    return int(st.session_state.get(state_key, 1)) - 1

@@ -1,0 +1,157 @@
+"""Where the data comes from: the command line, the open runs, each file loaded once."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import functools
+import gc
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from evaldash.app_config import add_auth_args
+from evaldash.dataset import load_predictions
+from evaldash.errors import InputError
+from evaldash.evaluation import Evaluation, evaluate
+from evaldash.roots import DataRoots, default_roots
+from evaldash.run_names import distinct_names
+
+ROOT = Path(__file__).resolve().parents[3]
+
+SAMPLES = {
+    "Digits: 10 classes": ROOT / "sample_data" / "digits" / "predictions.csv",
+    "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
+    "Digits: a weaker model (to compare)": ROOT / "sample_data" / "digits" / "predictions_weaker.csv",
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a dataset comes from and how to read it."""
+
+    path: str
+    positive: str | None = None
+    images_root: str | None = None
+    label: str = ""
+    images_by_name: bool = False  # an upload: images not at their path are matched by file name in its zip
+
+    @property
+    def key(self) -> str:
+        raw = f"{self.path}\x1f{self.positive}\x1f{self.images_root}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:10]
+
+    @property
+    def name(self) -> str:
+        return self.label or Path(self.path).name
+
+
+def app_args() -> argparse.Namespace:
+    """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``."""
+    # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
+    argv = tuple(sys.argv[1:]) if Path(sys.argv[0]).name == "app.py" else ()
+    return copy.deepcopy(_parse_app_args(argv))  # a copy: callers may change it
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
+    """Parsed once per command line (an ArgumentParser costs milliseconds on every page run)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("paths", nargs="*")
+    parser.add_argument("--predictions", action="append", default=[])
+    parser.add_argument("--positive")
+    parser.add_argument("--images-root")
+    parser.add_argument("--db")
+    parser.add_argument("--data-root", action="append", default=[])
+    parser.add_argument("--no-server-paths", action="store_true")
+    parser.add_argument("--gates")
+    add_auth_args(parser)
+    args, _ = parser.parse_known_args(list(argv))
+    args.paths = [*args.paths, *args.predictions]
+    return args
+
+
+def start_sources() -> list[Source]:
+    """The files named after ``--`` (several allowed, also as ``--predictions``), else
+    ``EVALDASH_PREDICTIONS``, else the bundled sample."""
+    args = app_args()
+    paths = args.paths or ([os.environ["EVALDASH_PREDICTIONS"]] if os.environ.get("EVALDASH_PREDICTIONS") else [])
+    if paths:
+        return [Source(str(Path(p).resolve()), args.positive, args.images_root) for p in paths]
+    first = next(iter(SAMPLES))
+    return [Source(str(SAMPLES[first]), label=first)]
+
+
+def data_roots() -> DataRoots | None:
+    """The folders whose files the sidebar's "Path on the server" may open (``--data-root``, else
+    the folders of the start files and the bundled samples); None with ``--no-server-paths``."""
+    args = app_args()
+    if args.no_server_paths:
+        return None
+    if args.data_root:
+        return DataRoots.of(args.data_root)
+    return default_roots([s.path for s in start_sources()], ROOT / "sample_data")
+
+
+def start_source() -> Source:
+    """The file the dashboard opens first (the first of :func:`start_sources`)."""
+    return start_sources()[0]
+
+
+def runs() -> list[Source]:
+    """The files open in this session (models, versions, holdout sets), in the order opened."""
+    if "runs" not in st.session_state:
+        st.session_state["runs"] = list(dict.fromkeys(start_sources()))
+    return st.session_state["runs"]
+
+
+def run_name(source: Source) -> str:
+    """A run's name: as renamed on /runs, else its label or the shortest tail of its path that
+    tells it apart from the other open runs (:func:`evaldash.run_names.distinct_names`)."""
+    renamed = st.session_state.get("run_names", {}).get(source.key)
+    if renamed:
+        return renamed
+    open_runs = runs() if source in runs() else [*runs(), source]
+    names = distinct_names([r.path for r in open_runs], [r.label for r in open_runs])
+    return names[open_runs.index(source)]
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
+                images_root: str | None, images_by_name: bool = False) -> Evaluation:
+    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name)
+    evaluation = evaluate(dataset).precompute(background=True)
+    # Move every object alive now (modules, the loaded file's objects) out of the garbage
+    # collector's view: they live as long as the server, and a full collection that walks them
+    # holds the server (and its answers to the browser) for tens of milliseconds each time.
+    gc.freeze()
+    return evaluation
+
+
+def load(source: Source) -> Evaluation:
+    """The evaluation of ``source``, computed once per file version (keyed by path, mtime, size)."""
+    try:
+        stat = os.stat(source.path)
+    except OSError:
+        raise InputError(f"{source.path}: file not found") from None
+    return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
+                       source.images_by_name)
+
+
+@st.cache_resource(show_spinner=False)
+def _known_sources() -> dict[str, Source]:
+    """Sources opened in any session, so a deep link with ``ds=`` reopens the same data."""
+    return {}
+
+
+def _activate(source: Source) -> Evaluation:
+    evaluation = load(source)  # raises before anything is replaced
+    _known_sources()[source.key] = source
+    st.session_state["source"] = source
+    if source not in runs():
+        runs().append(source)
+    return evaluation
