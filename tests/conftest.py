@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from classification_cases import BINARY_CSV, CASE_NAMES, DIGITS_CSV, Case, make_case
 from databases import PostgresServer, PostgresUnavailable
@@ -74,3 +76,15 @@ def db_url(request, tmp_path: Path) -> Iterator[str]:
         yield server.url(name)
     finally:
         server.drop_database(name)
+
+
+@pytest.fixture
+def clean_app(monkeypatch, tmp_path):
+    """An AppTest of ``app.py`` with no start file (the bundled sample), a fresh annotation
+    database, and Streamlit's resource caches cleared before and after."""
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()

@@ -3,13 +3,11 @@ and per-class thresholds. Expected numbers are computed here from the CSV with N
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from sklearn.metrics import precision_recall_curve
 from streamlit.testing.v1 import AppTest
 
@@ -23,14 +21,7 @@ BINARY = ROOT / "sample_data" / "digits" / "binary_three.csv"
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def clean_app(monkeypatch, tmp_path):
-    monkeypatch.setattr(sys, "argv", ["app.py"])
-    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
-    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("clean_app")  # tests/conftest.py: no start file, a fresh database
 
 
 def open_decision(monkeypatch, path: Path | None = None) -> AppTest:

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from hypothesis import given, settings
 from hypothesis import strategies as hs
 from markdown_it import MarkdownIt
@@ -244,14 +243,7 @@ def test_dataframe_csv_download_is_off_for_every_way_of_starting(tmp_path, monke
 
 # --- the app ------------------------------------------------------------------------------------
 
-@pytest.fixture(autouse=True)
-def _clean_app(monkeypatch, tmp_path):
-    monkeypatch.setattr(sys, "argv", ["app.py"])
-    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
-    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("clean_app")  # tests/conftest.py: no start file, a fresh database
 
 
 # element types whose texts Streamlit shows as they are (no Markdown); every other element's

@@ -5,11 +5,9 @@ decision record opens back into /decision. Expected values come from the core, n
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from evaldash import decision as dc
@@ -24,14 +22,7 @@ SAMPLE = ROOT / "sample_data" / "digits" / "predictions.csv"
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def clean_app(monkeypatch, tmp_path):
-    monkeypatch.setattr(sys, "argv", ["app.py"])
-    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
-    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("clean_app")  # tests/conftest.py: no start file, a fresh database
 
 
 def session(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
