@@ -67,6 +67,7 @@ def test_report_text_thresholds_and_the_label_separator(tmp_path, capsys):
     assert code == 0, err
     assert "(multi-label)" in out and "score >= its threshold (0.4 for every class)" in out
     assert "subset accuracy" in out and "Most frequent concept-matrix cells" in out
+    assert "(no label)      (no prediction)" not in out
     assert "class 'cake' is never labelled" in out
     rules = tmp_path / "t.json"
     rules.write_text(thresholds_json(sorted(CLASSES), [0.3, 0.4, 0.5, 0.6]))

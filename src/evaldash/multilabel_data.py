@@ -306,14 +306,17 @@ class _Sets:
 def _label_set_column(series: pd.Series, source: str, column: str, sep: str) -> _Sets:
     """Parse a label-set column: lists (Parquet, JSON Lines), JSON arrays or ``sep``-joined names (text)."""
     values = series.to_numpy(dtype=object)
+    # a column holding any list is in list form (Parquet, JSON Lines): text cells there are not lists
+    as_text = not any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
+    fast = _arrow_sets(values, as_text, sep, column)
+    if fast is not None:
+        return fast
     n = values.size
     lengths = np.zeros(n, dtype=np.int64)
     flat: list = []
     bad: list[int] = []
     bad_json: list[int] = []
     bad_item: list[int] = []
-    # a column holding any list is in list form (Parquet, JSON Lines): text cells there are not lists
-    as_text = not any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
     for i, v in enumerate(values):
         if isinstance(v, (list, tuple, np.ndarray)):
             items = list(v)
@@ -369,6 +372,47 @@ def _label_set_column(series: pd.Series, source: str, column: str, sep: str) -> 
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     codes, names = pd.factorize(pd.Series(flat, dtype=object)) if flat else (np.zeros(0, np.int64), [])
     return _Sets(rows, np.asarray(codes, dtype=np.int64), [str(x) for x in names], column)
+
+
+def _arrow_sets(values: np.ndarray, as_text: bool, sep: str, column: str) -> _Sets | None:
+    """The label sets parsed by Arrow, vectorised (a million rows in about a second); None when
+    some cell needs the row-by-row parser (which also names the rows of a bad cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        if as_text:
+            text = pa.array(values, type=pa.string(), from_pandas=True)
+            text = pc.utf8_trim_whitespace(text)
+            if pc.any(pc.starts_with(text, "[")).as_py():
+                return None  # JSON arrays: the row-by-row parser
+            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            lists = pc.split_pattern(text, sep)
+        else:
+            lists = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, ValueError, TypeError):
+        return None
+    if not pa.types.is_list(lists.type) and not pa.types.is_large_list(lists.type):
+        return None
+    item_type = lists.type.value_type
+    if not (pa.types.is_string(item_type) or pa.types.is_large_string(item_type) or pa.types.is_integer(item_type)):
+        return None
+    flat = pc.list_flatten(lists)
+    if flat.null_count:
+        return None
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    encoded = pc.dictionary_encode(flat).combine_chunks() if isinstance(flat, pa.ChunkedArray) else \
+        pc.dictionary_encode(flat)
+    raw = encoded.dictionary.to_pylist()
+    names = [_item_name(x) for x in raw]
+    if any(name is None for name in names):
+        return None
+    # spellings that become one name (" a" and "a", NFC and NFD) merge
+    merged, inverse = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True) if names else \
+        (np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64))
+    codes = inverse.reshape(-1)[encoded.indices.to_numpy(zero_copy_only=False)] if names else np.zeros(0, np.int64)
+    rows = np.repeat(np.arange(values.size, dtype=np.int64), lengths)
+    return _Sets(rows, codes.astype(np.int64), [str(m) for m in merged], column)
 
 
 def _item_name(item) -> str | None:

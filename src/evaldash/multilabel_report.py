@@ -76,7 +76,7 @@ def _matrix_text(evaluation: MultilabelEvaluation) -> list[str]:
     view = evaluation.matrix("counts")
     counts = view.counts.copy()
     k = len(evaluation.classes)
-    counts[np.arange(k), np.arange(k)] = 0
+    counts[np.arange(k + 1), np.arange(k + 1)] = 0  # (no label, no prediction) is right too
     flat = np.argsort(-counts, axis=None, kind="stable")[:TOP_CELLS]
     cells = [(int(f // counts.shape[1]), int(f % counts.shape[1])) for f in flat if counts.flat[f] > 0]
     rows = [[view.rows[i], view.columns[j], str(int(view.counts[i, j]))] for i, j in cells]
