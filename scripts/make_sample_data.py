@@ -15,6 +15,11 @@ predictions.csv
 predictions_weaker.csv
     The same held-out rows and columns from a weaker ten-class model (Gaussian
     naive Bayes on the same features), to compare two models.
+concepts.csv
+    Multi-label (concepts a digit can share): ``id, labels`` (the concepts joined by ``|``:
+    ``even``, ``prime``, ``closed_loop``, ``greater_than_5``; empty for the digit 1),
+    ``score_<concept>`` (each concept's own probability from its own logistic regression,
+    ``C=1``, on the same pooled features), ``image, ink, stroke`` (the same images).
 binary_three.csv
     Digit 3 versus the rest (about 10% positives): ``id, label`` (``three`` or
     ``other``), ``score`` (probability of ``three``), ``image, ink, stroke``.
@@ -76,6 +81,28 @@ def round_rows(proba):
     return p
 
 
+# Concepts a digit can share (multi-label): each digit's set is fixed by its class. The digit 1
+# has none of them, so the sample also has samples with no label.
+CONCEPTS = {
+    "even": {0, 2, 4, 6, 8},
+    "prime": {2, 3, 5, 7},
+    "closed_loop": {0, 6, 8, 9},
+    "greater_than_5": {6, 7, 8, 9},
+}
+
+
+def concept_predictions(X, y, train, test, ids, meta):
+    """The multi-label sample: one logistic regression (``C=1``) per concept, one-vs-rest on the
+    same 16 pooled features, each giving its concept's own probability."""
+    truth = {name: np.isin(y, sorted(digits)).astype(int) for name, digits in CONCEPTS.items()}
+    scores = {}
+    for name, target in truth.items():
+        model = LogisticRegression(C=1, max_iter=5000).fit(X[train], target[train])
+        scores[f"score_{name}"] = sig6(model.predict_proba(X[test])[:, 1])
+    labels = ["|".join(name for name in CONCEPTS if truth[name][i]) for i in test]
+    return pd.concat([pd.DataFrame({"id": ids, "labels": labels, **scores}), meta], axis=1)
+
+
 def main():
     digits = load_digits()
     images, y = digits.images, digits.target
@@ -127,7 +154,10 @@ def main():
         meta,
     ], axis=1)
 
+    concepts = concept_predictions(X, y, train, test, ids, meta)
+
     (OUT / "images").mkdir(parents=True, exist_ok=True)
+    concepts.to_csv(OUT / "concepts.csv", index=False)
     predictions.to_csv(OUT / "predictions.csv", index=False)
     predictions_weaker.to_csv(OUT / "predictions_weaker.csv", index=False)
     binary_three.to_csv(OUT / "binary_three.csv", index=False)
@@ -143,6 +173,12 @@ def main():
     print(f"ten-class accuracy: {acc:.4f} ({(pred == y[test]).sum()}/{len(ids)})")
     print(f"three-vs-rest ROC AUC: {auc:.4f}, positives {is_three[test].sum()}"
           f"/{len(ids)} ({is_three[test].mean():.1%})")
+    from sklearn.metrics import f1_score
+
+    concept_truth = np.column_stack([concepts["labels"].str.split("|").map(lambda s, c=c: c in s) for c in CONCEPTS])
+    concept_pred = concepts[[f"score_{c}" for c in CONCEPTS]].to_numpy() >= 0.5
+    print(f"concepts: samples F1 {f1_score(concept_truth, concept_pred, average='samples', zero_division=0):.4f}, "
+          f"subset accuracy {np.mean((concept_truth == concept_pred).all(axis=1)):.4f}")
 
 
 if __name__ == "__main__":

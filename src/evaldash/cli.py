@@ -17,7 +17,9 @@ from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
 from evaldash.gates import GATES_FILE_HELP, check_gates, load_gates, metric_value, parse_gate
+from evaldash.multilabel_cli import add_task_args
 from evaldash.report import gates_text, report_json, report_text
+from evaldash.tasks import load_dataset
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -40,6 +42,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="predictions file (.csv, .csv.gz, .parquet, .jsonl)")
     p.add_argument("--positive", help="positive class for binary data (default: the second class)")
     p.add_argument("--images-root", help="folder images must lie inside (default: the file's folder)")
+    add_task_args(p)
 
 
 def _add_ci_args(p: argparse.ArgumentParser) -> None:
@@ -104,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("b", help="predictions file B (e.g. the new model)")
     cmp_.add_argument("--positive")
     cmp_.add_argument("--images-root")
+    add_task_args(cmp_)
     cmp_.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     cmp_.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     cmp_.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -169,7 +173,12 @@ def run(argv: list[str]) -> int:
         return _users(args)
     if args.command == "compare":
         return _compare(args)
-    dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root)
+    dataset = load_dataset(args.path, task=args.task, label_sep=args.label_sep, positive=args.positive,
+                           images_root=args.images_root)
+    if dataset.task == "multilabel":
+        from evaldash.multilabel_cli import run_multilabel
+
+        return run_multilabel(args, dataset)
     if args.command == "annotations":
         return _annotations(args, dataset)
     evaluation = evaluate(dataset, threshold=args.threshold)
@@ -207,8 +216,13 @@ def _compare(args) -> int:
 
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
-    a = evaluate(load_predictions(args.a, positive=args.positive, images_root=args.images_root))
-    b = evaluate(load_predictions(args.b, positive=args.positive, images_root=args.images_root))
+    a_set, b_set = (load_dataset(path, task=args.task, label_sep=args.label_sep, positive=args.positive,
+                                 images_root=args.images_root) for path in (args.a, args.b))
+    if "multilabel" in (a_set.task, b_set.task):
+        from evaldash.multilabel_cli import compare_multilabel_files
+
+        return compare_multilabel_files(args, a_set, b_set)
+    a, b = evaluate(a_set), evaluate(b_set)
     result = compare(a, b, resamples=args.resamples, seed=args.seed)
     if args.json:
         import json

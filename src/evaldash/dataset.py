@@ -98,6 +98,11 @@ class Dataset:
         return len(self.classes) == 2
 
     @property
+    def task(self) -> str:
+        """``"binary"`` or ``"multiclass"`` (a multi-label file is a ``MultilabelDataset``)."""
+        return "binary" if self.is_binary else "multiclass"
+
+    @property
     def has_scores(self) -> bool:
         return self.scores is not None
 

@@ -15,12 +15,14 @@ import os
 import threading
 
 import numpy as np
+import pandas as pd
 
 from evaldash import bootstrap, metrics
 from evaldash.confusion_counts import ConfusionCounts, confusion_counts
 from evaldash.dataset import Dataset
 from evaldash.micro_average import micro_auc_ap
 from evaldash.errors import InputError
+from evaldash.views import MatrixView
 
 TOP_K = (3, 5)
 MIRRORS = {"one_minus": lambda v: 1.0 - v, "negate": np.negative}
@@ -165,6 +167,32 @@ class Evaluation:
             with np.errstate(invalid="ignore", divide="ignore"):
                 return sums / np.bincount(group, minlength=shown.size)[:, None], counts
         raise InputError(f"unknown confusion mode {mode!r}; expected counts, true, pred or score")
+
+    # --- the views shared with the multi-label results (evaldash.views) -----
+    @property
+    def task(self) -> str:
+        """``"binary"`` or ``"multiclass"``."""
+        return "binary" if self.dataset.is_binary else "multiclass"
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.dataset.classes
+
+    @property
+    def matrix_modes(self) -> tuple[str, ...]:
+        return ("counts", "true", "pred", "score") if self.dataset.has_scores else ("counts", "true", "pred")
+
+    def matrix(self, mode: str = "counts") -> MatrixView:
+        """The confusion matrix in ``mode`` (:meth:`confusion_view`) with its counts and labels (k² cells:
+        views of many classes use :meth:`confusion_block`)."""
+        return MatrixView(self.confusion_view(mode), self.confusion, self.classes, self.classes, mode)
+
+    def per_class_table(self) -> pd.DataFrame:
+        """One row per class: the columns of :data:`evaldash.views.PER_CLASS_COLUMNS`."""
+        t, rk = self.per_class, self.ranking
+        return pd.DataFrame({"class": list(self.classes), **{m: t[m] for m in ("precision", "recall", "f1", "support",
+                                                                             "tp", "fp", "fn", "tn")},
+                             "roc_auc": rk["roc_auc"], "average_precision": rk["average_precision"]})
 
     # --- threshold-dependent ---------------------------------------------
     def sweep(self, cls: int) -> metrics.ThresholdSweep:
@@ -511,6 +539,7 @@ class Evaluation:
             }
         cal = self.calibration
         out = {
+            "task": self.task,
             "source": d.source,
             "n": d.n,
             "classes": list(d.classes),

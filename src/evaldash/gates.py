@@ -11,7 +11,7 @@ from evaldash.evaluation import Evaluation
 
 PER_CLASS_METRICS = ("precision", "recall", "f1", "roc_auc", "average_precision",
                      "specificity", "fpr", "support")
-_PER_CLASS = re.compile(r"^(?P<metric>[a-z_]+)\[(?P<cls>.+)\]$")
+_PER_CLASS = re.compile(r"^(?P<metric>[a-z_0-9]+)\[(?P<cls>.+)\]$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,9 @@ def metric_value(evaluation: Evaluation, name: str) -> float:
         cls = match["cls"]
         if cls not in report:
             raise InputError(f"gate {name!r}: no class {cls!r}; classes are {list(report)}")
+        if match["metric"] not in report[cls]:
+            raise InputError(f"gate {name!r}: {match['metric']} is not a per-class metric of this task; expected one "
+                             f"of {', '.join(report[cls])}")
         value = report[cls][match["metric"]]
         return float("nan") if value is None else float(value)
     raise InputError(

@@ -23,21 +23,38 @@ def micro_auc_ap(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     n, k = scores.shape
     if n == 0 or k < 2:
         return float("nan"), float("nan")
-    rows = np.arange(n)
-    values, pos_at = np.unique(scores[rows, y_true], return_counts=True)  # the positives, ascending
+    step = max(1, BLOCK // max(n, 1))
+
+    def negatives():
+        for start in range(0, k, step):
+            cols = np.arange(start, min(k, start + step))
+            yield scores[:, cols][y_true[:, None] != cols[None, :]], None
+    return pooled_auc_ap(scores[np.arange(n), y_true], negatives(), n * (k - 1))
+
+
+def pooled_auc_ap(positives: np.ndarray, negative_blocks, n_neg: int) -> tuple[float, float]:
+    """(ROC AUC, average precision) of one pooled problem from the positives' scores, shape
+    (n_pos,), and the negatives' scores given in blocks ``(values, counts)`` (``counts`` None:
+    one negative per value), ``n_neg`` negatives in all. Each negative is placed by binary search
+    among the sorted distinct positive values; NaN without positives or negatives."""
+    n = int(positives.size)
+    if n == 0 or n_neg == 0:
+        return float("nan"), float("nan")
+    values, pos_at = np.unique(positives, return_counts=True)  # the positives, ascending
     below = np.concatenate([[0], np.cumsum(pos_at)])  # positives below each distinct value
     m = values.size
     # how many negatives have j distinct positive values <= them (right) / < them (left)
     right = np.zeros(m + 1, dtype=np.int64)
     left = np.zeros(m + 1, dtype=np.int64)
-    step = max(1, BLOCK // max(n, 1))
-    for start in range(0, k, step):
-        cols = np.arange(start, min(k, start + step))
-        block = scores[:, cols]
-        negatives = block[y_true[:, None] != cols[None, :]]
-        right += np.bincount(np.searchsorted(values, negatives, side="right"), minlength=m + 1)
-        left += np.bincount(np.searchsorted(values, negatives, side="left"), minlength=m + 1)
-    n_neg = n * (k - 1)
+    for negatives, counts in negative_blocks:
+        if counts is None:
+            right += np.bincount(np.searchsorted(values, negatives, side="right"), minlength=m + 1)
+            left += np.bincount(np.searchsorted(values, negatives, side="left"), minlength=m + 1)
+        else:  # exact integers: bincount's float sums of counts stay below 2**53
+            right += np.rint(np.bincount(np.searchsorted(values, negatives, side="right"), weights=counts,
+                                         minlength=m + 1)).astype(np.int64)
+            left += np.rint(np.bincount(np.searchsorted(values, negatives, side="left"), weights=counts,
+                                        minlength=m + 1)).astype(np.int64)
     # each negative: the positives above it, plus half those equal to it (twice, in integers)
     twice = 2 * n * n_neg - int(np.dot(right, below)) - int(np.dot(left, below))
     auc = twice / 2 / (n * n_neg)
