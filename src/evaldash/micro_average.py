@@ -51,6 +51,8 @@ def pooled_auc_ap(positives: np.ndarray, negative_blocks, n_neg: int) -> tuple[f
         # the values are distinct: a negative sits left of its right place only when it equals
         # the value just before (one comparison instead of a second binary search)
         at_left = at_right - ((at_right > 0) & (values[np.maximum(at_right - 1, 0)] == negatives))
+        if counts is not None and counts.size and counts.min() == 1 and counts.max() == 1:
+            counts = None  # one negative per value (distinct scores): counting beats a weighted sum
         if counts is None:
             right += np.bincount(at_right, minlength=m + 1)
             left += np.bincount(at_left, minlength=m + 1)
