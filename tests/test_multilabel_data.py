@@ -207,3 +207,15 @@ def test_a_parquet_list_with_a_bad_item_is_named(tmp_path):
     d = load_multilabel(path)
     np.testing.assert_array_equal(d.y_true[:, 0], [True, False, False])
     np.testing.assert_array_equal(d.y_pred_given[:, 0], [True, False, True])
+
+
+def test_corrected_label_sets_add_and_remove_concepts():
+    from evaldash.multilabel_data import with_corrected_label_sets
+
+    d = multilabel_from_frame(_frame(labels=_sets()))
+    fixed, summary = with_corrected_label_sets(d, {"s2": ["dog"], "s4": ["bird", "cow"], "nobody": ["cat"]})
+    assert summary == {"corrected": 2, "added": 1, "removed": 2, "unknown": 1}
+    np.testing.assert_array_equal(fixed.y_true[1], [False, False, True])
+    np.testing.assert_array_equal(fixed.y_true[3], [True, False, False])
+    np.testing.assert_array_equal(d.y_true, TRUTH)  # the original is unchanged
+    assert with_corrected_label_sets(d, {}) == (d, {"corrected": 0, "added": 0, "removed": 0, "unknown": 0})

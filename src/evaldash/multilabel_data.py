@@ -141,6 +141,34 @@ def with_label_sets(dataset: MultilabelDataset, y_true: np.ndarray) -> Multilabe
     return replace(dataset, y_true=y_true)
 
 
+def with_corrected_label_sets(dataset: MultilabelDataset,
+                              corrections: dict[str, Sequence[str]]) -> tuple[MultilabelDataset, dict]:
+    """The dataset with annotators' corrected label sets (sample id → the full corrected set of
+    class names) as its truth. Returns it and a summary: ``corrected`` (samples whose set
+    changed), ``added`` and ``removed`` (concepts), ``unknown`` (names of no class, ignored)."""
+    summary = {"corrected": 0, "added": 0, "removed": 0, "unknown": 0}
+    if not corrections:
+        return dataset, summary
+    where = {str(i): r for r, i in enumerate(np.asarray(dataset.ids, dtype=object)) if str(i) in corrections}
+    index = {c: i for i, c in enumerate(dataset.classes)}
+    y = np.array(dataset.y_true, copy=True)
+    for sample, names in corrections.items():
+        row = where.get(str(sample))
+        if row is None:
+            continue
+        new = np.zeros(len(index), dtype=bool)
+        for name in names:
+            if name in index:
+                new[index[name]] = True
+            else:
+                summary["unknown"] += 1
+        summary["added"] += int(np.sum(new & ~y[row]))
+        summary["removed"] += int(np.sum(~new & y[row]))
+        summary["corrected"] += int(np.any(new != y[row]))
+        y[row] = new
+    return with_label_sets(dataset, y), summary
+
+
 # --- detection -------------------------------------------------------------------------------
 
 def indicator_columns(columns: Sequence[str], prefix: str) -> dict[str, str]:
