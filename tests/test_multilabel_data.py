@@ -219,3 +219,23 @@ def test_corrected_label_sets_add_and_remove_concepts():
     np.testing.assert_array_equal(fixed.y_true[3], [True, False, False])
     np.testing.assert_array_equal(d.y_true, TRUTH)  # the original is unchanged
     assert with_corrected_label_sets(d, {}) == (d, {"corrected": 0, "added": 0, "removed": 0, "unknown": 0})
+
+
+def test_parquet_scores_read_apart_are_checked(tmp_path):
+    path = tmp_path / "p.parquet"
+    frame = _frame(concepts=_sets())
+    frame = frame[["score_dog", "concepts", "score_bird", "id", "score_cat"]]  # any column order
+    frame.to_parquet(path)
+    d = load_multilabel(path)
+    _check(d)
+    assert d.scores.flags.f_contiguous
+    frame.assign(score_cat=[0.1, None, 0.3, np.inf]).to_parquet(path)
+    with pytest.raises(InputError, match=r"p\.parquet: column 'score_cat' has missing or infinite values at rows 2, "
+                                         r"4; expected a finite score in every row"):
+        load_multilabel(path)
+    frame.assign(score_cat=["0.1", "0.2", "x", "0.4"]).to_parquet(path)  # text scores: the general path names them
+    with pytest.raises(InputError, match=r"column 'score_cat' has non-numeric values at row 3"):
+        load_multilabel(path)
+    path.write_bytes(b"not parquet")
+    with pytest.raises(InputError, match=r"p\.parquet: not a valid Parquet file"):
+        load_multilabel(path)

@@ -220,20 +220,24 @@ def load_multilabel(path: str | Path, *, label_sep: str = DEFAULT_SEPARATOR, ima
                         + IMAGE_NAMES + ID_NAMES]
     read_warnings: list[str] = []
     root = Path(images_root) if images_root is not None else path.resolve().parent
+    scores = None
     if path.is_file() and file_format(path) == "parquet":
-        frame = _read_parquet_keeping_lists(path)
+        frame, scores = _read_parquet_scores_apart(path)
     else:
         frame = read_table(path, text_columns, warnings=read_warnings)
     # the table read here is no one else's: its score columns are freed as they are copied
     return multilabel_from_frame(frame, source=str(path),
                                  label_sep=label_sep, images_root=root, base_dir=path.resolve().parent,
-                                 read_warnings=read_warnings, images_by_name=images_by_name, _consume=True)
+                                 read_warnings=read_warnings, images_by_name=images_by_name, _consume=True,
+                                 _scores=scores)
 
 
-def _read_parquet_keeping_lists(path: Path) -> pd.DataFrame:
-    """:func:`evaldash.io.read_table` of a Parquet file, its list columns kept in Arrow (a label
-    set column of a million rows is then parsed in well under a second, without a Python object
-    per row)."""
+def _read_parquet_scores_apart(path: Path) -> tuple[pd.DataFrame, tuple[dict[str, str], np.ndarray] | None]:
+    """:func:`evaldash.io.read_table` of a Parquet file, but with its list columns kept in Arrow (a
+    label-set column of a million rows is then parsed in well under a second, without a Python
+    object per row) and its float score columns read one at a time straight into the score matrix
+    (class order, column-major): the scores are never held twice. Returns the other columns as a
+    DataFrame and (class → score column, matrix), or None when no score column could be read so."""
     import pyarrow as pa
 
     def lists_in_arrow(arrow_type):
@@ -241,15 +245,29 @@ def _read_parquet_keeping_lists(path: Path) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow)
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
+        score_cols, _ = _score_columns(schema.names, str(path))
+        if not score_cols or not all(pa.types.is_floating(schema.field(c).type) for c in score_cols.values()):
+            return file.read().to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow), None
+        ordered = [score_cols[c] for c in _order_classes(score_cols)]
+        others = [c for c in schema.names if c not in set(ordered)]
+        frame = file.read(columns=others).to_pandas(self_destruct=True, split_blocks=True,
+                                                    types_mapper=lists_in_arrow)
+        scores = np.empty((file.metadata.num_rows, len(ordered)), order="F")
+        for i, column in enumerate(ordered):
+            scores[:, i] = file.read(columns=[column]).column(0).to_numpy()  # a null becomes NaN, refused below
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise InputError(f"{path}: not a valid Parquet file ({type(exc).__name__}: {exc})") from None
+    return frame, ({c: score_cols[c] for c in _order_classes(score_cols)}, scores)
 
 
 def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label_sep: str = DEFAULT_SEPARATOR,
                           images_root: str | Path | None = None, base_dir: str | Path | None = None,
                           read_warnings: Sequence[str] = (), images_by_name: bool = False,
-                          _consume: bool = False) -> MultilabelDataset:
+                          _consume: bool = False, _scores=None) -> MultilabelDataset:
     """Validate a raw multi-label table into a :class:`MultilabelDataset` (``frame`` is left as it is)."""
     if not label_sep:
         raise InputError("--label-sep: expected a non-empty separator, e.g. '|' or ';'")
@@ -276,7 +294,7 @@ def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label
         shown = ", ".join(repr(c) for c in list(pred_indicators.values())[:3])
         raise InputError(f"{source}: the predictions are given twice, as {pred_col!r} and as indicator columns "
                          f"({shown}); expected one form")
-    score_cols, _ = _score_columns(columns, source)
+    score_cols, _ = _score_columns(columns, source) if _scores is None else (_scores[0], None)
     image_col = _find(columns, IMAGE_NAMES)
     id_col = _find(columns, ID_NAMES)
 
@@ -296,8 +314,11 @@ def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label
         for what, sets in (("true labels", truth), ("predicted labels", given)):
             if sets is not None:
                 _check_scored(sets, classes, source, what, _score_prefix(score_cols))
-        scores = (_take_scores(frame, [score_cols[c] for c in classes], source) if _consume
-                  else _score_matrix(frame, [score_cols[c] for c in classes], source))
+        if _scores is not None:
+            scores = _checked(_scores[1], [score_cols[c] for c in classes], source)
+        else:
+            scores = (_take_scores(frame, [score_cols[c] for c in classes], source) if _consume
+                      else _score_matrix(frame, [score_cols[c] for c in classes], source))
     else:
         classes = _order_classes(set(truth.names) | set(given.names))
         scores = None
@@ -528,6 +549,17 @@ def _indicator(series: pd.Series, source: str, column: str) -> np.ndarray:
     first = series.iloc[int(np.flatnonzero(bad)[0])]
     raise InputError(f"{source}: column {column!r} has values other than 0 or 1 at {_rows(bad)} (first: "
                      f"{str(first)[:40]!r}); expected 0 or 1 (or true/false) in every row")
+
+
+def _checked(scores: np.ndarray, columns: list[str], source: str) -> np.ndarray:
+    """A score matrix read apart (columns in class order), refused where a value is missing or not finite."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        c = int(np.flatnonzero(bad.any(axis=0))[0])
+        column = bad[:, c]
+        raise InputError(f"{source}: column {columns[c]!r} has missing or infinite values at {_rows(column)}; "
+                         f"expected a finite score in every row")
+    return scores
 
 
 def _take_scores(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
