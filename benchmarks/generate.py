@@ -51,7 +51,11 @@ PRESETS = {
     "1m1000": dict(rows=1_000_000, classes=1000, predictions_only=True, out=DATA / "1m_1000.parquet"),
     "100k10000": dict(rows=100_000, classes=10_000, predictions_only=True, out=DATA / "100k_10000.parquet"),
     "100k1000": dict(rows=100_000, classes=1000, single_score=False, out=DATA / "100k_1000.parquet"),  # with scores
+    # multi-label (bench_multilabel.py): a 'labels' list of about 3 concepts per row and one
+    # independent score per concept
+    "1m100ml": dict(rows=1_000_000, classes=100, multilabel=True, out=DATA / "1m_100_multilabel.parquet"),
 }
+LABEL_CARDINALITY = 3.0  # mean true labels per row of a multi-label file
 SOURCES = np.array(["camera_a", "camera_b", "scanner", "web"])
 SOURCE_SHARES = np.array([0.45, 0.30, 0.15, 0.10])
 LABEL_NOISE = 0.02
@@ -173,6 +177,67 @@ def predictions_chunk(start: int, n: int, k: int, target: float, priors: np.ndar
     return pa.table(cols)
 
 
+def concept_prevalences(k: int, rng: np.random.Generator) -> np.ndarray:
+    """Per-concept shares of positive rows, shape (k,): Zipf-like, summing to LABEL_CARDINALITY
+    (each at most 0.5)."""
+    p = 1.0 / np.arange(1, k + 1) ** 0.8
+    p = p[rng.permutation(k)]
+    p = np.minimum(p * LABEL_CARDINALITY / p.sum(), 0.5)
+    return p * LABEL_CARDINALITY / p.sum()
+
+
+def multilabel_chunk(start: int, n: int, k: int, prevalence: np.ndarray, images: pa.Array,
+                     rng: np.random.Generator) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Rows of a multi-label file: ``id``, ``labels`` (a list of concept names), ``score_<concept>``
+    (each concept's own probability: a logistic of a per-row difficulty-scaled margin plus noise,
+    independent across concepts; 2 % of the indicators flipped as label noise), ``image``."""
+    y = rng.random((n, k)) < prevalence
+    seen = y ^ (rng.random((n, k)) < LABEL_NOISE)
+    difficulty = rng.gamma(2.0, 0.5, size=(n, 1))
+    z = rng.standard_normal((n, k)) + np.where(seen, 1.0, -1.0) * 1.6 * difficulty - 1.0
+    scores = 1.0 / (1.0 + np.exp(-z))
+    names = pa.array([f"concept_{c:03d}" for c in range(k)])
+    rows, cols = np.nonzero(y)
+    offsets = np.concatenate([[0], np.cumsum(np.count_nonzero(y, axis=1))]).astype(np.int32)
+    ids = pc.binary_join_element_wise(
+        "s", pc.utf8_lpad(pa.array(np.arange(start, start + n)).cast(pa.string()), width=8, padding="0"), "")
+    table = {"id": ids, "labels": pa.ListArray.from_arrays(pa.array(offsets), names.take(pa.array(cols)))}
+    for c in range(k):
+        table[f"score_concept_{c:03d}"] = pa.array(scores[:, c])
+    table["image"] = pc.take(images, pa.array(np.arange(start, start + n) % len(images)))
+    return pa.table(table), y, scores >= 0.5
+
+
+def generate_multilabel(out: Path, rows: int, classes: int, seed: int = 0) -> dict:
+    """Write a multi-label Parquet file; return a summary (rows, label cardinality, F1, seconds)."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    prevalence = concept_prevalences(classes, rng)
+    images = pa.array(copy_images(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    chunk = max(10_000, CHUNK_VALUES // classes)
+    writer = None
+    labels = tp = predicted = 0
+    try:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            table, y, pred = multilabel_chunk(start, n, classes, prevalence, images, rng)
+            labels += int(np.count_nonzero(y))
+            predicted += int(np.count_nonzero(pred))
+            tp += int(np.count_nonzero(y & pred))
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table, row_group_size=chunk)
+    finally:
+        if writer is not None:
+            writer.close()
+    tmp.replace(out)
+    return {"out": str(out), "rows": rows, "classes": classes, "label_cardinality": labels / rows,
+            "micro_f1": 2 * tp / (labels + predicted), "bytes": out.stat().st_size,
+            "seconds": time.perf_counter() - t0}
+
+
 def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_score: bool = False,
              seed: int = 0, target: float | None = None, float32: bool = False,
              predictions_only: bool = False) -> dict:
@@ -233,7 +298,8 @@ def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_sc
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary, "
-                   "1m1000: 1M x 1,000 and 100k10000: 100k x 10,000 (predicted labels, no scores)")
+                   "1m1000: 1M x 1,000 and 100k10000: 100k x 10,000 (predicted labels, no scores), "
+                   "1m100ml: 1M x 100 multi-label")
     p.add_argument("--rows", type=int)
     p.add_argument("--classes", type=int)
     p.add_argument("--single-score", action="store_true", help="binary: label 0/1 and one 'score' column")
@@ -244,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--float32", action="store_true", help="store scores as float32 (default float64)")
     p.add_argument("--predictions-only", action="store_true",
                    help="a 'prediction' column instead of one score per class (many classes)")
+    p.add_argument("--multilabel", action="store_true",
+                   help="a multi-label file: a 'labels' list (about 3 per row) and one independent score per class")
     args = p.parse_args(argv)
     spec = dict(PRESETS[args.preset]) if args.preset else {}
     for key in ("rows", "classes", "out"):
@@ -255,6 +323,10 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         p.error(f"give --preset or {', '.join('--' + m for m in missing)}")
     out = Path(spec["out"])
+    if spec.get("multilabel") or args.multilabel:
+        summary = generate_multilabel(out, spec["rows"], spec["classes"], args.seed)
+        print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()))
+        return 0
     fmt = args.format or ("csv" if out.name.endswith(".csv") else "parquet")
     summary = generate(out, spec["rows"], spec["classes"], fmt, spec["single_score"], args.seed,
                        args.target, args.float32, spec["predictions_only"])

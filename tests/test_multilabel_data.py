@@ -183,3 +183,59 @@ def test_every_legal_corner_loads():
     assert d.classes == ("a", "b", "c", "d")
     assert d.y_true[:, 3].sum() == 0 and d.y_true[1].all() == False and d.y_true[1, :3].all()  # noqa: E712
     assert d.is_probability
+
+
+def test_a_bad_score_in_a_file_is_named(tmp_path):
+    path = tmp_path / "p.csv"
+    _frame(labels=["|".join(s) for s in _sets()]).assign(score_dog=["0.1", "x", "0.3", "0.4"]).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"p\.csv: column 'score_dog' has non-numeric values at row 2 \(first: 'x'\)"):
+        load_multilabel(path)
+    frame = _frame(labels=_sets())
+    multilabel_from_frame(frame)
+    assert list(frame.columns) == ["id", "labels", "score_bird", "score_cat", "score_dog"]  # a caller's frame is kept
+
+
+def test_a_parquet_list_with_a_bad_item_is_named(tmp_path):
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"labels": [["a"], ["a", " "], None], "predicted_labels": [["a"], [], ["a"]],
+                  "score_a": [0.1, 0.2, 0.3]}).to_parquet(path)
+    with pytest.raises(InputError, match=r"p\.parquet: column 'labels' has label sets with an empty or non-text "
+                                         r"class name at row 2"):
+        load_multilabel(path)
+    pd.DataFrame({"labels": [["a"], [], None], "predicted_labels": [["a"], [], ["a"]],
+                  "score_a": [0.1, 0.2, 0.3]}).to_parquet(path)
+    d = load_multilabel(path)
+    np.testing.assert_array_equal(d.y_true[:, 0], [True, False, False])
+    np.testing.assert_array_equal(d.y_pred_given[:, 0], [True, False, True])
+
+
+def test_corrected_label_sets_add_and_remove_concepts():
+    from evaldash.multilabel_data import with_corrected_label_sets
+
+    d = multilabel_from_frame(_frame(labels=_sets()))
+    fixed, summary = with_corrected_label_sets(d, {"s2": ["dog"], "s4": ["bird", "cow"], "nobody": ["cat"]})
+    assert summary == {"corrected": 2, "added": 1, "removed": 2, "unknown": 1}
+    np.testing.assert_array_equal(fixed.y_true[1], [False, False, True])
+    np.testing.assert_array_equal(fixed.y_true[3], [True, False, False])
+    np.testing.assert_array_equal(d.y_true, TRUTH)  # the original is unchanged
+    assert with_corrected_label_sets(d, {}) == (d, {"corrected": 0, "added": 0, "removed": 0, "unknown": 0})
+
+
+def test_parquet_scores_read_apart_are_checked(tmp_path):
+    path = tmp_path / "p.parquet"
+    frame = _frame(concepts=_sets())
+    frame = frame[["score_dog", "concepts", "score_bird", "id", "score_cat"]]  # any column order
+    frame.to_parquet(path)
+    d = load_multilabel(path)
+    _check(d)
+    assert d.scores.flags.f_contiguous
+    frame.assign(score_cat=[0.1, None, 0.3, np.inf]).to_parquet(path)
+    with pytest.raises(InputError, match=r"p\.parquet: column 'score_cat' has missing or infinite values at rows 2, "
+                                         r"4; expected a finite score in every row"):
+        load_multilabel(path)
+    frame.assign(score_cat=["0.1", "0.2", "x", "0.4"]).to_parquet(path)  # text scores: the general path names them
+    with pytest.raises(InputError, match=r"column 'score_cat' has non-numeric values at row 3"):
+        load_multilabel(path)
+    path.write_bytes(b"not parquet")
+    with pytest.raises(InputError, match=r"p\.parquet: not a valid Parquet file"):
+        load_multilabel(path)

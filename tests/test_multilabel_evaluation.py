@@ -62,8 +62,9 @@ def test_thresholds_one_for_all_per_class_and_given_predictions_first():
     np.testing.assert_array_equal(ev.y_pred, s >= t)
     assert ev.report()["per_class"]["c1"]["threshold"] == 0.4
     np.testing.assert_array_equal(evaluate_multilabel(d, threshold=0.2).y_pred, s >= 0.2)
+    first = ev.sweep(0)
     moved = ev.with_thresholds(np.full(5, 0.9))
-    assert moved.sweep(0) is ev.sweep(0)  # the sweeps do not depend on the thresholds
+    assert moved.sweep(0) is first  # the sweeps do not depend on the thresholds: computed once
     assert moved.subset_accuracy == pytest.approx(sk.accuracy_score(y, s >= 0.9))
     frame = pd.DataFrame({"labels": ["a", "a|b", ""], "predicted_labels": ["a|b", "", ""],
                           "score_a": [0.9, 0.1, 0.2], "score_b": [0.1, 0.9, 0.8]})

@@ -102,6 +102,23 @@ def test_per_class_and_averaged_auc_ap_equal_sklearn(case):
     auc, ap = mm.multilabel_micro_auc_ap(sweeps)
     assert auc == pytest.approx(sk.roc_auc_score(y_true, scores, average="micro"), abs=TOL)
     assert ap == pytest.approx(sk.average_precision_score(y_true, scores, average="micro"), abs=1e-10)
+    # the one-pass version (one sweep held at a time) gives the same numbers
+    one_pass = mm.multilabel_ranking_pass(y_true, scores)
+    assert (one_pass["roc_auc_micro"], one_pass["ap_micro"]) == (auc, ap)
+    np.testing.assert_array_equal(one_pass["roc_auc"], ranking["roc_auc"])
+    np.testing.assert_array_equal(one_pass["average_precision"], ranking["average_precision"])
+    assert one_pass["reasons"] == ranking["reasons"]
+
+
+def test_the_one_pass_ranking_without_negatives_or_positives():
+    y_true = np.zeros((5, 2), dtype=bool)
+    scores = np.linspace(0, 1, 10).reshape(5, 2)
+    out = mm.multilabel_ranking_pass(y_true, scores)
+    assert np.isnan(out["roc_auc_micro"]) and np.isnan(out["ap_micro"])
+    assert out["reasons"] == {0: "no positive samples", 1: "no positive samples"}
+    out = mm.multilabel_ranking_pass(~y_true, scores)
+    assert np.isnan(out["roc_auc_micro"]) and out["reasons"][0] == "no negative samples"
+    assert out["ap_micro"] != out["ap_micro"] and out["average_precision"] == [1.0, 1.0]
 
 
 def test_the_sweep_is_the_single_label_sweep_of_the_indicator_column():
@@ -142,14 +159,6 @@ def test_concept_matrix_co_occurrence_and_mean_scores_equal_a_loop(case):
     normalised = mm.row_normalised(expected, counts)
     assert np.allclose(np.diag(normalised)[:k][counts[:k] > 0],
                        mm.multilabel_per_class(y_true, y_pred)["recall"][counts[:k] > 0])
-
-
-def test_the_matrices_in_several_blocks(monkeypatch):
-    y_true, y_pred, scores = CASES[1]
-    whole = mm.concept_matrix(y_true, y_pred), mm.mean_score_matrix(y_true, scores)
-    monkeypatch.setattr(mm, "BLOCK", 30)
-    np.testing.assert_array_equal(mm.concept_matrix(y_true, y_pred), whole[0])
-    np.testing.assert_allclose(mm.mean_score_matrix(y_true, scores), whole[1], atol=TOL, equal_nan=True)
 
 
 def test_cell_rows_and_concept_errors_most_confident_first():

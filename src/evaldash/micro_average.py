@@ -47,14 +47,18 @@ def pooled_auc_ap(positives: np.ndarray, negative_blocks, n_neg: int) -> tuple[f
     right = np.zeros(m + 1, dtype=np.int64)
     left = np.zeros(m + 1, dtype=np.int64)
     for negatives, counts in negative_blocks:
+        at_right = np.searchsorted(values, negatives, side="right")
+        # the values are distinct: a negative sits left of its right place only when it equals
+        # the value just before (one comparison instead of a second binary search)
+        at_left = at_right - ((at_right > 0) & (values[np.maximum(at_right - 1, 0)] == negatives))
+        if counts is not None and counts.size and counts.min() == 1 and counts.max() == 1:
+            counts = None  # one negative per value (distinct scores): counting beats a weighted sum
         if counts is None:
-            right += np.bincount(np.searchsorted(values, negatives, side="right"), minlength=m + 1)
-            left += np.bincount(np.searchsorted(values, negatives, side="left"), minlength=m + 1)
+            right += np.bincount(at_right, minlength=m + 1)
+            left += np.bincount(at_left, minlength=m + 1)
         else:  # exact integers: bincount's float sums of counts stay below 2**53
-            right += np.rint(np.bincount(np.searchsorted(values, negatives, side="right"), weights=counts,
-                                         minlength=m + 1)).astype(np.int64)
-            left += np.rint(np.bincount(np.searchsorted(values, negatives, side="left"), weights=counts,
-                                        minlength=m + 1)).astype(np.int64)
+            right += np.rint(np.bincount(at_right, weights=counts, minlength=m + 1)).astype(np.int64)
+            left += np.rint(np.bincount(at_left, weights=counts, minlength=m + 1)).astype(np.int64)
     # each negative: the positives above it, plus half those equal to it (twice, in integers)
     twice = 2 * n * n_neg - int(np.dot(right, below)) - int(np.dot(left, below))
     auc = twice / 2 / (n * n_neg)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from evaldash.dataset import (ID_NAMES, IMAGE_NAMES, LABEL_NAMES, MAX_ROWS_SHOWN, SCORE_PREFIXES, _find, _ids,
-                              _norm, _order_classes, _rows, _score_columns, _score_matrix, _string_bytes)
+                              _norm, _numeric, _order_classes, _rows, _score_columns, _score_matrix, _string_bytes)
 from evaldash.errors import InputError
 from evaldash.image_paths import ImageCheck, resolve_images
 from evaldash.io import file_format, read_header, read_table
@@ -141,6 +141,34 @@ def with_label_sets(dataset: MultilabelDataset, y_true: np.ndarray) -> Multilabe
     return replace(dataset, y_true=y_true)
 
 
+def with_corrected_label_sets(dataset: MultilabelDataset,
+                              corrections: dict[str, Sequence[str]]) -> tuple[MultilabelDataset, dict]:
+    """The dataset with annotators' corrected label sets (sample id → the full corrected set of
+    class names) as its truth. Returns it and a summary: ``corrected`` (samples whose set
+    changed), ``added`` and ``removed`` (concepts), ``unknown`` (names of no class, ignored)."""
+    summary = {"corrected": 0, "added": 0, "removed": 0, "unknown": 0}
+    if not corrections:
+        return dataset, summary
+    where = {str(i): r for r, i in enumerate(np.asarray(dataset.ids, dtype=object)) if str(i) in corrections}
+    index = {c: i for i, c in enumerate(dataset.classes)}
+    y = np.array(dataset.y_true, copy=True)
+    for sample, names in corrections.items():
+        row = where.get(str(sample))
+        if row is None:
+            continue
+        new = np.zeros(len(index), dtype=bool)
+        for name in names:
+            if name in index:
+                new[index[name]] = True
+            else:
+                summary["unknown"] += 1
+        summary["added"] += int(np.sum(new & ~y[row]))
+        summary["removed"] += int(np.sum(~new & y[row]))
+        summary["corrected"] += int(np.any(new != y[row]))
+        y[row] = new
+    return with_label_sets(dataset, y), summary
+
+
 # --- detection -------------------------------------------------------------------------------
 
 def indicator_columns(columns: Sequence[str], prefix: str) -> dict[str, str]:
@@ -191,17 +219,56 @@ def load_multilabel(path: str | Path, *, label_sep: str = DEFAULT_SEPARATOR, ima
         text_columns = [c for c in header if _norm(c) in LABEL_SET_NAMES + PREDICTED_SET_NAMES + LABEL_NAMES
                         + IMAGE_NAMES + ID_NAMES]
     read_warnings: list[str] = []
-    frame = read_table(path, text_columns, warnings=read_warnings)
     root = Path(images_root) if images_root is not None else path.resolve().parent
-    return multilabel_from_frame(frame, source=str(path), label_sep=label_sep, images_root=root,
-                                 base_dir=path.resolve().parent, read_warnings=read_warnings,
-                                 images_by_name=images_by_name)
+    scores = None
+    if path.is_file() and file_format(path) == "parquet":
+        frame, scores = _read_parquet_scores_apart(path)
+    else:
+        frame = read_table(path, text_columns, warnings=read_warnings)
+    # the table read here is no one else's: its score columns are freed as they are copied
+    return multilabel_from_frame(frame, source=str(path),
+                                 label_sep=label_sep, images_root=root, base_dir=path.resolve().parent,
+                                 read_warnings=read_warnings, images_by_name=images_by_name, _consume=True,
+                                 _scores=scores)
+
+
+def _read_parquet_scores_apart(path: Path) -> tuple[pd.DataFrame, tuple[dict[str, str], np.ndarray] | None]:
+    """:func:`evaldash.io.read_table` of a Parquet file, but with its list columns kept in Arrow (a
+    label-set column of a million rows is then parsed in well under a second, without a Python
+    object per row) and its float score columns read one at a time straight into the score matrix
+    (class order, column-major): the scores are never held twice. Returns the other columns as a
+    DataFrame and (class → score column, matrix), or None when no score column could be read so."""
+    import pyarrow as pa
+
+    def lists_in_arrow(arrow_type):
+        return pd.ArrowDtype(arrow_type) if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) else None
+    try:
+        import pyarrow.parquet as pq
+
+        file = pq.ParquetFile(path)
+        schema = file.schema_arrow
+        score_cols, _ = _score_columns(schema.names, str(path))
+        if not score_cols or not all(pa.types.is_floating(schema.field(c).type) for c in score_cols.values()):
+            return file.read().to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow), None
+        ordered = [score_cols[c] for c in _order_classes(score_cols)]
+        others = [c for c in schema.names if c not in set(ordered)]
+        frame = file.read(columns=others).to_pandas(self_destruct=True, split_blocks=True,
+                                                    types_mapper=lists_in_arrow)
+        scores = np.empty((file.metadata.num_rows, len(ordered)), order="F")
+        for i, column in enumerate(ordered):
+            scores[:, i] = file.read(columns=[column]).column(0).to_numpy()  # a null becomes NaN, refused below
+    except InputError:
+        raise
+    except Exception as exc:  # pyarrow raises several unrelated types for bad files
+        raise InputError(f"{path}: not a valid Parquet file ({type(exc).__name__}: {exc})") from None
+    return frame, ({c: score_cols[c] for c in _order_classes(score_cols)}, scores)
 
 
 def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label_sep: str = DEFAULT_SEPARATOR,
                           images_root: str | Path | None = None, base_dir: str | Path | None = None,
-                          read_warnings: Sequence[str] = (), images_by_name: bool = False) -> MultilabelDataset:
-    """Validate a raw multi-label table into a :class:`MultilabelDataset`."""
+                          read_warnings: Sequence[str] = (), images_by_name: bool = False,
+                          _consume: bool = False, _scores=None) -> MultilabelDataset:
+    """Validate a raw multi-label table into a :class:`MultilabelDataset` (``frame`` is left as it is)."""
     if not label_sep:
         raise InputError("--label-sep: expected a non-empty separator, e.g. '|' or ';'")
     if frame.shape[1] == 0 and len(frame) == 0:
@@ -227,7 +294,7 @@ def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label
         shown = ", ".join(repr(c) for c in list(pred_indicators.values())[:3])
         raise InputError(f"{source}: the predictions are given twice, as {pred_col!r} and as indicator columns "
                          f"({shown}); expected one form")
-    score_cols, _ = _score_columns(columns, source)
+    score_cols, _ = _score_columns(columns, source) if _scores is None else (_scores[0], None)
     image_col = _find(columns, IMAGE_NAMES)
     id_col = _find(columns, ID_NAMES)
 
@@ -247,7 +314,11 @@ def multilabel_from_frame(frame: pd.DataFrame, *, source: str = "<frame>", label
         for what, sets in (("true labels", truth), ("predicted labels", given)):
             if sets is not None:
                 _check_scored(sets, classes, source, what, _score_prefix(score_cols))
-        scores = _score_matrix(frame, [score_cols[c] for c in classes], source)
+        if _scores is not None:
+            scores = _checked(_scores[1], [score_cols[c] for c in classes], source)
+        else:
+            scores = (_take_scores(frame, [score_cols[c] for c in classes], source) if _consume
+                      else _score_matrix(frame, [score_cols[c] for c in classes], source))
     else:
         classes = _order_classes(set(truth.names) | set(given.names))
         scores = None
@@ -305,6 +376,10 @@ class _Sets:
 
 def _label_set_column(series: pd.Series, source: str, column: str, sep: str) -> _Sets:
     """Parse a label-set column: lists (Parquet, JSON Lines), JSON arrays or ``sep``-joined names (text)."""
+    if isinstance(series.dtype, pd.ArrowDtype):  # a Parquet list column kept in Arrow (load_multilabel)
+        fast = _list_sets(series.array.__arrow_array__(), len(series), column)
+        if fast is not None:
+            return fast
     values = series.to_numpy(dtype=object)
     # a column holding any list is in list form (Parquet, JSON Lines): text cells there are not lists
     as_text = not any(isinstance(v, (list, tuple, np.ndarray)) for v in values)
@@ -320,7 +395,7 @@ def _label_set_column(series: pd.Series, source: str, column: str, sep: str) -> 
     for i, v in enumerate(values):
         if isinstance(v, (list, tuple, np.ndarray)):
             items = list(v)
-        elif v is None or (isinstance(v, float) and math.isnan(v)):
+        elif v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             continue
         elif isinstance(v, str) and as_text:
             text = v.strip()
@@ -392,6 +467,17 @@ def _arrow_sets(values: np.ndarray, as_text: bool, sep: str, column: str) -> _Se
             lists = pa.array(values, from_pandas=True)
     except (pa.ArrowException, ValueError, TypeError):
         return None
+    return _list_sets(lists, values.size, column)
+
+
+def _list_sets(lists, n: int, column: str) -> _Sets | None:
+    """Label sets from an Arrow list array (or chunked array) of n rows; None when some item is
+    not a usable class name."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
     if not pa.types.is_list(lists.type) and not pa.types.is_large_list(lists.type):
         return None
     item_type = lists.type.value_type
@@ -411,7 +497,7 @@ def _arrow_sets(values: np.ndarray, as_text: bool, sep: str, column: str) -> _Se
     merged, inverse = np.unique(np.asarray(names, dtype=object).astype(str), return_inverse=True) if names else \
         (np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64))
     codes = inverse.reshape(-1)[encoded.indices.to_numpy(zero_copy_only=False)] if names else np.zeros(0, np.int64)
-    rows = np.repeat(np.arange(values.size, dtype=np.int64), lengths)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     return _Sets(rows, codes.astype(np.int64), [str(m) for m in merged], column)
 
 
@@ -463,6 +549,31 @@ def _indicator(series: pd.Series, source: str, column: str) -> np.ndarray:
     first = series.iloc[int(np.flatnonzero(bad)[0])]
     raise InputError(f"{source}: column {column!r} has values other than 0 or 1 at {_rows(bad)} (first: "
                      f"{str(first)[:40]!r}); expected 0 or 1 (or true/false) in every row")
+
+
+def _checked(scores: np.ndarray, columns: list[str], source: str) -> np.ndarray:
+    """A score matrix read apart (columns in class order), refused where a value is missing or not finite."""
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        c = int(np.flatnonzero(bad.any(axis=0))[0])
+        column = bad[:, c]
+        raise InputError(f"{source}: column {columns[c]!r} has missing or infinite values at {_rows(column)}; "
+                         f"expected a finite score in every row")
+    return scores
+
+
+def _take_scores(frame: pd.DataFrame, columns: list[str], source: str) -> np.ndarray:
+    """The score matrix of shape (n_samples, n_classes), column-major, each column removed from
+    ``frame`` once copied: the peak holds one copy of the scores and one column, not two copies."""
+    scores = np.empty((len(frame), len(columns)), order="F")
+    for i, column in enumerate(columns):
+        values = frame.pop(column)
+        if pd.api.types.is_float_dtype(values.dtype):
+            scores[:, i] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.isfinite(scores[:, i]).all():
+                continue
+        scores[:, i] = _numeric(values, source, column)
+    return scores
 
 
 def _score_prefix(score_cols: dict[str, str]) -> str:

@@ -24,6 +24,8 @@ from evaldash.multilabel_data import MultilabelDataset
 from evaldash.views import NO_LABEL, NO_PREDICTION, MatrixView
 
 DEFAULT_THRESHOLD = 0.5
+# memo entries that do not depend on the thresholds (shared by with_thresholds)
+_THRESHOLD_FREE = {"sweep", "ranking pass", "ranking metrics", "curves", "live", "mean score", "label issues"}
 
 
 def evaluate_multilabel(dataset: MultilabelDataset, threshold: float | None = None,
@@ -75,8 +77,9 @@ class MultilabelEvaluation:
         """A new evaluation of the same dataset at other per-class thresholds, shape (k,); the
         sweeps (the expensive part) are shared, as they do not depend on the thresholds."""
         other = evaluate_multilabel(self.dataset, thresholds=thresholds)
-        if "sweeps" in self._memo:
-            other._memo["sweeps"] = self._memo["sweeps"]
+        for name, value in list(self._memo.items()):
+            if (name[0] if isinstance(name, tuple) else name) in _THRESHOLD_FREE:
+                other._memo[name] = value
         return other
 
     # --- predictions and counts -------------------------------------------------------
@@ -127,15 +130,18 @@ class MultilabelEvaluation:
         return self.memo("ranking metrics", lambda e: mm.multilabel_ranking(e.dataset.y_true, e.dataset.scores))
 
     # --- sweeps and threshold-free metrics -------------------------------------------
-    def _sweeps(self) -> list[metrics.ThresholdSweep]:
+    def sweep(self, cls: int) -> metrics.ThresholdSweep:
+        """One-vs-rest sweep of class ``cls``'s indicator column (built once, when first asked for:
+        all of them at a million rows × 100 classes would hold 1.6 GB)."""
         d = self.dataset
         if not d.has_scores:
             raise InputError(f"{d.source}: threshold metrics need per-class scores; the file has none")
-        return self.memo("sweeps", lambda e: mm.multilabel_sweeps(d.y_true, d.scores))
+        return self.memo(("sweep", cls), lambda e: metrics.threshold_sweep(np.ascontiguousarray(d.scores[:, cls]),
+                                                                          d.y_true[:, cls]))
 
-    def sweep(self, cls: int) -> metrics.ThresholdSweep:
-        """One-vs-rest sweep of class ``cls``'s indicator column (built once)."""
-        return self._sweeps()[cls]
+    def _ranking_pass(self) -> dict:
+        d = self.dataset
+        return self.memo("ranking pass", lambda e: mm.multilabel_ranking_pass(d.y_true, d.scores))
 
     @cached_property
     def ranking(self) -> dict:
@@ -146,7 +152,7 @@ class MultilabelEvaluation:
             nan = [float("nan")] * d.n_classes
             return {"roc_auc": nan, "average_precision": nan, "roc_auc_macro": float("nan"),
                     "ap_macro": float("nan"), "reasons": {}, "unavailable": "the file has no scores"}
-        out = mm.multilabel_auc_ap(self._sweeps())
+        out = dict(self._ranking_pass())
         out["reasons"] = {d.classes[c]: why for c, why in out["reasons"].items()}
         out["unavailable"] = ""
         return out
@@ -156,11 +162,8 @@ class MultilabelEvaluation:
         """Micro ROC AUC and AP (``roc_auc``, ``ap``) of every (sample, class) score pooled."""
         if not self.dataset.has_scores:
             return {"roc_auc": float("nan"), "ap": float("nan")}
-
-        def pooled(e):
-            auc, ap = mm.multilabel_micro_auc_ap(e._sweeps())
-            return {"roc_auc": auc, "ap": ap}
-        return self.memo("micro", pooled)
+        rk = self._ranking_pass()
+        return {"roc_auc": rk["roc_auc_micro"], "ap": rk["ap_micro"]}
 
     def suggestions(self, cls: int, target_precision: float = 0.9, target_recall: float = 0.9,
                     cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:

@@ -23,7 +23,6 @@ from evaldash import metrics
 from evaldash.micro_average import pooled_auc_ap
 
 BLOCK = 4_000_000  # matrix cells handled at once
-_EXACT_F32 = 1 << 24  # float32 adds whole numbers exactly below this
 
 
 def multilabel_predictions(scores: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
@@ -144,40 +143,85 @@ def multilabel_auc_ap(sweeps: list[metrics.ThresholdSweep]) -> dict:
             "reasons": {c: s.undefined_reason() for c, s in enumerate(sweeps) if s.undefined_reason()}}
 
 
-def multilabel_micro_auc_ap(sweeps: list[metrics.ThresholdSweep]) -> tuple[float, float]:
+def multilabel_micro_auc_ap(sweeps) -> tuple[float, float]:
     """Micro ROC AUC and AP: every (sample, class) score pooled into one problem, as scikit-learn's
-    ``average="micro"``. Built from the per-class sweeps (each class's distinct scores with their
-    positive and negative counts), so no pooled sort of samples × classes scores."""
-    pos_values, pos_counts = [], []
-    for s in sweeps:
-        tp = np.diff(s.tp.astype(np.int64))
-        keep = tp > 0
-        pos_values.append(s.thresholds[1:][keep])
-        pos_counts.append(tp[keep])
-    values = np.concatenate(pos_values) if pos_values else np.zeros(0)
-    counts = np.concatenate(pos_counts) if pos_counts else np.zeros(0, np.int64)
-    positives = np.repeat(values, counts)
-    n_neg = int(sum(s.n_neg for s in sweeps))
+    ``average="micro"``. Built from the per-class sweeps (an iterable: each class's distinct scores
+    with their positive and negative counts), so no pooled sort of samples × classes scores."""
+    sweeps = list(sweeps)
+    positives = np.concatenate([_positive_scores(s) for s in sweeps]) if sweeps else np.zeros(0)
+    return pooled_auc_ap(positives, (_negative_runs(s) for s in sweeps), int(sum(s.n_neg for s in sweeps)))
+
+
+def _positive_scores(s: metrics.ThresholdSweep) -> np.ndarray:
+    tp = np.diff(s.tp.astype(np.int64))
+    return np.repeat(s.thresholds[1:], tp)
+
+
+def _negative_runs(s: metrics.ThresholdSweep) -> tuple[np.ndarray, np.ndarray]:
+    """The class's negative scores as (distinct values ascending, negatives at each)."""
+    fp = np.diff(s.fp.astype(np.int64))
+    keep = fp > 0
+    return s.thresholds[1:][keep][::-1], fp[keep][::-1].astype(np.float64)
+
+
+def multilabel_ranking_pass(y_true: np.ndarray, scores: np.ndarray) -> dict:
+    """:func:`multilabel_auc_ap` and :func:`multilabel_micro_auc_ap` in one pass that holds one
+    class's sweep at a time (all sweeps of a million rows × 100 classes would be 1.6 GB): the
+    per-class results plus ``roc_auc_micro`` and ``ap_micro``."""
+    k = scores.shape[1]
+    positives = np.concatenate([scores[y_true[:, c], c] for c in range(k)]) if k else np.zeros(0)
+    per_class = []
 
     def negatives():
-        for s in sweeps:
-            fp = np.diff(s.fp.astype(np.int64))
-            keep = fp > 0
-            yield s.thresholds[1:][keep][::-1], fp[keep][::-1].astype(np.float64)
-    return pooled_auc_ap(positives, negatives(), n_neg)
+        for c in range(k):
+            s = metrics.threshold_sweep(np.ascontiguousarray(scores[:, c]), y_true[:, c])
+            per_class.append(s)
+            yield _negative_runs(s)
+            per_class[-1] = _Summary(s.roc_auc(), s.average_precision(), s.undefined_reason())
+
+    n_neg = int(y_true.size - np.count_nonzero(y_true))
+    auc, ap = pooled_auc_ap(positives, negatives(), n_neg)
+    if len(per_class) < k:  # no positives or no negatives at all: the pooled pass stopped early
+        per_class = [metrics.threshold_sweep(np.ascontiguousarray(scores[:, c]), y_true[:, c]) for c in range(k)]
+    out = multilabel_auc_ap(per_class)
+    out["roc_auc_micro"], out["ap_micro"] = auc, ap
+    return out
+
+
+class _Summary:
+    """What :func:`multilabel_auc_ap` reads of a sweep, kept after the sweep is dropped."""
+
+    def __init__(self, auc: float, ap: float, reason: str):
+        self._auc, self._ap, self._reason = auc, ap, reason
+
+    def roc_auc(self) -> float:
+        return self._auc
+
+    def average_precision(self) -> float:
+        return self._ap
+
+    def undefined_reason(self) -> str:
+        return self._reason
 
 
 # --- matrices -------------------------------------------------------------------------------
 
+def _sparse(y: np.ndarray):
+    """A bool indicator matrix of shape (n, k) as a CSR matrix of ones (labels are few per
+    sample: products of these cost labels × labels per sample, not n × k × k)."""
+    from scipy import sparse
+
+    rows, cols = np.nonzero(y)
+    indptr = np.zeros(y.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=y.shape[0]), out=indptr[1:])
+    return sparse.csr_matrix((np.ones(cols.size, dtype=np.int64), cols, indptr), shape=y.shape)
+
+
 def _gram(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a.T @ b`` of two bool (or 0/1) matrices of n rows as exact int64 counts, shape (ka, kb)."""
-    out = np.zeros((a.shape[1], b.shape[1]), dtype=np.int64)
-    step = max(1, min(_EXACT_F32 - 1, BLOCK // max(a.shape[1], b.shape[1], 1)))
-    for start in range(0, a.shape[0], step):
-        x = a[start:start + step].astype(np.float32)
-        y = b[start:start + step].astype(np.float32)
-        out += np.rint(x.T @ y).astype(np.int64)
-    return out
+    """``a.T @ b`` of two bool matrices of n rows as exact int64 counts, shape (ka, kb)."""
+    sa = _sparse(a)
+    sb = sa if b is a else _sparse(b)
+    return np.asarray((sa.T @ sb).todense(), dtype=np.int64)
 
 
 def concept_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -207,9 +251,8 @@ def mean_score_matrix(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     over the samples with no label. Rows without samples are NaN."""
     n, k = scores.shape
     sums = np.zeros((k + 1, k))
-    step = max(1, BLOCK // max(k, 1))
-    for start in range(0, n, step):
-        sums[:k] += y_true[start:start + step].T.astype(np.float64) @ scores[start:start + step]
+    for c in range(k):  # the scores of the samples labelled c: labels × classes in all
+        sums[c] = scores[np.flatnonzero(y_true[:, c])].sum(axis=0)
     none = ~np.any(y_true, axis=1)
     sums[k] = scores[none].sum(axis=0)
     counts = np.append(np.count_nonzero(y_true, axis=0), np.count_nonzero(none)).astype(np.float64)
