@@ -289,9 +289,8 @@ def _os_user() -> str:
 
 def _serve(args) -> int:
     paths = [*args.paths, *args.predictions]
-    for path in paths:
-        if not Path(path).exists():
-            raise InputError(f"{path}: file not found")
+    for path in paths:  # a file that does not load stops here, as `report` would, before any server starts
+        load_predictions(path, positive=args.positive, images_root=args.images_root)
     from evaldash.auth import settings_from_args
 
     auth_argv = _auth_argv(args)
