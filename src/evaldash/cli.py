@@ -36,10 +36,16 @@ class _GateAction(argparse.Action):
         setattr(namespace, self.dest, gates)
 
 
+CLASSES_HELP = ("class names of class indices 0..k-1, comma-separated (name of 0 first): name the scores of a "
+                "list column (probs, scores, logits) and labels written as indices (default: the file's sidecar "
+                "<name>.classes.json, else 0..k-1)")
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="predictions file (.csv, .csv.gz, .parquet, .jsonl)")
+    p.add_argument("path", help="predictions file (.csv, .csv.gz, .tsv, .tsv.gz, .parquet, .jsonl)")
     p.add_argument("--positive", help="positive class for binary data (default: the second class)")
     p.add_argument("--images-root", help="folder images must lie inside (default: the file's folder)")
+    p.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
 
 
 def _add_ci_args(p: argparse.ArgumentParser) -> None:
@@ -104,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("b", help="predictions file B (e.g. the new model)")
     cmp_.add_argument("--positive")
     cmp_.add_argument("--images-root")
+    cmp_.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
     cmp_.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     cmp_.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     cmp_.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -132,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
+    srv.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
     srv.add_argument("--gates", metavar="FILE",
                      help="the overview's quality gates (none unless given): " + GATES_FILE_HELP)
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
@@ -169,7 +177,7 @@ def run(argv: list[str]) -> int:
         return _users(args)
     if args.command == "compare":
         return _compare(args)
-    dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root)
+    dataset = load_predictions(args.path, positive=args.positive, images_root=args.images_root, classes=args.classes)
     if args.command == "annotations":
         return _annotations(args, dataset)
     evaluation = evaluate(dataset, threshold=args.threshold)
@@ -188,7 +196,8 @@ def run(argv: list[str]) -> int:
     lines = [gates_text(results)] if results else []
     passed = all(r.passed for r in results)
     if args.baseline:
-        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root),
+        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root,
+                                             classes=args.classes),
                             threshold=args.threshold)
         for text in args.max_drop:
             gate = parse_gate(text, "max-drop")
@@ -207,8 +216,8 @@ def _compare(args) -> int:
 
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
-    a = evaluate(load_predictions(args.a, positive=args.positive, images_root=args.images_root))
-    b = evaluate(load_predictions(args.b, positive=args.positive, images_root=args.images_root))
+    a = evaluate(load_predictions(args.a, positive=args.positive, images_root=args.images_root, classes=args.classes))
+    b = evaluate(load_predictions(args.b, positive=args.positive, images_root=args.images_root, classes=args.classes))
     result = compare(a, b, resamples=args.resamples, seed=args.seed)
     if args.json:
         import json
@@ -290,7 +299,7 @@ def _os_user() -> str:
 def _serve(args) -> int:
     paths = [*args.paths, *args.predictions]
     for path in paths:  # a file that does not load stops here, as `report` would, before any server starts
-        load_predictions(path, positive=args.positive, images_root=args.images_root)
+        load_predictions(path, positive=args.positive, images_root=args.images_root, classes=args.classes)
     from evaldash.auth import settings_from_args
 
     auth_argv = _auth_argv(args)
@@ -306,6 +315,8 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    if args.classes:
+        cmd += ["--classes", args.classes]
     for root in args.data_root:
         if not Path(root).is_dir():
             raise InputError(f"--data-root {root}: no such folder")

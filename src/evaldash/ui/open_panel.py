@@ -234,8 +234,8 @@ def _open_controls(showing: bool) -> None:
                                    "above, it applies to the file open now.")
                 st.button("Open path", key="open_path", on_click=_open_path)
             st.divider()
-            st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
-                             type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
+            st.file_uploader("Upload predictions (CSV, TSV, Parquet, JSONL)", key="upload",
+                             type=["csv", "tsv", "gz", "parquet", "pq", "jsonl", "ndjson"])
             st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
             st.button("Open upload", key="open_upload", on_click=_open_upload)
 
