@@ -138,17 +138,54 @@ def list_scores(series: pd.Series, source: str, column: str) -> np.ndarray:
 
     Each cell is a list (Parquet list column, JSON Lines array) or the text of a JSON array (CSV);
     every row must hold the same number of numbers."""
-    values = series.to_numpy(dtype=object)
-    missing = np.fromiter((v is None or (isinstance(v, float) and v != v) or v is pd.NA for v in values),
-                          dtype=bool, count=len(values))
-    if missing.any():
-        raise InputError(f"{source}: column {column!r} has missing values at {_rows(missing)}; "
-                         f"expected a list of scores (one per class) in every row")
-    text = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=len(values))
-    if text.any() and not text.all():
-        raise InputError(f"{source}: column {column!r} holds text at {_rows(text)} and lists elsewhere; "
-                         f"expected a list of scores in every row")
-    lengths, flat = _from_text(values, source, column) if text.all() else _from_lists(values, source, column)
+    if _is_arrow_list(series.dtype):
+        lengths, scores = _from_arrow(series, source, column)
+    elif series.dtype != object and pd.api.types.is_string_dtype(series.dtype):  # CSV text, kept in Arrow
+        missing = series.isna().to_numpy()
+        if missing.any():
+            raise InputError(f"{source}: column {column!r} has missing values at {_rows(missing)}; "
+                             f"expected a list of scores (one per class) in every row")
+        lengths, flat = _from_text(series.array, source, column)
+        _check_lengths(lengths, source, column)
+        scores = flat.reshape(len(lengths), int(lengths[0]) if len(lengths) else 0)
+    else:
+        values = series.to_numpy(dtype=object)
+        kinds = np.fromiter(map(_kind, values), dtype=np.int8, count=len(values))
+        if (kinds == _MISSING).any():
+            raise InputError(f"{source}: column {column!r} has missing values at {_rows(kinds == _MISSING)}; "
+                             f"expected a list of scores (one per class) in every row")
+        if (kinds == _TEXT).any() and not (kinds == _TEXT).all():
+            raise InputError(f"{source}: column {column!r} holds text at {_rows(kinds == _TEXT)} and lists "
+                             f"elsewhere; expected a list of scores in every row")
+        if (kinds == _TEXT).all():
+            lengths, flat = _from_text(values, source, column)
+            _check_lengths(lengths, source, column)
+            scores = flat.reshape(len(lengths), int(lengths[0]) if len(lengths) else 0)
+        else:
+            lengths, scores = _from_lists(values, kinds, source, column)
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    bad = ~np.isfinite(scores).all(axis=1)
+    if bad.any():
+        raise InputError(f"{source}: column {column!r} has missing or infinite scores at {_rows(bad)}; "
+                         f"expected finite numbers")
+    return scores
+
+
+_LIST, _TEXT, _MISSING, _OTHER = 0, 1, 2, 3
+_KINDS = {list: _LIST, tuple: _LIST, np.ndarray: _LIST, str: _TEXT, type(None): _MISSING}
+
+
+def _kind(value) -> int:
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    if value is pd.NA or (isinstance(value, float) and value != value):
+        return _MISSING
+    return _LIST if isinstance(value, (list, tuple, np.ndarray)) else (_TEXT if isinstance(value, str) else _OTHER)
+
+
+def _check_lengths(lengths: np.ndarray, source: str, column: str) -> None:
+    """Every row the same number of scores, at least two."""
     if len(lengths) and lengths.min() != lengths.max():
         counts = pd.Series(lengths).value_counts()
         usual = int(counts.index[0])
@@ -159,41 +196,99 @@ def list_scores(series: pd.Series, source: str, column: str) -> np.ndarray:
     if k < 2:
         raise InputError(f"{source}: column {column!r} holds lists of {k} score{'s' if k != 1 else ''}; expected "
                          f"one score per class, at least two")
-    scores = flat.reshape(len(lengths), k)
-    bad = ~np.isfinite(scores).all(axis=1)
-    if bad.any():
-        raise InputError(f"{source}: column {column!r} has missing or infinite scores at {_rows(bad)}; "
-                         f"expected finite numbers")
-    return scores
 
 
-def _from_lists(values: np.ndarray, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
-    listy = np.fromiter((isinstance(v, (list, tuple, np.ndarray)) for v in values), dtype=bool, count=len(values))
-    if not listy.all():
-        raise InputError(f"{source}: column {column!r} holds single values at {_rows(~listy)} and lists "
+def _from_lists(values: np.ndarray, kinds: np.ndarray, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Python lists (JSON Lines) or arrays: lengths, shape (n,), and the scores, shape (n, k)."""
+    if (kinds != _LIST).any():
+        raise InputError(f"{source}: column {column!r} holds single values at {_rows(kinds != _LIST)} and lists "
                          f"elsewhere; expected a list of scores in every row")
-    lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-    try:
-        rows = [np.asarray(v, dtype=np.float64) if len(v) else np.zeros(0) for v in values]
-        if any(r.ndim != 1 for r in rows):
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    _check_lengths(lengths, source, column)
+    try:  # one C loop over equal-length rows; a nested or non-numeric row fails here
+        scores = np.array(values.tolist(), dtype=np.float64)
+        if scores.ndim != 2:
             raise ValueError("nested lists")
-        flat = np.concatenate(rows) if rows else np.zeros(0)
     except (TypeError, ValueError):
         _name_non_numbers(values, source, column)
         raise InputError(f"{source}: column {column!r} could not be read as lists of numbers; "
                          f"expected e.g. [0.1, 0.7, 0.2]") from None
-    return lengths, flat
+    return lengths, scores
 
 
-def _from_text(values: np.ndarray, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """JSON arrays written as text (a CSV cell such as ``"[0.1, 0.7, 0.2]"``), parsed by Arrow."""
+def _is_arrow_list(dtype) -> bool:
+    if not isinstance(dtype, pd.ArrowDtype):
+        return False
+    import pyarrow as pa
+
+    t = dtype.pyarrow_dtype
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+
+
+def _from_arrow(series: pd.Series, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A Parquet list column kept in Arrow (see :func:`arrow_list_columns`): read without a Python
+    object per row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    stripped = pc.utf8_trim_whitespace(pa.array(values, type=pa.large_string()))
-    bracketed = pc.and_(pc.starts_with(stripped, "["), pc.ends_with(stripped, "]")).to_numpy(zero_copy_only=False)
+    arr = pa.chunked_array(pa.array(series.array)).combine_chunks() if len(series) else pa.array(series.array)
+    missing = arr.is_null().to_numpy(zero_copy_only=False)
+    if missing.any():
+        raise InputError(f"{source}: column {column!r} has missing values at {_rows(missing)}; "
+                         f"expected a list of scores (one per class) in every row")
+    lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
+    _check_lengths(lengths, source, column)
+    flat = pc.list_flatten(arr)
+    if not (pa.types.is_integer(flat.type) or pa.types.is_floating(flat.type) or pa.types.is_null(flat.type)):
+        _name_non_numbers(np.array(arr.to_pylist(), dtype=object), source, column)
+    values = pc.cast(flat, pa.float64()).to_numpy(zero_copy_only=False)  # a null inside a list: NaN
+    return lengths, values.reshape(len(lengths), int(lengths[0]) if len(lengths) else 0)
+
+
+def arrow_list_columns(table) -> tuple[object, list[tuple[int, str, pd.Series]]]:
+    """Take the list-typed score columns (:data:`LIST_SCORE_NAMES`) out of a ``pyarrow.Table``, as
+    Arrow-backed Series (position, name, series), so the rest converts to pandas as usual and the
+    scores are read without a Python list per row. Put them back with :func:`put_back`."""
+    import pyarrow as pa
+
+    taken = []
+    for i, name in enumerate(table.column_names):
+        t = table.schema.field(i).type
+        if _norm(name) in LIST_SCORE_NAMES and (pa.types.is_list(t) or pa.types.is_large_list(t)
+                                                or pa.types.is_fixed_size_list(t)):
+            taken.append((i, name, pd.Series(pd.arrays.ArrowExtensionArray(table.column(i)), name=name)))
+    for i, _, _ in reversed(taken):
+        table = table.remove_column(i)
+    return table, taken
+
+
+def put_back(frame: pd.DataFrame, taken: list[tuple[int, str, pd.Series]]) -> pd.DataFrame:
+    """The columns of :func:`arrow_list_columns` back at their places."""
+    for position, name, series in taken:
+        frame.insert(position, name, series.set_axis(frame.index))
+    return frame
+
+
+def _from_text(values, source: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """JSON arrays written as text (a CSV cell such as ``"[0.1, 0.7, 0.2]"``), parsed by Arrow.
+
+    ``values``: strings, shape (n,), none missing (an object array or a pandas string array)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stripped = pa.array(values, type=pa.large_string()) if isinstance(values, np.ndarray) else pa.array(values)
+    if isinstance(stripped, pa.ChunkedArray):
+        stripped = stripped.combine_chunks()
+
+    def bracketed_rows(arr) -> np.ndarray:
+        return pc.and_(pc.starts_with(arr, "["), pc.ends_with(arr, "]")).to_numpy(zero_copy_only=False)
+
+    bracketed = bracketed_rows(stripped)
+    if not bracketed.all():  # spaces around the brackets (rare): trim every cell
+        stripped = pc.utf8_trim_whitespace(stripped)
+        bracketed = bracketed_rows(stripped)
     if not bracketed.all():
-        first = values[int(np.flatnonzero(~bracketed)[0])]
+        first = stripped[int(np.flatnonzero(~bracketed)[0])].as_py()
         raise InputError(f"{source}: column {column!r} has values that are not lists at {_rows(~bracketed)} "
                          f"(first: {str(first)[:40]!r}); expected a JSON array of scores such as [0.1, 0.7, 0.2]")
     inner = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(stripped, 1, -1))
@@ -205,8 +300,8 @@ def _from_text(values: np.ndarray, source: str, column: str) -> tuple[np.ndarray
     try:
         flat = pc.cast(pc.utf8_trim_whitespace(pc.list_flatten(parts)), pa.float64()).to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        parsed = np.empty(len(values), dtype=object)
-        for i, v in enumerate(values):
+        parsed = np.empty(len(stripped), dtype=object)
+        for i, v in enumerate(stripped.to_pylist()):
             try:
                 parsed[i] = json.loads(v)
             except (json.JSONDecodeError, RecursionError):
@@ -237,6 +332,8 @@ def _norm(name) -> str:
 
 def _is_listy(series: pd.Series) -> bool:
     """Whether the column holds lists (or JSON arrays as text): judged by its first value."""
+    if _is_arrow_list(series.dtype):
+        return True
     if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
         return False
     present = series.dropna()
@@ -291,7 +388,7 @@ def _name_indices(frame: pd.DataFrame, names: tuple[str, ...], source: str, orig
     out = frame
     for column in _label_columns(frame):
         series = frame[column]
-        if series.astype(str).str.strip().isin(names).all():
+        if all(str(v).strip() in names for v in pd.unique(series.dropna())):  # names already
             continue
         idx = _indices(series)
         if idx is None:
