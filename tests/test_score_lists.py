@@ -407,3 +407,43 @@ def test_the_app_takes_classes_after_the_double_dash(indexed, monkeypatch, tmp_p
         assert list(shown["class"]) == ["bird", "cat", "dog"]
     finally:
         st.cache_resource.clear()
+
+
+# --- Parquet list columns (read in Arrow) ---------------------------------------------------------------
+
+def parquet_lists(tmp_path: Path, probs, type_=None) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "lists.parquet"
+    pq.write_table(pa.table({"label": pa.array([i % 2 for i in range(len(probs))]),
+                             "probs": pa.array(probs, type=type_)}), path)
+    return path
+
+
+def test_parquet_rows_of_different_lengths_are_named(tmp_path):
+    path = parquet_lists(tmp_path, [[0.2, 0.8], [0.1, 0.9], [0.3, 0.3, 0.4], [0.5, 0.5]])
+    with pytest.raises(InputError, match=r"column 'probs' holds lists of different lengths: 2 scores in most rows, "
+                                         r"but 3 at row 3; expected the same number"):
+        load_predictions(path)
+
+
+@pytest.mark.parametrize("probs, type_, message", [
+    ([[0.2, 0.8], None], None, r"column 'probs' has missing values at row 2"),
+    ([[0.2, 0.8], [0.1, None]], None, r"column 'probs' has missing or infinite scores at row 2"),
+    ([["0.2", "0.8"], ["a", "b"]], None, r"column 'probs' has lists holding something other than numbers at rows 1, 2"),
+])
+def test_bad_parquet_lists(probs, type_, message, tmp_path):
+    with pytest.raises(InputError, match=message):
+        load_predictions(parquet_lists(tmp_path, probs, type_))
+
+
+def test_parquet_fixed_size_and_integer_lists(tmp_path):
+    import pyarrow as pa
+
+    fixed = load_predictions(parquet_lists(tmp_path, [[0.2, 0.8], [0.9, 0.1]], pa.list_(pa.float32(), 2)),
+                             classes="no,yes")
+    assert fixed.classes == ("no", "yes")
+    np.testing.assert_allclose(fixed.scores, [[0.2, 0.8], [0.9, 0.1]], rtol=1e-6)
+    counts = load_predictions(parquet_lists(tmp_path, [[1, 3], [4, 0]], pa.list_(pa.int64())), classes="no,yes")
+    np.testing.assert_array_equal(counts.scores, [[1.0, 3.0], [4.0, 0.0]])
