@@ -104,16 +104,18 @@ def named_scores(frame: pd.DataFrame, path: str | Path, classes: Sequence[str] |
             warnings.append(f"{source}: --classes was not used: the file has no list of scores and no labels "
                             f"written as class indices")
         return mapped
+    from evaldash.dataset import SCORE_PREFIXES  # dataset reads through this module
+
+    clash = [c for c in frame.columns if str(c).lower().startswith(SCORE_PREFIXES)]
+    if clash:
+        raise InputError(f"{source}: both a list of scores per row (column {column!r}) and score columns "
+                         f"{clash[:_MAX_SHOWN]}; expected one of the two forms")
     scores = list_scores(frame[column], source, column)
     k = scores.shape[1]
     if given is not None and len(given) != k:
         raise InputError(f"{source}: column {column!r} holds {k} scores per row but {origin} names "
                          f"{len(given)} classes {list(given)[:10]}; expected one name per score")
     names = given if given is not None else tuple(str(i) for i in range(k))
-    clash = [c for c in frame.columns if str(c).lower().startswith(("score_", "prob_", "proba_"))]
-    if clash:
-        raise InputError(f"{source}: both a list of scores per row (column {column!r}) and score columns "
-                         f"{clash[:_MAX_SHOWN]}; expected one of the two forms")
     other_lists = [c for c in frame.columns if c != column and _norm(c) in LIST_SCORE_NAMES and _is_listy(frame[c])]
     kept = frame.drop(columns=[column, *other_lists])
     before = list(frame.columns)[: list(frame.columns).index(column)]
