@@ -864,11 +864,11 @@ def test_good_server_path_replaces_data_and_clears_error(open_file, tmp_path):
     assert {m.label: m.value for m in at.metric}["Samples"] == f"{len(pd.read_csv(good)):,}"
 
 
-def test_bad_start_file_falls_back_to_sample_with_error(open_file, tmp_path):
+def test_bad_start_file_shows_its_error_and_no_sample(open_file, tmp_path):
     bad = no_label_file(tmp_path)
     at = open_file(bad)
-    assert [e.value for e in at.sidebar.error] == [loader_message(bad.resolve())]
-    assert sidebar_summary(at).startswith(expected_summary(SAMPLE))
+    assert [e.value for e in at.main.error][0].startswith(loader_message(bad.resolve()))
+    assert not at.sidebar.caption and not at.metric  # no data: never the sample in its place
 
 
 def test_open_bundled_binary_sample_from_the_panel(open_file):

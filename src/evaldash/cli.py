@@ -18,6 +18,7 @@ from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
 from evaldash.gates import GATES_FILE_HELP, check_gates, load_gates, metric_value, parse_gate
 from evaldash.multilabel_cli import add_task_args
+from evaldash.multilabel_data import DEFAULT_SEPARATOR
 from evaldash.report import gates_text, report_json, report_text
 from evaldash.tasks import load_dataset
 
@@ -38,11 +39,17 @@ class _GateAction(argparse.Action):
         setattr(namespace, self.dest, gates)
 
 
+CLASSES_HELP = ("class names of class indices 0..k-1, comma-separated (name of 0 first): name the scores of a "
+                "list column (probs, scores, logits) and labels written as indices (default: the file's sidecar "
+                "<name>.classes.json, else 0..k-1)")
+
+
 def _add_data_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="predictions file (.csv, .csv.gz, .parquet, .jsonl)")
+    p.add_argument("path", help="predictions file (.csv, .csv.gz, .tsv, .tsv.gz, .parquet, .jsonl)")
     p.add_argument("--positive", help="positive class for binary data (default: the second class)")
     p.add_argument("--images-root", help="folder images must lie inside (default: the file's folder)")
     add_task_args(p)
+    p.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
 
 
 def _add_ci_args(p: argparse.ArgumentParser) -> None:
@@ -108,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--positive")
     cmp_.add_argument("--images-root")
     add_task_args(cmp_)
+    cmp_.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
     cmp_.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     cmp_.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     cmp_.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
@@ -136,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
+    srv.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
     srv.add_argument("--gates", metavar="FILE",
                      help="the overview's quality gates (none unless given): " + GATES_FILE_HELP)
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
@@ -174,7 +183,7 @@ def run(argv: list[str]) -> int:
     if args.command == "compare":
         return _compare(args)
     dataset = load_dataset(args.path, task=args.task, label_sep=args.label_sep, positive=args.positive,
-                           images_root=args.images_root)
+                           images_root=args.images_root, classes=args.classes)
     if dataset.task == "multilabel":
         from evaldash.multilabel_cli import run_multilabel
 
@@ -197,7 +206,8 @@ def run(argv: list[str]) -> int:
     lines = [gates_text(results)] if results else []
     passed = all(r.passed for r in results)
     if args.baseline:
-        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root),
+        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root,
+                                             classes=args.classes),
                             threshold=args.threshold)
         for text in args.max_drop:
             gate = parse_gate(text, "max-drop")
@@ -217,7 +227,7 @@ def _compare(args) -> int:
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
     a_set, b_set = (load_dataset(path, task=args.task, label_sep=args.label_sep, positive=args.positive,
-                                 images_root=args.images_root) for path in (args.a, args.b))
+                                 images_root=args.images_root, classes=args.classes) for path in (args.a, args.b))
     if "multilabel" in (a_set.task, b_set.task):
         from evaldash.multilabel_cli import compare_multilabel_files
 
@@ -303,9 +313,9 @@ def _os_user() -> str:
 
 def _serve(args) -> int:
     paths = [*args.paths, *args.predictions]
-    for path in paths:
-        if not Path(path).exists():
-            raise InputError(f"{path}: file not found")
+    for path in paths:  # a file that does not load stops here, as `report` would, before any server starts
+        load_dataset(path, task=getattr(args, "task", None), label_sep=getattr(args, "label_sep", DEFAULT_SEPARATOR),
+                     positive=args.positive, images_root=args.images_root, classes=args.classes)
     from evaldash.auth import settings_from_args
 
     auth_argv = _auth_argv(args)
@@ -321,6 +331,8 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    if args.classes:
+        cmd += ["--classes", args.classes]
     for root in args.data_root:
         if not Path(root).is_dir():
             raise InputError(f"--data-root {root}: no such folder")

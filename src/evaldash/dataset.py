@@ -175,8 +175,13 @@ def load_predictions(
     positive: str | None = None,
     images_root: str | Path | None = None,
     images_by_name: bool = False,
+    classes: str | Sequence[str] | None = None,
 ) -> Dataset:
-    """Read and validate a predictions file (CSV, CSV.gz, Parquet, JSON Lines).
+    """Read and validate a predictions file (CSV, CSV.gz, TSV, Parquet, JSON Lines).
+
+    ``classes`` (``"cat,dog,bird"`` or a sequence, the name of class index 0 first) names the
+    positions of a list of scores per row and labels written as class indices; without it they
+    come from the file's sidecar (see :mod:`evaldash.score_lists`).
 
     ``images_by_name``: an image path that names no file is looked up by its file name among the
     files under the images root (an upload and its zip of images; see :mod:`evaldash.image_paths`).
@@ -188,6 +193,10 @@ def load_predictions(
         was expected versus found.
     """
     path = Path(path)
+    if classes is not None:
+        from evaldash.score_lists import check_classes, parse_classes
+
+        classes = parse_classes(classes) if isinstance(classes, str) else check_classes(list(classes), "classes")
     text_columns: list[str] = []
     if path.exists() and file_format(path) == "csv":
         header = read_header(path)
@@ -196,7 +205,7 @@ def load_predictions(
             if _norm(c) in LABEL_NAMES + PREDICTION_NAMES + IMAGE_NAMES + ID_NAMES
         ]
     read_warnings: list[str] = []
-    frame = read_table(path, text_columns, warnings=read_warnings)
+    frame = read_table(path, text_columns, warnings=read_warnings, classes=classes)
     root = Path(images_root) if images_root is not None else path.resolve().parent
     return dataset_from_frame(
         frame, source=str(path), positive=positive, images_root=root,
@@ -535,8 +544,25 @@ def _check_known(values: _Coded, classes: Sequence[str], source: str, column: st
             f"{bad[:MAX_ROWS_SHOWN]} at {_rows(values.rows_with(bad))} that "
             f"{'have' if len(bad) > 1 else 'has'} no score column; expected {what} "
             f"({', '.join(prefix + b for b in bad[:3])} missing); "
-            f"score columns exist for {list(classes)[:20]}"
+            f"score columns exist for {list(classes)[:20]}" + _index_hint(bad, classes, column, source)
         )
+
+
+def _index_hint(bad: Sequence[str], classes: Sequence[str], column: str, source: str) -> str:
+    """How to fix class indices written against named score columns (or named labels against
+    scores named by position)."""
+    k = len(classes)
+    if all(b.isdigit() for b in bad) and not all(c.isdigit() for c in classes):
+        return (f". The values look like class indices 0..{k - 1}: name them with --classes "
+                f"NAME0,NAME1,... (the name of class 0 first, e.g. --classes {','.join(list(classes)[:3])}"
+                f"{',...' if k > 3 else ''} in the order the model numbers its classes), or write the class names "
+                f"in {column!r}")
+    if list(classes) == [str(i) for i in range(k)] and not any(b.isdigit() for b in bad):
+        from evaldash.score_lists import sidecar_path
+
+        return (f". The scores are named by position, 0 to {k - 1}: give their class names with --classes "
+                f"NAME0,NAME1,... (the name of score 0 first) or in a sidecar {sidecar_path(source).name} next to the file")
+    return ""
 
 
 def _numeric(series: pd.Series, source: str, column: str) -> np.ndarray:

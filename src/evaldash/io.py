@@ -1,4 +1,5 @@
-"""Read a predictions table from CSV (.csv, .csv.gz), Parquet or JSON Lines.
+"""Read a predictions table from CSV (.csv, .csv.gz), TSV (.tsv, .tsv.gz: CSV with tabs), Parquet or
+JSON Lines.
 
 Only reading happens here: the result is a raw DataFrame plus the names of
 the columns that must be kept as text. Meaning is given to the columns by
@@ -12,18 +13,20 @@ import gzip
 import json
 import warnings as python_warnings
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pandas as pd
 
 from evaldash.errors import InputError
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
+TSV_SUFFIXES = (".tsv", ".tsv.gz")  # read as CSV (the same rules), tab-separated
 PARQUET_SUFFIXES = (".parquet", ".pq")
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz")
-SUPPORTED = CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES
+SUPPORTED = CSV_SUFFIXES + PARQUET_SUFFIXES + JSONL_SUFFIXES + TSV_SUFFIXES
 MAX_SHOWN = 5
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_SEPARATOR_NAMES = {",": "comma", "\t": "tab"}
 # pandas' documented default missing-value markers, kept for the numeric columns only:
 # in a text column "NA", "None" or "null" can be a class name.
 _DEFAULT_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
@@ -31,9 +34,9 @@ _DEFAULT_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-n
 
 
 def file_format(path: str | Path) -> str:
-    """Return ``"csv"``, ``"parquet"`` or ``"jsonl"`` from the file name."""
+    """Return ``"csv"`` (also for tab-separated files), ``"parquet"`` or ``"jsonl"`` from the file name."""
     name = Path(path).name.lower()
-    if name.endswith(CSV_SUFFIXES):
+    if name.endswith(CSV_SUFFIXES + TSV_SUFFIXES):
         return "csv"
     if name.endswith(PARQUET_SUFFIXES):
         return "parquet"
@@ -45,12 +48,14 @@ def file_format(path: str | Path) -> str:
 
 
 def read_table(path: str | Path, text_columns: Iterable[str] = (),
-               warnings: list[str] | None = None) -> pd.DataFrame:
+               warnings: list[str] | None = None, classes: Sequence[str] | None = None) -> pd.DataFrame:
     """Read the file at ``path`` into a DataFrame.
 
     ``text_columns`` (CSV only) are read as strings so that labels such as
     ``007`` keep their spelling. Problems that do not stop reading (a trailing comma on every
-    line) are appended to ``warnings`` when it is given.
+    line) are appended to ``warnings`` when it is given. A list of scores per row and class-index
+    labels are given class names (``classes``, else the file's sidecar): see
+    :mod:`evaldash.score_lists`.
     """
     path = Path(path)
     fmt = file_format(path)
@@ -58,11 +63,16 @@ def read_table(path: str | Path, text_columns: Iterable[str] = (),
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a predictions file")
+    warnings = warnings if warnings is not None else []
     if fmt == "csv":
-        return _read_csv(path, set(text_columns), warnings if warnings is not None else [])
-    if fmt == "parquet":
-        return _read_parquet(path)
-    return _read_jsonl(path)
+        frame = _read_csv(path, set(text_columns), warnings)
+    elif fmt == "parquet":
+        frame = _read_parquet(path)
+    else:
+        frame = _read_jsonl(path)
+    from evaldash.score_lists import named_scores
+
+    return named_scores(frame, path, classes, warnings)
 
 
 def read_header(path: str | Path) -> list[str]:
@@ -71,19 +81,20 @@ def read_header(path: str | Path) -> list[str]:
     ``score_a.1``, a class of its own."""
     path = Path(path)
     _check_text(path)
+    sep = _separator(path)
     try:
         with _open_text(path) as fh:
-            columns = next((row for row in csv.reader(fh) if not _blank(row)), [])
+            columns = next((row for row in csv.reader(fh, delimiter=sep) if not _blank(row)), [])
     except (UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"{path}: cannot read the header as CSV text ({exc})") from None
     if not columns or not any(c.strip() for c in columns):
         raise InputError(f"{path}: the file is empty; expected a header row and data rows")
     if len(columns) == 1:
-        for delim, name in _OTHER_DELIMITERS.items():
-            if delim in columns[0]:
+        for delim, name in ({**_SEPARATOR_NAMES, **_OTHER_DELIMITERS}).items():
+            if delim != sep and delim in columns[0]:
                 raise InputError(
                     f"{path}: the header has a single column {columns[0]!r}; the file seems to be "
-                    f"{name}-separated, expected comma-separated values"
+                    f"{name}-separated, expected {_SEPARATOR_NAMES[sep]}-separated values"
                 )
     named = [c for c in columns if c.strip()]
     dup = sorted({c for c in named if named.count(c) > 1})
@@ -95,6 +106,10 @@ def read_header(path: str | Path) -> list[str]:
             f"expected each column once"
         )
     return columns
+
+
+def _separator(path: Path) -> str:
+    return "\t" if path.name.lower().endswith(TSV_SUFFIXES) else ","
 
 
 def _open_text(path: Path):
@@ -136,7 +151,7 @@ def _read_csv(path: Path, text_columns: set[str], warnings: list[str]) -> pd.Dat
     try:
         with python_warnings.catch_warnings(record=True) as caught:
             python_warnings.simplefilter("always", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, dtype=dtype, encoding="utf-8-sig", low_memory=False,
+            frame = pd.read_csv(path, sep=_separator(path), dtype=dtype, encoding="utf-8-sig", low_memory=False,
                                 keep_default_na=False, na_values=na_values,
                                 # never take the first column as the index when rows have a
                                 # field more than the header (a comma at the end of each data row)
@@ -156,10 +171,10 @@ def _read_csv(path: Path, text_columns: set[str], warnings: list[str]) -> pd.Dat
     # fields with a ParserWarning: only then (or with an empty last cell) are the rows counted
     longer = any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
     if (longer or (len(frame) and frame.iloc[:, -1].isna().any())) and _check_row_lengths(path, len(header)):
-        warnings.append(f"{path}: every data row ends with a comma (one empty field more than the "
+        warnings.append(f"{path}: every data row ends with a {_SEPARATOR_NAMES[_separator(path)]} (one empty field more than the "
                         f"header's {len(header)}); the empty last field was ignored")
     elif not header[-1].strip() and len(header) == frame.shape[1] and _all_empty(frame.iloc[:, -1]):
-        warnings.append(f"{path}: every line ends with a comma (an empty last column without a "
+        warnings.append(f"{path}: every line ends with a {_SEPARATOR_NAMES[_separator(path)]} (an empty last column without a "
                         f"name); that column was ignored")
         frame = frame.iloc[:, :-1]
     return frame
@@ -182,11 +197,12 @@ def _check_row_lengths(path: Path, width: int) -> bool:
     import pyarrow.csv as pacsv
 
     off = []
+    sep = _separator(path)
     try:
         pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=[f"f{i}" for i in range(width)], skip_rows=1),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True,
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True,
                                               invalid_row_handler=lambda row: off.append(row) or "skip"),
             convert_options=pacsv.ConvertOptions(include_columns=["f0"], column_types={"f0": pa.string()},
                                                  check_utf8=False),
@@ -198,7 +214,7 @@ def _check_row_lengths(path: Path, width: int) -> bool:
     short, long, trailing, rows = [], [], 0, 0
     try:
         with _open_text(path) as fh:
-            reader = (row for row in csv.reader(fh) if not _blank(row))  # pandas skips them too
+            reader = (row for row in csv.reader(fh, delimiter=sep) if not _blank(row))  # pandas skips them too
             next(reader, None)  # the header
             for fields in reader:
                 rows += 1
@@ -219,8 +235,8 @@ def _check_row_lengths(path: Path, width: int) -> bool:
             parts.append(f"more fields at {_rows_text(long)}")
         raise InputError(
             f"{path}: rows with a different number of fields than the header's {width}: "
-            f"{'; '.join(parts)} (row 1 is the first data row); expected {width} comma-separated "
-            f"fields in every row (quote values that contain a comma)"
+            f"{'; '.join(parts)} (row 1 is the first data row); expected {width} {_SEPARATOR_NAMES[sep]}-separated "
+            f"fields in every row (quote values that contain a {_SEPARATOR_NAMES[sep]})"
         )
     return False
 
@@ -240,9 +256,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         import pyarrow.parquet as pq
 
+        from evaldash.score_lists import arrow_list_columns, put_back
+
         # column by column into pandas, freeing each Arrow column as it goes: about half the
-        # time of pd.read_parquet and a lower memory peak at millions of rows
-        return pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+        # time of pd.read_parquet and a lower memory peak at millions of rows; a list of scores
+        # per row stays in Arrow (no Python list per row)
+        table, lists = arrow_list_columns(pq.read_table(path))
+        return put_back(table.to_pandas(self_destruct=True, split_blocks=True), lists)
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise InputError(f"{path}: not a valid Parquet file ({type(exc).__name__}: {exc})") from None
 

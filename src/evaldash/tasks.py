@@ -46,7 +46,7 @@ def file_columns(path: str | Path) -> list[str]:
 
 def load_dataset(path: str | Path, *, task: str | None = None, label_sep: str = DEFAULT_SEPARATOR,
                  positive: str | None = None, images_root: str | Path | None = None,
-                 images_by_name: bool = False) -> Dataset | MultilabelDataset:
+                 images_by_name: bool = False, classes=None) -> Dataset | MultilabelDataset:
     """Load ``path`` as the dataset of its task: detected from the truth columns' form, or forced
     with ``task`` ("multilabel", "multiclass" or "binary")."""
     kind = detect_task(file_columns(path), str(path), task)
@@ -54,8 +54,11 @@ def load_dataset(path: str | Path, *, task: str | None = None, label_sep: str = 
         if positive is not None:
             raise InputError(f"--positive {positive!r}: a multi-label file has no positive class (every class is "
                              f"scored on its own)")
+        if classes is not None:
+            raise InputError(f"--classes {classes}: a multi-label file names its classes in its score columns")
         return load_multilabel(path, label_sep=label_sep, images_root=images_root, images_by_name=images_by_name)
-    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name)
+    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name,
+                               classes=classes)
     if task == "binary" and not dataset.is_binary:
         raise InputError(f"{path}: --task binary needs exactly two classes; found {len(dataset.classes)}: "
                          f"{list(dataset.classes)[:10]}")

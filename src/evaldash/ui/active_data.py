@@ -11,21 +11,28 @@ from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.ui.findings_store import findings, fingerprint
 from evaldash.ui.links import active_slice, deep_link, set_slice
-from evaldash.ui.sources import SAMPLES, Source, _activate, _known_sources, load, start_source
+from evaldash.ui.sources import _activate, _known_sources, load, runs, start_source
 
 
-def current() -> Evaluation:
+def current() -> Evaluation | None:
     """The active evaluation of this session (opening the start file on first use), with the
-    annotators' corrected labels when the sidebar's switch is on."""
+    annotators' corrected labels when the sidebar's switch is on.
+
+    None when the file given at start (or named by the link) does not load: its message is kept
+    in ``st.session_state["start_error"]`` and nothing is loaded in its place, never a sample the
+    user did not choose, until the user opens a file in the sidebar."""
     if "source" not in st.session_state:
+        if "start_error" in st.session_state:  # tried once this session; the sidebar opens another file
+            return None
         wanted = st.query_params.get("ds")
         source = _known_sources().get(wanted) if wanted else None
+        source = source or start_source()
         try:
-            base = _activate(source or start_source())
+            base = _activate(source)
         except InputError as exc:
-            st.session_state["load_error"] = str(exc)
-            first = next(iter(SAMPLES))
-            base = _activate(Source(str(SAMPLES[first]), label=first))
+            st.session_state["start_error"] = str(exc)
+            runs()[:] = [r for r in runs() if r != source]  # not offered as a run to switch to
+            return None
     else:
         base = load(st.session_state["source"])
     by, value = deep_link("slice_by"), deep_link("slice")

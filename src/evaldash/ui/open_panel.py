@@ -195,34 +195,49 @@ def data_panel(evaluation: Evaluation) -> None:
                     st.text(w)
         annotator_panel()
         export_panel(evaluation)
-        # drawn only when asked for: a dozen widgets and two file uploaders would otherwise be
-        # drawn (and their code loaded by the browser) on every first view of every page
-        st.button("Close “Open another file”" if showing else "Open another file…", key="open_file",
-                  on_click=_toggle_open_panel, width="stretch",
-                  help="A bundled sample, a path on the server, or an upload (with a zip of its images).")
-        if showing:
-            with st.container(border=True, key="open_panel"):
-                if "load_error" in st.session_state:
-                    st.error(md(st.session_state["load_error"]), icon=":material/warning:")
-                st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
-                st.button("Open sample", key="open_sample", on_click=_open_sample)
-                roots = data_roots()
-                if roots is not None:
-                    st.divider()
-                    st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet",
-                                  help="A predictions file inside one of these folders: "
-                                       + ", ".join(md(f) for f in roots.folders))
-                    st.text_input("Positive class (binary, optional)", key="positive_input")
-                    st.text_input("Images root (optional)", key="images_root_input", placeholder="/data/images",
-                                  help="The folder the file's images are in, inside the same folders. Relative "
-                                       "image paths are read from the file's folder, then from it. With no path "
-                                       "above, it applies to the file open now.")
-                    st.button("Open path", key="open_path", on_click=_open_path)
+        _open_controls(showing)
+
+
+def empty_panel() -> None:
+    """Sidebar when no file is loaded (the start file did not load): the ways to open one."""
+    with st.sidebar:
+        st.markdown("**Data**  \nNo file loaded")
+        showing = bool(st.session_state.get("_open_panel"))
+        if "load_error" in st.session_state and not showing:
+            st.error(md(st.session_state["load_error"]), icon=":material/warning:")
+        _open_controls(showing)
+
+
+def _open_controls(showing: bool) -> None:
+    """The "Open another file…" button and, when open, the sample, path and upload it offers."""
+    # drawn only when asked for: a dozen widgets and two file uploaders would otherwise be
+    # drawn (and their code loaded by the browser) on every first view of every page
+    st.button("Close “Open another file”" if showing else "Open another file…", key="open_file",
+              on_click=_toggle_open_panel, width="stretch",
+              help="A bundled sample, a path on the server, or an upload (with a zip of its images).")
+    if showing:
+        with st.container(border=True, key="open_panel"):
+            if "load_error" in st.session_state:
+                st.error(md(st.session_state["load_error"]), icon=":material/warning:")
+            st.selectbox("Bundled sample", list(SAMPLES), key="sample_pick")
+            st.button("Open sample", key="open_sample", on_click=_open_sample)
+            roots = data_roots()
+            if roots is not None:
                 st.divider()
-                st.file_uploader("Upload predictions (CSV, Parquet, JSONL)", key="upload",
-                                 type=["csv", "gz", "parquet", "pq", "jsonl", "ndjson"])
-                st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
-                st.button("Open upload", key="open_upload", on_click=_open_upload)
+                st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet",
+                              help="A predictions file inside one of these folders: "
+                                   + ", ".join(md(f) for f in roots.folders))
+                st.text_input("Positive class (binary, optional)", key="positive_input")
+                st.text_input("Images root (optional)", key="images_root_input", placeholder="/data/images",
+                              help="The folder the file's images are in, inside the same folders. Relative "
+                                   "image paths are read from the file's folder, then from it. With no path "
+                                   "above, it applies to the file open now.")
+                st.button("Open path", key="open_path", on_click=_open_path)
+            st.divider()
+            st.file_uploader("Upload predictions (CSV, TSV, Parquet, JSONL)", key="upload",
+                             type=["csv", "tsv", "gz", "parquet", "pq", "jsonl", "ndjson"])
+            st.file_uploader("Images for the upload (zip, optional)", key="upload_images", type=["zip"])
+            st.button("Open upload", key="open_upload", on_click=_open_upload)
 
 
 def _toggle_open_panel() -> None:

@@ -11,7 +11,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.ui.active_data import current
 from evaldash.ui.components import request_scroll, scroll_into_view
 from evaldash.ui.links import sync_query
-from evaldash.ui.open_panel import data_panel
+from evaldash.ui.open_panel import data_panel, empty_panel
 from evaldash.ui.sources import Source, run_name
 from evaldash.ui.text import md
 
@@ -68,11 +68,24 @@ def page_setup(title: str) -> Evaluation:
     st.session_state["_entered"] = st.session_state["_entering"] = entered
     st.session_state["_page"] = title
     evaluation = current()
+    if evaluation is None:
+        _nothing_loaded(title)
     sync_query()  # every URL names the data it shows (ds=) unless it is the start file
     _this_run.panel = evaluation  # drawn after the page's own content: see sidebar()
     st.title(title)
     _main_notices(title)
     return evaluation
+
+
+def _nothing_loaded(title: str) -> None:
+    """Stop the page when the file given at start did not load: its error in the main area, no data
+    (never a sample in its place), and the sidebar's ways to open a file."""
+    st.title(title)
+    with st.container(key="main_start_error"):
+        st.error(f"{md(st.session_state['start_error'])}  \nNo data is loaded. Fix the file and reload "
+                 "the page, or open a file in the sidebar (“Open another file…”).", icon=":material/error:")
+    empty_panel()
+    st.stop()
 
 
 def _dismiss_load_error() -> None:

@@ -39,10 +39,11 @@ class Source:
     images_root: str | None = None
     label: str = ""
     images_by_name: bool = False  # an upload: images not at their path are matched by file name in its zip
+    classes: str | None = None  # --classes: names of class indices 0..k-1 (list scores, index labels)
 
     @property
     def key(self) -> str:
-        raw = f"{self.path}\x1f{self.positive}\x1f{self.images_root}"
+        raw = f"{self.path}\x1f{self.positive}\x1f{self.images_root}" + (f"\x1f{self.classes}" if self.classes else "")
         return hashlib.sha1(raw.encode()).hexdigest()[:10]
 
     @property
@@ -65,6 +66,7 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--predictions", action="append", default=[])
     parser.add_argument("--positive")
     parser.add_argument("--images-root")
+    parser.add_argument("--classes")
     parser.add_argument("--db")
     parser.add_argument("--data-root", action="append", default=[])
     parser.add_argument("--no-server-paths", action="store_true")
@@ -81,7 +83,7 @@ def start_sources() -> list[Source]:
     args = app_args()
     paths = args.paths or ([os.environ["EVALDASH_PREDICTIONS"]] if os.environ.get("EVALDASH_PREDICTIONS") else [])
     if paths:
-        return [Source(str(Path(p).resolve()), args.positive, args.images_root) for p in paths]
+        return [Source(str(Path(p).resolve()), args.positive, args.images_root, classes=args.classes) for p in paths]
     first = next(iter(SAMPLES))
     return [Source(str(SAMPLES[first]), label=first)]
 
@@ -122,8 +124,9 @@ def run_name(source: Source) -> str:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
-                images_root: str | None, images_by_name: bool = False) -> Evaluation:
-    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name)
+                images_root: str | None, images_by_name: bool = False, classes: str | None = None) -> Evaluation:
+    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name,
+                               classes=classes)
     evaluation = evaluate(dataset).precompute(background=True)
     # Move every object alive now (modules, the loaded file's objects) out of the garbage
     # collector's view: they live as long as the server, and a full collection that walks them
@@ -139,7 +142,7 @@ def load(source: Source) -> Evaluation:
     except OSError:
         raise InputError(f"{source.path}: file not found") from None
     return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
-                       source.images_by_name)
+                       source.images_by_name, source.classes)
 
 
 @st.cache_resource(show_spinner=False)
