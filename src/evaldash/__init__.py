@@ -1,6 +1,9 @@
 """evaldash: evaluate classification models from a file of predictions, a DataFrame or arrays."""
 
-from evaldash.api import evaluate
+# the module evaldash.compare is loaded first, so that the function compare below stays the
+# package's attribute (importing a submodule for the first time binds its name on the package)
+import evaldash.compare  # noqa: F401  (isort: skip)
+from evaldash.api import compare, evaluate, show
 from evaldash.dataset import Dataset, load_predictions, dataset_from_frame
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
@@ -11,8 +14,10 @@ __all__ = [
     "Evaluation",
     "InputError",
     "Results",
+    "compare",
     "dataset_from_frame",
     "evaluate",
     "load_predictions",
+    "show",
 ]
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate as _evaluate
 from evaldash.results import Results
 
-__all__ = ["evaluate", "Results"]
+__all__ = ["Comparison", "Results", "compare", "evaluate", "show"]
 
 
 def _is_table(data) -> bool:
@@ -131,3 +131,225 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
                        metadata=metadata, positive=positive, source=source)
     dataset = dataset_of(prepared, str(images_root) if images_root is not None else None)
     return Results(_evaluate(dataset, threshold=threshold), frame=prepared.frame)
+
+
+# --- show: the dashboard in the background -------------------------------------------------------
+
+_shown = [0]  # runs shown by this process, to name files and unnamed runs
+
+
+def show(data=None, scores=None, *, name: str | None = None, port: int | None = None, db=None,
+         timeout: float = 90.0, **evaluate_kwargs):
+    """Open the dashboard on ``data`` in the background and return its handle at once.
+
+    Parameters
+    ----------
+    data
+        Anything :func:`evaluate` accepts (a table, arrays with ``scores=`` and the keywords of
+        ``evaluate``, a path), a :class:`Results`, or several runs as a dict
+        ``{"v1": data1, "v2": data2}`` (each a table, a path or a Results).
+    name : str, optional
+        The run's name in the dashboard (a dict's keys name its runs).
+    port : int, optional
+        The port on 127.0.0.1 (default: a free one). The server is reused by later calls unless
+        they ask for another port or database.
+    db : path or database URL, optional
+        The annotation database (default: as ``evaldash serve``: EVALDASH_DB, else the user's).
+
+    Returns
+    -------
+    Dashboard
+        ``.url``, ``.stop()``, ``.findings()``, ``.thresholds()``; shown inline in Jupyter.
+        The server stops when this interpreter exits.
+    """
+    from evaldash.api_inputs import workspace
+    from evaldash.notebook_server import Dashboard, server_for
+
+    folder = workspace()
+    if isinstance(data, dict):
+        if scores is not None or evaluate_kwargs.get("y_true") is not None:
+            raise InputError("show(): a dict of runs was given with arrays; expected {name: table, path or Results}")
+        if not data:
+            raise InputError("show(): the dict of runs is empty; expected {name: table, path or Results}")
+        runs = [_run(value, str(label), None, evaluate_kwargs, folder) for label, value in data.items()]
+    else:
+        runs = [_run(data, name, scores, evaluate_kwargs, folder)]
+    server = server_for(runs, folder, port, db, timeout)
+    return Dashboard(server, runs)
+
+
+def _run(data, label: str | None, scores, kwargs: dict, folder: Path):
+    """One run for the server: a path as it is, anything else written as Parquet in ``folder``."""
+    from evaldash.notebook_server import Run, safe_name
+
+    _shown[0] += 1
+    number = _shown[0]
+    positive = kwargs.get("positive")
+    images_root = kwargs.get("images_root")
+    if isinstance(data, (str, os.PathLike)):
+        if scores is not None:
+            raise InputError("show(): a path was given with scores; expected either a predictions file or arrays")
+        path = Path(data).resolve()
+        if not path.is_file():
+            raise InputError(f"{data}: file not found")
+        return Run(label or path.name, str(path), positive,
+                   str(Path(images_root).resolve()) if images_root is not None else None)
+    threshold_free = True
+    if isinstance(data, Results):
+        if data._path is not None and scores is None:
+            d = data.dataset
+            return Run(label or Path(data._path).name, data._path,
+                       d.classes[d.positive] if d.positive is not None else None, d.images_root)
+        threshold_free = data.evaluation.threshold is None
+        frame, dataset = (data._frame, data.dataset) if data._frame is not None else (frame_of_dataset(data.dataset),
+                                                                                       data.dataset)
+    elif isinstance(data, (Evaluation, Dataset)):
+        dataset = data.dataset if isinstance(data, Evaluation) else data
+        threshold_free = not isinstance(data, Evaluation) or data.threshold is None
+        frame = frame_of_dataset(dataset)
+    else:
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("threshold",)}
+        prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k != "images_root"})
+        dataset = dataset_of(prepared, str(images_root) if images_root is not None else None)
+        frame = prepared.frame
+    kind = "arrays" if label is None and not _is_table(data) else type(data).__name__
+    label = label or f"{kind} {number}"
+    positive_name = dataset.classes[dataset.positive] if dataset.positive is not None else None
+    frame, root = _with_found_images(frame, dataset)
+    run_folder = folder / f"run-{number}"
+    run_folder.mkdir(exist_ok=True)
+    path = run_folder / f"{safe_name(label)}.parquet"
+    _write_parquet(frame, path)
+    return Run(label, str(path), positive_name, root, dataset.fingerprint() if threshold_free else None)
+
+
+def frame_of_dataset(dataset: Dataset) -> pd.DataFrame:
+    """A validated dataset as the table of a predictions file that gives it back (same classes,
+    labels, predictions, scores and ids; so the same fingerprint)."""
+    classes = np.asarray(dataset.classes, dtype=object)
+    columns = {"id": np.asarray(dataset.ids, dtype=object), "label": classes[dataset.y_true],
+               "prediction": classes[dataset.y_pred]}  # always: argmax could break a tie otherwise
+    if dataset.scores is not None:
+        columns.update({f"score_{c}": dataset.scores[:, i] for i, c in enumerate(dataset.classes)})
+    if dataset.image_paths is not None:
+        columns["image"] = dataset.image_paths
+    frame = pd.DataFrame(columns)
+    for column in dataset.metadata.columns:
+        frame[column] = dataset.metadata[column].to_numpy()
+    return frame
+
+
+def _with_found_images(frame: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, str | None]:
+    """The table with its image column replaced by the checked absolute paths (None where not
+    found), so the server finds what evaluate() found; and the images root to give the server."""
+    if dataset.image_paths is None:
+        return frame, None
+    from evaldash.dataset import IMAGE_NAMES, _find
+
+    column = _find([str(c) for c in frame.columns], IMAGE_NAMES)
+    found = [p for p in dataset.image_paths if p is not None]
+    root = dataset.images_root or (os.path.commonpath([os.path.dirname(p) for p in found]) if found else None)
+    if column is None:
+        return frame, root
+    return frame.assign(**{column: dataset.image_paths}), root
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, path)
+    except (pa.ArrowException, TypeError, ValueError) as exc:
+        raise InputError(f"show(): the data cannot be written as Parquet for the dashboard "
+                         f"({type(exc).__name__}: {exc}); expected columns of plain values (numbers, text, "
+                         f"dates), one type per column") from None
+
+
+# --- compare: two runs, B minus A -----------------------------------------------------------------
+
+class Comparison:
+    """B minus A with bootstrap intervals, as ``evaldash compare`` computes it.
+
+    Attributes
+    ----------
+    a, b : Results
+    result : dict
+        What :func:`evaldash.compare.compare` returns: ``delta``, ``intervals``, ``unavailable``,
+        ``paired``, ``fixed``/``broken``/``both_wrong``, ``shared_classes``, ``only_in_a``,
+        ``only_in_b``, ``verdict`` (and ``verdict_auc``), ``level``, ``resamples``, ``seed``.
+    """
+
+    def __init__(self, a: Results, b: Results, result: dict):
+        self.a, self.b, self.result = a, b, result
+
+    @property
+    def verdict(self) -> str:
+        return self.result["verdict"]
+
+    def to_dict(self) -> dict:
+        """The object ``evaldash compare --json`` writes: ``a`` and ``b`` reports and the comparison."""
+        import json
+
+        from evaldash.report import to_jsonable
+
+        return json.loads(json.dumps(to_jsonable({"a": self.a.report(), "b": self.b.report(), **self.result})))
+
+    def summary(self) -> pd.DataFrame:
+        """One row per headline metric with a delta (accuracy, macro_f1, macro_roc_auc, ece): a, b,
+        delta, low, high (the interval of the delta)."""
+        r = self.result
+        head_a, head_b = self.a.evaluation.headline(), self.b.evaluation.headline()
+        names = [n for n in ("accuracy", "macro_f1", "macro_roc_auc", "ece") if n in r["delta"]]
+        return pd.DataFrame({"a": [head_a[n] for n in names], "b": [head_b[n] for n in names],
+                             "delta": [r["delta"][n] for n in names],
+                             "low": [r["intervals"][n][0] for n in names],
+                             "high": [r["intervals"][n][1] for n in names]},
+                            index=pd.Index(names, name="metric"))
+
+    def per_class(self) -> pd.DataFrame:
+        """F1 of each shared class: delta (B minus A), low, high."""
+        r = self.result
+        shared = r["shared_classes"]
+        return pd.DataFrame({"delta_f1": [r["delta"][f"f1[{c}]"] for c in shared],
+                             "low": [r["intervals"][f"f1[{c}]"][0] for c in shared],
+                             "high": [r["intervals"][f"f1[{c}]"][1] for c in shared]},
+                            index=pd.Index(shared, name="class"))
+
+    def __repr__(self) -> str:
+        return f"<evaldash Comparison: {self.verdict}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        esc = html.escape
+        rows = "".join(f"<tr><th style='text-align:left'>{esc(str(m))}</th><td>{v.a:.3f}</td><td>{v.b:.3f}</td>"
+                       f"<td>{v.delta:+.3f}</td><td>[{v.low:+.3f}, {v.high:+.3f}]</td></tr>"
+                       for m, v in self.summary().iterrows())
+        r = self.result
+        pairing = "paired (same sample ids)" if r["paired"] else "unpaired (different samples)"
+        return (f"<div class='evaldash-compare'><strong>evaldash compare</strong>: A = {esc(self.a.dataset.source)}, "
+                f"B = {esc(self.b.dataset.source)}; {esc(pairing)}<table><tr><th>metric</th><th>A</th><th>B</th>"
+                f"<th>delta</th><th>{r['level']:.0%} interval</th></tr>{rows}</table><p>{esc(self.verdict)}</p></div>")
+
+
+def compare(a, b, *, resamples: int = 1000, seed: int = 0, **evaluate_kwargs) -> Comparison:
+    """Compare B with A (each anything :func:`evaluate` accepts: a path, a table, a Results), as
+    ``evaldash compare A B``: deltas of B minus A with bootstrap intervals, paired when both
+    hold the same sample ids."""
+    from evaldash.compare import compare as compare_evaluations
+
+    if resamples < 10:
+        raise InputError(f"--resamples {resamples}: expected at least 10 resamples")
+    ra, rb = (_results(x, evaluate_kwargs) for x in (a, b))
+    return Comparison(ra, rb, compare_evaluations(ra.evaluation, rb.evaluation, resamples=resamples, seed=seed))
+
+
+def _results(data, kwargs: dict) -> Results:
+    if isinstance(data, Results):
+        return data
+    if isinstance(data, Evaluation):
+        return Results(data)
+    out = evaluate(data, **kwargs)
+    return out if isinstance(out, Results) else Results(out)
