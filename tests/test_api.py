@@ -254,3 +254,35 @@ def test_views_refuse_unknown_classes():
         r.confusion_matrix("all")
     with pytest.raises(InputError, match=r"threshold metrics need per-class scores"):
         evaldash.evaluate(Y, y_pred=Y).sweep(0)
+
+
+# --- compare -------------------------------------------------------------------------------------
+
+WEAKER_CSV = DIGITS_CSV.parent / "predictions_weaker.csv"
+
+
+def test_compare_is_the_clis_compare(capsys):
+    from evaldash.cli import main
+
+    assert main(["compare", str(DIGITS_CSV), str(WEAKER_CSV), "--json", "--resamples", "50", "--seed", "3"]) == 0
+    want = json.loads(capsys.readouterr().out)
+    got = evaldash.compare(DIGITS_CSV, WEAKER_CSV, resamples=50, seed=3)
+    assert json.dumps(got.to_dict(), sort_keys=True) == json.dumps(want, sort_keys=True)
+    # the same data in memory: the same comparison (only the sources differ)
+    in_memory = evaldash.compare(pd.read_csv(DIGITS_CSV, dtype={"id": str}), evaldash.evaluate(WEAKER_CSV),
+                                 resamples=50, seed=3)
+    assert in_memory.result == got.result
+    summary = got.summary()
+    assert list(summary.index) == ["accuracy", "macro_f1", "macro_roc_auc", "ece"]
+    assert summary.loc["macro_f1", "delta"] == pytest.approx(want["delta"]["macro_f1"])
+    assert summary.loc["accuracy", "low"] == pytest.approx(want["intervals"]["accuracy"][0])
+    assert got.per_class().loc["3", "delta_f1"] == pytest.approx(want["delta"]["f1[3]"])
+    assert got.verdict == want["verdict"] and "B is worse on macro F1" in got._repr_html_()
+
+
+def test_compare_refuses_few_resamples_and_bad_input():
+    with pytest.raises(InputError, match=r"--resamples 5: expected at least 10 resamples"):
+        evaldash.compare(DIGITS_CSV, WEAKER_CSV, resamples=5)
+    bad = pd.DataFrame({"label": ["a", "b"], "score_a": [0.5, np.nan], "score_b": [0.5, 0.5]})
+    with pytest.raises(InputError, match=r"<DataFrame>: column 'score_a' has missing values at row 2"):
+        evaldash.compare(DIGITS_CSV, bad)
