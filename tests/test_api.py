@@ -72,7 +72,7 @@ def test_tables_give_the_report_of_the_same_file(name, suffix, tmp_path):
 
 @pytest.mark.parametrize("name", CASES)
 def test_polars_frame_gives_the_report_of_the_same_file(name, tmp_path):
-    pl = pytest.importorskip("polars")  # in the test extra: installed wherever the tests run
+    import polars as pl  # in the test extra (not a dependency of evaldash)
     frame = make_case(name).frame()
     assert _report(evaldash.evaluate(pl.from_pandas(frame))) == _file_report(frame, tmp_path, ".parquet")
 
@@ -157,7 +157,7 @@ def test_views_are_labelled_data():
     assert r.sweep(1).equals(sweep)
     cell = r.cell_samples("2", "0")
     rows = np.flatnonzero((case.y_true == 2) & (case.y_pred == 0))
-    assert sorted(cell["id"].astype(int) - 1) == sorted(rows)
+    assert sorted(cell["id"].astype(int) - 1) == sorted(rows) == sorted(cell.index)
     assert cell["confidence"].is_monotonic_decreasing
     assert set(r.figures()) == {"confusion_matrix", "roc", "precision_recall", "reliability"}
 

@@ -97,10 +97,12 @@ class Results:
 
     def cell_samples(self, true, pred) -> pd.DataFrame:
         """The samples whose true class is ``true`` and predicted class ``pred`` (names or indices),
-        most confident first: id, true, predicted, confidence, image and the metadata columns."""
+        most confident first: id, true, predicted, confidence, image and the metadata columns; the
+        index is the sample's row in the data (as the dashboard numbers it)."""
         rows = self.evaluation.cell_samples(self._class(true), self._class(pred))
-        frame = self.dataset.frame()
-        return frame.iloc[rows].reset_index(drop=True)
+        frame = self.dataset.frame().iloc[rows]
+        frame.index.name = "row"
+        return frame
 
     def figures(self) -> dict:
         """Plotly figures: ``confusion_matrix``, and with scores ``roc`` and ``precision_recall``
