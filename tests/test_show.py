@@ -18,9 +18,17 @@ import evaldash
 from classification_cases import BINARY_CSV, DIGITS_CSV, make_case
 from evaldash import InputError
 from evaldash.annotations import AnnotationStore
-from evaldash.api import _run, frame_of_dataset
+from evaldash.api import _plan, frame_of_dataset
 from evaldash.dataset import load_predictions
 from evaldash.notebook_runs import read_manifest, source_key
+
+
+def _run(*args):
+    """The run show() would open, with its file written."""
+    run, write = _plan(*args)
+    if write is not None:
+        write()
+    return run
 
 
 def _answer(url: str) -> int:
@@ -144,8 +152,13 @@ def test_show_refuses_bad_input_before_starting_anything(db):
         evaldash.show("nowhere.csv", db=db)
     with pytest.raises(InputError, match=r"the dict of runs is empty"):
         evaldash.show({}, db=db)
+    from evaldash.notebook_server import _servers
+
+    running = [s for s in _servers if s.alive]
+    # found while the new server starts: that server is stopped again
     with pytest.raises(InputError, match=r"<DataFrame>: column 'score_a' has missing values at row 1"):
         evaldash.show({"v1": pd.DataFrame({"label": ["a"], "score_a": [np.nan], "score_b": [1.0]})}, db=db)
+    assert [s for s in _servers if s.alive] == running
     with pytest.raises(InputError, match=r"cannot be written as Parquet.*expected columns of plain values"):
         evaldash.show(pd.DataFrame({"label": ["a", "b"], "prediction": ["a", "a"], "odd": [1, "x"]}), db=db)
 

@@ -140,7 +140,7 @@ _shown = [0]  # runs shown by this process, to name files and unnamed runs
 
 def show(data=None, scores=None, *, name: str | None = None, port: int | None = None, db=None,
          timeout: float = 90.0, **evaluate_kwargs):
-    """Open the dashboard on ``data`` in the background and return its handle at once.
+    """Open the dashboard on ``data`` in the background and return its handle.
 
     Parameters
     ----------
@@ -155,6 +155,8 @@ def show(data=None, scores=None, *, name: str | None = None, port: int | None = 
         they ask for another port or database.
     db : path or database URL, optional
         The annotation database (default: as ``evaldash serve``: EVALDASH_DB, else the user's).
+    timeout : float
+        Seconds to wait for a new server to answer (it starts while the data is checked and written).
 
     Returns
     -------
@@ -163,7 +165,7 @@ def show(data=None, scores=None, *, name: str | None = None, port: int | None = 
         The server stops when this interpreter exits.
     """
     from evaldash.api_inputs import workspace
-    from evaldash.notebook_server import Dashboard, server_for
+    from evaldash.notebook_server import Dashboard, forget, server_for
 
     folder = workspace()
     if isinstance(data, dict):
@@ -171,56 +173,73 @@ def show(data=None, scores=None, *, name: str | None = None, port: int | None = 
             raise InputError("show(): a dict of runs was given with arrays; expected {name: table, path or Results}")
         if not data:
             raise InputError("show(): the dict of runs is empty; expected {name: table, path or Results}")
-        runs = [_run(value, str(label), None, evaluate_kwargs, folder) for label, value in data.items()]
+        plans = [_plan(value, str(label), None, evaluate_kwargs, folder) for label, value in data.items()]
     else:
-        runs = [_run(data, name, scores, evaluate_kwargs, folder)]
-    server = server_for(runs, folder, port, db, timeout)
+        plans = [_plan(data, name, scores, evaluate_kwargs, folder)]
+    runs = [run for run, _ in plans]
+    # a new server starts first: its seconds of start-up overlap with validating and writing the data
+    server, started = server_for(runs, folder, port, db)
+    try:
+        for _, write in plans:
+            if write is not None:
+                write()
+    except BaseException:
+        if started:
+            forget(server)
+        raise
+    if started:
+        server.wait_ready(timeout)
+    server.add(runs)
     return Dashboard(server, runs)
 
 
-def _run(data, label: str | None, scores, kwargs: dict, folder: Path):
-    """One run for the server: a path as it is, anything else written as Parquet in ``folder``."""
+def _plan(data, label: str | None, scores, kwargs: dict, folder: Path):
+    """One run for the server and what must happen before it can read it (None for a file given
+    by its path; else validating the data and writing it as Parquet in ``folder``). The cheap
+    checks of arrays run here, before any server starts."""
+    from evaldash.dataset import IMAGE_NAMES, _find
     from evaldash.notebook_server import Run, safe_name
 
     _shown[0] += 1
     number = _shown[0]
     positive = kwargs.get("positive")
     images_root = kwargs.get("images_root")
+    images_root = str(Path(images_root).resolve()) if images_root is not None else None
     if isinstance(data, (str, os.PathLike)):
         if scores is not None:
             raise InputError("show(): a path was given with scores; expected either a predictions file or arrays")
         path = Path(data).resolve()
         if not path.is_file():
             raise InputError(f"{data}: file not found")
-        return Run(label or path.name, str(path), positive,
-                   str(Path(images_root).resolve()) if images_root is not None else None)
-    threshold_free = True
-    if isinstance(data, Results):
-        if data._path is not None and scores is None:
-            d = data.dataset
-            return Run(label or Path(data._path).name, data._path,
-                       d.classes[d.positive] if d.positive is not None else None, d.images_root)
-        threshold_free = data.evaluation.threshold is None
-        frame, dataset = (data._frame, data.dataset) if data._frame is not None else (frame_of_dataset(data.dataset),
-                                                                                       data.dataset)
-    elif isinstance(data, (Evaluation, Dataset)):
-        dataset = data.dataset if isinstance(data, Evaluation) else data
-        threshold_free = not isinstance(data, Evaluation) or data.threshold is None
-        frame = frame_of_dataset(dataset)
-    else:
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("threshold",)}
-        prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k != "images_root"})
-        dataset = dataset_of(prepared, str(images_root) if images_root is not None else None)
-        frame = prepared.frame
-    kind = "arrays" if label is None and not _is_table(data) else type(data).__name__
-    label = label or f"{kind} {number}"
-    positive_name = dataset.classes[dataset.positive] if dataset.positive is not None else None
-    frame, root = _with_found_images(frame, dataset)
+        return Run(label or path.name, str(path), positive, images_root), None
+    if isinstance(data, Results) and data._path is not None and scores is None:
+        d = data.dataset
+        return Run(label or Path(data._path).name, data._path, d.classes[d.positive] if d.positive is not None else None,
+                   d.images_root), None
+    label = label or f"{'arrays' if not _is_table(data) and not isinstance(data, Results) else type(data).__name__} {number}"
     run_folder = folder / f"run-{number}"
     run_folder.mkdir(exist_ok=True)
     path = run_folder / f"{safe_name(label)}.parquet"
-    _write_parquet(frame, path)
-    return Run(label, str(path), positive_name, root, dataset.fingerprint() if threshold_free else None)
+    path.touch()  # `evaldash serve` checks that its file exists; the data replaces it before show returns
+    if isinstance(data, (Results, Evaluation, Dataset)):
+        dataset = data.dataset if isinstance(data, (Results, Evaluation)) else data
+        evaluation = data.evaluation if isinstance(data, Results) else data if isinstance(data, Evaluation) else None
+        own_frame = data._frame if isinstance(data, Results) else None
+        frame = own_frame if own_frame is not None else frame_of_dataset(dataset)
+        root = dataset.images_root or (os.path.realpath(os.getcwd()) if dataset.image_paths is not None else None)
+        threshold_free = evaluation is None or evaluation.threshold is None
+        run = Run(label, str(path), dataset.classes[dataset.positive] if dataset.positive is not None else None, root,
+                  dataset.fingerprint() if threshold_free else None)
+        return run, lambda: _write_parquet(frame, path)
+    prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k not in ("threshold", "images_root")})
+    has_images = _find([str(c) for c in prepared.frame.columns], IMAGE_NAMES) is not None
+    root = images_root or prepared.images_root or (os.path.realpath(os.getcwd()) if has_images else None)
+    run = Run(label, str(path), prepared.positive, root)
+
+    def write() -> None:  # validated as the server will (a bad table raises here, not in the browser)
+        run._fingerprint = dataset_of(prepared, root).fingerprint()
+        _write_parquet(prepared.frame, path)
+    return run, write
 
 
 def frame_of_dataset(dataset: Dataset) -> pd.DataFrame:
@@ -239,28 +258,15 @@ def frame_of_dataset(dataset: Dataset) -> pd.DataFrame:
     return frame
 
 
-def _with_found_images(frame: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, str | None]:
-    """The table with its image column replaced by the checked absolute paths (None where not
-    found), so the server finds what evaluate() found; and the images root to give the server."""
-    if dataset.image_paths is None:
-        return frame, None
-    from evaldash.dataset import IMAGE_NAMES, _find
-
-    column = _find([str(c) for c in frame.columns], IMAGE_NAMES)
-    found = [p for p in dataset.image_paths if p is not None]
-    root = dataset.images_root or (os.path.commonpath([os.path.dirname(p) for p in found]) if found else None)
-    if column is None:
-        return frame, root
-    return frame.assign(**{column: dataset.image_paths}), root
-
-
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    partial = path.with_name(path.name + ".partial")
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        pq.write_table(table, path)
+        pq.write_table(table, partial)
+        os.replace(partial, path)  # a reader never sees half a file
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise InputError(f"show(): the data cannot be written as Parquet for the dashboard "
                          f"({type(exc).__name__}: {exc}); expected columns of plain values (numbers, text, "

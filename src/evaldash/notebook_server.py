@@ -96,7 +96,7 @@ class Server:
     """One ``evaldash serve`` process on 127.0.0.1 and the runs it has open (the first one given on
     its command line, the others through the manifest)."""
 
-    def __init__(self, first: Run, folder: Path, port: int | None, db: str | None, timeout: float):
+    def __init__(self, first: Run, folder: Path, port: int | None, db: str | None):
         self.folder = folder
         self.port = port or free_port()
         self.db = db
@@ -125,7 +125,6 @@ class Server:
                                      preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         # stopped at interpreter exit (a finalizer runs then), or when stop() is called
         self._finalizer = weakref.finalize(self, _stop_process, self.proc, self._log)
-        self.wait_ready(timeout)
 
     @property
     def url(self) -> str:
@@ -175,18 +174,23 @@ class Server:
 _servers: list[Server] = []
 
 
-def server_for(runs: list[Run], folder: Path, port: int | None, db, timeout: float) -> Server:
-    """The running server to show ``runs`` in (same port and database if given), else a new one."""
+def server_for(runs: list[Run], folder: Path, port: int | None, db) -> tuple[Server, bool]:
+    """The running server to show ``runs`` in (same port and database if given), else a new one
+    started on the first run (not yet waited for); and whether it was started now."""
     db = _database(db)
     for server in _servers:
         if server.alive and (port is None or port == server.port) and (db is None or db == server.db):
-            server.add(runs)
-            return server
-    server = Server(runs[0], folder, port, db, timeout)
+            return server, False
+    server = Server(runs[0], folder, port, db)
     _servers.append(server)
-    if len(runs) > 1:
-        server.add(runs[1:])
-    return server
+    return server, True
+
+
+def forget(server: Server) -> None:
+    """Stop a server that will not be used (its data was refused)."""
+    server.stop()
+    if server in _servers:
+        _servers.remove(server)
 
 
 class Dashboard:
