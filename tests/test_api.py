@@ -228,6 +228,17 @@ def test_bad_labels_raise_input_error(y_true, match):
         evaldash.evaluate(y_true, np.full((len(y_true) if hasattr(y_true, "__len__") else 1, 2), 0.5))
 
 
+def test_messages_of_the_file_validation_name_the_arguments():
+    with pytest.raises(InputError, match=r"evaluate\(\): scores holds one score per row, which needs exactly two "
+                                         r"classes; found 3 in y_true: \['0', '1', '2'\]"):
+        evaldash.evaluate([0, 1, 2, 1], np.array([0.1, 0.2, 0.3, 0.4]))
+    with pytest.raises(InputError, match=r"ids has missing values at row 2; expected a unique id per row "
+                                         r"\(rows count from 1: row 1 is index 0\)"):
+        evaldash.evaluate([0, 1, 0, 1], np.array([0.1, 0.2, 0.3, 0.4]), ids=[1, None, 3, 4])
+    with pytest.raises(InputError, match=r"y_true has empty values at row 1; expected a class name"):
+        evaldash.evaluate([" ", "b", "a", "b"], y_pred=["a", "b", "a", "b"])
+
+
 def test_bad_tables_raise_the_file_message():
     frame = pd.DataFrame({"label": ["a", "b"], "score_a": [0.5, np.nan], "score_b": [0.5, 0.5]})
     with pytest.raises(InputError, match=r"<DataFrame>: column 'score_a' has missing values at row 2; expected a score"):

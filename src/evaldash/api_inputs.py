@@ -390,7 +390,7 @@ def reword(message: str) -> str:
     the columns evaluate() made (rows are 1-based there: row 1 is index 0)."""
     out = re.sub(r"column 'score_(.*?)'", lambda m: f"scores (the column of class {m.group(1)!r})", message)
     for column, argument in _ARGUMENT_OF:
-        out = out.replace(f"column {column!r}", argument)
+        out = out.replace(f"column {column!r}", argument).replace(f" in {column!r}", f" in {argument}")
     if re.search(r"\brows? \d", out):
         out += " (rows count from 1: row 1 is index 0)"
     return out

@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
