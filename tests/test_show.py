@@ -59,8 +59,13 @@ def test_show_serves_in_the_background_reuses_the_server_and_stops(db, tmp_path)
         page = second._repr_html_()
         assert f'<iframe src="{second.url}"' in page and "Open the dashboard in its own tab" in page
         # another database: another server
-        other = evaldash.show(case.frame(), db=str(tmp_path / "other.db"))
+        other = evaldash.show(DIGITS_CSV, db=str(tmp_path / "other.db"))
         assert other._server is not first._server
+        args = other._server.proc.args
+        # the sidebar may open files of the private folder and, as serve's default, of the file's folder
+        assert [args[i + 1] for i, a in enumerate(args) if a == "--data-root"] == [
+            str(first._server.folder), str(DIGITS_CSV.resolve().parent)]
+        assert "--data-root" in first._server.proc.args and str(DIGITS_CSV.parent) not in first._server.proc.args
         other.stop()
         assert not other._server.alive
     finally:

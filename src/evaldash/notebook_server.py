@@ -106,6 +106,9 @@ class Server:
         self.log_path = folder / f"server-{self.port}.log"
         cmd = [sys.executable, "-m", "evaldash.cli", "serve", first.path, "--port", str(self.port),
                "--address", "127.0.0.1", "--data-root", str(folder)]
+        given = Path(first.path).parent
+        if folder not in given.parents and given != folder:  # a file of the user's: its folder, as serve's default
+            cmd += ["--data-root", str(given)]
         if first.positive is not None:
             cmd += ["--positive", first.positive]
         if first.images_root is not None:
