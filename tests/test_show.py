@@ -75,14 +75,16 @@ def test_show_serves_in_the_background_reuses_the_server_and_stops(db, tmp_path)
         _answer(first.url)
 
 
-def test_the_server_stops_when_the_interpreter_exits(tmp_path):
+@pytest.mark.parametrize("ending", ["", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)\n"],
+                         ids=["exit", "killed"])
+def test_the_server_stops_when_the_interpreter_exits(ending, tmp_path):
     script = (
         "import evaldash, sys\n"
         f"h = evaldash.show({str(DIGITS_CSV)!r}, db={str(tmp_path / 'x.db')!r})\n"
-        "print(h._server.proc.pid, flush=True)\n"
+        "print(h._server.proc.pid, flush=True)\n" + ending
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == (0 if not ending else -9), out.stderr
     pid = int(out.stdout.split()[-1])
     with pytest.raises(ProcessLookupError):
         import os
