@@ -17,7 +17,8 @@ from evaldash.api_inputs import Prepared, frame_from_arrays, is_polars, reword, 
 from evaldash.dataset import Dataset, dataset_from_frame, load_predictions
 from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate as _evaluate
-from evaldash.results import Results
+from evaldash.comparison import Comparison
+from evaldash.results import Results, results_for
 
 __all__ = ["Comparison", "Results", "compare", "evaluate", "show"]
 
@@ -116,7 +117,7 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
         Naming the argument (or column), the first offending rows and what was expected.
     """
     if isinstance(data, Results):
-        return Results(_evaluate(data.dataset, threshold=threshold), data._frame, data._path)
+        return results_for(_evaluate(data.dataset, threshold=threshold), data._frame, data._path)
     if isinstance(data, Dataset):
         # as before the API existed: a validated Dataset gives the core Evaluation (wrap it in
         # Results(...) for the views as DataFrames)
@@ -126,11 +127,11 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
             raise InputError("evaluate(): a path was given with arrays; expected either a predictions file or arrays")
         dataset = load_predictions(data, positive=positive,
                                    images_root=str(images_root) if images_root is not None else None)
-        return Results(_evaluate(dataset, threshold=threshold), path=str(Path(data).resolve()))
+        return results_for(_evaluate(dataset, threshold=threshold), path=str(Path(data).resolve()))
     prepared = prepare(data, scores, y_true=y_true, y_pred=y_pred, classes=classes, ids=ids, images=images,
                        metadata=metadata, positive=positive, source=source)
     dataset = dataset_of(prepared, str(images_root) if images_root is not None else None)
-    return Results(_evaluate(dataset, threshold=threshold), frame=prepared.frame)
+    return results_for(_evaluate(dataset, threshold=threshold), frame=prepared.frame)
 
 
 # --- show: the dashboard in the background -------------------------------------------------------
@@ -275,71 +276,6 @@ def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
 # --- compare: two runs, B minus A -----------------------------------------------------------------
 
-class Comparison:
-    """B minus A with bootstrap intervals, as ``evaldash compare`` computes it.
-
-    Attributes
-    ----------
-    a, b : Results
-    result : dict
-        What :func:`evaldash.compare.compare` returns: ``delta``, ``intervals``, ``unavailable``,
-        ``paired``, ``fixed``/``broken``/``both_wrong``, ``shared_classes``, ``only_in_a``,
-        ``only_in_b``, ``verdict`` (and ``verdict_auc``), ``level``, ``resamples``, ``seed``.
-    """
-
-    def __init__(self, a: Results, b: Results, result: dict):
-        self.a, self.b, self.result = a, b, result
-
-    @property
-    def verdict(self) -> str:
-        return self.result["verdict"]
-
-    def to_dict(self) -> dict:
-        """The object ``evaldash compare --json`` writes: ``a`` and ``b`` reports and the comparison."""
-        import json
-
-        from evaldash.report import to_jsonable
-
-        return json.loads(json.dumps(to_jsonable({"a": self.a.report(), "b": self.b.report(), **self.result})))
-
-    def summary(self) -> pd.DataFrame:
-        """One row per headline metric with a delta (accuracy, macro_f1, macro_roc_auc, ece): a, b,
-        delta, low, high (the interval of the delta)."""
-        r = self.result
-        head_a, head_b = self.a.evaluation.headline(), self.b.evaluation.headline()
-        names = [n for n in ("accuracy", "macro_f1", "macro_roc_auc", "ece") if n in r["delta"]]
-        return pd.DataFrame({"a": [head_a[n] for n in names], "b": [head_b[n] for n in names],
-                             "delta": [r["delta"][n] for n in names],
-                             "low": [r["intervals"][n][0] for n in names],
-                             "high": [r["intervals"][n][1] for n in names]},
-                            index=pd.Index(names, name="metric"))
-
-    def per_class(self) -> pd.DataFrame:
-        """F1 of each shared class: delta (B minus A), low, high."""
-        r = self.result
-        shared = r["shared_classes"]
-        return pd.DataFrame({"delta_f1": [r["delta"][f"f1[{c}]"] for c in shared],
-                             "low": [r["intervals"][f"f1[{c}]"][0] for c in shared],
-                             "high": [r["intervals"][f"f1[{c}]"][1] for c in shared]},
-                            index=pd.Index(shared, name="class"))
-
-    def __repr__(self) -> str:
-        return f"<evaldash Comparison: {self.verdict}>"
-
-    def _repr_html_(self) -> str:
-        import html
-
-        esc = html.escape
-        rows = "".join(f"<tr><th style='text-align:left'>{esc(str(m))}</th><td>{v.a:.3f}</td><td>{v.b:.3f}</td>"
-                       f"<td>{v.delta:+.3f}</td><td>[{v.low:+.3f}, {v.high:+.3f}]</td></tr>"
-                       for m, v in self.summary().iterrows())
-        r = self.result
-        pairing = "paired (same sample ids)" if r["paired"] else "unpaired (different samples)"
-        return (f"<div class='evaldash-compare'><strong>evaldash compare</strong>: A = {esc(self.a.dataset.source)}, "
-                f"B = {esc(self.b.dataset.source)}; {esc(pairing)}<table><tr><th>metric</th><th>A</th><th>B</th>"
-                f"<th>delta</th><th>{r['level']:.0%} interval</th></tr>{rows}</table><p>{esc(self.verdict)}</p></div>")
-
-
 def compare(a, b, *, resamples: int = 1000, seed: int = 0, **evaluate_kwargs) -> Comparison:
     """Compare B with A (each anything :func:`evaluate` accepts: a path, a table, a Results), as
     ``evaldash compare A B``: deltas of B minus A with bootstrap intervals, paired when both
@@ -356,6 +292,6 @@ def _results(data, kwargs: dict) -> Results:
     if isinstance(data, Results):
         return data
     if isinstance(data, Evaluation):
-        return Results(data)
+        return results_for(data)
     out = evaluate(data, **kwargs)
-    return out if isinstance(out, Results) else Results(out)
+    return out if isinstance(out, Results) else results_for(out)

@@ -225,16 +225,23 @@ def _metadata(metadata, n: int) -> pd.DataFrame:
 
 def frame_from_arrays(y_true, scores=None, y_pred=None, classes=None, ids=None, images=None, metadata=None,
                       positive: str | None = None) -> Prepared:
-    """Arrays as the table a predictions file holds (single-label: ``y_true`` of shape (n,))."""
+    """Arrays as the table a predictions file holds, by the task ``y_true`` describes
+    (:data:`FRAME_BUILDERS`)."""
     if y_true is None:
         raise InputError(f"{ARRAYS}: no y_true; expected y_true (the true label of each sample) with scores "
                          f"(n, k) or (n,) and/or y_pred, or a DataFrame in the file format")
     labels = _array(y_true, "y_true")
-    task = task_of_arrays(labels)
-    if task != SINGLE_LABEL:
-        # the one place a multi-label frame builder plugs in (y_true an (n, k) indicator matrix)
+    build = FRAME_BUILDERS.get(task_of_arrays(labels))
+    if build is None:
         raise InputError(f"{ARRAYS}: y_true has shape {labels.shape}, a multi-label indicator matrix; this "
                          f"evaldash evaluates single-label data only: expected shape (n,), one label per sample")
+    return build(labels, scores, y_pred, classes, ids, images, metadata, positive)
+
+
+def single_label_frame(labels: np.ndarray, scores=None, y_pred=None, classes=None, ids=None, images=None,
+                       metadata=None, positive: str | None = None) -> Prepared:
+    """``label``, ``score_<class>`` (or ``score``), ``prediction``, ``id``, ``image`` and metadata
+    columns from ``labels`` of shape (n,)."""
     n = labels.shape[0]
     if n == 0:
         raise InputError(f"{ARRAYS}: y_true is empty; expected at least one sample")
@@ -282,6 +289,11 @@ def frame_from_arrays(y_true, scores=None, y_pred=None, classes=None, ids=None, 
         meta = _metadata(metadata, n)
         frame = pd.concat([frame, meta], axis=1)
     return Prepared(frame, ARRAYS, positive, images_root, images_root, from_arrays=True)
+
+
+# task → builder of the file-format table from arrays; multi-label adds its builder here (y_true an
+# (n, k) indicator matrix, scores (n, k) of independent probabilities → the multi-label file format)
+FRAME_BUILDERS = {SINGLE_LABEL: single_label_frame}
 
 
 def _check_in_classes(values: np.ndarray, names: list[str], what: str) -> None:

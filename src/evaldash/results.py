@@ -169,3 +169,10 @@ class Results:
 
 def _num(value: float) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def results_for(evaluation: Evaluation, frame: pd.DataFrame | None = None, path: str | None = None) -> Results:
+    """The results object of ``evaluation``, by its task: the one place a multi-label results
+    class (the same views: report, confusion_matrix, per_class, sweep, cell_samples, figures)
+    is chosen once the Dataset says which task it holds. Single-label only today."""
+    return Results(evaluation, frame, path)
