@@ -155,6 +155,10 @@ def test_findings_and_decision_records_come_back_by_sample_id(db, tmp_path):
 def test_show_refuses_bad_input_before_starting_anything(db):
     with pytest.raises(InputError, match=r"scores has 2 rows but y_true has 3 labels"):
         evaldash.show([0, 1, 1], np.zeros((2, 2)), db=db)
+    with pytest.raises(InputError, match=r"threshold= is chosen in the dashboard"):
+        evaldash.show(DIGITS_CSV, threshold=0.5, db=db)
+    with pytest.raises(TypeError, match=r"show\(\) got an unexpected keyword argument 'clases'"):
+        evaldash.show([0, 1], np.zeros((2, 2)), clases=[0, 1], db=db)
     with pytest.raises(InputError, match=r"nowhere\.csv: file not found"):
         evaldash.show("nowhere.csv", db=db)
     with pytest.raises(InputError, match=r"the dict of runs is empty"):

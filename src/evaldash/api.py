@@ -137,6 +137,7 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
 # --- show: the dashboard in the background -------------------------------------------------------
 
 _shown = [0]  # runs shown by this process, to name files and unnamed runs
+_SHOW_KEYWORDS = {"y_true", "y_pred", "classes", "ids", "images", "metadata", "positive", "images_root", "source"}
 
 
 def show(data=None, scores=None, *, name: str | None = None, port: int | None = None, db=None,
@@ -168,6 +169,12 @@ def show(data=None, scores=None, *, name: str | None = None, port: int | None = 
     from evaldash.api_inputs import workspace
     from evaldash.notebook_server import Dashboard, forget, server_for
 
+    unknown = sorted(set(evaluate_kwargs) - _SHOW_KEYWORDS)
+    if "threshold" in unknown:
+        raise InputError("show(): threshold= is chosen in the dashboard (/threshold, /decision); for a report at a "
+                         "fixed threshold use evaluate(..., threshold=t)")
+    if unknown:  # as Python says it for any function
+        raise TypeError(f"show() got an unexpected keyword argument {unknown[0]!r}")
     folder = workspace()
     if isinstance(data, dict):
         if scores is not None or evaluate_kwargs.get("y_true") is not None:
@@ -232,7 +239,7 @@ def _plan(data, label: str | None, scores, kwargs: dict, folder: Path):
         run = Run(label, str(path), dataset.classes[dataset.positive] if dataset.positive is not None else None, root,
                   dataset.fingerprint() if threshold_free else None)
         return run, lambda: _write_parquet(frame, path)
-    prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k not in ("threshold", "images_root")})
+    prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k != "images_root"})
     has_images = _find([str(c) for c in prepared.frame.columns], IMAGE_NAMES) is not None
     root = images_root or prepared.images_root or (os.path.realpath(os.getcwd()) if has_images else None)
     run = Run(label, str(path), prepared.positive, root)
