@@ -77,6 +77,15 @@ def test_polars_frame_gives_the_report_of_the_same_file(name, tmp_path):
     assert _report(evaldash.evaluate(pl.from_pandas(frame))) == _file_report(frame, tmp_path, ".parquet")
 
 
+def test_report_is_what_report_json_prints(capsys):
+    from evaldash.cli import main
+
+    for path in (DIGITS_CSV, BINARY_CSV):
+        assert main(["report", str(path), "--json"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert json.dumps(evaldash.evaluate(str(path)).report()) == json.dumps(printed)
+
+
 def test_a_path_is_read_as_the_cli_reads_it():
     assert _report(evaldash.evaluate(str(DIGITS_CSV))) == _normal(json.loads(report_json(
         evaldash.evaluate(evaldash.load_predictions(DIGITS_CSV)))))
