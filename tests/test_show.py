@@ -5,8 +5,10 @@ decision records come back from the annotation database."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
+import time
 import urllib.request
 
 import numpy as np
@@ -81,15 +83,18 @@ def test_the_server_stops_when_the_interpreter_exits(ending, tmp_path):
     script = (
         "import evaldash, sys\n"
         f"h = evaldash.show({str(DIGITS_CSV)!r}, db={str(tmp_path / 'x.db')!r})\n"
-        "print(h._server.proc.pid, flush=True)\n" + ending
+        "print(h._server.folder, h._server.proc.pid, flush=True)\n" + ending
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert out.returncode == (0 if not ending else -9), out.stderr
-    pid = int(out.stdout.split()[-1])
-    with pytest.raises(ProcessLookupError):
-        import os
-        import time
+    folder, pid = out.stdout.split()[-2], int(out.stdout.split()[-1])
+    if ending:  # killed: its private folder is left behind (nothing runs after SIGKILL)
+        import shutil
 
+        shutil.rmtree(folder)
+    else:
+        assert not os.path.exists(folder)
+    with pytest.raises(ProcessLookupError):
         for _ in range(50):  # reaped by init once it ends
             os.kill(pid, 0)
             time.sleep(0.1)
