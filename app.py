@@ -52,4 +52,7 @@ else:  # the script of every session
         st.Page("pages/runs.py", title="Runs", icon=":material/list:", url_path="runs"),
         st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:", url_path="compare"),
     ]
+    from evaldash.notebook_runs import add_notebook_runs
+
+    add_notebook_runs(ui)  # the runs evaldash.show() added to a running server
     ui.run_page(st.navigation(PAGES))
