@@ -194,3 +194,45 @@ def test_auto_keeps_memory_when_the_file_fits_and_uses_duckdb_otherwise(tmp_path
     assert choose_engine("auto", [path], available=2 * 7000 * 70 - 1) == "duckdb"
     assert choose_engine("auto", [tmp_path], available=10**12) == "duckdb"  # a folder: memory cannot read it
     assert choose_engine("duckdb", [path]) == "duckdb"
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def _run_json(capsys, argv) -> dict:
+    import json
+
+    from evaldash.cli import main
+
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "auto"])
+def test_report_json_is_the_same_on_each_engine(capsys, tmp_path, engine):
+    path = str(write(multiclass_ties(n=800, seed=11), tmp_path / "m.parquet"))
+    memory = _run_json(capsys, ["report", path, "--json", "--threshold", "0.3"])
+    other = _run_json(capsys, ["report", path, "--json", "--threshold", "0.3", "--engine", engine,
+                               "--memory-limit", "500MB"])
+    assert memory["threshold"]["per_class"] and differences(memory, other) == []
+
+
+def test_check_and_compare_on_duckdb(capsys, tmp_path):
+    from evaldash.cli import main
+
+    a = str(write(multiclass_ties(n=600, seed=12), tmp_path / "a.parquet"))
+    b = str(write(multiclass_ties(n=600, seed=13), tmp_path / "b.csv"))
+    gates = ["--min", "accuracy=0.2", "--max", "ece=0.01", "--baseline", b, "--max-drop", "macro_f1=0.5"]
+    assert main(["check", a, *gates]) == 1
+    memory = capsys.readouterr().out
+    assert main(["check", a, *gates, "--engine", "duckdb"]) == 1
+    assert capsys.readouterr().out == memory
+    assert differences(_run_json(capsys, ["compare", a, b, "--json", "--resamples", "50"]),
+                       _run_json(capsys, ["compare", a, b, "--json", "--resamples", "50", "--engine", "duckdb"])) == []
+
+
+def test_options_the_engines_cannot_honour_yet_are_refused(capsys):
+    from evaldash.cli import build_parser, main
+
+    assert main(["report", DIGITS, "--engine", "duckdb", "--ci"]) == 2
+    assert "--ci is not available on the duckdb engine yet; use --engine memory" in capsys.readouterr().err
+    assert build_parser().parse_args(["serve", "--engine", "duckdb"]).engine == "duckdb"

@@ -39,6 +39,10 @@ class Engine:
         float, boolean, nested, other)."""
         raise NotImplementedError
 
+    def sibling(self) -> "Engine":
+        """An engine on the same resources whose views are its own (for a second file)."""
+        raise NotImplementedError
+
     def define_rows(self, select_sql: str) -> None:
         self.execute(f"CREATE OR REPLACE TEMP VIEW ev_rows AS {select_sql}")
 

@@ -20,9 +20,13 @@ class DuckDBEngine(Engine):
     name = "duckdb"
     dialect = DUCKDB
 
-    def __init__(self, memory_limit: str | None = None, temp_dir: str | None = None, threads: int | None = None):
+    def __init__(self, memory_limit: str | None = None, temp_dir: str | None = None, threads: int | None = None,
+                 parent: "DuckDBEngine | None" = None):
         import duckdb
 
+        if parent is not None:  # the same database (one memory limit), views of its own
+            self._own_temp, self.temp_dir, self.con = False, parent.temp_dir, parent.con.cursor()
+            return
         self._own_temp = temp_dir is None
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="evaldash-duckdb-")
         self.con = duckdb.connect(":memory:")
@@ -34,6 +38,9 @@ class DuckDBEngine(Engine):
         self.con.execute(f"SET temp_directory = {text(self.temp_dir)}")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+
+    def sibling(self) -> "DuckDBEngine":
+        return DuckDBEngine(parent=self)
 
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()

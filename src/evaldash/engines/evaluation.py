@@ -190,6 +190,26 @@ class EngineEvaluation(Evaluation):
         f = self._frame(sql.cell_rows(true, pred, limit, offset))
         return f["ev_rn"].to_numpy(np.int64)
 
+    def to_dataset(self):
+        """The file as an in-memory :class:`evaldash.dataset.Dataset` of its classes, scores and ids
+        (no metadata or images), read by the engine: for what needs every row (bootstrap)."""
+        import pandas as pd
+
+        from evaldash.dataset import Dataset
+
+        d = self.dataset
+        cols = ", ".join(["ev_id", "y_true", "y_pred"] + [sql.score(c) for c in range(d.n_classes) if d.has_scores])
+        f = self._frame(f"SELECT {cols} FROM ev_rows ORDER BY ev_rn")
+        arrays = {"y_true": f["y_true"].to_numpy(np.int32), "y_pred": f["y_pred"].to_numpy(np.int32),
+                  "scores": f[[sql.score(c) for c in range(d.n_classes)]].to_numpy(np.float64) if d.has_scores else None}
+        for a in arrays.values():
+            if a is not None:
+                a.setflags(write=False)
+        return Dataset(source=d.source, classes=d.classes, ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array,
+                       positive=d.positive, is_probability=d.is_probability, probability_reason=d.probability_reason,
+                       prediction_given=d.prediction_given, warnings=d.warnings, score_mirror=d.score_mirror,
+                       **arrays)
+
     def warnings(self) -> list[str]:
         out = super().warnings()
         if self.dataset.image_column is not None:
