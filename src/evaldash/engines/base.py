@@ -26,6 +26,10 @@ class Engine:
         """The (small) result of ``sql`` as a DataFrame."""
         raise NotImplementedError
 
+    def row(self, sql: str) -> dict:
+        """The first row of ``sql`` as Python values (integers stay exact: no float64 column)."""
+        raise NotImplementedError
+
     def execute(self, sql: str) -> None:
         raise NotImplementedError
 

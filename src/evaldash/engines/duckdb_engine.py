@@ -45,6 +45,11 @@ class DuckDBEngine(Engine):
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
 
+    def row(self, sql: str) -> dict:
+        cursor = self.con.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return dict(zip(names, cursor.fetchone()))
+
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
 

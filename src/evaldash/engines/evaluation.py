@@ -45,8 +45,7 @@ class SweepSummary:
         return ""
 
 
-def summarize(frame) -> SweepSummary:
-    row = frame.iloc[0]
+def summarize(row: dict) -> SweepSummary:
     n_pos, n_neg = int(row["n_pos"] or 0), int(row["n_neg"] or 0)
     auc = float("nan") if n_pos == 0 or n_neg == 0 else float(int(row["auc2"])) / 2.0 / (n_pos * n_neg)
     ap = float("nan") if n_pos == 0 else max(0.0, float(row["ap_sum"]) / n_pos)
@@ -78,7 +77,7 @@ class EngineEvaluation(Evaluation):
     def sweep_summary(self, cls: int) -> SweepSummary:
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
-        return self.memo(("summary", cls), lambda e: summarize(e._frame(sql.sweep_summary(sql.class_scores(cls)))))
+        return self.memo(("summary", cls), lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls)))))
 
     def sweep(self, cls: int):
         raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
@@ -117,7 +116,7 @@ class EngineEvaluation(Evaluation):
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            s = summarize(e._frame(sql.sweep_summary(sql.pooled_scores(d.n_classes))))
+            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes))))
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
 
@@ -128,7 +127,7 @@ class EngineEvaluation(Evaluation):
         ks = [k for k in TOP_K if k < d.n_classes]
         if not ks:
             return {}
-        row = self.memo("top_k", lambda e: e._frame(sql.top_k_counts(d.n_classes, ks)).iloc[0])
+        row = self.memo("top_k", lambda e: e.engine.row(sql.top_k_counts(d.n_classes, ks)))
         return {f"top_{k}": int(row[f"top_{k}"]) / d.n for k in ks}
 
     @cached_property
@@ -136,7 +135,7 @@ class EngineEvaluation(Evaluation):
         d = self.dataset
         if not d.is_probability:
             return {"available": False, "reason": d.probability_reason}
-        sums = self._frame(sql.calibration_summary(d.n_classes)).iloc[0]
+        sums = self.engine.row(sql.calibration_summary(d.n_classes))
         brier = float(sums["brier_sum"]) / d.n
         bins = self.reliability_bins()
         return {"available": True, "reason": "", "log_loss": float(sums["log_loss_sum"]) / d.n,
@@ -178,7 +177,7 @@ class EngineEvaluation(Evaluation):
         classes = [d.positive] if d.is_binary else range(d.n_classes)
         out = {"value": t, "per_class": {d.classes[c]: self.at(c, t, zero_division=0.0) for c in classes}}
         if not d.is_binary:
-            row = self._frame(sql.selective_at(t)).iloc[0]
+            row = self.engine.row(sql.selective_at(t))
             kept, correct = int(row["kept"] or 0), int(row["correct"] or 0)
             out["selective"] = {"threshold": float(t), "kept": kept, "coverage": kept / d.n if d.n else float("nan"),
                                 "accuracy": correct / kept if kept else float("nan")}

@@ -28,9 +28,10 @@ CUMULATIVE = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
 
 @dataclass(frozen=True)
 class Dialect:
-    """How one engine spells an identifier (``"a"`` or ```a```)."""
+    """How one engine spells an identifier (``"a"`` or ```a```) and the text type."""
 
     quote_char: str = '"'
+    string: str = "VARCHAR"
 
     def ident(self, name: str) -> str:
         q = self.quote_char
@@ -38,7 +39,7 @@ class Dialect:
 
 
 DUCKDB = Dialect('"')
-SPARK = Dialect("`")
+SPARK = Dialect("`", "STRING")
 
 
 def number(value: float) -> str:

@@ -121,13 +121,13 @@ class _Checker:
             value = f"CAST({c} AS DOUBLE)"
             missing = self.missing(column)
         else:
-            trimmed = f"TRIM(CAST({c} AS VARCHAR))"
+            trimmed = f"TRIM(CAST({c} AS {self.engine.dialect.string}))"
             na = f"({c} IS NULL OR {trimmed} IN ({', '.join(sql.text(t) for t in _NA_TEXT)}))"
             value = f"TRY_CAST({trimmed} AS DOUBLE)"
             bad = f"(NOT {na} AND {value} IS NULL)"
             if self.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {bad}")["n"].iloc[0]:
                 rows, total = self.offending(bad)
-                first = self.engine.frame(f"SELECT CAST({c} AS VARCHAR) AS v FROM ev_source WHERE ev_rn = {rows[0]}")
+                first = self.engine.frame(f"SELECT CAST({c} AS {self.engine.dialect.string}) AS v FROM ev_source WHERE ev_rn = {rows[0]}")
                 raise InputError(f"{self.source}: column {column!r} has non-numeric values at {rows_text(rows, total)} "
                                  f"(first: {str(first['v'].iloc[0])[:40]!r}); expected a number")
             missing = f"({na} OR isnan({value}))"
@@ -266,7 +266,8 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
         y_pred = f"CASE WHEN s_{positive_idx} >= {sql.number(cut)} THEN {positive_idx} ELSE {1 - positive_idx} END"
     else:
         y_pred = sql.argmax(k)
-    id_expr = f"CAST({q(id_col)} AS VARCHAR)" if id_col else "CAST(ev_rn + 1 AS VARCHAR)"
+    string = engine.dialect.string
+    id_expr = f"CAST({q(id_col)} AS {string})" if id_col else f"CAST(ev_rn + 1 AS {string})"
     # the scores first, then the prediction that may read them, then its confidence
     inner = (f"SELECT ev_rn, {id_expr} AS ev_id, ev_idx_l AS y_true"
              + (", ev_idx_p" if pred_col else "")
@@ -328,7 +329,7 @@ def _check_ids(check: _Checker, id_col: str) -> None:
     if check.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {check.missing(id_col)}")["n"].iloc[0]:
         raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(check.missing(id_col))}; "
                          f"expected a unique id per row")
-    as_text = f"CAST({c} AS VARCHAR)" if check.kinds[id_col] != "float" else c
+    as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
     if check.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {blank}")["n"].iloc[0]:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
