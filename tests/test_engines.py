@@ -236,3 +236,15 @@ def test_options_the_engines_cannot_honour_yet_are_refused(capsys):
     assert main(["report", DIGITS, "--engine", "duckdb", "--ci"]) == 2
     assert "--ci is not available on the duckdb engine yet; use --engine memory" in capsys.readouterr().err
     assert build_parser().parse_args(["serve", "--engine", "duckdb"]).engine == "duckdb"
+
+
+@pytest.mark.parametrize("frame", [binary_ties(unit=False), binary_ties(), multiclass_ties(n=1500, seed=9)],
+                         ids=["extreme_scores", "unit_scores", "multiclass"])
+def test_running_sums_split_by_score_range_give_the_same_numbers(duck, tmp_path, frame):
+    # Spark's way (one window per score range, offset by the ranges above), run here on DuckDB
+    duck.sweep_buckets = 7
+    path = write(frame, tmp_path / "f.parquet")
+    m, e = assert_same(duck, path)
+    scores = m.dataset.scores
+    probes = [-1e308, float(scores[:, 1].min()), float(np.median(scores[:, 1])), float(scores[:, 1].max()), 1e308]
+    assert_same_threshold_counts(m, e, probes)

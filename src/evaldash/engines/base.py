@@ -21,6 +21,7 @@ class Engine:
 
     name = "engine"
     dialect: Dialect
+    sweep_buckets = 1  # score ranges whose running sums run in parallel (see sql._cumulated)
 
     def frame(self, sql: str) -> pd.DataFrame:
         """The (small) result of ``sql`` as a DataFrame."""

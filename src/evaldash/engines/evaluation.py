@@ -77,7 +77,16 @@ class EngineEvaluation(Evaluation):
     def sweep_summary(self, cls: int) -> SweepSummary:
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
-        return self.memo(("summary", cls), lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls)))))
+        return self.memo(("summary", cls),
+                         lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+
+    def score_range(self, cls: int | None = None) -> tuple[float, float]:
+        """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
+        k = self.dataset.n_classes
+        row = self.memo("score range", lambda e: e.engine.row(sql.score_range(k)))
+        if cls is None:
+            return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
+        return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
 
     def sweep(self, cls: int):
         raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
@@ -116,7 +125,7 @@ class EngineEvaluation(Evaluation):
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes))))
+            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes), *e.score_range(), e.engine.sweep_buckets)))
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
 
@@ -160,7 +169,7 @@ class EngineEvaluation(Evaluation):
         """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
         (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
         self._need_scores("threshold metrics")
-        f = self._frame(sql.counts_at(sql.class_scores(cls), thresholds))
+        f = self._frame(sql.counts_at(sql.class_scores(cls), thresholds, *self.score_range(cls), self.engine.sweep_buckets))
         return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
 
     def at(self, cls: int, t: float, zero_division: float = np.nan) -> dict[str, float]:

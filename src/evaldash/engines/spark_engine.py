@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 
 from evaldash.engines.base import Engine, column_kind, source_files
-from evaldash.engines.sql import SPARK
+from evaldash.engines.sql import BUCKETS, SPARK
 from evaldash.errors import InputError
 
 LOOPBACK = "127.0.0.1"
@@ -48,6 +48,7 @@ def _loopback_master(master: str) -> bool:
 class SparkEngine(Engine):
     name = "spark"
     dialect = SPARK
+    sweep_buckets = BUCKETS  # a cluster takes each score range's running sums in its own task
 
     def __init__(self, master: str | None = None, session=None):
         if session is None:

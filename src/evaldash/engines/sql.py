@@ -91,54 +91,87 @@ def pooled_scores(k: int) -> str:
     return " UNION ALL ".join(class_scores(c) for c in range(k))
 
 
+BUCKETS = 64  # score ranges whose running sums Spark takes in parallel (one window per range)
+
+
 def _runs(scores_sql: str) -> str:
     # samples and positives per distinct score: the sweep's steps
     return f"SELECT t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY t"
 
 
-def sweep_summary(scores_sql: str) -> str:
-    """One row: m (distinct scores), n_pos, n_neg, auc2 (twice the ROC area in counts, an exact
-    integer), ap_sum (sum over steps of new positives × precision), low and high score.
+def bucket(t: str, low: float, high: float, buckets: int = BUCKETS) -> str:
+    """Which of ``buckets`` equal ranges of [low, high] holds ``t``: a non-decreasing function of
+    ``t`` (each step rounds monotonically; halves keep ``high - low`` finite), so the ranges keep
+    the scores' order and a running sum splits into one per range plus the ranges above it."""
+    if not high > low:
+        return "0"
+    lo, hi = number(low / 2), number(high / 2)
+    clipped = f"LEAST(GREATEST({t} / 2, {lo}), {hi})"
+    return f"LEAST(CAST(FLOOR(({clipped} - {lo}) / ({hi} - {lo}) * {buckets}) AS BIGINT), {buckets - 1})"
 
-    The counts cumulated from the top score down are the sweep's ``tp``/``fp``; ROC AUC is
-    ``auc2 / 2 / (n_pos n_neg)`` (trapezoids between distinct scores: ties as scikit-learn) and
-    average precision ``ap_sum / n_pos`` (scikit-learn's step-wise sum)."""
+
+def _cumulated(steps_sql: str, rows_sql: str, low: float, high: float, order: str = "t DESC",
+               buckets: int = 1) -> str:
+    """``steps_sql`` (t, n, pos, ...) with ``tp`` and ``seen`` (samples at or above each step, in
+    ``order``).
+
+    With ``buckets`` above 1 the running sums are taken per score range, in parallel (Spark would
+    otherwise run one window over every distinct score in a single task), offset by the totals
+    of the ranges above, which come from ``rows_sql`` (t, n, pos, one row per sample and one per
+    probe: every range that holds a step is in it). DuckDB runs one window faster than the extra
+    scan and join (``buckets`` 1)."""
+    if buckets <= 1:
+        return f"""
+SELECT ev_st.*, SUM(pos) OVER (ORDER BY {order} {CUMULATIVE}) AS tp, SUM(n) OVER (ORDER BY {order} {CUMULATIVE}) AS seen
+FROM ({steps_sql}) ev_st"""
+    b = bucket("t", low, high, buckets)
     return f"""
-WITH ev_g AS ({_runs(scores_sql)}),
-ev_c AS (
-  SELECT t, n, pos,
-         SUM(pos) OVER (ORDER BY t DESC {CUMULATIVE}) AS tp,
-         SUM(n - pos) OVER (ORDER BY t DESC {CUMULATIVE}) AS fp
-  FROM ev_g),
-ev_d AS (
-  SELECT t, n, pos, tp, fp,
-         LAG(tp, 1, 0) OVER (ORDER BY t DESC) AS tp0,
-         LAG(fp, 1, 0) OVER (ORDER BY t DESC) AS fp0
-  FROM ev_c)
+SELECT k.*, o.pos_above + SUM(k.pos) OVER (PARTITION BY k.ev_bucket ORDER BY {order} {CUMULATIVE}) AS tp,
+       o.n_above + SUM(k.n) OVER (PARTITION BY k.ev_bucket ORDER BY {order} {CUMULATIVE}) AS seen
+FROM (SELECT ev_st.*, {b} AS ev_bucket FROM ({steps_sql}) ev_st) k
+JOIN (SELECT ev_bucket, SUM(bp) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bp AS pos_above,
+             SUM(bn) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bn AS n_above
+      FROM (SELECT {b} AS ev_bucket, SUM(pos) AS bp, SUM(n) AS bn FROM ({rows_sql}) ev_s2 GROUP BY {b}) ev_bt
+     ) o ON k.ev_bucket = o.ev_bucket"""
+
+
+def score_range(k: int) -> str:
+    """One row: low_c and high_c, each class's lowest and highest score (for the score ranges)."""
+    return "SELECT " + ", ".join(f"MIN({score(c)}) AS low_{c}, MAX({score(c)}) AS high_{c}" for c in range(k)) + \
+        " FROM ev_rows"
+
+
+def sweep_summary(scores_sql: str, low: float, high: float, buckets: int = 1) -> str:
+    """One row: m (distinct scores), n_pos, n_neg, auc2 (twice the ROC area in counts, an exact
+    integer), ap_sum (sum over steps of new positives × precision), low and high score;
+    ``low``/``high``: the scores' range (:func:`score_range`), which only splits the work.
+
+    The counts cumulated from the top score down are the sweep's ``tp``/``fp``; a step adds
+    ``pos`` positives and ``n - pos`` negatives, so its ROC trapezoid is ``(n - pos)(2 tp - pos) / 2``
+    (ties as scikit-learn) and ROC AUC is ``auc2 / 2 / (n_pos n_neg)``; average precision is
+    ``ap_sum / n_pos`` (scikit-learn's step-wise sum)."""
+    return f"""
 SELECT COUNT(*) AS m, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg,
-       SUM((fp - fp0) * (tp + tp0)) AS auc2,
-       SUM(CASE WHEN pos > 0 THEN pos * (CAST(tp AS DOUBLE) / (tp + fp)) ELSE 0.0 END) AS ap_sum,
+       SUM((n - pos) * (2 * tp - pos)) AS auc2,
+       SUM(CASE WHEN pos > 0 THEN pos * (CAST(tp AS DOUBLE) / seen) ELSE 0.0 END) AS ap_sum,
        MIN(t) AS low, MAX(t) AS high
-FROM ev_d"""
+FROM ({_cumulated(_runs(scores_sql), f"SELECT t, 1 AS n, pos FROM ({scores_sql}) ev_s1", low, high,
+                    buckets=buckets)}) ev_c"""
 
 
-def counts_at(scores_sql: str, thresholds) -> str:
+def counts_at(scores_sql: str, thresholds, low: float, high: float, buckets: int = 1) -> str:
     """(t, tp, fp) at each of ``thresholds``, increasing: the samples with ``score >= t`` that are
     positive / negative, exactly as :meth:`~evaldash.metrics.ThresholdSweep.counts_at`.
 
     The thresholds join the distinct scores as steps without samples, ordered after a score equal
     to them, so the running sums at a threshold count every score >= it."""
     values = ", ".join(f"({number(t)})" for t in sorted({float(t) for t in thresholds}))
+    probes = f"SELECT t, 0 AS n, 0 AS pos FROM (VALUES {values}) AS ev_q(t)"
+    steps = f"SELECT t, n, pos, 0 AS probe FROM ({_runs(scores_sql)}) ev_r UNION ALL SELECT ev_p.*, 1 AS probe FROM ({probes}) ev_p"
+    rows = f"SELECT t, 1 AS n, pos FROM ({scores_sql}) ev_s1 UNION ALL {probes}"
     return f"""
-WITH ev_g AS (
-  SELECT t, n, pos, 0 AS probe FROM ({_runs(scores_sql)}) ev_r
-  UNION ALL SELECT t, 0 AS n, 0 AS pos, 1 AS probe FROM (VALUES {values}) AS ev_q(t)),
-ev_c AS (
-  SELECT t, probe,
-         SUM(pos) OVER (ORDER BY t DESC, probe {CUMULATIVE}) AS tp,
-         SUM(n - pos) OVER (ORDER BY t DESC, probe {CUMULATIVE}) AS fp
-  FROM ev_g)
-SELECT t, tp, fp FROM ev_c WHERE probe = 1 ORDER BY t"""
+SELECT t, tp, seen - tp AS fp FROM ({_cumulated(steps, rows, low, high, "t DESC, probe", buckets)}) ev_c
+WHERE probe = 1 ORDER BY t"""
 
 
 # --- counts -------------------------------------------------------------------------------

@@ -326,16 +326,20 @@ def _probability_check(check: _Checker, k: int) -> tuple[bool, str]:
 def _check_ids(check: _Checker, id_col: str) -> None:
     c = check.q(id_col)
     source = check.source
-    if check.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {check.missing(id_col)}")["n"].iloc[0]:
-        raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(check.missing(id_col))}; "
-                         f"expected a unique id per row")
     as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
+    missing = check.missing(id_col)
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
-    if check.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {blank}")["n"].iloc[0]:
+    counts = check.engine.row(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
+                              f"SUM(CASE WHEN {blank} THEN 1 ELSE 0 END) AS blank FROM ev_source")
+    if counts["missing"]:
+        raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
+                         f"expected a unique id per row")
+    if counts["blank"]:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
                          f"per row")
-    duplicated = f"{c} IN (SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1)"
-    if check.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {duplicated}")["n"].iloc[0]:
+    groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
+    if len(check.engine.frame(f"{groups} LIMIT 1")):
+        duplicated = f"{c} IN ({groups})"
         first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
                                    f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
         raise InputError(f"{source}: column {id_col!r} has duplicate ids {[str(v) for v in first['v']]} at "
