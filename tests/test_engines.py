@@ -248,3 +248,29 @@ def test_running_sums_split_by_score_range_give_the_same_numbers(duck, tmp_path,
     scores = m.dataset.scores
     probes = [-1e308, float(scores[:, 1].min()), float(np.median(scores[:, 1])), float(scores[:, 1].max()), 1e308]
     assert_same_threshold_counts(m, e, probes)
+
+
+# --- slices ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("column", ["site", "brightness", "batch"])
+@pytest.mark.parametrize("binary", [False, True])
+def test_slice_table_equals_the_memory_one(duck, tmp_path, column, binary):
+    from evaldash.engines.slices import NOT_ON_ENGINE, slice_table
+    from evaldash.slices import slice_table as memory_slice_table
+
+    frame = binary_ties(n=1500, seed=31) if binary else multiclass_ties(n=1500, seed=31)
+    rng = np.random.default_rng(5)
+    frame["site"] = rng.choice(["north", "south", "east"], size=len(frame))
+    frame["brightness"] = np.round(rng.normal(size=len(frame)), 3)
+    frame.loc[[3, 8], "brightness"] = np.nan
+    frame.loc[11, "brightness"] = np.inf
+    frame["batch"] = rng.integers(0, 5, size=len(frame))
+    path = write(frame, tmp_path / "s.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    want = memory_slice_table(m.dataset, column, resamples=200, seed=3)
+    got = slice_table(e, column, resamples=200, seed=3)
+    assert got["slice"].tolist() == want["slice"].tolist()
+    assert got["macro_roc_auc_low"].isna().all() and set(NOT_ON_ENGINE) <= set(got.columns)
+    same = [c for c in want.columns if c not in NOT_ON_ENGINE and c != "slice"]
+    pd.testing.assert_frame_equal(got[same], want[same], rtol=1e-12, atol=1e-12)

@@ -17,7 +17,6 @@ import numpy as np
 from evaldash import metrics
 from evaldash.confusion_counts import ConfusionCounts
 from evaldash.engines import sql
-from evaldash.engines.table import EngineDataset
 from evaldash.errors import InputError
 from evaldash.evaluation import TOP_K, Evaluation, _nanmean
 

@@ -32,6 +32,11 @@ class Dialect:
 
     quote_char: str = '"'
     string: str = "VARCHAR"
+    quantile_function: str = "quantile_cont"  # exact, linear interpolation (numpy's default method)
+
+    def quantile(self, x: str, p: float) -> str:
+        """The exact linear-interpolation quantile ``p`` of ``x`` (numpy's default method)."""
+        return f"{self.quantile_function}({x}, {number(p)})"
 
     def ident(self, name: str) -> str:
         q = self.quote_char
@@ -39,7 +44,7 @@ class Dialect:
 
 
 DUCKDB = Dialect('"')
-SPARK = Dialect("`", "STRING")
+SPARK = Dialect("`", "STRING", "percentile")
 
 
 def number(value: float) -> str:
@@ -172,6 +177,17 @@ def counts_at(scores_sql: str, thresholds, low: float, high: float, buckets: int
     return f"""
 SELECT t, tp, seen - tp AS fp FROM ({_cumulated(steps, rows, low, high, "t DESC, probe", buckets)}) ev_c
 WHERE probe = 1 ORDER BY t"""
+
+
+def grouped_sweep_summary(scores_sql: str, keys: list[str]) -> str:
+    """Per group of ``keys``: n_pos, n_neg and auc2 (as :func:`sweep_summary`) of the sweep within
+    the group; ``scores_sql`` yields the keys, t and pos."""
+    by = ", ".join(keys)
+    return f"""
+SELECT {by}, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg, SUM((n - pos) * (2 * tp - pos)) AS auc2
+FROM (SELECT ev_g.*, SUM(pos) OVER (PARTITION BY {by} ORDER BY t DESC {CUMULATIVE}) AS tp
+      FROM (SELECT {by}, t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY {by}, t) ev_g) ev_c
+GROUP BY {by}"""
 
 
 # --- counts -------------------------------------------------------------------------------

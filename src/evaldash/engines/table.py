@@ -45,6 +45,7 @@ class EngineDataset:
     metadata_columns: tuple[str, ...] = ()
     id_column: str | None = None
     image_column: str | None = None
+    column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
 
     @property
     def n_classes(self) -> int:
@@ -63,6 +64,11 @@ class EngineDataset:
             return self.classes.index(str(name))
         except ValueError:
             raise InputError(f"{self.source}: no class named {name!r}; classes are {list(self.classes)}") from None
+
+
+def metadata_ref(i: int) -> str:
+    """The name in ``ev_rows`` of the ``i``-th metadata column (apart from the file's names)."""
+    return f"ev_m{int(i)}"
 
 
 def rows_text(rows, total: int) -> str:
@@ -244,6 +250,7 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     if positive_idx is None and len(classes) == 2:
         positive_idx = 1
 
+    metadata = tuple(c for c in columns if c not in used)
     index = {c: i for i, c in enumerate(classes)}
     # the class maps' columns are named apart from the file's, so its columns need no qualifier
     engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
@@ -272,6 +279,7 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     inner = (f"SELECT ev_rn, {id_expr} AS ev_id, ev_idx_l AS y_true"
              + (", ev_idx_p" if pred_col else "")
              + "".join(f", {expr} AS {sql.score(c)}" for c, expr in enumerate(scores or []))
+             + "".join(f", {q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata))
              + f" FROM ev_source{joins}")
     conf = sql.picked_score(k, "y_pred") if scores is not None else "CAST(NULL AS DOUBLE)"
     middle = f"SELECT ev_a.*, {y_pred} AS y_pred FROM ({inner}) ev_a"
@@ -284,11 +292,11 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
         is_prob, reason = _probability_check(check, k)
     if id_col is not None:
         _check_ids(check, id_col)
-    metadata = tuple(c for c in columns if c not in used)
     return EngineDataset(source=source, classes=tuple(classes), n=n, engine=engine, has_scores=scores is not None,
                          positive=positive_idx, is_probability=is_prob, probability_reason=reason,
                          prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
-                         metadata_columns=metadata, id_column=id_col, image_column=image_col)
+                         metadata_columns=metadata, id_column=id_col, image_column=image_col,
+                         column_kinds=tuple(kinds.items()))
 
 
 def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str], classes, what: str,
