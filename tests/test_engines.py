@@ -154,7 +154,7 @@ def test_input_errors_match_the_memory_path(duck, tmp_path, case):
         frame["label"] = frame["label"].astype(object)
         frame.loc[[2, 30], "label"] = None
     elif case == "unknown_label":
-        frame.loc[[5, 6], "label"] = 9
+        frame.loc[[5, 6, 12, 13, 14, 15, 16, 30], "label"] = [9, 9, 12, 7, 11, 10, 8, 13]
     elif case == "duplicate_id":
         frame.loc[[8, 17, 25], "id"] = frame.loc[3, "id"]
     elif case == "no_label":
@@ -191,7 +191,10 @@ def test_bad_memory_limit():
 def test_auto_keeps_memory_when_the_file_fits_and_uses_duckdb_otherwise(tmp_path):
     path = write(multiclass_ties(n=1000), tmp_path / "m.parquet")  # 1000 rows × 7 columns
     assert choose_engine("auto", [path], available=10**9) == "memory"
-    assert choose_engine("auto", [path], available=2 * 7000 * 70 - 1) == "duckdb"
+    from evaldash.engines import BYTES_PER_VALUE, RAM_SHARE
+
+    assert choose_engine("auto", [path], available=7000 * BYTES_PER_VALUE / RAM_SHARE) == "memory"
+    assert choose_engine("auto", [path], available=7000 * BYTES_PER_VALUE / RAM_SHARE - 1) == "duckdb"
     assert choose_engine("auto", [tmp_path], available=10**12) == "duckdb"  # a folder: memory cannot read it
     assert choose_engine("duckdb", [path]) == "duckdb"
 

@@ -14,9 +14,10 @@ from pathlib import Path
 from evaldash.errors import InputError
 
 ENGINES = ("memory", "duckdb", "spark", "auto")
-# the memory path holds about this many bytes per value of the file at its peak (the 10M-row
-# binary file, 4 columns, peaks at 2.7 GB: ~70 bytes per value) and wants this share of the RAM at most
-BYTES_PER_VALUE = 70
+# the memory path holds about this many bytes per value of the file at its peak (benchmarks: the
+# 10M-row binary file of 7 columns peaks at 2.6 GB, 37 bytes a value) and takes this share of the
+# available RAM at most
+BYTES_PER_VALUE = 40
 RAM_SHARE = 0.5
 
 

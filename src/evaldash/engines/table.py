@@ -305,8 +305,7 @@ def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str],
     bad_at = [i for i, n in enumerate(names) if n not in known]
     if not bad_at:
         return
-    bad = list(dict.fromkeys(names[i] for i in bad_at))
-    bad = sorted(bad, key=lambda b: names.index(b))
+    bad = sorted({names[i] for i in bad_at})  # the memory path lists the names sorted (np.unique)
     values = ", ".join(_literal(raw.iloc[i]) for i in bad_at)
     rows = check.rows(f"{check.q(column)} IN ({values})")
     raise InputError(
