@@ -48,7 +48,8 @@ class DuckDBEngine(Engine):
     def row(self, sql: str) -> dict:
         cursor = self.con.execute(sql)
         names = [d[0] for d in cursor.description]
-        return dict(zip(names, cursor.fetchone()))
+        rows = cursor.fetchall()  # to the end: DuckDB keeps a connection busy until its result is read
+        return dict(zip(names, rows[0])) if rows else {}
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)

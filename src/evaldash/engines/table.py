@@ -117,6 +117,20 @@ class _Checker:
         nfc = [unicodedata.normalize("NFC", str(n)) for n in names]
         return raw, nfc, [a != str(b) for a, b in zip(nfc, names)]
 
+    def score_columns(self, columns: list[str]) -> list[str]:
+        """:meth:`score_column` of each column; numeric columns checked in one scan for all."""
+        numeric = [c for c in columns if self.kinds[c] in ("integer", "float")]
+        if numeric:
+            checks = ", ".join(
+                f"SUM(CASE WHEN {self.missing(c)} OR ABS(CAST({self.q(c)} AS DOUBLE)) > {_MAX_DOUBLE} THEN 1 ELSE 0 END)"
+                f" AS bad_{i}" for i, c in enumerate(numeric))
+            row = self.engine.row(f"SELECT {checks} FROM ev_source")
+            clean = {c for i, c in enumerate(numeric) if not row[f"bad_{i}"]}
+        else:
+            clean = set()
+        # a clean column needs no other look; the others are looked at one by one, for the message
+        return [f"CAST({self.q(c)} AS DOUBLE)" if c in clean else self.score_column(c) for c in columns]
+
     def score_column(self, column: str) -> str:
         """The column as a DOUBLE expression, after refusing text, missing and infinite values."""
         c, kind = self.q(column), self.kinds[column]
@@ -214,7 +228,7 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
         if pred_col:
             _check_known(check, pred_col, pred_raw, pred_names, classes, "a class with a score column",
                          ds.score_prefix(score_cols))
-        scores = [check.score_column(score_cols[c]) for c in classes]
+        scores = check.score_columns([score_cols[c] for c in classes])
     elif single_col is not None:
         found = set(label_names) | set(pred_names)
         if positive is not None:
