@@ -277,3 +277,20 @@ def test_slice_table_equals_the_memory_one(duck, tmp_path, column, binary):
     assert got["macro_roc_auc_low"].isna().all() and set(NOT_ON_ENGINE) <= set(got.columns)
     same = [c for c in want.columns if c not in NOT_ON_ENGINE and c != "slice"]
     pd.testing.assert_frame_equal(got[same], want[same], rtol=1e-12, atol=1e-12)
+
+
+def test_duckdb_spills_to_a_folder_of_its_own_removed_after():
+    import gc
+    import os
+
+    engine = open_engine("duckdb", memory_limit="300MB")
+    folder = engine.temp_dir
+    assert engine.row("SELECT current_setting('temp_directory') AS d")["d"] == folder
+    assert engine.row("SELECT current_setting('memory_limit') AS m")["m"].replace(" ", "") in ("286.1MiB", "300.0MB")
+    engine.close()
+    assert not os.path.exists(folder)
+    engine = open_engine("duckdb")
+    folder = engine.temp_dir
+    del engine
+    gc.collect()
+    assert not os.path.exists(folder)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 
 import pandas as pd
 
@@ -29,6 +30,8 @@ class DuckDBEngine(Engine):
             return
         self._own_temp = temp_dir is None
         self.temp_dir = temp_dir or tempfile.mkdtemp(prefix="evaldash-duckdb-")
+        if self._own_temp:  # removed with the engine, or at exit if it was never closed
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self.temp_dir, True)
         self.con = duckdb.connect(":memory:")
         try:
             self.con.execute(f"SET memory_limit = {text(memory_limit or DEFAULT_MEMORY_LIMIT)}")
@@ -94,7 +97,7 @@ class DuckDBEngine(Engine):
             self.con.close()
         finally:
             if self._own_temp:
-                shutil.rmtree(self.temp_dir, ignore_errors=True)
+                self._cleanup()
 
 
 def parse_size(value: str) -> int:

@@ -8,7 +8,7 @@ import atexit
 from evaldash.engines import ENGINES, choose_engine, evaluate_file, open_engine, spark_master_default
 from evaldash.errors import InputError
 
-_open: dict[str, object] = {}
+_open: dict[tuple, object] = {}
 
 
 def add_engine_args(p, serve: bool = False) -> None:
@@ -37,11 +37,11 @@ def engine_name(args, paths) -> str:
 def evaluate_on(name: str, args, path: str, threshold: float | None = None):
     """The evaluation of ``path`` on engine ``name`` (one engine per kind for the whole command;
     each file gets views of its own on it)."""
-    if name not in _open:
-        _open[name] = open_engine(name, memory_limit=getattr(args, "memory_limit", None),
-                                  spark_master=getattr(args, "spark_master", None))
-        atexit.register(_open[name].close)
-        engine = _open[name]
+    key = (name, getattr(args, "memory_limit", None), getattr(args, "spark_master", None))
+    if key not in _open:
+        _open[key] = open_engine(name, memory_limit=key[1], spark_master=key[2])
+        atexit.register(_open[key].close)
+        engine = _open[key]
     else:
-        engine = _open[name].sibling()
+        engine = _open[key].sibling()
     return evaluate_file(engine, path, positive=getattr(args, "positive", None), threshold=threshold)
