@@ -40,7 +40,7 @@ def run_measured(path: Path, engine: str, memory_limit: str | None, cap: int | N
     if memory_limit and engine == "duckdb":
         cmd += ["--memory-limit", memory_limit]
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), SPARK_LOCAL_IP="127.0.0.1", PYTHONWARNINGS="ignore")
-    out_path, err_path = DATA / "bench_engines.out", DATA / "bench_engines.err"
+    out_path, err_path = DATA / f"bench_engines.{os.getpid()}.out", DATA / f"bench_engines.{os.getpid()}.err"
 
     def limit():
         if cap:
