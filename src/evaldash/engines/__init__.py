@@ -80,7 +80,7 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
     if threshold is not None and not math.isfinite(threshold):
         raise InputError(f"--threshold must be a finite number, got {threshold}")
     dataset = open_table(engine, path, positive=positive, threshold=threshold)
-    return EngineEvaluation(dataset, threshold if dataset.has_scores else threshold)
+    return EngineEvaluation(dataset, threshold)
 
 
 def spark_master_default() -> str:
