@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install evaldash with its test tools, the system packages the tests need (Chromium for the
-# browser tests, PostgreSQL's server binaries for the database tests), and run every test.
+# browser tests, PostgreSQL's server binaries for the database tests, a Java runtime for the
+# Spark engine's tests in local mode), and run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install -q --disable-pip-version-check -r requirements.txt -e '.[test]'
@@ -18,6 +19,7 @@ has_postgresql_server() {
 packages=()
 command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 has_postgresql_server || packages+=(postgresql)
+command -v java >/dev/null 2>&1 || packages+=(default-jre-headless)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "installing ${packages[*]} (Debian packages) for the browser and database tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

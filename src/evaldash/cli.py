@@ -14,6 +14,7 @@ from pathlib import Path
 
 from evaldash.app_config import add_auth_args
 from evaldash.dataset import load_predictions
+from evaldash.engines.options import add_engine_args
 from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
 from evaldash.gates import GATES_FILE_HELP, check_gates, load_gates, metric_value, parse_gate
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help='per-class thresholds {"thresholds": {class: t, ...}, "fallback": "abstain"|"argmax"}: '
                           "adds a thresholds section (the highest-scoring class that passes its threshold)")
     _add_ci_args(rep)
+    add_engine_args(rep)
 
     chk = sub.add_parser("check", help="quality gate: exit 1 when a limit is not met")
     _add_data_args(chk)
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--baseline", help="predictions file of the current model to compare with")
     chk.add_argument("--max-drop", action="append", default=[], metavar="METRIC=VALUE",
                      help="with --baseline: METRIC may be at most VALUE below the baseline's (e.g. macro_f1=0.01)")
+    add_engine_args(chk)
 
     cmp_ = sub.add_parser("compare", help="compare two prediction files (B minus A) with bootstrap intervals")
     cmp_.add_argument("a", help="predictions file A (e.g. the current model)")
@@ -119,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--json", action="store_true", help="write a JSON object instead of text")
     cmp_.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     cmp_.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    add_engine_args(cmp_)
 
     ann = sub.add_parser("annotations", help="export or import annotators' tags, notes and corrected labels")
     actions = ann.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -156,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     from evaldash.limits import add_limit_args
 
     add_limit_args(srv)
+    add_engine_args(srv, serve=True)
     srv.add_argument("--address", default="127.0.0.1",
                      help="interface to listen on (default 127.0.0.1, this machine only); any other needs "
                           "--users, --trust-user-header or --no-auth")
@@ -182,15 +187,19 @@ def run(argv: list[str]) -> int:
         return _users(args)
     if args.command == "compare":
         return _compare(args)
-    dataset = load_dataset(args.path, task=args.task, label_sep=args.label_sep, positive=args.positive,
-                           images_root=args.images_root, classes=args.classes)
-    if dataset.task == "multilabel":
-        from evaldash.multilabel_cli import run_multilabel
+    if args.command == "annotations" or _engine(args, [args.path]) == "memory":
+        dataset = load_dataset(args.path, task=args.task, label_sep=args.label_sep, positive=args.positive,
+                               images_root=args.images_root, classes=args.classes)
+        if dataset.task == "multilabel":
+            from evaldash.multilabel_cli import run_multilabel
 
-        return run_multilabel(args, dataset)
-    if args.command == "annotations":
-        return _annotations(args, dataset)
-    evaluation = evaluate(dataset, threshold=args.threshold)
+            return run_multilabel(args, dataset)
+        if args.command == "annotations":
+            return _annotations(args, dataset)
+        evaluation = evaluate(dataset, threshold=args.threshold)
+    else:
+        evaluation = _evaluate(args, args.path, args.threshold)
+    dataset = evaluation.dataset
     if args.command == "report":
         ci = _intervals(args, evaluation)
         th = _thresholds(args, dataset)
@@ -206,9 +215,7 @@ def run(argv: list[str]) -> int:
     lines = [gates_text(results)] if results else []
     passed = all(r.passed for r in results)
     if args.baseline:
-        baseline = evaluate(load_predictions(args.baseline, positive=args.positive, images_root=args.images_root,
-                                             classes=args.classes),
-                            threshold=args.threshold)
+        baseline = _evaluate(args, args.baseline, args.threshold)
         for text in args.max_drop:
             gate = parse_gate(text, "max-drop")
             now, before = metric_value(evaluation, gate.metric), metric_value(baseline, gate.metric)
@@ -221,18 +228,41 @@ def run(argv: list[str]) -> int:
     return 0 if passed else 1
 
 
+def _engine(args, paths) -> str:
+    """The engine ``--engine`` chooses for ``paths`` (``auto`` resolved; memory when not given)."""
+    from evaldash.engines.options import engine_name
+
+    return engine_name(args, paths)
+
+
+def _evaluate(args, path: str, threshold: float | None = None, rows: bool = False):
+    """The evaluation of ``path`` on the engine of ``--engine`` (memory unless chosen); ``rows``: one
+    whose per-sample arrays are in memory (compare's bootstrap draws rows), read by the engine."""
+    from evaldash.engines.options import evaluate_on
+
+    name = _engine(args, [path])
+    if name == "memory":
+        return evaluate(load_predictions(path, positive=args.positive, images_root=args.images_root,
+                                         classes=getattr(args, "classes", None)), threshold)
+    on_engine = evaluate_on(name, args, path, threshold)
+    return evaluate(on_engine.to_dataset(), threshold) if rows else on_engine
+
+
 def _compare(args) -> int:
     from evaldash.compare import compare
 
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
-    a_set, b_set = (load_dataset(path, task=args.task, label_sep=args.label_sep, positive=args.positive,
-                                 images_root=args.images_root, classes=args.classes) for path in (args.a, args.b))
-    if "multilabel" in (a_set.task, b_set.task):
-        from evaldash.multilabel_cli import compare_multilabel_files
+    if {_engine(args, [args.a]), _engine(args, [args.b])} == {"memory"}:
+        a_set, b_set = (load_dataset(path, task=args.task, label_sep=args.label_sep, positive=args.positive,
+                                     images_root=args.images_root, classes=args.classes) for path in (args.a, args.b))
+        if "multilabel" in (a_set.task, b_set.task):
+            from evaldash.multilabel_cli import compare_multilabel_files
 
-        return compare_multilabel_files(args, a_set, b_set)
-    a, b = evaluate(a_set), evaluate(b_set)
+            return compare_multilabel_files(args, a_set, b_set)
+        a, b = evaluate(a_set), evaluate(b_set)
+    else:
+        a, b = _evaluate(args, args.a, rows=True), _evaluate(args, args.b, rows=True)
     result = compare(a, b, resamples=args.resamples, seed=args.seed)
     if args.json:
         import json
@@ -320,6 +350,9 @@ def _serve(args) -> int:
 
     auth_argv = _auth_argv(args)
     settings_from_args(auth_argv, args.address)  # refuses a wide address without a log-in (exit 2)
+    if args.engine != "memory":
+        print(f"note: the dashboard computes in memory for now; --engine {args.engine} applies to report, check "
+              f"and compare", file=sys.stderr)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.address", args.address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",

@@ -1,0 +1,237 @@
+"""The results object of a file that stays in its engine: :class:`evaldash.evaluation.Evaluation`'s
+views (report, headline, warnings, per-class table, averages) over aggregates the engine computes.
+
+Only the aggregates of :mod:`evaldash.engines.sql` come back: the confusion cells, one summary
+row per class sweep (ROC AUC and average precision computed in the engine from the exact sweep
+by distinct score), counts at asked thresholds, calibration sums and bins, and one page of a
+cell's rows. Everything derived from them is the memory path's own code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from evaldash import metrics
+from evaldash.confusion_counts import ConfusionCounts
+from evaldash.engines import sql
+from evaldash.errors import InputError
+from evaldash.evaluation import TOP_K, Evaluation, _nanmean
+
+CALIBRATION_BINS = 15  # as metrics.reliability's default
+GALLERY_PAGE = 100
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """What the engine returns of one exact sweep: its size and its two areas."""
+
+    n_pos: int
+    n_neg: int
+    distinct: int
+    roc_auc: float
+    average_precision: float
+    low: float
+    high: float
+
+    def undefined_reason(self) -> str:
+        if self.n_pos == 0:
+            return "no positive samples"
+        if self.n_neg == 0:
+            return "no negative samples"
+        return ""
+
+
+def summarize(row: dict) -> SweepSummary:
+    n_pos, n_neg = int(row["n_pos"] or 0), int(row["n_neg"] or 0)
+    auc = float("nan") if n_pos == 0 or n_neg == 0 else float(int(row["auc2"])) / 2.0 / (n_pos * n_neg)
+    ap = float("nan") if n_pos == 0 else max(0.0, float(row["ap_sum"]) / n_pos)
+    return SweepSummary(n_pos, n_neg, int(row["m"]), auc, ap, float(row["low"]), float(row["high"]))
+
+
+@dataclass(eq=False)
+class EngineEvaluation(Evaluation):
+    """Evaluation of an :class:`~evaldash.engines.table.EngineDataset`; build with
+    :func:`evaldash.engines.evaluate`."""
+
+    @property
+    def engine(self):
+        return self.dataset.engine
+
+    def _frame(self, text: str):
+        return self.engine.frame(text)
+
+    @cached_property
+    def counts(self) -> ConfusionCounts:
+        f = self._frame(sql.confusion_cells())
+        return ConfusionCounts(self.dataset.n_classes, f["y_true"].to_numpy(np.int64), f["y_pred"].to_numpy(np.int64),
+                               f["n"].to_numpy(np.int64))
+
+    @cached_property
+    def accuracy(self) -> float:
+        return float(self.counts.diagonal.sum() / self.dataset.n)
+
+    def sweep_summary(self, cls: int) -> SweepSummary:
+        """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
+        self._need_scores("threshold metrics")
+        return self.memo(("summary", cls),
+                         lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+
+    def score_range(self, cls: int | None = None) -> tuple[float, float]:
+        """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
+        k = self.dataset.n_classes
+        row = self.memo("score range", lambda e: e.engine.row(sql.score_range(k)))
+        if cls is None:
+            return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
+        return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
+
+    def sweep(self, cls: int):
+        raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
+                         f"(its ROC AUC, AP and the counts at given thresholds are computed in the engine); use "
+                         f"--engine memory for the curves")
+
+    def _need_scores(self, what: str) -> None:
+        if not self.dataset.has_scores:
+            raise InputError(f"{self.dataset.source}: {what} need per-class scores; the file has none")
+
+    @cached_property
+    def ranking(self) -> dict:
+        d = self.dataset
+        k = d.n_classes
+        if not d.has_scores:
+            nan = [float("nan")] * k
+            return {"roc_auc": nan, "average_precision": nan, "roc_auc_macro": float("nan"),
+                    "ap_macro": float("nan"), "reasons": {}, "unavailable": "the file has no scores"}
+        summaries = [self.sweep_summary(c) for c in range(k)]
+        auc = np.array([s.roc_auc for s in summaries])
+        ap = np.array([s.average_precision for s in summaries])
+        reasons = {d.classes[c]: s.undefined_reason() for c, s in enumerate(summaries) if s.undefined_reason()}
+        if d.is_binary:
+            macro_auc, macro_ap = float(auc[d.positive]), float(ap[d.positive])
+        else:
+            macro_auc, macro_ap = _nanmean(auc), _nanmean(ap)
+        return {"roc_auc": auc.tolist(), "average_precision": ap.tolist(), "roc_auc_macro": macro_auc,
+                "ap_macro": macro_ap, "reasons": reasons, "unavailable": ""}
+
+    @property
+    def micro_ranking(self) -> dict[str, float]:
+        d = self.dataset
+        if not d.has_scores:
+            return {"roc_auc": float("nan"), "ap": float("nan")}
+        if d.is_binary:
+            return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
+
+        def pooled(e):
+            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes), *e.score_range(), e.engine.sweep_buckets)))
+            return {"roc_auc": s.roc_auc, "ap": s.average_precision}
+        return self.memo("micro", pooled)
+
+    def top_k(self) -> dict[str, float]:
+        d = self.dataset
+        if not d.has_scores:
+            return {}
+        ks = [k for k in TOP_K if k < d.n_classes]
+        if not ks:
+            return {}
+        row = self.memo("top_k", lambda e: e.engine.row(sql.top_k_counts(d.n_classes, ks)))
+        return {f"top_{k}": int(row[f"top_{k}"]) / d.n for k in ks}
+
+    @cached_property
+    def calibration(self) -> dict:
+        d = self.dataset
+        if not d.is_probability:
+            return {"available": False, "reason": d.probability_reason}
+        sums = self.engine.row(sql.calibration_summary(d.n_classes))
+        brier = float(sums["brier_sum"]) / d.n
+        bins = self.reliability_bins()
+        return {"available": True, "reason": "", "log_loss": float(sums["log_loss_sum"]) / d.n,
+                "brier": brier / 2 if d.n_classes < 3 else brier,
+                "ece": metrics.expected_calibration_error(bins), "bins": bins}
+
+    def reliability_bins(self, n_bins: int = CALIBRATION_BINS) -> dict[str, np.ndarray]:
+        """:func:`evaldash.metrics.reliability` of the confidences, from the engine's bin sums."""
+        f = self._frame(sql.reliability_bins(n_bins))
+        count = np.zeros(n_bins)
+        conf_sum = np.zeros(n_bins)
+        acc_sum = np.zeros(n_bins)
+        at = f["ev_bin"].to_numpy(np.int64)
+        count[at] = f["n"].to_numpy(np.float64)
+        conf_sum[at] = f["conf_sum"].to_numpy(np.float64)
+        acc_sum[at] = f["correct"].to_numpy(np.float64)
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        return {"lower": edges[:-1], "upper": edges[1:], "count": count.astype(np.int64),
+                "confidence": metrics._safe_div(conf_sum, count), "accuracy": metrics._safe_div(acc_sum, count)}
+
+    def counts_at(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
+        (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
+        self._need_scores("threshold metrics")
+        f = self._frame(sql.counts_at(sql.class_scores(cls), thresholds, *self.score_range(cls), self.engine.sweep_buckets))
+        return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+
+    def at(self, cls: int, t: float, zero_division: float = np.nan) -> dict[str, float]:
+        """:meth:`evaldash.metrics.ThresholdSweep.at` of class ``cls``."""
+        _, tp, fp = self.counts_at(cls, [t])
+        s = self.sweep_summary(cls)
+        r = metrics.rates(tp[0], fp[0], s.n_pos, s.n_neg, zero_division)
+        out = {name: (int(v) if name in ("tp", "fp", "fn", "tn") else float(v)) for name, v in r.items()}
+        out["threshold"] = float(t)
+        return out
+
+    def threshold_report(self, t: float) -> dict:
+        d = self.dataset
+        classes = [d.positive] if d.is_binary else range(d.n_classes)
+        out = {"value": t, "per_class": {d.classes[c]: self.at(c, t, zero_division=0.0) for c in classes}}
+        if not d.is_binary:
+            row = self.engine.row(sql.selective_at(t))
+            kept, correct = int(row["kept"] or 0), int(row["correct"] or 0)
+            out["selective"] = {"threshold": float(t), "kept": kept, "coverage": kept / d.n if d.n else float("nan"),
+                                "accuracy": correct / kept if kept else float("nan")}
+        return out
+
+    def cell_samples(self, true: int, pred: int, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
+        """Row numbers (0-based, file order) of one page of cell (true, pred), most confident first,
+        ties in file order: the same order as the memory path's."""
+        f = self._frame(sql.cell_rows(true, pred, limit, offset))
+        return f["ev_rn"].to_numpy(np.int64)
+
+    def to_dataset(self):
+        """The file as an in-memory :class:`evaldash.dataset.Dataset` of its classes, scores and ids
+        (no metadata or images), read by the engine: for what needs every row (bootstrap)."""
+        import pandas as pd
+
+        from evaldash.dataset import Dataset
+
+        d = self.dataset
+        cols = ", ".join(["ev_id", "y_true", "y_pred"] + [sql.score(c) for c in range(d.n_classes) if d.has_scores])
+        f = self._frame(f"SELECT {cols} FROM ev_rows ORDER BY ev_rn")
+        arrays = {"y_true": f["y_true"].to_numpy(np.int32), "y_pred": f["y_pred"].to_numpy(np.int32),
+                  "scores": f[[sql.score(c) for c in range(d.n_classes)]].to_numpy(np.float64) if d.has_scores else None}
+        for a in arrays.values():
+            if a is not None:
+                a.setflags(write=False)
+        return Dataset(source=d.source, classes=d.classes, ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array,
+                       positive=d.positive, is_probability=d.is_probability, probability_reason=d.probability_reason,
+                       prediction_given=d.prediction_given, warnings=d.warnings, score_mirror=d.score_mirror,
+                       **arrays)
+
+    def warnings(self) -> list[str]:
+        out = super().warnings()
+        if self.dataset.image_column is not None:
+            out.append(f"the {self.engine.name} engine does not check the image paths of column "
+                       f"{self.dataset.image_column!r} (the memory engine does)")
+        return out
+
+    def precompute(self, background: bool = False) -> "EngineEvaluation":
+        _ = self.counts, self.calibration
+        if self.dataset.has_scores:
+            _ = self.ranking
+        return self
+
+    @property
+    def correct(self):
+        raise InputError(f"{self.dataset.source}: per-sample arrays stay in the {self.engine.name} engine")
+
+    confidence = correct

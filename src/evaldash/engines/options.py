@@ -1,0 +1,47 @@
+"""The command line's ``--engine``, ``--memory-limit`` and ``--spark-master``, and evaluating a file
+on the engine they choose."""
+
+from __future__ import annotations
+
+import atexit
+
+from evaldash.engines import ENGINES, choose_engine, evaluate_file, open_engine, spark_master_default
+from evaldash.errors import InputError
+
+_open: dict[tuple, object] = {}
+
+
+def add_engine_args(p, serve: bool = False) -> None:
+    p.add_argument("--engine", choices=ENGINES, default="memory",
+                   help="where the numbers are computed: memory (numpy, the default), duckdb (out of core: Parquet "
+                        "or CSV, a folder of Parquet files or a glob, read in place), spark (Spark SQL; Parquet), "
+                        "auto (memory when the file fits comfortably in RAM, else duckdb)"
+                   + ("; the dashboard itself uses memory for now" if serve else ""))
+    p.add_argument("--memory-limit", metavar="SIZE",
+                   help="duckdb: memory it may use before spilling to a temporary folder (default 2GB)")
+    p.add_argument("--spark-master", metavar="URL",
+                   help=f"spark: the master URL (default {spark_master_default()})")
+
+
+def engine_name(args, paths) -> str:
+    """The engine chosen for ``paths`` (``auto`` resolved), refusing options it cannot honour."""
+    name = choose_engine(getattr(args, "engine", "memory") or "memory", paths)
+    if name != "memory":
+        for option, given in (("--ci", getattr(args, "ci", False)), ("--thresholds", getattr(args, "thresholds", None)),
+                              ("--images-root", getattr(args, "images_root", None))):
+            if given:
+                raise InputError(f"{option} is not available on the {name} engine yet; use --engine memory")
+    return name
+
+
+def evaluate_on(name: str, args, path: str, threshold: float | None = None):
+    """The evaluation of ``path`` on engine ``name`` (one engine per kind for the whole command;
+    each file gets views of its own on it)."""
+    key = (name, getattr(args, "memory_limit", None), getattr(args, "spark_master", None))
+    if key not in _open:
+        _open[key] = open_engine(name, memory_limit=key[1], spark_master=key[2])
+        atexit.register(_open[key].close)
+        engine = _open[key]
+    else:
+        engine = _open[key].sibling()
+    return evaluate_file(engine, path, positive=getattr(args, "positive", None), threshold=threshold)

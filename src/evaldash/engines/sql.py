@@ -1,0 +1,271 @@
+"""The aggregations behind every reported number, written once as SQL text that DuckDB and Spark SQL
+both run.
+
+Each function returns a query over two views an engine defines (:mod:`evaldash.engines.table`):
+
+* ``ev_source``: the file's raw columns plus ``ev_rn``, the 0-based row number in file order;
+* ``ev_rows``: one row per sample, ``ev_rn``, ``y_true``, ``y_pred`` (class indices),
+  ``s_0`` … ``s_{k-1}`` (scores, DOUBLE) and ``conf`` (the predicted class's score, NULL without
+  scores).
+
+Only aggregates come back: confusion cells, the sweep's ROC AUC and average precision (computed
+inside the engine from the cumulated counts by distinct score, as
+:class:`evaldash.metrics.ThresholdSweep` does), counts at given thresholds, calibration bins and
+the rows of one gallery page. The SQL is the common subset of DuckDB and Spark SQL; the few
+spellings that differ live in :class:`Dialect`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)  # as metrics.log_loss clips
+CUMULATIVE = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one engine spells an identifier (``"a"`` or ```a```) and the text type."""
+
+    quote_char: str = '"'
+    string: str = "VARCHAR"
+    quantile_function: str = "quantile_cont"  # exact, linear interpolation (numpy's default method)
+
+    def quantile(self, x: str, p: float) -> str:
+        """The exact linear-interpolation quantile ``p`` of ``x`` (numpy's default method)."""
+        return f"{self.quantile_function}({x}, {number(p)})"
+
+    def ident(self, name: str) -> str:
+        q = self.quote_char
+        return q + str(name).replace(q, q + q) + q
+
+
+DUCKDB = Dialect('"')
+SPARK = Dialect("`", "STRING", "percentile")
+
+
+def number(value: float) -> str:
+    """A DOUBLE literal that both engines parse to exactly ``value`` (the shortest repr, as text)."""
+    v = float(value)
+    if math.isnan(v):
+        return "CAST('NaN' AS DOUBLE)"
+    if math.isinf(v):
+        return f"CAST('{'-' if v < 0 else ''}Infinity' AS DOUBLE)"
+    return f"CAST('{v!r}' AS DOUBLE)"
+
+
+def text(value: str) -> str:
+    """A string literal (quotes doubled; both engines read ``''`` as one quote)."""
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def score(c: int) -> str:
+    return f"s_{int(c)}"
+
+
+def true_score(k: int) -> str:
+    """The true class's score of each row."""
+    return "CASE y_true " + " ".join(f"WHEN {c} THEN {score(c)}" for c in range(k)) + " END"
+
+
+def picked_score(k: int, column: str = "y_pred") -> str:
+    """The score of the class in ``column`` (default: the predicted class)."""
+    return f"CASE {column} " + " ".join(f"WHEN {c} THEN {score(c)}" for c in range(k)) + " END"
+
+
+def argmax(k: int) -> str:
+    """The first class of highest score (``np.argmax``: ties go to the lower index)."""
+    if k == 1:
+        return "0"
+    top = "GREATEST(" + ", ".join(score(c) for c in range(k)) + ")"
+    return "CASE " + " ".join(f"WHEN {score(c)} = {top} THEN {c}" for c in range(k - 1)) + f" ELSE {k - 1} END"
+
+
+# --- the exact sweep ----------------------------------------------------------------------
+
+def class_scores(c: int) -> str:
+    """(t, pos) of class ``c``'s one-vs-rest problem: every sample's score and whether it is of ``c``."""
+    return f"SELECT {score(c)} AS t, CASE WHEN y_true = {int(c)} THEN 1 ELSE 0 END AS pos FROM ev_rows"
+
+
+def pooled_scores(k: int) -> str:
+    """(t, pos) of the micro average: every (sample, class) score, positive where the class is true."""
+    return " UNION ALL ".join(class_scores(c) for c in range(k))
+
+
+BUCKETS = 64  # score ranges whose running sums Spark takes in parallel (one window per range)
+
+
+def _runs(scores_sql: str) -> str:
+    # samples and positives per distinct score: the sweep's steps
+    return f"SELECT t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY t"
+
+
+def bucket(t: str, low: float, high: float, buckets: int = BUCKETS) -> str:
+    """Which of ``buckets`` equal ranges of [low, high] holds ``t``: a non-decreasing function of
+    ``t`` (each step rounds monotonically; halves keep ``high - low`` finite), so the ranges keep
+    the scores' order and a running sum splits into one per range plus the ranges above it."""
+    if not high > low:
+        return "0"
+    lo, hi = number(low / 2), number(high / 2)
+    clipped = f"LEAST(GREATEST({t} / 2, {lo}), {hi})"
+    return f"LEAST(CAST(FLOOR(({clipped} - {lo}) / ({hi} - {lo}) * {buckets}) AS BIGINT), {buckets - 1})"
+
+
+def _cumulated(steps_sql: str, rows_sql: str, low: float, high: float, order: str = "t DESC",
+               buckets: int = 1) -> str:
+    """``steps_sql`` (t, n, pos, ...) with ``tp`` and ``seen`` (samples at or above each step, in
+    ``order``).
+
+    With ``buckets`` above 1 the running sums are taken per score range, in parallel (Spark would
+    otherwise run one window over every distinct score in a single task), offset by the totals
+    of the ranges above, which come from ``rows_sql`` (t, n, pos, one row per sample and one per
+    probe: every range that holds a step is in it). DuckDB runs one window faster than the extra
+    scan and join (``buckets`` 1)."""
+    if buckets <= 1:
+        return f"""
+SELECT ev_st.*, SUM(pos) OVER (ORDER BY {order} {CUMULATIVE}) AS tp, SUM(n) OVER (ORDER BY {order} {CUMULATIVE}) AS seen
+FROM ({steps_sql}) ev_st"""
+    b = bucket("t", low, high, buckets)
+    return f"""
+SELECT k.*, o.pos_above + SUM(k.pos) OVER (PARTITION BY k.ev_bucket ORDER BY {order} {CUMULATIVE}) AS tp,
+       o.n_above + SUM(k.n) OVER (PARTITION BY k.ev_bucket ORDER BY {order} {CUMULATIVE}) AS seen
+FROM (SELECT ev_st.*, {b} AS ev_bucket FROM ({steps_sql}) ev_st) k
+JOIN (SELECT ev_bucket, SUM(bp) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bp AS pos_above,
+             SUM(bn) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bn AS n_above
+      FROM (SELECT {b} AS ev_bucket, SUM(pos) AS bp, SUM(n) AS bn FROM ({rows_sql}) ev_s2 GROUP BY {b}) ev_bt
+     ) o ON k.ev_bucket = o.ev_bucket"""
+
+
+def score_range(k: int) -> str:
+    """One row: low_c and high_c, each class's lowest and highest score (for the score ranges)."""
+    return "SELECT " + ", ".join(f"MIN({score(c)}) AS low_{c}, MAX({score(c)}) AS high_{c}" for c in range(k)) + \
+        " FROM ev_rows"
+
+
+def sweep_summary(scores_sql: str, low: float, high: float, buckets: int = 1) -> str:
+    """One row: m (distinct scores), n_pos, n_neg, auc2 (twice the ROC area in counts, an exact
+    integer), ap_sum (sum over steps of new positives × precision), low and high score;
+    ``low``/``high``: the scores' range (:func:`score_range`), which only splits the work.
+
+    The counts cumulated from the top score down are the sweep's ``tp``/``fp``; a step adds
+    ``pos`` positives and ``n - pos`` negatives, so its ROC trapezoid is ``(n - pos)(2 tp - pos) / 2``
+    (ties as scikit-learn) and ROC AUC is ``auc2 / 2 / (n_pos n_neg)``; average precision is
+    ``ap_sum / n_pos`` (scikit-learn's step-wise sum)."""
+    return f"""
+SELECT COUNT(*) AS m, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg,
+       SUM((n - pos) * (2 * tp - pos)) AS auc2,
+       SUM(CASE WHEN pos > 0 THEN pos * (CAST(tp AS DOUBLE) / seen) ELSE 0.0 END) AS ap_sum,
+       MIN(t) AS low, MAX(t) AS high
+FROM ({_cumulated(_runs(scores_sql), f"SELECT t, 1 AS n, pos FROM ({scores_sql}) ev_s1", low, high,
+                    buckets=buckets)}) ev_c"""
+
+
+def counts_at(scores_sql: str, thresholds, low: float, high: float, buckets: int = 1) -> str:
+    """(t, tp, fp) at each of ``thresholds``, increasing: the samples with ``score >= t`` that are
+    positive / negative, exactly as :meth:`~evaldash.metrics.ThresholdSweep.counts_at`.
+
+    The thresholds join the distinct scores as steps without samples, ordered after a score equal
+    to them, so the running sums at a threshold count every score >= it."""
+    values = ", ".join(f"({number(t)})" for t in sorted({float(t) for t in thresholds}))
+    probes = f"SELECT t, 0 AS n, 0 AS pos FROM (VALUES {values}) AS ev_q(t)"
+    steps = f"SELECT t, n, pos, 0 AS probe FROM ({_runs(scores_sql)}) ev_r UNION ALL SELECT ev_p.*, 1 AS probe FROM ({probes}) ev_p"
+    rows = f"SELECT t, 1 AS n, pos FROM ({scores_sql}) ev_s1 UNION ALL {probes}"
+    return f"""
+SELECT t, tp, seen - tp AS fp FROM ({_cumulated(steps, rows, low, high, "t DESC, probe", buckets)}) ev_c
+WHERE probe = 1 ORDER BY t"""
+
+
+def grouped_sweep_summary(scores_sql: str, keys: list[str]) -> str:
+    """Per group of ``keys``: n_pos, n_neg and auc2 (as :func:`sweep_summary`) of the sweep within
+    the group; ``scores_sql`` yields the keys, t and pos."""
+    by = ", ".join(keys)
+    return f"""
+SELECT {by}, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg, SUM((n - pos) * (2 * tp - pos)) AS auc2
+FROM (SELECT ev_g.*, SUM(pos) OVER (PARTITION BY {by} ORDER BY t DESC {CUMULATIVE}) AS tp
+      FROM (SELECT {by}, t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY {by}, t) ev_g) ev_c
+GROUP BY {by}"""
+
+
+# --- counts -------------------------------------------------------------------------------
+
+def confusion_cells() -> str:
+    """(true, pred, count) of every observed confusion cell, in matrix order."""
+    return "SELECT y_true, y_pred, COUNT(*) AS n FROM ev_rows GROUP BY y_true, y_pred ORDER BY y_true, y_pred"
+
+
+def true_class_rank(k: int) -> str:
+    """How many classes rank ahead of the true one, whose score is ``ev_st`` (ties: the higher
+    index first, as top-k accuracy)."""
+    return " + ".join(f"CASE WHEN {score(j)} > ev_st OR ({score(j)} = ev_st AND {j} > y_true) THEN 1 ELSE 0 END"
+                      for j in range(k))
+
+
+def top_k_counts(k: int, ks) -> str:
+    """One row: for each of ``ks``, the samples whose true class is among the ``t`` best scores."""
+    rank, st = true_class_rank(k), true_score(k)
+    sums = ", ".join(f"SUM(CASE WHEN ev_rank < {int(t)} THEN 1 ELSE 0 END) AS top_{int(t)}" for t in ks)
+    return (f"SELECT {sums} FROM (SELECT {rank} AS ev_rank FROM "
+            f"(SELECT ev_rows.*, {st} AS ev_st FROM ev_rows) ev_a) ev_b")
+
+
+def selective_at(t: float) -> str:
+    """One row: kept (confidence >= t) and correct among the kept."""
+    return (f"SELECT SUM(CASE WHEN conf >= {number(t)} THEN 1 ELSE 0 END) AS kept, "
+            f"SUM(CASE WHEN conf >= {number(t)} AND y_true = y_pred THEN 1 ELSE 0 END) AS correct FROM ev_rows")
+
+
+# --- calibration ----------------------------------------------------------------------------
+
+def calibration_summary(k: int) -> str:
+    """One row: the sums of log loss and Brier terms over samples (as metrics.log_loss and
+    brier_score before their mean)."""
+    st = true_score(k)
+    squares = " + ".join(f"{score(c)} * {score(c)}" for c in range(k))
+    clip = f"LEAST(GREATEST({st}, {number(EPS)}), {number(1 - EPS)})"
+    return (f"SELECT SUM(-LN({clip})) AS log_loss_sum, SUM({squares} - 2 * {st} + 1) AS brier_sum, "
+            f"COUNT(*) AS n FROM ev_rows")
+
+
+def reliability_bins(n_bins: int) -> str:
+    """(bin, count, confidence sum, correct count) of the equal-width confidence bins, with the bin
+    of a confidence chosen exactly as :func:`evaldash.metrics.reliability` does: ``ceil(c * n) - 1``
+    then corrected where rounding puts it across an edge of ``np.linspace(0, 1, n + 1)``."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+
+    def edge(col: str) -> str:
+        return f"CASE {col} " + " ".join(f"WHEN {i} THEN {number(e)}" for i, e in enumerate(edges)) + " END"
+
+    first = (f"LEAST(GREATEST(CAST(CEIL(conf * {n_bins}) AS BIGINT) - 1, 0), {n_bins - 1})")
+    down = f"ev_b0 - CASE WHEN ev_b0 > 0 AND conf <= {edge('ev_b0')} THEN 1 ELSE 0 END"
+    up = f"ev_b1 + CASE WHEN ev_b1 < {n_bins - 1} AND conf > {edge('ev_b1 + 1')} THEN 1 ELSE 0 END"
+    return f"""
+SELECT ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(CASE WHEN y_true = y_pred THEN 1 ELSE 0 END) AS correct
+FROM (SELECT conf, y_true, y_pred, {up} AS ev_bin FROM
+      (SELECT conf, y_true, y_pred, {down} AS ev_b1 FROM
+       (SELECT conf, y_true, y_pred, {first} AS ev_b0 FROM ev_rows) ev_x) ev_y) ev_z
+GROUP BY ev_bin ORDER BY ev_bin"""
+
+
+# --- drill-down and slices -------------------------------------------------------------------
+
+def cell_rows(true: int, pred: int, limit: int, offset: int = 0) -> str:
+    """Row numbers of the samples of cell (true, pred), most confident first, ties in file order
+    (the order of :meth:`evaldash.evaluation.Evaluation.cell_samples`), one page of them."""
+    return (f"SELECT ev_rn FROM ev_rows WHERE y_true = {int(true)} AND y_pred = {int(pred)} "
+            f"ORDER BY conf DESC NULLS LAST, ev_rn LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def slice_cells(slice_expr: str) -> str:
+    """(slice, true, pred, count): the confusion cells of each slice."""
+    return (f"SELECT ev_slice, y_true, y_pred, COUNT(*) AS n FROM (SELECT {slice_expr} AS ev_slice, y_true, y_pred "
+            f"FROM ev_rows) ev_a GROUP BY ev_slice, y_true, y_pred")
+
+
+def offending_rows(condition: str, shown: int, view: str = "ev_source") -> str:
+    """The first ``shown`` row numbers where ``condition`` holds on ``view``, with how many there are."""
+    return (f"SELECT ev_rn, COUNT(*) OVER () AS total FROM {view} WHERE {condition} "
+            f"ORDER BY ev_rn LIMIT {int(shown)}")

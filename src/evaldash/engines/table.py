@@ -1,0 +1,367 @@
+"""Validate a predictions file inside an engine, at the edge, into an :class:`EngineDataset`.
+
+The rules and messages are those of :mod:`evaldash.dataset` (the memory path), checked in SQL:
+only counts, the first offending row numbers and the distinct class values come back. The
+dataset then defines the view ``ev_rows`` (see :mod:`evaldash.engines.sql`) that every
+aggregation reads.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evaldash import dataset as ds
+from evaldash.engines import sql
+from evaldash.engines.base import Engine
+from evaldash.errors import InputError
+
+MAX_SHOWN = ds.MAX_ROWS_SHOWN
+_NA_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+            "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # pandas' missing markers (io._DEFAULT_NA)
+_MAX_DOUBLE = "CAST('1.7976931348623157e308' AS DOUBLE)"
+
+
+@dataclass(frozen=True, eq=False)
+class EngineDataset:
+    """A validated predictions file that stays in its engine: the scalars of
+    :class:`evaldash.dataset.Dataset` (same names and meaning), no per-sample arrays."""
+
+    source: str
+    classes: tuple[str, ...]
+    n: int
+    engine: Engine = field(repr=False)
+    has_scores: bool = False
+    positive: int | None = None
+    is_probability: bool = False
+    probability_reason: str = ""
+    prediction_given: bool = False
+    warnings: tuple[str, ...] = ()
+    score_mirror: str | None = None
+    metadata_columns: tuple[str, ...] = ()
+    id_column: str | None = None
+    image_column: str | None = None
+    column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def is_binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def name(self) -> str:
+        return Path(self.source).name
+
+    def class_index(self, name: str) -> int:
+        try:
+            return self.classes.index(str(name))
+        except ValueError:
+            raise InputError(f"{self.source}: no class named {name!r}; classes are {list(self.classes)}") from None
+
+
+def metadata_ref(i: int) -> str:
+    """The name in ``ev_rows`` of the ``i``-th metadata column (apart from the file's names)."""
+    return f"ev_m{int(i)}"
+
+
+def rows_text(rows, total: int) -> str:
+    """The first offending data rows, 1-based, as :func:`evaldash.dataset._rows` writes them."""
+    shown = ", ".join(str(int(r) + 1) for r in list(rows)[:MAX_SHOWN])
+    more = f" and {total - MAX_SHOWN} more" if total > MAX_SHOWN else ""
+    return f"row{'s' if total > 1 else ''} {shown}{more}"
+
+
+class _Checker:
+    def __init__(self, engine: Engine, source: str, kinds: dict[str, str]):
+        self.engine, self.source, self.kinds = engine, source, kinds
+        self.q = engine.dialect.ident
+
+    def offending(self, condition: str, view: str = "ev_source") -> tuple[list[int], int]:
+        f = self.engine.frame(sql.offending_rows(condition, MAX_SHOWN, view))
+        return [int(r) for r in f["ev_rn"]], int(f["total"].iloc[0]) if len(f) else 0
+
+    def rows(self, condition: str, view: str = "ev_source") -> str:
+        rows, total = self.offending(condition, view)
+        return rows_text(rows, total)
+
+    def missing(self, column: str) -> str:
+        c = self.q(column)
+        if self.kinds[column] == "float":
+            return f"({c} IS NULL OR isnan({c}))"
+        return f"{c} IS NULL"
+
+    def class_column(self, column: str) -> tuple[pd.Series, list[str], list[bool]]:
+        """(distinct raw values, their class names in NFC, whether each was not NFC) of a class column."""
+        c = self.q(column)
+        if self.kinds[column] == "nested":
+            where = self.rows(f"{c} IS NOT NULL")
+            raise InputError(f"{self.source}: column {column!r} holds lists at {where}; expected one class name per "
+                             f"row (a single-label file)")
+        if self.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {self.missing(column)}")["n"].iloc[0]:
+            raise InputError(f"{self.source}: column {column!r} has missing values at "
+                             f"{self.rows(self.missing(column))}; expected a class name in every row")
+        raw = self.engine.frame(f"SELECT DISTINCT {c} AS v FROM ev_source")["v"]
+        names = ds._class_names(raw.reset_index(drop=True), "", column) if len(raw) else np.array([], dtype=object)
+        blank = [i for i, n in enumerate(names) if not str(n).strip()]
+        if blank:
+            values = ", ".join(_literal(raw.iloc[i]) for i in blank)
+            raise InputError(f"{self.source}: column {column!r} has empty values at {self.rows(f'{c} IN ({values})')}; "
+                             f"expected a class name in every row")
+        nfc = [unicodedata.normalize("NFC", str(n)) for n in names]
+        return raw, nfc, [a != str(b) for a, b in zip(nfc, names)]
+
+    def score_columns(self, columns: list[str]) -> list[str]:
+        """:meth:`score_column` of each column; numeric columns checked in one scan for all."""
+        numeric = [c for c in columns if self.kinds[c] in ("integer", "float")]
+        if numeric:
+            checks = ", ".join(
+                f"SUM(CASE WHEN {self.missing(c)} OR ABS(CAST({self.q(c)} AS DOUBLE)) > {_MAX_DOUBLE} THEN 1 ELSE 0 END)"
+                f" AS bad_{i}" for i, c in enumerate(numeric))
+            row = self.engine.row(f"SELECT {checks} FROM ev_source")
+            clean = {c for i, c in enumerate(numeric) if not row[f"bad_{i}"]}
+        else:
+            clean = set()
+        # a clean column needs no other look; the others are looked at one by one, for the message
+        return [f"CAST({self.q(c)} AS DOUBLE)" if c in clean else self.score_column(c) for c in columns]
+
+    def score_column(self, column: str) -> str:
+        """The column as a DOUBLE expression, after refusing text, missing and infinite values."""
+        c, kind = self.q(column), self.kinds[column]
+        if kind == "nested":
+            raise InputError(f"{self.source}: column {column!r} holds lists at {self.rows(f'{c} IS NOT NULL')}; "
+                             f"expected a number")
+        if kind in ("integer", "float"):
+            value = f"CAST({c} AS DOUBLE)"
+            missing = self.missing(column)
+        else:
+            trimmed = f"TRIM(CAST({c} AS {self.engine.dialect.string}))"
+            na = f"({c} IS NULL OR {trimmed} IN ({', '.join(sql.text(t) for t in _NA_TEXT)}))"
+            value = f"TRY_CAST({trimmed} AS DOUBLE)"
+            bad = f"(NOT {na} AND {value} IS NULL)"
+            if self.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {bad}")["n"].iloc[0]:
+                rows, total = self.offending(bad)
+                first = self.engine.frame(f"SELECT CAST({c} AS {self.engine.dialect.string}) AS v FROM ev_source WHERE ev_rn = {rows[0]}")
+                raise InputError(f"{self.source}: column {column!r} has non-numeric values at {rows_text(rows, total)} "
+                                 f"(first: {str(first['v'].iloc[0])[:40]!r}); expected a number")
+            missing = f"({na} OR isnan({value}))"
+        counts = self.engine.frame(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
+                                   f"SUM(CASE WHEN NOT {missing} AND ABS({value}) > {_MAX_DOUBLE} THEN 1 ELSE 0 END) "
+                                   f"AS inf FROM ev_source")
+        if counts["missing"].iloc[0]:
+            raise InputError(f"{self.source}: column {column!r} has missing values at {self.rows(missing)}; "
+                             f"expected a score in every row")
+        if counts["inf"].iloc[0]:
+            raise InputError(f"{self.source}: column {column!r} has infinite values at "
+                             f"{self.rows(f'ABS({value}) > {_MAX_DOUBLE}')}; expected a finite number")
+        return value
+
+
+def _literal(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return sql.number(float(value))
+    return sql.text(str(value))
+
+
+def open_table(engine: Engine, path: str, *, positive: str | None = None,
+               threshold: float | None = None) -> EngineDataset:
+    """Validate the file(s) at ``path`` in ``engine`` and define ``ev_rows``.
+
+    ``threshold`` (binary data with scores): predictions become ``score(positive) >= threshold``,
+    as :func:`evaldash.evaluation.evaluate` does. Raises :class:`InputError` with the memory path's
+    messages."""
+    source = str(path)
+    text_names = ds.LABEL_NAMES + ds.PREDICTION_NAMES + ds.IMAGE_NAMES + ds.ID_NAMES
+    probe = engine.define_source(source, ())
+    text_columns = [c for c in probe if ds._norm(c) in text_names]
+    kinds = engine.define_source(source, text_columns) if text_columns else probe
+    columns = list(kinds)
+    label_col = ds._find(columns, ds.LABEL_NAMES)
+    if label_col is None:
+        raise InputError(f"{source}: no label column; expected one of {list(ds.LABEL_NAMES)}, found columns {columns}")
+    n = int(engine.frame("SELECT COUNT(*) AS n FROM ev_source")["n"].iloc[0])
+    if n == 0:
+        raise InputError(f"{source}: the file has a header but no data rows")
+    check = _Checker(engine, source, kinds)
+    q = engine.dialect.ident
+    pred_col = ds._find(columns, ds.PREDICTION_NAMES)
+    image_col = ds._find(columns, ds.IMAGE_NAMES)
+    id_col = ds._find(columns, ds.ID_NAMES)
+    score_cols, single_col = ds._score_columns(columns, source)
+    used = {label_col, pred_col, image_col, id_col, single_col, *score_cols.values()}
+
+    label_raw, label_names, label_nfc = check.class_column(label_col)
+    pred_raw, pred_names, pred_nfc = check.class_column(pred_col) if pred_col else (None, [], [])
+    if positive is not None:
+        positive = unicodedata.normalize("NFC", str(positive))
+    warnings: list[str] = []
+    renamed: dict[str, list[str]] = {}
+    for name, column in score_cols.items():
+        if not unicodedata.is_normalized("NFC", column):
+            renamed.setdefault(name, []).append(column)
+    for names, flags, column in ((label_names, label_nfc, label_col), (pred_names, pred_nfc, pred_col)):
+        for name in dict.fromkeys(nm for nm, f in zip(names, flags) if f):
+            renamed.setdefault(name, []).append(column)
+    if renamed:
+        shown = ", ".join(f"{name!r} (in {', '.join(repr(c) for c in cols)})"
+                          for name, cols in list(renamed.items())[:MAX_SHOWN])
+        warnings.append(f"{source}: class names not in Unicode NFC were normalised to NFC, so that a name written "
+                        f"with composed or decomposed accents is one class: {shown}")
+
+    scores: list[str] | None = None
+    positive_idx = None
+    mirror = None
+    in_unit = False
+    if score_cols:
+        classes = ds._order_classes(score_cols.keys())
+        _check_known(check, label_col, label_raw, label_names, classes, "a score column", ds.score_prefix(score_cols))
+        if pred_col:
+            _check_known(check, pred_col, pred_raw, pred_names, classes, "a class with a score column",
+                         ds.score_prefix(score_cols))
+        scores = check.score_columns([score_cols[c] for c in classes])
+    elif single_col is not None:
+        found = set(label_names) | set(pred_names)
+        if positive is not None:
+            found.add(str(positive))
+        if len(found) != 2:
+            raise InputError(
+                f"{source}: column {single_col!r} holds one score per row, which needs exactly two "
+                f"classes; found {len(found)} in {label_col!r}: {sorted(found)[:10]}"
+                + ("" if positive is not None or len(found) != 1 else " (name the other class with --positive)"))
+        classes = ds._order_classes(found)
+        pos = classes.index(str(positive)) if positive is not None else 1
+        s = check.score_column(single_col)
+        low_high = engine.frame(f"SELECT MIN({s}) AS lo, MAX({s}) AS hi FROM ev_source")
+        in_unit = bool(low_high["lo"].iloc[0] >= 0 and low_high["hi"].iloc[0] <= 1)
+        scores = [""] * 2
+        scores[pos] = s
+        scores[1 - pos] = f"(1.0 - {s})" if in_unit else f"(-{s})"
+        positive_idx = pos
+        mirror = "one_minus" if in_unit else "negate"
+    elif pred_col is not None:
+        classes = ds._order_classes(set(label_names) | set(pred_names))
+    else:
+        raise InputError(
+            f"{source}: no scores and no prediction column; expected score columns named "
+            f"{ds.SCORE_PREFIXES[0]}<class> (or {', '.join(p + '<class>' for p in ds.SCORE_PREFIXES[1:])}), "
+            f"a single 'score' column for binary data, or a prediction column "
+            f"({', '.join(ds.PREDICTION_NAMES)}); found columns {columns}")
+
+    if positive is not None and positive_idx is None:
+        if str(positive) not in classes:
+            raise InputError(f"{source}: --positive {positive!r} is not a class; classes are {list(classes)}")
+        positive_idx = classes.index(str(positive))
+    if positive_idx is None and len(classes) == 2:
+        positive_idx = 1
+
+    metadata = tuple(c for c in columns if c not in used)
+    index = {c: i for i, c in enumerate(classes)}
+    # the class maps' columns are named apart from the file's, so its columns need no qualifier
+    engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
+                                                  "ev_idx_l": np.array([index[n] for n in label_names], np.int32)}))
+    joins = f" JOIN ev_label_map ON {q(label_col)} = ev_raw_l"
+    if pred_col:
+        engine.register("ev_pred_map", pd.DataFrame({"ev_raw_p": pred_raw.to_numpy(),
+                                                     "ev_idx_p": np.array([index[n] for n in pred_names], np.int32)}))
+        joins += f" JOIN ev_pred_map ON {q(pred_col)} = ev_raw_p"
+    k = len(classes)
+    prediction_given = pred_col is not None
+    if threshold is not None and scores is not None and k == 2:
+        pos = positive_idx
+        y_pred = f"CASE WHEN s_{pos} >= {sql.number(threshold)} THEN {pos} ELSE {1 - pos} END"
+        prediction_given = True
+    elif pred_col:
+        y_pred = "ev_idx_p"
+    elif single_col is not None:
+        cut = 0.5 if in_unit else 0.0
+        y_pred = f"CASE WHEN s_{positive_idx} >= {sql.number(cut)} THEN {positive_idx} ELSE {1 - positive_idx} END"
+    else:
+        y_pred = sql.argmax(k)
+    string = engine.dialect.string
+    id_expr = f"CAST({q(id_col)} AS {string})" if id_col else f"CAST(ev_rn + 1 AS {string})"
+    # the scores first, then the prediction that may read them, then its confidence
+    inner = (f"SELECT ev_rn, {id_expr} AS ev_id, ev_idx_l AS y_true"
+             + (", ev_idx_p" if pred_col else "")
+             + "".join(f", {expr} AS {sql.score(c)}" for c, expr in enumerate(scores or []))
+             + "".join(f", {q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata))
+             + f" FROM ev_source{joins}")
+    conf = sql.picked_score(k, "y_pred") if scores is not None else "CAST(NULL AS DOUBLE)"
+    middle = f"SELECT ev_a.*, {y_pred} AS y_pred FROM ({inner}) ev_a"
+    engine.define_rows(f"SELECT ev_m.*, {conf} AS conf FROM ({middle}) ev_m")
+
+    is_prob, reason = (False, "the file has no scores")
+    if mirror is not None:
+        is_prob, reason = (True, "") if in_unit else _probability_check(check, k)
+    elif scores is not None:
+        is_prob, reason = _probability_check(check, k)
+    if id_col is not None:
+        _check_ids(check, id_col)
+    return EngineDataset(source=source, classes=tuple(classes), n=n, engine=engine, has_scores=scores is not None,
+                         positive=positive_idx, is_probability=is_prob, probability_reason=reason,
+                         prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
+                         metadata_columns=metadata, id_column=id_col, image_column=image_col,
+                         column_kinds=tuple(kinds.items()))
+
+
+def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str], classes, what: str,
+                 prefix: str) -> None:
+    known = set(classes)
+    bad_at = [i for i, n in enumerate(names) if n not in known]
+    if not bad_at:
+        return
+    bad = sorted({names[i] for i in bad_at})  # the memory path lists the names sorted (np.unique)
+    values = ", ".join(_literal(raw.iloc[i]) for i in bad_at)
+    rows = check.rows(f"{check.q(column)} IN ({values})")
+    raise InputError(
+        f"{check.source}: column {column!r} has value{'s' if len(bad) > 1 else ''} "
+        f"{bad[:MAX_SHOWN]} at {rows} that {'have' if len(bad) > 1 else 'has'} no score column; expected {what} "
+        f"({', '.join(prefix + b for b in bad[:3])} missing); score columns exist for {list(classes)[:20]}")
+
+
+def _probability_check(check: _Checker, k: int) -> tuple[bool, str]:
+    negative = " OR ".join(f"{sql.score(c)} < 0" for c in range(k))
+    total = " + ".join(sql.score(c) for c in range(k))
+    off = f"ABS({total} - 1.0) > {sql.number(ds.PROBABILITY_TOLERANCE)}"
+    counts = check.engine.frame(f"SELECT SUM(CASE WHEN {negative} THEN 1 ELSE 0 END) AS neg, "
+                                f"SUM(CASE WHEN {off} THEN 1 ELSE 0 END) AS off FROM ev_rows")
+    if counts["neg"].iloc[0]:
+        return False, f"scores are not probabilities: negative values at {check.rows(negative, 'ev_rows')}"
+    if counts["off"].iloc[0]:
+        rows, n_off = check.offending(off, "ev_rows")
+        first = check.engine.frame(f"SELECT {total} AS s FROM ev_rows WHERE ev_rn = {rows[0]}")["s"].iloc[0]
+        return False, (f"scores are not probabilities: rows do not sum to 1 within {ds.PROBABILITY_TOLERANCE:g} "
+                       f"({rows_text(rows, n_off)}; row {rows[0] + 1} sums to {first:.4g})")
+    return True, ""
+
+
+def _check_ids(check: _Checker, id_col: str) -> None:
+    c = check.q(id_col)
+    source = check.source
+    as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
+    missing = check.missing(id_col)
+    blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
+    counts = check.engine.row(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
+                              f"SUM(CASE WHEN {blank} THEN 1 ELSE 0 END) AS blank FROM ev_source")
+    if counts["missing"]:
+        raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
+                         f"expected a unique id per row")
+    if counts["blank"]:
+        raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
+                         f"per row")
+    groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
+    if len(check.engine.frame(f"{groups} LIMIT 1")):
+        duplicated = f"{c} IN ({groups})"
+        first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
+                                   f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
+        raise InputError(f"{source}: column {id_col!r} has duplicate ids {[str(v) for v in first['v']]} at "
+                         f"{check.rows(duplicated)}; expected each id once")

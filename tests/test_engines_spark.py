@@ -1,0 +1,61 @@
+"""Spark in local mode, bound to loopback, gives the memory path's numbers and cell order (one
+session for the module: a few cases, since each Spark query costs about a second here)."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from engine_cases import binary_ties, differences, memory_report, multiclass_ties, write
+from evaldash.engines import evaluate_file
+from evaldash.errors import InputError
+from evaldash.report import to_jsonable
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from evaldash.engines.spark_engine import SparkEngine, loopback_session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
+        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
+                                                                   "spark.default.parallelism": "2"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield SparkEngine(session=session)
+    session.stop()
+
+
+def test_spark_binds_to_loopback_only(spark):
+    conf = spark.spark.sparkContext.getConf()
+    assert conf.get("spark.driver.bindAddress") == "127.0.0.1" and conf.get("spark.driver.host") == "127.0.0.1"
+    assert conf.get("spark.ui.enabled") == "false"
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("case", ["multiclass", "binary_folder"])
+def test_spark_report_and_cells_equal_memory(spark, tmp_path, case):
+    if case == "multiclass":
+        path = write(multiclass_ties(n=900, seed=21), tmp_path / "m.parquet")
+    else:
+        path = write(binary_ties(n=1200, seed=22), tmp_path / "parts", parts=3)
+    mem, m = memory_report(path, threshold=0.45)
+    e = evaluate_file(spark, str(path), threshold=0.45)
+    assert differences(mem, to_jsonable(e.report())) == []
+    for t, p in [(0, 0), (0, 1), (1, 0)]:
+        assert e.cell_samples(t, p, limit=1000).tolist() == m.cell_samples(t, p).tolist()
+    got_t, tp, fp = e.counts_at(1, [0.2, 0.45, 0.77])
+    want_tp, want_fp = m.sweep(1).counts_at(got_t)
+    assert tp.tolist() == want_tp.tolist() and fp.tolist() == want_fp.tolist()
+
+
+def test_spark_refuses_csv_and_remote_masters(spark, tmp_path):
+    from evaldash.engines.spark_engine import SparkEngine
+
+    path = write(multiclass_ties(n=50), tmp_path / "m.csv")
+    with pytest.raises(InputError, match="the spark engine reads Parquet files"):
+        evaluate_file(spark, str(path))
+    with pytest.raises(InputError, match="only local mode .* or a master on this machine's loopback"):
+        SparkEngine(master="spark://10.0.0.5:7077")
+    with pytest.raises(InputError, match="only local mode"):
+        SparkEngine(master="yarn")
