@@ -90,17 +90,20 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
     ----------
     data : DataFrame, pyarrow.Table, polars.DataFrame, path, Dataset or array-like, optional
         A table in the predictions-file format (``label``, ``score_<class>`` or ``score``,
-        ``prediction``, ``id``, ``image``, metadata columns), a predictions file's path, or the
-        true labels (as ``y_true``).
+        ``prediction``, ``id``, ``image``, metadata columns; multi-label: a ``labels`` list column
+        or ``label_<class>`` indicators, ``predicted_labels`` or ``pred_<class>``), a predictions
+        file's path (either task), or the true labels (as ``y_true``).
     scores : array-like of shape (n, k), or (n,) for binary data
-        Per-class scores in the order of ``classes`` (binary (n,): the second class's score).
-    y_true : array-like of shape (n,)
-        True labels.
-    y_pred : array-like of shape (n,), optional
+        Per-class scores in the order of ``classes`` (binary (n,): the second class's score;
+        multi-label: one independent score per class).
+    y_true : array-like of shape (n,), or (n, k) of 0/1 or bool for multi-label data
+        True labels, or the indicator matrix of the true label sets.
+    y_pred : array-like of shape (n,), or (n, k) of 0/1 or bool for multi-label data, optional
         Predicted labels (default: the highest score; binary (n,) scores: score >= 0.5 for
-        probabilities, else >= 0).
+        probabilities, else >= 0; multi-label: each score >= ``threshold``, default 0.5).
     classes : array-like of shape (k,), optional
-        The class of each score column (e.g. ``model.classes_``; default: the sorted distinct labels).
+        The class of each score column (e.g. ``model.classes_``; default: the sorted distinct labels;
+        multi-label: the class of each column of ``y_true``, default ``"0"`` to ``"k-1"``).
     ids : array-like of shape (n,), optional
         Unique sample ids (default: 1 to n).
     images : paths, PIL images, or uint8 array of shape (n, h, w) or (n, h, w, c), optional
@@ -114,7 +117,7 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
 
     Returns
     -------
-    Results
+    Results or MultilabelResults
         (a :class:`Dataset` gives its :class:`Evaluation`, as ``evaldash.evaluate`` always did)
 
     Raises
