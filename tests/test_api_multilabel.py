@@ -168,7 +168,8 @@ def test_repr_html_escapes_class_names():
     ({"scores": np.zeros((N, 3))}, r"scores has shape \(60, 3\) but y_true has shape \(60, 4\)"),
     ({"scores": np.zeros((N + 1, 4))}, r"scores has 61 rows but y_true has 60 labels"),
     ({"scores": "nan"}, r"scores has NaN at index 7 \(0-based\)"),
-    ({"y_true": "two"}, r"y_true has values other than 0 and 1 at index 3 \(0-based; first: 2 in column 1\); expected an indicator matrix of 0/1 or bool"),
+    ({"y_true": "two"}, r"y_true has values other than 0 and 1 at index 3 \(0-based; first: 2 in column 1\); "
+                        r"expected an indicator matrix of 0/1 or bool"),
     ({"y_pred": np.full((N, 4), 0.5)}, r"y_pred has values other than 0 and 1 at indexes 0, 1, 2, 3, 4 and 55 more"),
     ({"y_pred": np.zeros((N, 3), dtype=bool)}, r"y_pred has shape \(60, 3\) but y_true has shape \(60, 4\)"),
     ({"classes": ["a", "b"]}, r"classes has 2 names but y_true has 4 columns"),

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from evaldash.api_inputs import Prepared, frame_from_arrays, is_polars, reword, table_frame
-from evaldash.dataset import Dataset, dataset_from_frame, load_predictions
+from evaldash.dataset import Dataset, dataset_from_frame
 from evaldash.errors import InputError
-from evaldash.evaluation import Evaluation, evaluate as _evaluate
+from evaldash.evaluation import Evaluation
 from evaldash.comparison import Comparison
 from evaldash.multilabel_data import MultilabelDataset, detect_task, multilabel_from_frame
 from evaldash.multilabel_evaluation import MultilabelEvaluation

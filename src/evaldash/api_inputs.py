@@ -231,10 +231,7 @@ def frame_from_arrays(y_true, scores=None, y_pred=None, classes=None, ids=None, 
         raise InputError(f"{ARRAYS}: no y_true; expected y_true (the true label of each sample) with scores "
                          f"(n, k) or (n,) and/or y_pred, or a DataFrame in the file format")
     labels = _array(y_true, "y_true")
-    build = FRAME_BUILDERS.get(task_of_arrays(labels))
-    if build is None:
-        raise InputError(f"{ARRAYS}: y_true has shape {labels.shape}, a multi-label indicator matrix; this "
-                         f"evaldash evaluates single-label data only: expected shape (n,), one label per sample")
+    build = FRAME_BUILDERS[task_of_arrays(labels)]
     return build(labels, scores, y_pred, classes, ids, images, metadata, positive)
 
 
@@ -370,7 +367,8 @@ def multi_label_frame(labels: np.ndarray, scores=None, y_pred=None, classes=None
         clash = [str(c) for c in meta.columns if str(c).strip().lower().startswith(("label_", "pred_"))]
         if clash:
             raise InputError(f"{ARRAYS}: metadata columns {clash[:MAX_SHOWN]} have names evaldash reads as "
-                             f"multi-label indicators (label_<class>, pred_<class>); expected other names (rename them)")
+                             f"multi-label indicators (label_<class>, pred_<class>); expected other names "
+                             f"(rename them)")
         frame = pd.concat([frame, meta], axis=1)
     return Prepared(frame, ARRAYS, None, images_root, images_root, from_arrays=True)
 

@@ -238,7 +238,8 @@ class MultilabelResults(Results):
         view = self.evaluation.matrix("counts")
         out = {"confusion_matrix": go.Figure(
             go.Heatmap(z=view.values, x=[text(c) for c in view.columns], y=[text(c) for c in view.rows],
-                       colorscale="Blues", hovertemplate="labelled %{y}<br>predicted %{x}<br>%{z} samples<extra></extra>"),
+                       colorscale="Blues",
+                       hovertemplate="labelled %{y}<br>predicted %{x}<br>%{z} samples<extra></extra>"),
             layout={"title": {"text": "Concept matrix"}, "xaxis": {"title": {"text": "predicted"}},
                     "yaxis": {"title": {"text": "labelled"}, "autorange": "reversed"}})}
         if self.dataset.has_scores:
