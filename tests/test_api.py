@@ -227,7 +227,8 @@ def test_bad_arrays_raise_input_error(kwargs, match):
 
 
 @pytest.mark.parametrize("y_true, match", [
-    (np.array([[0, 1], [1, 0]]), r"y_true has shape \(2, 2\), a multi-label indicator matrix"),
+    (np.zeros((2, 2, 2)), r"y_true has shape \(2, 2, 2\); expected \(n,\) \(one label per sample\) or an indicator "
+                          r"matrix \(n, k\)"),
     ([0, None, 1], r"y_true has missing values at index 1 \(0-based\)"),
     ([], r"y_true is empty"),
     (3, r"y_true is a single value"),

@@ -14,13 +14,16 @@ import numpy as np
 import pandas as pd
 
 from evaldash.api_inputs import Prepared, frame_from_arrays, is_polars, reword, table_frame
-from evaldash.dataset import Dataset, dataset_from_frame, load_predictions
+from evaldash.dataset import Dataset, dataset_from_frame
 from evaldash.errors import InputError
-from evaldash.evaluation import Evaluation, evaluate as _evaluate
+from evaldash.evaluation import Evaluation
 from evaldash.comparison import Comparison
-from evaldash.results import Results, results_for
+from evaldash.multilabel_data import MultilabelDataset, detect_task, multilabel_from_frame
+from evaldash.multilabel_evaluation import MultilabelEvaluation
+from evaldash.results import MultilabelResults, Results, results_for
+from evaldash.tasks import evaluate_dataset, load_dataset
 
-__all__ = ["Comparison", "Results", "compare", "evaluate", "show"]
+__all__ = ["Comparison", "MultilabelResults", "Results", "compare", "evaluate", "show"]
 
 
 def _is_table(data) -> bool:
@@ -58,15 +61,18 @@ def prepare(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, i
     return prepared
 
 
-def dataset_of(prepared: Prepared, images_root: str | None = None) -> Dataset:
-    """Validate a prepared table as a file is validated; a message about a table made from arrays
-    names the arguments.
-
-    The one place a task dispatch goes: a multi-label table (a ``labels`` column, or arrays with
-    an indicator matrix) would be sent to its own validation here, giving a multi-label Dataset.
-    """
+def dataset_of(prepared: Prepared, images_root: str | None = None) -> Dataset | MultilabelDataset:
+    """Validate a prepared table as a file is validated, by the task its truth columns say (a
+    ``labels`` column or ``label_<class>`` indicators: multi-label); a message about a table made
+    from arrays names the arguments."""
     root = images_root or prepared.images_root
     try:
+        if detect_task(prepared.frame.columns, prepared.source) == "multilabel":
+            if prepared.positive is not None:
+                raise InputError(f"positive={prepared.positive!r}: a multi-label table has no positive class "
+                                 f"(every class is scored on its own)")
+            return multilabel_from_frame(prepared.frame, source=prepared.source, images_root=root,
+                                         base_dir=prepared.base_dir or root)
         return dataset_from_frame(prepared.frame, source=prepared.source, positive=prepared.positive,
                                   images_root=root, base_dir=prepared.base_dir or root)
     except InputError as exc:
@@ -84,17 +90,20 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
     ----------
     data : DataFrame, pyarrow.Table, polars.DataFrame, path, Dataset or array-like, optional
         A table in the predictions-file format (``label``, ``score_<class>`` or ``score``,
-        ``prediction``, ``id``, ``image``, metadata columns), a predictions file's path, or the
-        true labels (as ``y_true``).
+        ``prediction``, ``id``, ``image``, metadata columns; multi-label: a ``labels`` list column
+        or ``label_<class>`` indicators, ``predicted_labels`` or ``pred_<class>``), a predictions
+        file's path (either task), or the true labels (as ``y_true``).
     scores : array-like of shape (n, k), or (n,) for binary data
-        Per-class scores in the order of ``classes`` (binary (n,): the second class's score).
-    y_true : array-like of shape (n,)
-        True labels.
-    y_pred : array-like of shape (n,), optional
+        Per-class scores in the order of ``classes`` (binary (n,): the second class's score;
+        multi-label: one independent score per class).
+    y_true : array-like of shape (n,), or (n, k) of 0/1 or bool for multi-label data
+        True labels, or the indicator matrix of the true label sets.
+    y_pred : array-like of shape (n,), or (n, k) of 0/1 or bool for multi-label data, optional
         Predicted labels (default: the highest score; binary (n,) scores: score >= 0.5 for
-        probabilities, else >= 0).
+        probabilities, else >= 0; multi-label: each score >= ``threshold``, default 0.5).
     classes : array-like of shape (k,), optional
-        The class of each score column (e.g. ``model.classes_``; default: the sorted distinct labels).
+        The class of each score column (e.g. ``model.classes_``; default: the sorted distinct labels;
+        multi-label: the class of each column of ``y_true``, default ``"0"`` to ``"k-1"``).
     ids : array-like of shape (n,), optional
         Unique sample ids (default: 1 to n).
     images : paths, PIL images, or uint8 array of shape (n, h, w) or (n, h, w, c), optional
@@ -108,7 +117,7 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
 
     Returns
     -------
-    Results
+    Results or MultilabelResults
         (a :class:`Dataset` gives its :class:`Evaluation`, as ``evaldash.evaluate`` always did)
 
     Raises
@@ -117,21 +126,21 @@ def evaluate(data=None, scores=None, *, y_true=None, y_pred=None, classes=None, 
         Naming the argument (or column), the first offending rows and what was expected.
     """
     if isinstance(data, Results):
-        return results_for(_evaluate(data.dataset, threshold=threshold), data._frame, data._path)
-    if isinstance(data, Dataset):
+        return results_for(evaluate_dataset(data.dataset, threshold=threshold), data._frame, data._path)
+    if isinstance(data, (Dataset, MultilabelDataset)):
         # as before the API existed: a validated Dataset gives the core Evaluation (wrap it in
-        # Results(...) for the views as DataFrames)
-        return _evaluate(data, threshold=threshold)
+        # results_for(...) for the views as DataFrames)
+        return evaluate_dataset(data, threshold=threshold)
     if isinstance(data, (str, os.PathLike)):
         if scores is not None or y_true is not None:
             raise InputError("evaluate(): a path was given with arrays; expected either a predictions file or arrays")
-        dataset = load_predictions(data, positive=positive,
-                                   images_root=str(images_root) if images_root is not None else None)
-        return results_for(_evaluate(dataset, threshold=threshold), path=str(Path(data).resolve()))
+        dataset = load_dataset(data, positive=positive,
+                               images_root=str(images_root) if images_root is not None else None)
+        return results_for(evaluate_dataset(dataset, threshold=threshold), path=str(Path(data).resolve()))
     prepared = prepare(data, scores, y_true=y_true, y_pred=y_pred, classes=classes, ids=ids, images=images,
                        metadata=metadata, positive=positive, source=source)
     dataset = dataset_of(prepared, str(images_root) if images_root is not None else None)
-    return results_for(_evaluate(dataset, threshold=threshold), frame=prepared.frame)
+    return results_for(evaluate_dataset(dataset, threshold=threshold), frame=prepared.frame)
 
 
 # --- show: the dashboard in the background -------------------------------------------------------
@@ -222,22 +231,20 @@ def _plan(data, label: str | None, scores, kwargs: dict, folder: Path):
         return Run(label or path.name, str(path), positive, images_root), None
     if isinstance(data, Results) and data._path is not None and scores is None:
         d = data.dataset
-        return Run(label or Path(data._path).name, data._path, d.classes[d.positive] if d.positive is not None else None,
-                   d.images_root), None
+        return Run(label or Path(data._path).name, data._path, _positive_name(d), d.images_root), None
     label = label or f"{'arrays' if not _is_table(data) and not isinstance(data, Results) else type(data).__name__} {number}"
     run_folder = folder / f"run-{number}"
     run_folder.mkdir(exist_ok=True)
     path = run_folder / f"{safe_name(label)}.parquet"
     path.touch()  # `evaldash serve` checks that its file exists; the data replaces it before show returns
-    if isinstance(data, (Results, Evaluation, Dataset)):
-        dataset = data.dataset if isinstance(data, (Results, Evaluation)) else data
-        evaluation = data.evaluation if isinstance(data, Results) else data if isinstance(data, Evaluation) else None
+    if isinstance(data, (Results, Evaluation, Dataset, MultilabelEvaluation, MultilabelDataset)):
+        dataset = data if isinstance(data, (Dataset, MultilabelDataset)) else data.dataset
+        evaluation = data.evaluation if isinstance(data, Results) else None if dataset is data else data
         own_frame = data._frame if isinstance(data, Results) else None
         frame = own_frame if own_frame is not None else frame_of_dataset(dataset)
         root = dataset.images_root or (os.path.realpath(os.getcwd()) if dataset.image_paths is not None else None)
-        threshold_free = evaluation is None or evaluation.threshold is None
-        run = Run(label, str(path), dataset.classes[dataset.positive] if dataset.positive is not None else None, root,
-                  dataset.fingerprint() if threshold_free else None)
+        threshold_free = evaluation is None or getattr(evaluation, "threshold", None) is None
+        run = Run(label, str(path), _positive_name(dataset), root, dataset.fingerprint() if threshold_free else None)
         return run, lambda: _write_parquet(frame, path)
     prepared = prepare(data, scores, **{k: v for k, v in kwargs.items() if k != "images_root"})
     has_images = _find([str(c) for c in prepared.frame.columns], IMAGE_NAMES) is not None
@@ -250,12 +257,35 @@ def _plan(data, label: str | None, scores, kwargs: dict, folder: Path):
     return run, write
 
 
-def frame_of_dataset(dataset: Dataset) -> pd.DataFrame:
+def _positive_name(dataset) -> str | None:
+    positive = getattr(dataset, "positive", None)  # a multi-label dataset has none
+    return dataset.classes[positive] if positive is not None else None
+
+
+def frame_of_dataset(dataset: Dataset | MultilabelDataset) -> pd.DataFrame:
     """A validated dataset as the table of a predictions file that gives it back (same classes,
     labels, predictions, scores and ids; so the same fingerprint)."""
+    if isinstance(dataset, MultilabelDataset):
+        return _frame_of_multilabel(dataset)
     classes = np.asarray(dataset.classes, dtype=object)
     columns = {"id": np.asarray(dataset.ids, dtype=object), "label": classes[dataset.y_true],
                "prediction": classes[dataset.y_pred]}  # always: argmax could break a tie otherwise
+    if dataset.scores is not None:
+        columns.update({f"score_{c}": dataset.scores[:, i] for i, c in enumerate(dataset.classes)})
+    if dataset.image_paths is not None:
+        columns["image"] = dataset.image_paths
+    frame = pd.DataFrame(columns)
+    for column in dataset.metadata.columns:
+        frame[column] = dataset.metadata[column].to_numpy()
+    return frame
+
+
+def _frame_of_multilabel(dataset: MultilabelDataset) -> pd.DataFrame:
+    """A multi-label dataset as ``label_<class>`` (and ``pred_<class>``) indicators and ``score_<class>``."""
+    columns = {"id": np.asarray(dataset.ids, dtype=object)}
+    columns.update({f"label_{c}": dataset.y_true[:, i] for i, c in enumerate(dataset.classes)})
+    if dataset.y_pred_given is not None:
+        columns.update({f"pred_{c}": dataset.y_pred_given[:, i] for i, c in enumerate(dataset.classes)})
     if dataset.scores is not None:
         columns.update({f"score_{c}": dataset.scores[:, i] for i, c in enumerate(dataset.classes)})
     if dataset.image_paths is not None:
@@ -292,13 +322,21 @@ def compare(a, b, *, resamples: int = 1000, seed: int = 0, **evaluate_kwargs) ->
     if resamples < 10:
         raise InputError(f"--resamples {resamples}: expected at least 10 resamples")
     ra, rb = (_results(x, evaluate_kwargs) for x in (a, b))
+    multi = [isinstance(r, MultilabelResults) for r in (ra, rb)]
+    if any(multi):
+        if not all(multi):
+            raise InputError(f"compare(): A is {'multi' if multi[0] else 'single'}-label and B is "
+                             f"{'multi' if multi[1] else 'single'}-label; expected two runs of the same task")
+        from evaldash.multilabel_compare import compare_multilabel
+
+        return Comparison(ra, rb, compare_multilabel(ra.evaluation, rb.evaluation, resamples=resamples, seed=seed))
     return Comparison(ra, rb, compare_evaluations(ra.evaluation, rb.evaluation, resamples=resamples, seed=seed))
 
 
 def _results(data, kwargs: dict) -> Results:
     if isinstance(data, Results):
         return data
-    if isinstance(data, Evaluation):
+    if isinstance(data, (Evaluation, MultilabelEvaluation)):
         return results_for(data)
     out = evaluate(data, **kwargs)
     return out if isinstance(out, Results) else results_for(out)

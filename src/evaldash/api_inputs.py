@@ -231,10 +231,7 @@ def frame_from_arrays(y_true, scores=None, y_pred=None, classes=None, ids=None, 
         raise InputError(f"{ARRAYS}: no y_true; expected y_true (the true label of each sample) with scores "
                          f"(n, k) or (n,) and/or y_pred, or a DataFrame in the file format")
     labels = _array(y_true, "y_true")
-    build = FRAME_BUILDERS.get(task_of_arrays(labels))
-    if build is None:
-        raise InputError(f"{ARRAYS}: y_true has shape {labels.shape}, a multi-label indicator matrix; this "
-                         f"evaldash evaluates single-label data only: expected shape (n,), one label per sample")
+    build = FRAME_BUILDERS[task_of_arrays(labels)]
     return build(labels, scores, y_pred, classes, ids, images, metadata, positive)
 
 
@@ -291,9 +288,93 @@ def single_label_frame(labels: np.ndarray, scores=None, y_pred=None, classes=Non
     return Prepared(frame, ARRAYS, positive, images_root, images_root, from_arrays=True)
 
 
-# task → builder of the file-format table from arrays; multi-label adds its builder here (y_true an
-# (n, k) indicator matrix, scores (n, k) of independent probabilities → the multi-label file format)
-FRAME_BUILDERS = {SINGLE_LABEL: single_label_frame}
+def _indicators(value, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """An indicator matrix of ``shape`` (0/1 or bool) as bool."""
+    raw = _array(value, name)
+    if raw.shape != shape:
+        raise InputError(f"{ARRAYS}: {name} has shape {raw.shape} but y_true has shape {shape}; expected an "
+                         f"indicator matrix (n, k), one 0/1 column per class")
+    if raw.dtype == bool:
+        return raw
+    try:
+        numbers = raw.astype(np.float64)
+    except (ValueError, TypeError):
+        numbers = np.full(shape, np.nan)
+    bad = ~np.isin(numbers, (0.0, 1.0))
+    if bad.any():
+        i, j = (int(v[0]) for v in np.nonzero(bad))
+        first = raw[i, j].item() if isinstance(raw[i, j], np.generic) else raw[i, j]
+        raise InputError(f"{ARRAYS}: {name} has values other than 0 and 1 at {_indices(bad.any(axis=1))} (0-based; "
+                         f"first: {first!r} in column {j}); expected an indicator matrix of 0/1 or bool")
+    return numbers == 1.0
+
+
+def multi_label_frame(labels: np.ndarray, scores=None, y_pred=None, classes=None, ids=None, images=None,
+                      metadata=None, positive: str | None = None) -> Prepared:
+    """``label_<class>`` indicators, ``score_<class>``, ``pred_<class>``, ``id``, ``image`` and
+    metadata columns from ``labels``, an indicator matrix of shape (n, k) (the multi-label file
+    format); ``scores`` (n, k) are independent per-class scores, ``y_pred`` (n, k) indicators."""
+    if labels.ndim != 2:
+        raise InputError(f"{ARRAYS}: y_true has shape {labels.shape}; expected (n,) (one label per sample) or an "
+                         f"indicator matrix (n, k) for multi-label data")
+    n, k = labels.shape
+    if n == 0 or k == 0:
+        raise InputError(f"{ARRAYS}: y_true has shape {labels.shape}; expected at least one sample and one class")
+    if positive is not None:
+        raise InputError(f"{ARRAYS}: positive={positive!r} given with multi-label y_true; a multi-label model "
+                         f"has no positive class (every class is scored on its own)")
+    truth = _indicators(labels, "y_true", (n, k))
+    if scores is None and y_pred is None:
+        raise InputError(f"{ARRAYS}: no scores and no y_pred; expected scores of shape ({n}, {k}) (one independent "
+                         f"score per class) and/or y_pred, an indicator matrix ({n}, {k})")
+    s = None
+    if scores is not None:
+        s = _scores(scores, n)
+        if s.shape != (n, k):
+            raise InputError(f"{ARRAYS}: scores has shape {s.shape} but y_true has shape ({n}, {k}); expected one "
+                             f"score per sample and class, shape ({n}, {k})")
+    preds = _indicators(y_pred, "y_pred", (n, k)) if y_pred is not None else None
+    if classes is None:
+        names = [str(i) for i in range(k)]
+    else:
+        given = _array(classes, "classes")
+        if given.ndim != 1:
+            raise InputError(f"{ARRAYS}: classes has shape {given.shape}; expected a list of class names")
+        names = [str(v) for v in _names(given, "classes")]
+        if len(names) != k:
+            raise InputError(f"{ARRAYS}: classes has {len(names)} names but y_true has {k} columns; expected one "
+                             f"class per column, in the columns' order (e.g. MultiLabelBinarizer.classes_)")
+        dup = sorted({v for v in names if names.count(v) > 1})
+        if dup:
+            raise InputError(f"{ARRAYS}: classes names {dup[:MAX_SHOWN]} more than once; expected each class once")
+    columns: dict[str, object] = {f"label_{c}": truth[:, i] for i, c in enumerate(names)}
+    if s is not None:
+        columns.update({f"score_{c}": s[:, i] for i, c in enumerate(names)})
+    if preds is not None:
+        columns.update({f"pred_{c}": preds[:, i] for i, c in enumerate(names)})
+    if ids is not None:
+        id_values = _array(ids, "ids")
+        if id_values.shape != (n,):
+            raise InputError(f"{ARRAYS}: ids has shape {id_values.shape} but y_true has {n} rows; expected one id "
+                             f"per sample")
+        columns["id"] = id_values
+    images_root = None
+    if images is not None:
+        columns["image"], images_root = image_column(images, n)
+    frame = pd.DataFrame(columns)
+    if metadata is not None:
+        meta = _metadata(metadata, n)
+        clash = [str(c) for c in meta.columns if str(c).strip().lower().startswith(("label_", "pred_"))]
+        if clash:
+            raise InputError(f"{ARRAYS}: metadata columns {clash[:MAX_SHOWN]} have names evaldash reads as "
+                             f"multi-label indicators (label_<class>, pred_<class>); expected other names "
+                             f"(rename them)")
+        frame = pd.concat([frame, meta], axis=1)
+    return Prepared(frame, ARRAYS, None, images_root, images_root, from_arrays=True)
+
+
+# task → builder of the file-format table from arrays
+FRAME_BUILDERS = {SINGLE_LABEL: single_label_frame, MULTI_LABEL: multi_label_frame}
 
 
 def _check_in_classes(values: np.ndarray, names: list[str], what: str) -> None:
@@ -401,6 +482,8 @@ def reword(message: str) -> str:
     """A file-validation message about a table made from arrays, naming the arguments instead of
     the columns evaluate() made (rows are 1-based there: row 1 is index 0)."""
     out = re.sub(r"column 'score_(.*?)'", lambda m: f"scores (the column of class {m.group(1)!r})", message)
+    out = re.sub(r"column 'label_(.*?)'", lambda m: f"y_true (the column of class {m.group(1)!r})", out)
+    out = re.sub(r"column 'pred_(.*?)'", lambda m: f"y_pred (the column of class {m.group(1)!r})", out)
     for column, argument in _ARGUMENT_OF:
         out = out.replace(f"column {column!r}", argument).replace(f" in {column!r}", f" in {argument}")
     if re.search(r"\brows? \d", out):

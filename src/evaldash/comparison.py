@@ -11,6 +11,8 @@ import pandas as pd
 from evaldash.report import to_jsonable
 from evaldash.results import Results
 
+HEADLINE_MULTILABEL = ("subset_accuracy", "hamming_loss", "samples_f1", "macro_f1", "micro_f1", "macro_roc_auc")
+
 
 class Comparison:
     """B minus A with bootstrap intervals, as ``evaldash compare`` computes it.
@@ -36,15 +38,18 @@ class Comparison:
         return json.loads(json.dumps(to_jsonable({"a": self.a.report(), "b": self.b.report(), **self.result})))
 
     def summary(self) -> pd.DataFrame:
-        """One row per headline metric with a delta (accuracy, macro_f1, macro_roc_auc, ece): a, b,
-        delta, low, high (the interval of the delta)."""
+        """One row per headline metric with a delta (accuracy, macro_f1, macro_roc_auc, ece; multi-label:
+        subset_accuracy, hamming_loss, samples_f1, macro_f1, micro_f1, macro_roc_auc): a, b, delta,
+        low, high (the interval of the delta; NaN where none)."""
         r = self.result
         head_a, head_b = self.a.evaluation.headline(), self.b.evaluation.headline()
-        names = [n for n in ("accuracy", "macro_f1", "macro_roc_auc", "ece") if n in r["delta"]]
+        headline = (HEADLINE_MULTILABEL if r.get("task") == "multilabel" else
+                    ("accuracy", "macro_f1", "macro_roc_auc", "ece"))
+        names = [n for n in headline if n in r["delta"]]
         return pd.DataFrame({"a": [head_a[n] for n in names], "b": [head_b[n] for n in names],
                              "delta": [r["delta"][n] for n in names],
-                             "low": [r["intervals"][n][0] for n in names],
-                             "high": [r["intervals"][n][1] for n in names]},
+                             "low": [r["intervals"].get(n, [float("nan")] * 2)[0] for n in names],
+                             "high": [r["intervals"].get(n, [float("nan")] * 2)[1] for n in names]},
                             index=pd.Index(names, name="metric"))
 
     def per_class(self) -> pd.DataFrame:

@@ -49,10 +49,10 @@ class Run:
     @property
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            from evaldash.dataset import load_predictions
+            from evaldash.tasks import load_dataset
 
-            self._fingerprint = load_predictions(self.path, positive=self.positive,
-                                                 images_root=self.images_root).fingerprint()
+            self._fingerprint = load_dataset(self.path, positive=self.positive,
+                                             images_root=self.images_root).fingerprint()
         return self._fingerprint
 
 

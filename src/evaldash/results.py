@@ -171,8 +171,116 @@ def _num(value: float) -> str:
     return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def results_for(evaluation: Evaluation, frame: pd.DataFrame | None = None, path: str | None = None) -> Results:
-    """The results object of ``evaluation``, by its task: the one place a multi-label results
-    class (the same views: report, confusion_matrix, per_class, sweep, cell_samples, figures)
-    is chosen once the Dataset says which task it holds. Single-label only today."""
+class MultilabelResults(Results):
+    """The evaluation of one multi-label dataset (build with :func:`evaldash.evaluate`): the views
+    of :class:`Results`, where the confusion matrix is the concept matrix.
+
+    Attributes
+    ----------
+    evaluation : MultilabelEvaluation
+    dataset : MultilabelDataset
+    """
+
+    def __repr__(self) -> str:
+        d = self.dataset
+        return (f"<evaldash MultilabelResults: {d.n:,} samples, {d.n_classes} classes, "
+                f"samples F1 {self.evaluation.averages['samples']['f1']:.4f}, source {d.source!r}>")
+
+    def report(self) -> dict:
+        """Every metric as a dict with the keys of ``evaldash report --json`` on a multi-label file."""
+        from evaldash.multilabel_report import multilabel_report_json
+
+        return json.loads(multilabel_report_json(self.evaluation))
+
+    def confusion_matrix(self, normalize: str | None = None) -> pd.DataFrame:
+        """The concept matrix, shape (k + 1, k + 1): cell (i, j) counts the samples labelled i
+        and predicted j; the last row is "(no label)", the last column "(no prediction)".
+        ``normalize``: None (counts) or ``"true"`` (over the samples of the row: the diagonal is
+        each class's recall)."""
+        modes = {None: "counts", "true": "true"}
+        if normalize not in modes:
+            raise InputError(f"confusion_matrix(normalize={normalize!r}); expected None or 'true' for multi-label "
+                             f"data")
+        view = self.evaluation.matrix(modes[normalize])
+        return pd.DataFrame(view.values, index=pd.Index(list(view.rows), name="true"),
+                            columns=pd.Index(list(view.columns), name="predicted"))
+
+    def _cell(self, value) -> int:
+        from evaldash.views import NO_LABEL, NO_PREDICTION
+
+        if isinstance(value, str) and value in (NO_LABEL, NO_PREDICTION) and value not in self.classes:
+            return self.dataset.n_classes
+        if isinstance(value, (int, np.integer)) and int(value) == self.dataset.n_classes:
+            return int(value)
+        return self._class(value)
+
+    def cell_samples(self, true, pred) -> pd.DataFrame:
+        """The samples in concept-matrix cell (``true``, ``pred``) (names, indices, or "(no label)" /
+        "(no prediction)"), most confident first: id, true and predicted label sets (names joined
+        by ', '), image and the metadata columns; the index is the sample's row in the data."""
+        rows = self.evaluation.cell_samples(self._cell(true), self._cell(pred))
+        d = self.dataset
+        frame = self.evaluation.label_sets(rows)
+        if d.image_paths is not None:
+            frame["image"] = d.image_paths[rows]
+        for column in d.metadata.columns:
+            frame[column] = d.metadata[column].to_numpy()[rows]
+        frame.index = pd.Index(rows, name="row")
+        return frame
+
+    def figures(self) -> dict:
+        """Plotly figures: ``confusion_matrix`` (the concept matrix), and with scores ``roc`` and
+        ``precision_recall`` (a curve per class). Class names are escaped."""
+        import plotly.graph_objects as go
+
+        from evaldash.figures import text
+
+        view = self.evaluation.matrix("counts")
+        out = {"confusion_matrix": go.Figure(
+            go.Heatmap(z=view.values, x=[text(c) for c in view.columns], y=[text(c) for c in view.rows],
+                       colorscale="Blues",
+                       hovertemplate="labelled %{y}<br>predicted %{x}<br>%{z} samples<extra></extra>"),
+            layout={"title": {"text": "Concept matrix"}, "xaxis": {"title": {"text": "predicted"}},
+                    "yaxis": {"title": {"text": "labelled"}, "autorange": "reversed"}})}
+        if self.dataset.has_scores:
+            roc, pr = go.Figure(), go.Figure()
+            for c, name in enumerate(self.classes):
+                cv = self.evaluation.class_curves(c)
+                roc.add_scatter(x=cv["roc_fpr"], y=cv["roc_tpr"], name=text(name), mode="lines")
+                pr.add_scatter(x=cv["pr_recall"], y=cv["pr_precision"], name=text(name), mode="lines")
+            roc.update_layout(title={"text": "ROC (each class on its own)"}, xaxis_title="false positive rate",
+                              yaxis_title="true positive rate")
+            pr.update_layout(title={"text": "Precision-recall"}, xaxis_title="recall", yaxis_title="precision")
+            out["roc"], out["precision_recall"] = roc, pr
+        return out
+
+    def _repr_html_(self) -> str:
+        d = self.dataset
+        head = self.evaluation.headline()
+        rows = [("samples", f"{d.n:,}"), ("classes", f"{d.n_classes:,}"),
+                ("subset accuracy", _num(head["subset_accuracy"])), ("Hamming loss", _num(head["hamming_loss"])),
+                ("samples F1", _num(head["samples_f1"])), ("macro F1", _num(head["macro_f1"])),
+                ("micro F1", _num(head["micro_f1"]))]
+        if d.has_scores:
+            rows.append(("macro ROC AUC", _num(head["macro_roc_auc"])))
+        esc = html.escape
+        summary = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+        table = self.evaluation.per_class
+        per_class = "".join(
+            f"<tr><td style='text-align:left'>{esc(d.classes[c])}</td><td>{_num(table['precision'][c])}</td>"
+            f"<td>{_num(table['recall'][c])}</td><td>{_num(table['f1'][c])}</td><td>{int(table['support'][c]):,}</td></tr>"
+            for c in range(min(d.n_classes, SUMMARY_CLASSES)))
+        more = (f"<p>… and {d.n_classes - SUMMARY_CLASSES:,} more classes (<code>per_class()</code>)</p>"
+                if d.n_classes > SUMMARY_CLASSES else "")
+        return (f"<div class='evaldash-results'><strong>evaldash</strong> (multi-label) · {esc(d.source)}"
+                f"<table>{summary}</table>"
+                f"<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>"
+                f"{per_class}</table>{more}</div>")
+
+
+def results_for(evaluation, frame: pd.DataFrame | None = None, path: str | None = None) -> Results:
+    """The results object of ``evaluation``, by its task: :class:`MultilabelResults` for a
+    multi-label evaluation (the same views), else :class:`Results`."""
+    if getattr(evaluation, "task", None) == "multilabel":
+        return MultilabelResults(evaluation, frame, path)
     return Results(evaluation, frame, path)
