@@ -59,9 +59,5 @@ def add_notebook_runs(ui) -> None:
     manifest = os.environ.get(ENV)
     if not manifest:
         return
-    known = ui._known_sources()
     for run in read_manifest(manifest):
-        source = ui.Source(run["path"], run.get("positive"), run.get("images_root"), label=str(run.get("label", "")))
-        known.setdefault(source.key, source)
-        if source not in ui.runs():
-            ui.runs().append(source)
+        ui.add_run(ui.Source(run["path"], run.get("positive"), run.get("images_root"), label=str(run.get("label", ""))))

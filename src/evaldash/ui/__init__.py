@@ -21,6 +21,7 @@ from evaldash.ui.text import (  # noqa: F401
     class_label,
 )
 from evaldash.ui.sources import (  # noqa: F401
+    add_run,
     ROOT,
     SAMPLES,
     Source,

@@ -151,6 +151,14 @@ def _known_sources() -> dict[str, Source]:
     return {}
 
 
+def add_run(source: Source) -> None:
+    """Offer ``source`` as a run of this session (and, by its key, to ``?ds=`` links in any session)
+    without opening it."""
+    _known_sources().setdefault(source.key, source)
+    if source not in runs():
+        runs().append(source)
+
+
 def _activate(source: Source) -> Evaluation:
     evaluation = load(source)  # raises before anything is replaced
     _known_sources()[source.key] = source
