@@ -34,12 +34,20 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
     return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
 
 
-def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
-            found: pd.DataFrame | None = None) -> None:
-    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
+def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
+    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button.
+
+    The grid is a fragment: a Details click reruns the grid and its dialog, not the page (the
+    matrix, the sidebar) behind it. Its captions read the findings of its own rows, so that the
+    grid's own reruns (closing the dialog) show what was just saved."""
+    _thumbnails(evaluation, np.asarray(rows), key)
+
+
+@st.fragment
+def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
     d = evaluation.dataset
     paths = d.image_paths
-    found = findings(evaluation) if found is None else found  # pages that read the findings pass them
+    found = findings(evaluation, [str(d.ids[int(r)]) for r in rows])
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
