@@ -34,16 +34,16 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
     return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed
 
 
-def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int) -> None:
+def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
+            rerun_alone: bool = False) -> None:
     """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button.
 
-    The grid is a fragment: a Details click reruns the grid and its dialog, not the page (the
-    matrix, the sidebar) behind it. Its captions read the findings of its own rows, so that the
-    grid's own reruns (closing the dialog) show what was just saved."""
-    _thumbnails(evaluation, np.asarray(rows), key)
+    With ``rerun_alone`` the grid is a fragment: a Details click reruns the grid and its dialog,
+    not the page (the matrix, the sidebar) behind it. The captions read the findings of the grid's
+    own rows, so that its own reruns (closing the dialog) show what was just saved."""
+    (_thumbnails_alone if rerun_alone else _thumbnails)(evaluation, np.asarray(rows), key)
 
 
-@st.fragment
 def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
     d = evaluation.dataset
     paths = d.image_paths
@@ -61,6 +61,11 @@ def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     st.session_state["_detail_nav"] = [row, row]
                     detail_dialog(evaluation, row, rows)
+
+
+# only /confusion's cell gallery so far: as a fragment on /decision, a reload there sometimes showed
+# the deployment inputs' defaults instead of the link's values (tests/e2e/test_links.py)
+_thumbnails_alone = st.fragment(_thumbnails)
 
 
 def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndarray, key: str) -> None:
