@@ -139,6 +139,7 @@ if a.dataset.classes == b.dataset.classes:
         with st.container(key="cmp_moved"):
             st.markdown(f"**True {ui.md(labels[i])} → predicted {ui.md(labels[j])}**: "
                         f"{int((~in_a & in_b).sum())} moved in with B, {int((in_a & ~in_b).sum())} moved out")
+            ui.image_notice(a)  # the thumbnails below are A's images
             for title, mask in (("moved in (B puts them here, A did not)", ~in_a & in_b),
                                 ("moved out (A put them here, B does not)", in_a & ~in_b)):
                 rows = np.flatnonzero(mask)

@@ -129,7 +129,7 @@ else:
         if len(rows):
             page = ui.pager("cell_gallery", len(rows))
             start = page * ui.PAGE_SIZE
-            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page, found)
+            ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "cell", page, rerun_alone=True)
         else:
             st.write("No sample falls in this cell.")
         ui.scroll_into_view("cell_gallery")

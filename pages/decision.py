@@ -179,6 +179,7 @@ rows = getattr(flip, kind)
 if len(rows):
     order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first
     rows = rows[order]
+    ui.image_notice(ev)
     page = ui.pager("dec_flips", len(rows))
     start = page * ui.PAGE_SIZE
     ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "dec_flip", page)

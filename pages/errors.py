@@ -79,7 +79,7 @@ with st.container(key="error_gallery"):
         page = ui.pager(page_key, total)
         start = page * ui.PAGE_SIZE
         rows, _ = gallery_rows(ev, kind, mask, start + ui.PAGE_SIZE, cls, t)
-        ui.gallery(ev, rows[start:], total, page_key, page, found)
+        ui.gallery(ev, rows[start:], total, page_key, page)
     else:
         st.info("No sample matches these filters.")
 ui.sync_query(true=classes[true_sel[0]] if len(true_sel) == 1 else None,

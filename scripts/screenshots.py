@@ -112,6 +112,10 @@ def main() -> None:
                 page.wait_for_selector("[data-testid='stAppViewContainer']")
                 page.wait_for_selector("[data-testid='stMainBlockContainer'] h1", timeout=30000)
                 settle(page)
+                # the whole page from its top (a deep link such as /confusion?true=…&pred=… scrolls
+                # to its gallery)
+                page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+                page.wait_for_timeout(300)
                 if details:
                     page.get_by_role("button", name="Details").first.click()
                     page.wait_for_selector("[data-testid='stDialog']")

@@ -7,6 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -93,3 +94,85 @@ def test_an_images_root_outside_the_data_roots_gets_the_one_refusal(app, project
     # the fix names the way this server allows: the folder lies outside its data roots
     assert notices(at)[0].endswith(md(f"set the images root to {project / 'images'}: --images-root DIR at start "
                                       "(the sidebar's Images root takes only folders in the data roots)."))
+
+
+# --- /decision's flip gallery and /compare's cell-difference gallery say it too ------------------------
+
+WEAKER = SAMPLE.parent / "predictions_weaker.csv"
+
+
+def _start(monkeypatch, tmp_path, page: str, *args: str) -> AppTest:
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    monkeypatch.setattr(sys, "argv", ["app.py", *args])
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _flips_shown(at: AppTest) -> AppTest:
+    at.number_input(key="dec_from").set_value(0.05).run()  # A below B: samples change
+    assert not at.exception, at.exception
+    assert [b for b in at.main.button if b.key.startswith("dec_flip_detail_")], "no flip gallery"
+    return at
+
+
+def test_decision_flip_gallery_says_why_no_image_shows(monkeypatch, tmp_path, project):
+    at = _flips_shown(_start(monkeypatch, tmp_path, "pages/decision.py",
+                             str(project / "outputs" / "predictions.csv"), "--data-root", str(project)))
+    n = len(pd.read_csv(SAMPLE))
+    assert notices(at) == [md(
+        f"No image for {n:,} of {n:,} samples: their paths lead outside the images root {project / 'outputs'}. "
+        f"To show them, set the images root to {project / 'images'}: Images root under Open another file… in "
+        f"the sidebar, or --images-root DIR.")]
+    st.cache_resource.clear()
+
+
+def test_decision_flip_gallery_has_no_notice_when_every_image_shows(monkeypatch, tmp_path):
+    at = _flips_shown(_start(monkeypatch, tmp_path, "pages/decision.py", str(SAMPLE)))
+    assert notices(at) == []
+    st.cache_resource.clear()
+
+
+def _moved_cell(a: Path, b: Path) -> tuple[int, int]:
+    """A (true, predicted) cell, as class indices, that some sample moves into with B."""
+    fa, fb = pd.read_csv(a, dtype={"label": str}), pd.read_csv(b, dtype={"label": str})
+    scores = [c for c in fa.columns if c.startswith("score_")]
+    classes = sorted(fa["label"].unique(), key=int)
+    pred_a = fa[scores].to_numpy().argmax(1)
+    pred_b = fb.set_index("id").loc[fa["id"], scores].to_numpy().argmax(1)
+    moved = int(np.flatnonzero(pred_a != pred_b)[0])
+    return classes.index(fa["label"][moved]), int(pred_b[moved])
+
+
+def _cell_gallery(at: AppTest, cell: tuple[int, int]) -> AppTest:
+    at.session_state["cmp_cell"] = cell  # what a click on the difference matrix's cell keeps
+    at.run()
+    assert not at.exception, at.exception
+    assert [b for b in at.main.button if b.key.startswith("cmp_moved_")], "no cell-difference gallery"
+    return at
+
+
+def test_compare_cell_difference_gallery_says_why_no_image_shows(monkeypatch, tmp_path, project):
+    weaker = project / "outputs" / "weaker.csv"
+    frame = pd.read_csv(WEAKER, dtype=str)
+    frame["image"] = "../" + frame["image"]
+    frame.to_csv(weaker, index=False)
+    at = _start(monkeypatch, tmp_path, "pages/compare.py", str(project / "outputs" / "predictions.csv"),
+                str(weaker), "--data-root", str(project))
+    changed = len(notices(at))  # the "Samples that changed" gallery's own notice
+    assert changed == 1
+    at = _cell_gallery(at, _moved_cell(SAMPLE, WEAKER))
+    assert len(notices(at)) == changed + 1
+    assert notices(at)[0].startswith(md("No image for "))
+    st.cache_resource.clear()
+
+
+def test_compare_cell_difference_gallery_has_no_notice_when_every_image_shows(monkeypatch, tmp_path):
+    at = _cell_gallery(_start(monkeypatch, tmp_path, "pages/compare.py", str(SAMPLE), str(WEAKER)),
+                       _moved_cell(SAMPLE, WEAKER))
+    assert notices(at) == []
+    st.cache_resource.clear()

@@ -382,7 +382,9 @@ def scores_bar(classes: list[str], scores: np.ndarray, true: int, pred: int) -> 
     labels = [text(c) for c in classes]
     fig = go.Figure(go.Bar(x=labels, y=scores, marker_color=colors,
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="scores by class (green: true class, red: wrong prediction)",
+    # two short lines: Plotly does not wrap a title, and a laptop's column is ~370 px wide
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=50, b=10),
+                      title="scores by class<br><sup>green: true class · red: wrong prediction</sup>",
                       xaxis=dict(type="category"))
     return fig
 

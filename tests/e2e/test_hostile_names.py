@@ -196,10 +196,11 @@ def test_hostile_names_stay_text_and_the_browser_asks_only_the_server(page, host
     scores = dialog.locator(f".st-key-detail_scores_{row} [data-testid='stDataFrame']")  # class names as text
     scores.scroll_into_view_if_needed()
     expect(scores).to_contain_text(d.classes[d.y_true[row]])
-    box = dialog.locator(f".st-key-findings_tags_{row} input")
+    box = dialog.locator(f".st-key-findings_new_tag_{row} input")
     box.click()
-    box.fill(hostile_tag(port))
-    box.press("Enter")
+    box.press_sequentially(hostile_tag(port))
+    box.press("Enter")  # Enter saves the new tag
+    expect(dialog.get_by_text("Saved 1 change.")).to_be_visible()
     dialog.locator(f".st-key-findings_note_{row} textarea").fill(hostile_note(port))
     dialog.locator(f".st-key-findings_save_{row} button").click()
     expect(dialog.get_by_text("Saved")).to_be_visible()

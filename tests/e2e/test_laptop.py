@@ -113,6 +113,11 @@ def test_labels_are_whole(dash, size):
     _at(dash, size, "/review")
     expect(dash.page.locator(".st-key-review_tags button")).to_have_count(5)
     assert _cut(dash, ".st-key-review_tags button") == []
+    # the sample's scores chart: its title whole inside the chart (Plotly does not wrap a title)
+    title = dash.page.locator(".js-plotly-plot .gtitle").first
+    expect(title).to_be_visible()
+    text, plot = title.bounding_box(), dash.page.locator(".js-plotly-plot .main-svg").first.bounding_box()
+    assert text["x"] + text["width"] <= plot["x"] + plot["width"] + 0.5, (text, plot)
 
 
 @SIZES

@@ -152,12 +152,11 @@ def test_after_logging_in_the_findings_carry_the_user(page, login_server, animal
     page.locator(f".st-key-cell_detail_{row} button").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
-    box = dialog.locator(f".st-key-findings_tags_{row} input")
+    box = dialog.locator(f".st-key-findings_new_tag_{row} input")
     box.click()
-    box.fill("checked by ana")
-    box.press("Enter")
-    dialog.locator(f".st-key-findings_save_{row} button").click()
-    expect(dialog.get_by_text("Saved")).to_be_visible()
+    box.press_sequentially("checked by ana")
+    box.press("Enter")  # Enter saves the new tag
+    expect(dialog.get_by_text("Saved 1 change.")).to_be_visible()
     state = AnnotationStore(str(login_server.log_path.with_suffix(".annotations.db"))).state(d.fingerprint())
     assert state.loc[str(d.ids[row]), "annotator"] == "ana"
     assert "checked by ana" in state.loc[str(d.ids[row]), "tags"]

@@ -35,11 +35,19 @@ def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = N
 
 
 def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page: int,
-            found: pd.DataFrame | None = None) -> None:
-    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button."""
+            rerun_alone: bool = False) -> None:
+    """Thumbnails of ``rows`` (already the current page) in a grid, each with a details button.
+
+    With ``rerun_alone`` the grid is a fragment: a Details click reruns the grid and its dialog,
+    not the page (the matrix, the sidebar) behind it. The captions read the findings of the grid's
+    own rows, so that its own reruns (closing the dialog) show what was just saved."""
+    (_thumbnails_alone if rerun_alone else _thumbnails)(evaluation, np.asarray(rows), key)
+
+
+def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
     d = evaluation.dataset
     paths = d.image_paths
-    found = findings(evaluation) if found is None else found  # pages that read the findings pass them
+    found = findings(evaluation, [str(d.ids[int(r)]) for r in rows])
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
@@ -53,6 +61,11 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
                 if st.button("Details", key=f"{key}_detail_{row}", width="stretch"):
                     st.session_state["_detail_nav"] = [row, row]
                     detail_dialog(evaluation, row, rows)
+
+
+# only /confusion's cell gallery so far: as a fragment on /decision, a reload there sometimes showed
+# the deployment inputs' defaults instead of the link's values (tests/e2e/test_links.py)
+_thumbnails_alone = st.fragment(_thumbnails)
 
 
 def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndarray, key: str) -> None:

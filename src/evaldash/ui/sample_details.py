@@ -9,16 +9,22 @@ import streamlit as st
 from evaldash.annotations import BUILTIN_TAGS, StoreError
 from evaldash.evaluation import Evaluation
 from evaldash.images import full_image
-from evaldash.metadata import value_text
+from evaldash.metadata import row_text
 from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
 from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tags_in
 from evaldash.ui.notices import image_notice
 from evaldash.ui.text import md
 
 
-# Saving reruns only the dialog: closing it reruns the page, so the gallery under it shows what
-# was saved (the sample's tags and note in its caption) at once
-@st.dialog("Sample details", width="large", on_dismiss="rerun")
+def _dialog_closed() -> None:
+    # closing reruns the gallery behind the dialog (its captions show what was saved); after a save
+    # the whole page, whose tag filters and corrected labels read the findings too
+    if st.session_state.pop("_detail_saved", False):
+        st.rerun()
+
+
+# Saving reruns only the dialog; closing it reruns the gallery (or the page, see _dialog_closed)
+@st.dialog("Sample details", width="large", on_dismiss=_dialog_closed)
 def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
     """One sample: its picture, facts, scores and findings; with ``rows`` (the gallery's rows, in
     its order), Previous / Next move through them inside the dialog.
@@ -54,10 +60,8 @@ def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
             "predicted class": d.classes[d.y_pred[row]],
             "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
         }
-        if len(d.metadata.columns):  # one row, as the filters and slices write it: "(missing)", not "nan"
-            one = d.metadata.iloc[[row]]
-            for name in one.columns:
-                facts[str(name)] = value_text(one[name]).iloc[0]
+        # as the filters and slices write it: "(missing)", not "nan"
+        facts.update(row_text(d.metadata, row))
         with st.container(key=f"detail_facts_{row}"):
             st.dataframe(pd.DataFrame({"field": list(facts), "value": list(facts.values())}),
                          hide_index=True, width="stretch")
@@ -93,7 +97,12 @@ def sample_scores(evaluation: Evaluation, row: int) -> pd.DataFrame:
 
 
 def findings_form(evaluation: Evaluation, row: int) -> None:
-    """Tags, note and corrected label of one sample, saved as new records; its history below."""
+    """Tags, note and corrected label of one sample, saved as new records; its history below.
+
+    A new tag is typed in its own text field (Enter saves): the tags list only picks. A tag typed
+    into the list itself could vanish when the list's menu opened below the visible part of the
+    dialog (the dialog scrolls, the menu closes and drops the typed text). The save runs in the
+    button's callback, before the form is drawn again: the form then shows what was saved."""
     d = evaluation.dataset
     sid = str(d.ids[row])
     store = annotation_store()
@@ -101,47 +110,26 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
     if store is None:
         st.info("Findings cannot be saved: " + md(st.session_state.get("store_error", "")))
         return
-    mine = findings(evaluation, [sid])
-    current = mine.loc[sid] if sid in mine.index else None
-    tags = list(current["tags"]) if current is not None else []
-    note = current["note"] if current is not None else ""
-    label = current["corrected_label"] if current is not None else ""
-    known = [t for t in tags_in(findings(evaluation)) if t not in BUILTIN_TAGS]
+    tags, note, label = _stored_findings(evaluation, sid)
     labels = ["(no correction)", *d.classes]
+    keys = _form_keys(row)
     # what was typed when a save failed: shown again, also after the dialog was closed meanwhile
     draft = st.session_state.get(f"_findings_draft_{sid}")
-    shown_tags, shown_note, shown_label = (draft["tags"], draft["note"], draft["label"]) if draft else (tags, note, label)
+    shown = (draft["tags"], draft["note"], draft["label"]) if draft else (tags, note, label)
+    if keys["tags"] not in st.session_state:  # the form opens on this sample: its findings (or the draft)
+        _fill_form(keys, *shown, labels)
+    known = [t for t in tags_in(findings(evaluation)) if t not in BUILTIN_TAGS]
     with st.form(key=f"findings_{row}", border=False):
-        options = list(dict.fromkeys([*BUILTIN_TAGS, *known, *shown_tags]))
-        new_tags = st.multiselect("Tags (type to add your own)", options, default=shown_tags,
-                                  accept_new_options=True, key=f"findings_tags_{row}")
-        new_note = st.text_area("Note", value=shown_note, key=f"findings_note_{row}")
-        new_label = st.selectbox("Corrected label", labels,
-                                 index=labels.index(shown_label) if shown_label in labels else 0,
-                                 key=f"findings_label_{row}")
-        saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
-    if saved:
-        who = annotator_name()
-        if not who:
-            st.warning(NAME_FIRST)
-        else:
-            new_label = "" if new_label == labels[0] else new_label
-            rows = [{"kind": "tag", "value": t} for t in new_tags if t not in tags]
-            rows += [{"kind": "untag", "value": t} for t in tags if t not in new_tags]
-            if new_note != note:
-                rows.append({"kind": "note", "value": new_note})
-            if new_label != label:
-                rows.append({"kind": "label", "value": new_label})
-            try:
-                store.record_many([{"dataset": fingerprint(evaluation), "sample_id": sid, "annotator": who, **r}
-                                   for r in rows])
-                st.session_state.pop(f"_findings_draft_{sid}", None)
-                st.success(f"Saved {len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else "Nothing changed.")
-            except StoreError as exc:
-                # nothing was written: keep what was typed, to save again with one click
-                st.session_state[f"_findings_draft_{sid}"] = {"tags": list(new_tags), "note": new_note,
-                                                              "label": new_label}
-                st.error(md(exc))
+        options = list(dict.fromkeys([*BUILTIN_TAGS, *known, *tags, *st.session_state[keys["tags"]]]))
+        st.multiselect("Tags", options, key=keys["tags"], placeholder="choose tags")
+        st.text_input("New tag", key=keys["new_tag"], placeholder="type a tag; Enter saves it")
+        st.text_area("Note", key=keys["note"])
+        st.selectbox("Corrected label", labels, key=keys["label"])
+        st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary",
+                              on_click=_save_findings, args=(evaluation, row, labels))
+    said = st.session_state.pop(f"_findings_said_{sid}", None)
+    if said is not None:
+        {"success": st.success, "warning": st.warning, "error": st.error}[said[0]](said[1])
     try:
         history = store.history(fingerprint(evaluation), sid)
     except StoreError as exc:
@@ -155,3 +143,64 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
             st.dataframe(history.rename(columns={"created_at": "when", "annotator": "who", "kind": "what",
                                                  "original_annotator": "original author (imported)"}),
                          hide_index=True, width="stretch")
+
+
+def _form_keys(row: int) -> dict[str, str]:
+    return {"tags": f"findings_tags_{row}", "new_tag": f"findings_new_tag_{row}",
+            "note": f"findings_note_{row}", "label": f"findings_label_{row}"}
+
+
+def _stored_findings(evaluation: Evaluation, sid: str) -> tuple[list[str], str, str]:
+    """(tags, note, corrected label) of one sample as the database holds them now."""
+    mine = findings(evaluation, [sid])
+    current = mine.loc[sid] if sid in mine.index else None
+    if current is None:
+        return [], "", ""
+    return list(current["tags"]), current["note"], current["corrected_label"]
+
+
+def _fill_form(keys: dict[str, str], tags: list[str], note: str, label: str, labels: list[str]) -> None:
+    st.session_state[keys["tags"]] = list(tags)
+    st.session_state[keys["new_tag"]] = ""
+    st.session_state[keys["note"]] = note
+    st.session_state[keys["label"]] = label if label in labels else labels[0]
+
+
+def _save_findings(evaluation: Evaluation, row: int, labels: list[str]) -> None:
+    """The Save button's callback: records what changed, then fills the form with what was saved."""
+    sid = str(evaluation.dataset.ids[row])
+    keys = _form_keys(row)
+    store = annotation_store()
+    who = annotator_name()
+    if store is None or not who:
+        st.session_state[f"_findings_said_{sid}"] = ("warning", NAME_FIRST if store is not None
+                                                     else "Findings cannot be saved: "
+                                                     + md(st.session_state.get("store_error", "")))
+        return
+    tags, note, label = _stored_findings(evaluation, sid)
+    typed = str(st.session_state.get(keys["new_tag"]) or "").strip()
+    new_tags = list(dict.fromkeys([*st.session_state.get(keys["tags"], []), *([typed] if typed else [])]))
+    new_note = st.session_state.get(keys["note"], "")
+    new_label = st.session_state.get(keys["label"], labels[0])
+    new_label = "" if new_label == labels[0] else new_label
+    rows = [{"kind": "tag", "value": t} for t in new_tags if t not in tags]
+    rows += [{"kind": "untag", "value": t} for t in tags if t not in new_tags]
+    if new_note != note:
+        rows.append({"kind": "note", "value": new_note})
+    if new_label != label:
+        rows.append({"kind": "label", "value": new_label})
+    try:
+        store.record_many([{"dataset": fingerprint(evaluation), "sample_id": sid, "annotator": who, **r}
+                           for r in rows])
+    except StoreError as exc:
+        # nothing was written: keep what was typed, to save again with one click
+        st.session_state[f"_findings_draft_{sid}"] = {"tags": new_tags, "note": new_note, "label": new_label}
+        st.session_state[keys["tags"]] = new_tags
+        st.session_state[keys["new_tag"]] = ""
+        st.session_state[f"_findings_said_{sid}"] = ("error", md(exc))
+        return
+    st.session_state.pop(f"_findings_draft_{sid}", None)
+    st.session_state["_detail_saved"] = bool(rows) or st.session_state.get("_detail_saved", False)
+    _fill_form(keys, new_tags, new_note, new_label, labels)
+    st.session_state[f"_findings_said_{sid}"] = (
+        "success", f"Saved {len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else "Nothing changed.")
