@@ -8,6 +8,7 @@ from evaldash import figures, ui
 from evaldash.report import fmt
 
 ev = ui.page_setup("Calibration & abstention")
+ui.not_for_multilabel(ev, "This page is not yet available for multi-label (concept) files.")
 d = ev.dataset
 ui.need_scores(ev, "there is no confidence to calibrate or to abstain on")
 

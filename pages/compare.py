@@ -11,6 +11,7 @@ from evaldash.confusion_counts import column_changes
 from evaldash.errors import InputError
 
 ui.page_setup("Compare")
+ui.not_for_multilabel(ui.current(), "This page is not yet available for multi-label (concept) files.")
 open_runs = ui.runs()
 if len(open_runs) < 2:
     st.info("Compare needs two open files: open another one in the sidebar ('Open another file…'), or start "

@@ -14,8 +14,6 @@ INTERVALS_NOW_CELLS = 20_000  # observed confusion cells up to which the interva
 
 ev = ui.page_setup("Overview")
 d = ev.dataset
-head = ev.headline()
-cal = ev.calibration
 
 corrections = st.session_state.get("corrections")
 if corrections is not None:
@@ -23,6 +21,11 @@ if corrections is not None:
             f"{'s' if corrections['corrected'] != 1 else ''} changed, and "
             f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
             "(the model was right).", icon=":material/edit:")
+if ev.task == "multilabel":  # concepts: their own cards (subset accuracy, samples F1), table and averages
+    ui.concept_overview(ev)
+    ui.stop()
+head = ev.headline()
+cal = ev.calibration
 
 # resamples × observed confusion cells: computed here for most files, else in the background (about
 # 10 s at a million rows of 1,000 classes), the ± appearing when ready

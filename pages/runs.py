@@ -10,6 +10,7 @@ from evaldash import ui
 from evaldash.errors import InputError
 
 ui.page_setup("Runs")
+ui.not_for_multilabel(ui.current(), "This page is not yet available for multi-label (concept) files.")
 open_runs = ui.runs()
 
 rows = []

@@ -8,6 +8,7 @@ from evaldash import ui
 from evaldash.slices import MIN_RELIABLE, slice_table
 
 ev = ui.page_setup("Slices")
+ui.not_for_multilabel(ev, "This page is not yet available for multi-label (concept) files.")
 chosen = ui.active_slice()
 # the table groups the whole file, also while the dashboard shows one slice of it
 base = ui.load(st.session_state["source"])

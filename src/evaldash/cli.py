@@ -18,6 +18,7 @@ from evaldash.errors import InputError
 from evaldash.evaluation import evaluate
 from evaldash.gates import GATES_FILE_HELP, check_gates, load_gates, metric_value, parse_gate
 from evaldash.multilabel_cli import add_task_args
+from evaldash.multilabel_data import DEFAULT_SEPARATOR
 from evaldash.report import gates_text, report_json, report_text
 from evaldash.tasks import load_dataset
 
@@ -136,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--port", type=int, default=8501)
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
+    add_task_args(srv)
+    srv.add_argument("--threshold", type=float, help="multi-label: every class's threshold (default 0.5)")
+    srv.add_argument("--thresholds", metavar="FILE.json",
+                     help="multi-label: one threshold per class (the file /decision and /threshold write)")
     srv.add_argument("--gates", metavar="FILE",
                      help="the overview's quality gates (none unless given): " + GATES_FILE_HELP)
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
@@ -321,6 +326,16 @@ def _serve(args) -> int:
         cmd += ["--positive", args.positive]
     if args.images_root:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
+    if args.task:
+        cmd += ["--task", args.task]
+    if args.label_sep != DEFAULT_SEPARATOR:
+        cmd += [f"--label-sep={args.label_sep}"]  # one word: a separator such as "-" is not an option
+    if args.threshold is not None:
+        cmd += ["--threshold", repr(args.threshold)]
+    if args.thresholds:
+        if not Path(args.thresholds).is_file():
+            raise InputError(f"--thresholds {args.thresholds}: file not found")
+        cmd += ["--thresholds", str(Path(args.thresholds).resolve())]
     for root in args.data_root:
         if not Path(root).is_dir():
             raise InputError(f"--data-root {root}: no such folder")

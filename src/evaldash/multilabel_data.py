@@ -84,6 +84,9 @@ class MultilabelDataset:
     image_check: ImageCheck | None = None
 
     task = "multilabel"
+    # as a single-label Dataset's: no positive class, never a binary (one-of-two) problem
+    positive = None
+    is_binary = False
 
     @property
     def n(self) -> int:

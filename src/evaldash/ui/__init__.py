@@ -12,6 +12,8 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``galleries``, ``sample_details``, ``notices``: thumbnails, the Details dialog and its findings form;
 - ``components``, ``threshold_widgets``: the custom components drawn in the browser (charts, the
   confusion grid, the live threshold);
+- ``concepts``: what a multi-label (concept) file shows where a page differs (overview, a concept's
+  false negatives and false positives);
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -92,6 +94,16 @@ from evaldash.ui.galleries import (  # noqa: F401
     pair_gallery,
     pager,
 )
+from evaldash.ui.concepts import (  # noqa: F401
+    ERROR_KINDS,
+    concept_overview,
+    concept_matrix,
+    concept_threshold_start,
+    concept_error_galleries,
+    concept_thresholds_panel,
+    sample_label_sets,
+    error_links,
+)
 from evaldash.ui.open_panel import (  # noqa: F401
     UPLOAD_DIR,
     VIEW_WIDGETS,
@@ -103,4 +115,5 @@ from evaldash.ui.page import (  # noqa: F401
     sidebar,
     stop,
     need_scores,
+    not_for_multilabel,
 )

@@ -11,6 +11,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.images import full_image
 from evaldash.metadata import value_text
 from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
+from evaldash.ui.concepts import corrected_set_input, corrected_set_value, sample_label_sets
 from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tags_in
 from evaldash.ui.notices import image_notice
 from evaldash.ui.text import md
@@ -47,13 +48,17 @@ def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
         st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
                  width="stretch", output_format="PNG")
     with right:
-        conf = evaluation.confidence[row]
-        facts = {
-            "id": str(d.ids[row]),
-            "true class": d.classes[d.y_true[row]],
-            "predicted class": d.classes[d.y_pred[row]],
-            "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
-        }
+        if evaluation.task == "multilabel":
+            true, predicted = sample_label_sets(evaluation, row)
+            facts = {"id": str(d.ids[row]), "true labels": true, "predicted labels": predicted}
+        else:
+            conf = evaluation.confidence[row]
+            facts = {
+                "id": str(d.ids[row]),
+                "true class": d.classes[d.y_true[row]],
+                "predicted class": d.classes[d.y_pred[row]],
+                "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
+            }
         if len(d.metadata.columns):  # one row, as the filters and slices write it: "(missing)", not "nan"
             one = d.metadata.iloc[[row]]
             for name in one.columns:
@@ -85,6 +90,10 @@ def sample_scores(evaluation: Evaluation, row: int) -> pd.DataFrame:
     d = evaluation.dataset
     scores = np.asarray(d.scores[row], dtype=np.float64)
     top = np.argsort(-scores, kind="stable")[:SCORES_SHOWN].tolist()
+    if evaluation.task == "multilabel":  # every concept's own score, with whether it is labelled / predicted
+        true, pred = d.y_true[row], evaluation.y_pred[row]
+        roles = [", ".join(w for w, on in (("true", true[c]), ("predicted", pred[c])) if on) for c in top]
+        return pd.DataFrame({"class": [d.classes[c] for c in top], "score": scores[top], "is": roles})
     true, pred = int(d.y_true[row]), int(d.y_pred[row])
     shown = top if true in top else [*top[:SCORES_SHOWN - 1], true]
     role = {true: "true", pred: "predicted"} if true != pred else {true: "true, predicted"}
@@ -116,9 +125,13 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
         new_tags = st.multiselect("Tags (type to add your own)", options, default=shown_tags,
                                   accept_new_options=True, key=f"findings_tags_{row}")
         new_note = st.text_area("Note", value=shown_note, key=f"findings_note_{row}")
-        new_label = st.selectbox("Corrected label", labels,
-                                 index=labels.index(shown_label) if shown_label in labels else 0,
-                                 key=f"findings_label_{row}")
+        if evaluation.task == "multilabel":  # a corrected label SET: add or remove concepts
+            new_label = corrected_set_value(evaluation, row, corrected_set_input(
+                evaluation, row, shown_label, f"findings_label_{row}"))
+        else:
+            new_label = st.selectbox("Corrected label", labels,
+                                     index=labels.index(shown_label) if shown_label in labels else 0,
+                                     key=f"findings_label_{row}")
         saved = st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary")
     if saved:
         who = annotator_name()

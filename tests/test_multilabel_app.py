@@ -1,0 +1,346 @@
+"""AppTest checks of the dashboard on the multi-label (concept) sample: every page runs or says in
+one line why it does not apply. Expected numbers come from the Streamlit-free core
+(``evaldash.tasks``), never from the app."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from evaldash.tasks import evaluate_dataset, load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+CONCEPTS = ROOT / "sample_data" / "digits" / "concepts.csv"
+PAGES = ["pages/overview.py", "pages/confusion.py", "pages/threshold.py", "pages/errors.py", "pages/review.py",
+         "pages/runs.py", "pages/compare.py", "pages/slices.py", "pages/decision.py", "pages/calibration.py"]
+TIMEOUT = 60
+
+
+@pytest.fixture(autouse=True)
+def concepts_app(monkeypatch, tmp_path):
+    """The app started on the concept sample (``serve concepts.csv``), a fresh annotation database."""
+    monkeypatch.setattr(sys, "argv", ["app.py", str(CONCEPTS)])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def core():
+    return evaluate_dataset(load_dataset(CONCEPTS))
+
+
+def open_page(page: str = "pages/overview.py") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_the_concept_sample(page):
+    at = open_page(page)
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_the_concept_sample_is_a_bundled_sample():
+    from evaldash.ui.sources import SAMPLES
+
+    assert CONCEPTS in SAMPLES.values()
+
+
+def test_serve_passes_the_reading_options_to_the_app(monkeypatch, tmp_path):
+    import os
+
+    from evaldash.cli import main
+
+    calls = []
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: calls.append(cmd))
+    rule = tmp_path / "thresholds.json"
+    rule.write_text("{}")
+    assert main(["serve", str(CONCEPTS), "--task", "multilabel", "--label-sep", ";", "--threshold", "0.3",
+                 "--thresholds", str(rule)]) == 0
+    after = calls[0][calls[0].index("--") + 1:]
+    assert after[:1] == [str(CONCEPTS)]
+    assert after[after.index("--task") + 1] == "multilabel"
+    assert "--label-sep=;" in after
+    assert after[after.index("--threshold") + 1] == "0.3"
+    assert after[after.index("--thresholds") + 1] == str(rule.resolve())
+
+
+def test_the_app_reads_a_file_with_the_task_separator_and_threshold_given(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from evaldash.ui.sources import load, start_source
+
+    frame = pd.read_csv(CONCEPTS, dtype=str, keep_default_na=False)
+    frame["labels"] = frame["labels"].str.replace("|", ";")
+    path = tmp_path / "semicolons.csv"
+    frame.drop(columns=["image"]).to_csv(path, index=False)
+    monkeypatch.setattr(sys, "argv", ["app.py", str(path), "--label-sep", ";", "--threshold", "0.3"])
+    ev = load(start_source())
+    expected = evaluate_dataset(load_dataset(path, label_sep=";"), threshold=0.3)
+    assert ev.task == "multilabel"
+    assert ev.thresholds.tolist() == [0.3] * 4
+    assert ev.headline() == pytest.approx(expected.headline(), nan_ok=True)
+    assert ev.headline()["samples_f1"] != core().headline()["samples_f1"]
+
+
+def test_serve_concepts_opens_them_as_multi_label():
+    at = open_page()
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert f"{core().dataset.n:,} samples · 4 classes · multi-label" in sidebar
+
+
+def test_overview_shows_the_cores_headline_cards_table_and_averages():
+    ev = core()
+    head = ev.headline()
+    at = open_page()
+    cards = {m.label: m.value for m in at.metric}
+    assert cards == {"Samples": f"{ev.dataset.n:,}", "Classes": "4", "Subset accuracy": f"{head['subset_accuracy']:.3f}",
+                     "Samples F1": f"{head['samples_f1']:.3f}", "Macro ROC AUC": f"{head['macro_roc_auc']:.3f}",
+                     "Label cardinality": f"{head['label_cardinality']:.2f}"}
+    table = at.dataframe(key="class_table").value
+    expected = ev.per_class_table()
+    assert list(table["concept"]) == list(ev.classes)
+    for ours, theirs in (("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("support", "support"),
+                         ("FN", "fn"), ("FP", "fp"), ("ROC AUC", "roc_auc"), ("threshold", "threshold")):
+        assert table[ours].tolist() == pytest.approx(expected[theirs].tolist()), ours
+    averages = at.dataframe[1].value  # the averages, then the other metrics
+    for avg in ("micro", "macro", "weighted", "samples"):
+        assert averages[avg].tolist() == pytest.approx([ev.averages[avg][m] for m in ("precision", "recall", "f1")])
+    metrics = at.dataframe[2].value.set_index("metric")["value"]
+    assert metrics["Hamming loss"] == f"{head['hamming_loss']:.4f}"
+
+
+def test_a_selected_concept_links_to_its_matrix_cell_mistakes_and_threshold():
+    ev = core()
+    at = open_page()
+    at.session_state["class_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+    name = ev.classes[1]
+    text = " ".join(t.value for t in at.text)
+    assert f"Concept {name}:" in text
+    fn = int(ev.per_class["fn"][1])
+    assert any(f"false negatives ({fn})" in str(e.proto) for e in at.get("page_link"))
+
+
+def payload(at: AppTest, key: str) -> dict:
+    """The data the page sent to the custom component ``key``."""
+    import json
+
+    [el] = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}")]
+    return json.loads(el.proto.mixed.json if el.proto.HasField("mixed") else el.proto.json)
+
+
+def images_count(caption: str) -> int:
+    return int(caption.split(" images")[0].replace(",", ""))
+
+
+def test_the_concept_matrix_is_the_cores_with_its_no_label_row_and_no_prediction_column():
+    ev = core()
+    at = open_page("pages/confusion.py")
+    grid = payload(at, "confusion_matrix")
+    view = ev.matrix("counts")
+    assert grid["counts"] == view.counts.tolist()
+    assert grid["labels"] == [*ev.classes, "(no label)"] and grid["columns"] == [*ev.classes, "(no prediction)"]
+    for mode in ev.matrix_modes:
+        at.segmented_control(key="cm_mode").set_value(mode).run()
+        assert not at.exception, (mode, at.exception)
+        grid = payload(at, "confusion_matrix")
+        assert grid["counts"] == ev.matrix(mode).counts.tolist(), mode
+        assert len(grid["text"][0]) == len(ev.matrix(mode).columns), mode
+
+
+def test_a_concept_matrix_deep_link_shows_exactly_that_cells_samples_with_their_label_sets():
+    ev = core()
+    i, j = ev.classes.index("even"), ev.classes.index("prime")
+    expected = ev.cell_samples(i, j)
+    assert len(expected) > 0
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.query_params["true"] = "even"
+    at.query_params["pred"] = "prime"
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception, at.exception
+    gallery = at.get_by_key("cell_gallery")
+    assert images_count(gallery.caption[0].value) == len(expected)
+    captions = [img.captions[0] for img in gallery.image]
+    sets = ev.label_sets(expected[:len(captions)])
+    assert [c.split(" · ")[0] for c in captions] == list(sets["id"])
+    from evaldash.ui.text import md  # captions are Markdown: the label sets are escaped
+
+    assert captions[0].endswith(md(f"true {{{sets['true'][0]}}} → {{{sets['predicted'][0]}}}"))
+    assert payload(at, "confusion_matrix")["selected"] == [i, j]
+    assert at.query_params["true"] == "even" and at.query_params["pred"] == "prime"
+
+
+def test_a_concepts_false_negatives_are_one_click_away():
+    ev = core()
+    c = ev.classes.index("prime")
+    at = open_page("pages/confusion.py")
+    at.button(key=f"concept_errors_fn_{c}").click().run()
+    assert not at.exception, at.exception
+    expected = ev.concept_errors(c, "fn")
+    gallery = at.get_by_key("cell_gallery")
+    assert images_count(gallery.caption[0].value) == len(expected) == ev.per_class["fn"][c]
+    ids = [img.captions[0].split(" · ")[0] for img in gallery.image]
+    assert ids == [str(s) for s in ev.label_sets(expected[:len(ids)])["id"]]
+    assert at.query_params["concept"] == "prime" and at.query_params["errors"] == "fn"
+    at.button(key=f"concept_errors_fp_{c}").click().run()
+    gallery = at.get_by_key("cell_gallery")
+    assert images_count(gallery.caption[0].value) == len(ev.concept_errors(c, "fp"))
+
+
+def threshold_page(**link) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    for k, v in link.items():
+        at.query_params[k] = v
+    at.switch_page("pages/threshold.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sample_metric_cards(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.get_by_key("concept_sample_metrics").metric}
+
+
+def test_a_concept_threshold_deep_link_sends_the_cores_live_counts_and_sample_metrics():
+    import numpy as np
+
+    ev = core()
+    c = ev.classes.index("even")
+    at = threshold_page(**{"class": "even", "t": "0.4"})
+    assert at.selectbox(key="class_select").value == c
+    live = payload(at, "threshold")
+    assert live["t"] == 0.4
+    expected_live = ev.live_threshold(c, 0.4)
+    metrics = payload(at, "threshold_metrics")
+    assert metrics["class_name"] == "even" and metrics["n_pos"] == expected_live["n_pos"]
+    thresholds = np.full(4, 0.5)
+    thresholds[c] = 0.4
+    after, before = ev.with_thresholds(thresholds).headline(), ev.headline()
+    assert after["samples_f1"] != before["samples_f1"]
+    assert sample_metric_cards(at) == {"Subset accuracy": f"{after['subset_accuracy']:.3f}",
+                                       "Samples F1": f"{after['samples_f1']:.3f}",
+                                       "Hamming loss": f"{after['hamming_loss']:.3f}"}
+    table = at.get_by_key("concept_thresholds").dataframe[0].value
+    expected = ev.with_thresholds(thresholds).thresholds_table()
+    assert table["threshold"].tolist() == thresholds.tolist()
+    assert table["precision"].tolist() == pytest.approx(expected["precision"].tolist())
+    assert table["recall"].tolist() == pytest.approx(expected["recall"].tolist())
+    assert at.query_params["class"] == "even" and at.query_params["t"] == "0.4"
+
+
+def test_each_concept_keeps_its_threshold_and_the_file_to_save_has_them_all():
+    import numpy as np
+
+    ev = core()
+    even, prime = ev.classes.index("even"), ev.classes.index("prime")
+    at = threshold_page(**{"class": "even"})
+    at.session_state["threshold_t"] = 0.3  # what releasing the slider at 0.3 does
+    at.run()
+    at.selectbox(key="class_select").set_value(prime).run()
+    assert not at.exception, at.exception
+    assert at.session_state["threshold_t"] == 0.5  # prime starts at its own threshold
+    at.session_state["threshold_t"] = 0.7
+    at.run()
+    thresholds = np.full(4, 0.5)
+    thresholds[even], thresholds[prime] = 0.3, 0.7
+    after = ev.with_thresholds(thresholds).headline()
+    assert sample_metric_cards(at)["Subset accuracy"] == f"{after['subset_accuracy']:.3f}"
+    assert sample_metric_cards(at)["Hamming loss"] == f"{after['hamming_loss']:.3f}"
+    at.selectbox(key="class_select").set_value(even).run()
+    assert at.session_state["threshold_t"] == 0.3  # even kept its own
+    [download] = [e for e in at.get("download_button") if "thresholds" in e.proto.label]
+    assert download.proto.label == "Download the thresholds (JSON)"
+
+
+def _details_page(path: str, row: int):
+    import streamlit as st
+
+    from evaldash import ui
+    from evaldash.tasks import evaluate_dataset, load_dataset
+
+    st.session_state["_annotator"] = "ann"
+    ui.findings_form(evaluate_dataset(load_dataset(path)), row)
+
+
+def test_the_findings_form_saves_a_corrected_label_set_and_the_switch_recomputes_everything():
+    import numpy as np
+
+    from evaldash.annotations import AnnotationStore
+    from sklearn.metrics import accuracy_score, f1_score
+
+    ev = core()
+    d = ev.dataset
+    row = int(np.flatnonzero(~d.y_true[:, d.classes.index("prime")] & ev.y_pred[:, d.classes.index("prime")])[0])
+    given = [c for c, on in zip(d.classes, d.y_true[row]) if on]
+    form = AppTest.from_function(_details_page, args=(str(CONCEPTS), row), default_timeout=TIMEOUT)
+    form.run()
+    assert not form.exception, form.exception
+    assert form.multiselect(key=f"findings_label_{row}").value == given
+    form.multiselect(key=f"findings_label_{row}").select("prime")  # the concept the labels miss
+    form.button(key=f"findings_save_{row}").click().run()
+    assert not form.exception, form.exception
+    stored = AnnotationStore(None).state(d.fingerprint())
+    wanted = [c for c in d.classes if c in {*given, "prime"}]
+    assert parse(stored.loc[str(d.ids[row]), "corrected_label"]) == wanted
+    form.run()
+    assert form.multiselect(key=f"findings_label_{row}").value == wanted  # shown again as saved
+
+    at = open_page()
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert not at.exception, at.exception
+    y = d.y_true.copy()
+    y[row, d.classes.index("prime")] = True
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Subset accuracy"] == f"{accuracy_score(y, ev.y_pred):.3f}"
+    assert cards["Samples F1"] == f"{f1_score(y, ev.y_pred, average='samples', zero_division=0):.3f}"
+    assert "1 label changed" in at.info[0].value
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception, at.exception
+    from evaldash.multilabel_corrections import corrected_evaluation
+
+    fixed, _ = corrected_evaluation(ev, {str(d.ids[row]): stored.loc[str(d.ids[row]), "corrected_label"]})
+    assert payload(at, "confusion_matrix")["counts"] == fixed.matrix("counts").counts.tolist()
+    assert fixed.matrix("counts").counts.tolist() != ev.matrix("counts").counts.tolist()
+
+
+def parse(value):
+    from evaldash.multilabel_corrections import parse_label_set
+
+    return parse_label_set(value)
+
+
+def test_errors_page_shows_a_concepts_mistakes_and_the_suspected_label_errors():
+    ev = core()
+    c = ev.classes.index("closed_loop")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.query_params["concept"] = "closed_loop"
+    at.query_params["gallery"] = "fp"
+    at.switch_page("pages/errors.py").run()
+    assert not at.exception, at.exception
+    gallery = at.get_by_key("error_gallery")
+    expected = ev.concept_errors(c, "fp")
+    assert images_count(gallery.caption[0].value) == len(expected)
+    ids = [img.captions[0].split(" · ")[0] for img in gallery.image]
+    assert ids == [str(s) for s in ev.label_sets(expected[:len(ids)])["id"]]
+    at.segmented_control(key="err_ml_gallery").set_value("label_issues").run()
+    assert not at.exception, at.exception
+    issues = ev.label_issues()["table"]
+    table = at.get_by_key("label_issues_table").dataframe[0].value
+    assert list(table["id"]) == [str(s) for s in issues["id"][:500]]
+    assert images_count(at.get_by_key("error_gallery").caption[0].value) == issues["row"].nunique()
