@@ -11,7 +11,6 @@ from evaldash.confusion_counts import column_changes
 from evaldash.errors import InputError
 
 ui.page_setup("Compare")
-ui.not_for_multilabel(ui.current(), "This page is not yet available for multi-label (concept) files.")
 open_runs = ui.runs()
 if len(open_runs) < 2:
     st.info("Compare needs two open files: open another one in the sidebar ('Open another file…'), or start "
@@ -40,6 +39,9 @@ except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
+if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
+    ui.concept_compare(a, b, name_a, name_b)
+    ui.stop()
 result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
 iv = result["intervals"]
 rows_b = aligned_rows(a, b)  # B's row of each of A's samples (None unless the ids match): once per run

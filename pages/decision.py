@@ -15,7 +15,8 @@ from evaldash.errors import InputError
 MAX_SHOWN = 25  # classes of the per-class rule's confusion matrix shown whole
 
 ev = ui.page_setup("Decision")
-ui.not_for_multilabel(ev, "This page is not yet available for multi-label (concept) files.")
+ui.not_for_multilabel(ev, "The decision record is not yet available for multi-label files: choose each concept's "
+                          "threshold on Curves & threshold and download its thresholds file there.")
 d = ev.dataset
 ui.need_scores(ev, "there is no threshold to choose")
 

@@ -8,7 +8,6 @@ from evaldash import ui
 from evaldash.slices import MIN_RELIABLE, slice_table
 
 ev = ui.page_setup("Slices")
-ui.not_for_multilabel(ev, "This page is not yet available for multi-label (concept) files.")
 chosen = ui.active_slice()
 # the table groups the whole file, also while the dashboard shows one slice of it
 base = ui.load(st.session_state["source"])
@@ -25,6 +24,9 @@ if st.session_state["slice_column"] not in columns:
 column = st.selectbox("Group by", columns, key="slice_column",
                       help="Numeric columns with many values are cut into 4 quantile bins.")
 ui.keep("slice_column")
+if base.task == "multilabel":  # per-slice sample-level metrics; filtering every page to a slice: not yet
+    ui.concept_slices(base, column)
+    ui.stop()
 table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
 shown = table.assign(
     accuracy_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["accuracy_low"], table["accuracy_high"])],

@@ -344,3 +344,48 @@ def test_errors_page_shows_a_concepts_mistakes_and_the_suspected_label_errors():
     table = at.get_by_key("label_issues_table").dataframe[0].value
     assert list(table["id"]) == [str(s) for s in issues["id"][:500]]
     assert images_count(at.get_by_key("error_gallery").caption[0].value) == issues["row"].nunique()
+
+
+def write_weaker(folder: Path) -> Path:
+    """The concept sample with noisier scores (the same ids and concepts: a paired comparison)."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(CONCEPTS, dtype={"labels": str}, keep_default_na=False)
+    rng = np.random.default_rng(3)
+    for col in [c for c in frame.columns if c.startswith("score_")]:
+        frame[col] = np.clip(frame[col] + rng.normal(0, 0.25, len(frame)), 0, 1)
+    path = folder / "concepts_weaker.csv"
+    frame.drop(columns=["image"]).to_csv(path, index=False)
+    return path
+
+
+def test_slices_runs_and_compare_show_the_multi_label_metrics(monkeypatch, tmp_path):
+    from evaldash.multilabel_compare import compare_multilabel
+    from evaldash.multilabel_slices import multilabel_slice_table
+
+    weaker = write_weaker(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["app.py", str(CONCEPTS), str(weaker)])
+    a, b = core(), evaluate_dataset(load_dataset(weaker))
+    at = open_page("pages/slices.py")
+    at.selectbox(key="slice_column").set_value("stroke").run()
+    assert not at.exception, at.exception
+    table = at.get_by_key("concept_slices").dataframe[0].value
+    expected = multilabel_slice_table(a, "stroke")
+    assert list(table["slice"]) == list(expected["slice"])
+    assert table["samples_f1"].tolist() == pytest.approx(expected["samples_f1"].tolist())
+
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, at.exception
+    runs = at.dataframe[0].value  # the runs table (a data editor)
+    assert runs["accuracy"].tolist() == pytest.approx([a.subset_accuracy, b.subset_accuracy])
+    assert runs["samples F1"].tolist() == pytest.approx([a.headline()["samples_f1"], b.headline()["samples_f1"]])
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    heads = at.get_by_key("concept_compare_headline").dataframe[0].value.set_index("metric")
+    result = compare_multilabel(a, b)
+    assert heads.loc["samples F1", "B − A"] == pytest.approx(result["delta"]["samples_f1"])
+    assert heads.loc["subset accuracy", "95% interval"] == "[{:+.3f}, {:+.3f}]".format(*result["intervals"]["subset_accuracy"])
+    assert any(f"B fixes {result['fixed']:,} exact matches and breaks {result['broken']:,}" in c.value
+               for c in at.caption)

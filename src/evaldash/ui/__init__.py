@@ -100,6 +100,8 @@ from evaldash.ui.concepts import (  # noqa: F401
     concept_matrix,
     concept_threshold_start,
     concept_error_galleries,
+    concept_slices,
+    concept_compare,
     concept_thresholds_panel,
     sample_label_sets,
     error_links,
