@@ -389,3 +389,26 @@ def test_slices_runs_and_compare_show_the_multi_label_metrics(monkeypatch, tmp_p
     assert heads.loc["subset accuracy", "95% interval"] == "[{:+.3f}, {:+.3f}]".format(*result["intervals"]["subset_accuracy"])
     assert any(f"B fixes {result['fixed']:,} exact matches and breaks {result['broken']:,}" in c.value
                for c in at.caption)
+
+
+def test_decision_acts_on_one_concept_with_its_own_labels():
+    from evaldash import decision as dc
+
+    ev = core()
+    c = ev.classes.index("prime")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.query_params["class"] = "prime"
+    at.query_params["t"] = "0.4"
+    at.switch_page("pages/decision.py").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="class_select").value == c
+    at.number_input(key="dec_from").set_value(0.6).run()
+    assert not at.exception, at.exception
+    counts = dc.flips(ev.dataset.scores[:, c], ev.dataset.y_true[:, c], 0.6, 0.4).counts
+    assert counts["new_tp"] > 0
+    shown = " ".join(m.value for m in at.markdown)
+    assert (f"**{counts['new_tp']:,}** new true positives · **{counts['new_fp']:,}** new false positives"
+            in shown)
+    measured = dc.measured_prevalence(ev.sweep(c))
+    assert at.number_input(key=f"dec_prevalence_{c}").value == pytest.approx(round(measured * 100, 4))
