@@ -8,10 +8,11 @@ from evaldash import figures, ui
 from evaldash.report import fmt
 
 ev = ui.page_setup("Calibration & abstention")
-ui.not_for_multilabel(ev, "Calibration per concept is not yet available for multi-label files, and abstention on "
-                          "the top score does not apply (each concept is scored on its own).")
 d = ev.dataset
 ui.need_scores(ev, "there is no confidence to calibrate or to abstain on")
+if ev.task == "multilabel":  # no top score to abstain on; each concept's own calibration
+    ui.concept_calibration_view(ev)
+    ui.stop()
 
 if not d.is_binary:
     st.subheader("Abstain when unsure", anchor=False)

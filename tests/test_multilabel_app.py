@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -412,3 +413,25 @@ def test_decision_acts_on_one_concept_with_its_own_labels():
             in shown)
     measured = dc.measured_prevalence(ev.sweep(c))
     assert at.number_input(key=f"dec_prevalence_{c}").value == pytest.approx(round(measured * 100, 4))
+
+
+def test_calibration_is_per_concept():
+    from evaldash.multilabel_calibration import concept_calibration
+
+    ev = core()
+    c = ev.classes.index("even")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.query_params["class"] = "even"
+    at.switch_page("pages/calibration.py").run()
+    assert not at.exception, at.exception
+    cal = concept_calibration(ev, c)
+    spec = payload(at, "reliability_chart")
+    assert spec["title"] == f"Reliability diagram (ECE {cal['ece']:.3f})"
+    assert spec["x_label"] == "score of even"
+    assert f"Brier score {cal['brier']:.4f}" in " ".join(x.value for x in at.caption)
+    b = int(np.argmax(cal["bins"]["count"]))
+    at.session_state["reliability_bin"] = b
+    at.run()
+    gallery = at.get_by_key("concept_bin_gallery")
+    assert images_count(gallery.caption[0].value) == cal["bins"]["count"][b]

@@ -438,3 +438,56 @@ def concept_compare(a, b, name_a: str, name_b: str) -> None:
                         "95% interval": [f"[{iv[f'f1[{c}]'][0]:+.3f}, {iv[f'f1[{c}]'][1]:+.3f}]" for c in shared]})
     with st.container(key="concept_compare_classes"):
         st.dataframe(per, hide_index=True, column_config={"F1 B − A": st.column_config.NumberColumn(format="%+.3f")})
+
+
+def concept_calibration_view(ev) -> None:
+    """/calibration for a multi-label file: one concept's reliability diagram (the share of samples
+    carrying the concept per score bin; click a bar for its images), ECE, Brier score and log loss.
+    Abstention on the top score does not apply: each concept is scored on its own."""
+    from evaldash import figures
+    from evaldash.multilabel_calibration import concept_calibration
+    from evaldash.ui.components import chart, picked
+    from evaldash.ui.links import deep_link, keep, remember, sync_query
+
+    d = ev.dataset
+    st.caption("Abstention on the top score does not apply to a multi-label file (each concept is scored on its "
+               "own); calibration is per concept.")
+    remember("class_select", 0)
+    if deep_link("class") in d.classes:
+        st.session_state["class_select"] = d.classes.index(deep_link("class"))
+    if st.session_state["class_select"] not in range(d.n_classes):
+        st.session_state["class_select"] = 0
+    c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="class_select")
+    keep("class_select")
+    sync_query(**{"class": d.classes[c]})
+    cal = ev.memo(("concept calibration", c), lambda e: concept_calibration(e, c))
+    if not cal["available"]:
+        st.info(f"Calibration needs probabilities: {md(cal['reason'])}.")
+        return
+    bins = cal["bins"]
+    st.caption(f"Does a score of 0.8 for {md(d.classes[c])} mean 80% of such samples carry it? Log loss "
+               f"{fmt(cal['log_loss'], 4)}, Brier score {fmt(cal['brier'], 4)}. Click a bar to see its images.")
+    if st.session_state.get("reliability_ds") != (d.source, c):
+        st.session_state["reliability_bin"] = None
+        st.session_state["reliability_ds"] = (d.source, c)
+
+    def _on_bin():
+        b = picked("reliability_chart")
+        if b is not None and 0 <= b < len(bins["count"]):
+            st.session_state["reliability_bin"] = b
+            st.session_state["concept_bin_gallery_page"] = 1
+
+    spec = figures.reliability_chart(bins, cal["ece"], selected=st.session_state.get("reliability_bin"))
+    name = d.classes[c]
+    spec.update({"x_label": f"score of {name}", "y_label": f"share labelled {name}"})
+    spec["series"][0]["name"] = f"share labelled {name}"
+    spec["series"][0]["hover"] = [h.replace("confidence (", "score (").replace("accuracy", f"share labelled {name}")
+                                  .replace("mean confidence", "mean score") for h in spec["series"][0]["hover"]]
+    chart(spec, key="reliability_chart", on_pick=_on_bin)
+    b = st.session_state.get("reliability_bin")
+    if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0:
+        lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
+        rows = figures.reliability_bin_rows(np.asarray(d.scores[:, c], dtype=np.float64), lower, upper)
+        _sample_gallery(ev, rows, f"Score of {md(name)} in ({lower:.2f}, {upper:.2f}]",
+                        f"share labelled {name} {bins['accuracy'][b]:.3f}, highest scores first",
+                        key="concept_bin_gallery")
