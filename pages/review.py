@@ -90,8 +90,9 @@ def _save_typed(extra: list[dict] | None = None) -> bool:
 
 
 ev = ui.page_setup("Review queue")
-ui.not_for_multilabel(ev, "The review queue is not yet available for multi-label files: correct label sets in "
-                           "Details from the galleries of Confusion matrix (a concept's FN / FP) or Error analysis.")
+if ev.task == "multilabel":  # its own sets (a concept's FN / FP), corrected label SETS in the findings form
+    ui.concept_review(ev)
+    ui.stop()
 d = ev.dataset
 store = ui.annotation_store()
 fp = ui.fingerprint(ev)

@@ -435,3 +435,23 @@ def test_calibration_is_per_concept():
     at.run()
     gallery = at.get_by_key("concept_bin_gallery")
     assert images_count(gallery.caption[0].value) == cal["bins"]["count"][b]
+
+
+def test_the_review_queue_walks_a_concepts_false_positives_with_the_label_set_form():
+    ev = core()
+    c = ev.classes.index("prime")
+    rows = ev.concept_errors(c, "fp")
+    at = open_page("pages/review.py")
+    at.segmented_control(key="review_ml_set").set_value("fp").run()
+    at.selectbox(key="review_concept").set_value(c).run()
+    assert not at.exception, at.exception
+    assert f"Sample 1 of {len(rows):,}" in [x.value for x in at.caption]
+    facts = at.get_by_key("review_ml_facts").dataframe[0].value
+    assert facts["value"].tolist()[0] == str(ev.dataset.ids[rows[0]])
+    at.button(key="review_ml_next").click().run()
+    facts = at.get_by_key("review_ml_facts").dataframe[0].value
+    assert facts["value"].tolist()[0] == str(ev.dataset.ids[rows[1]])
+    sets = ev.label_sets(rows[1:2])
+    assert facts["value"].tolist()[1:] == [sets["true"][0] or "∅", sets["predicted"][0] or "∅"]
+    assert at.multiselect(key=f"findings_label_{int(rows[1])}").value == [
+        n for n, on in zip(ev.classes, ev.dataset.y_true[rows[1]]) if on]

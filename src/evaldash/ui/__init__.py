@@ -103,6 +103,7 @@ from evaldash.ui.concepts import (  # noqa: F401
     concept_slices,
     concept_compare,
     concept_calibration_view,
+    concept_review,
     concept_thresholds_panel,
     sample_label_sets,
     error_links,

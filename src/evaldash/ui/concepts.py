@@ -491,3 +491,65 @@ def concept_calibration_view(ev) -> None:
         _sample_gallery(ev, rows, f"Score of {md(name)} in ({lower:.2f}, {upper:.2f}]",
                         f"share labelled {name} {bins['accuracy'][b]:.3f}, highest scores first",
                         key="concept_bin_gallery")
+
+
+REVIEW_SETS = {"label_issues": "Suspected label errors", "fn": "A concept's false negatives",
+               "fp": "A concept's false positives", "tagged": "Everything with a tag"}
+
+
+def concept_review(ev) -> None:
+    """/review for a multi-label file: walk one sample at a time through a set (the suspected label
+    errors, a concept's FN or FP, the tagged samples), each with its picture, label sets, scores and
+    the findings form, where its label set is corrected (add or remove concepts)."""
+    from evaldash.images import full_image
+    from evaldash.ui.findings_store import findings, tagged_mask, tags_in
+    from evaldash.ui.links import keep, remember
+    from evaldash.ui.sample_details import findings_form, sample_scores
+
+    d = ev.dataset
+    sets = {k: v for k, v in REVIEW_SETS.items() if k != "label_issues" or d.is_probability}
+    remember("review_ml_set", next(iter(sets)))
+    if st.session_state["review_ml_set"] not in sets:
+        st.session_state["review_ml_set"] = next(iter(sets))
+    kind = st.segmented_control("Review", list(sets), format_func=sets.get, key="review_ml_set") or next(iter(sets))
+    keep("review_ml_set")
+    if kind in ERROR_KINDS:
+        remember("review_concept", 0)
+        c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="review_concept")
+        keep("review_concept")
+        rows = ev.concept_errors(c, kind)
+    elif kind == "label_issues":
+        issues = ev.label_issues()
+        if not issues["available"]:
+            st.info(md(issues["reason"]))
+            return
+        rows = pd.unique(issues["table"]["row"].to_numpy())
+    else:
+        found = findings(ev)
+        tags = tags_in(found)
+        rows = np.flatnonzero(tagged_mask(d, found, tags)) if tags else np.array([], dtype=np.int64)
+    if not len(rows):
+        st.info("Nothing to review in this set.")
+        return
+    where = (kind, tuple(rows[:3].tolist()), len(rows))
+    if st.session_state.get("_review_ml_where") != where:  # another set: from its first sample
+        st.session_state["_review_ml_where"] = where
+        st.session_state["review_ml_pos"] = 0
+    pos = min(max(int(st.session_state.get("review_ml_pos", 0)), 0), len(rows) - 1)
+    prev_col, where_col, next_col = st.columns([1, 2, 1], vertical_alignment="center")
+    prev_col.button("Previous", key="review_ml_prev", disabled=pos == 0, width="stretch",
+                    on_click=lambda: st.session_state.update(review_ml_pos=pos - 1))
+    where_col.caption(f"Sample {pos + 1} of {len(rows):,}")
+    next_col.button("Next", key="review_ml_next", disabled=pos == len(rows) - 1, width="stretch",
+                    on_click=lambda: st.session_state.update(review_ml_pos=pos + 1))
+    row = int(rows[pos])
+    true, predicted = sample_label_sets(ev, row)
+    left, right = st.columns([1, 2])
+    left.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
+               width="stretch", output_format="PNG")
+    with right, st.container(key="review_ml_facts"):
+        st.dataframe(pd.DataFrame({"field": ["id", "true labels", "predicted labels"],
+                                   "value": [str(d.ids[row]), true, predicted]}), hide_index=True, width="stretch")
+        if d.has_scores:
+            st.dataframe(sample_scores(ev, row), hide_index=True, width="stretch")
+    findings_form(ev, row)
