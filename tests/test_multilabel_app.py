@@ -455,3 +455,21 @@ def test_the_review_queue_walks_a_concepts_false_positives_with_the_label_set_fo
     assert facts["value"].tolist()[1:] == [sets["true"][0] or "∅", sets["predicted"][0] or "∅"]
     assert at.multiselect(key=f"findings_label_{int(rows[1])}").value == [
         n for n, on in zip(ev.classes, ev.dataset.y_true[rows[1]]) if on]
+
+
+def test_a_samples_scores_show_every_concept_it_carries_or_is_predicted(tmp_path):
+    import pandas as pd
+
+    from evaldash.ui.sample_details import SCORES_SHOWN, sample_scores
+
+    k = SCORES_SHOWN + 5
+    names = [f"c{i:02d}" for i in range(k)]
+    scores = np.linspace(0.9, 0.05, k)
+    frame = pd.DataFrame({"id": ["a"], "labels": ["c14"], **{f"score_{n}": [s] for n, s in zip(names, scores)}})
+    path = tmp_path / "many.csv"
+    frame.to_csv(path, index=False)
+    ev = evaluate_dataset(load_dataset(path))
+    table = sample_scores(ev, 0)
+    assert list(table["class"]) == [*names[:SCORES_SHOWN], "c14"]
+    assert list(table["is"])[:5] == ["predicted"] * 5 and table["is"].iloc[-1] == "true"
+    assert table["score"].tolist() == pytest.approx([*scores[:SCORES_SHOWN], scores[14]])

@@ -85,15 +85,17 @@ SCORES_SHOWN = 10  # classes in a sample's scores table (the highest; the true c
 
 
 def sample_scores(evaluation: Evaluation, row: int) -> pd.DataFrame:
-    """One sample's highest scores (at most :data:`SCORES_SHOWN` classes, and its true class),
-    highest first, with what each class is to the sample ("true", "predicted")."""
+    """One sample's highest scores (at most :data:`SCORES_SHOWN` classes, and its true class; a
+    multi-label sample: and every concept it carries or is predicted), highest first, with what
+    each class is to the sample ("true", "predicted")."""
     d = evaluation.dataset
     scores = np.asarray(d.scores[row], dtype=np.float64)
     top = np.argsort(-scores, kind="stable")[:SCORES_SHOWN].tolist()
-    if evaluation.task == "multilabel":  # every concept's own score, with whether it is labelled / predicted
+    if evaluation.task == "multilabel":  # each concept's own score, with whether it is labelled / predicted
         true, pred = d.y_true[row], evaluation.y_pred[row]
-        roles = [", ".join(w for w, on in (("true", true[c]), ("predicted", pred[c])) if on) for c in top]
-        return pd.DataFrame({"class": [d.classes[c] for c in top], "score": scores[top], "is": roles})
+        shown = [*top, *(c for c in np.flatnonzero(true | pred).tolist() if c not in top)]  # its labels always
+        roles = [", ".join(w for w, on in (("true", true[c]), ("predicted", pred[c])) if on) for c in shown]
+        return pd.DataFrame({"class": [d.classes[c] for c in shown], "score": scores[shown], "is": roles})
     true, pred = int(d.y_true[row]), int(d.y_pred[row])
     shown = top if true in top else [*top[:SCORES_SHOWN - 1], true]
     role = {true: "true", pred: "predicted"} if true != pred else {true: "true, predicted"}
