@@ -473,3 +473,20 @@ def test_a_samples_scores_show_every_concept_it_carries_or_is_predicted(tmp_path
     assert list(table["class"]) == [*names[:SCORES_SHOWN], "c14"]
     assert list(table["is"])[:5] == ["predicted"] * 5 and table["is"].iloc[-1] == "true"
     assert table["score"].tolist() == pytest.approx([*scores[:SCORES_SHOWN], scores[14]])
+
+
+def test_the_overviews_quality_gates_check_the_multi_label_metrics(monkeypatch, tmp_path):
+    import json
+
+    gates = tmp_path / "gates.json"
+    gates.write_text(json.dumps({"min": {"samples_f1": 0.5, "f1[prime]": 0.99}, "max": {"hamming_loss": 0.3}}))
+    monkeypatch.setattr(sys, "argv", ["app.py", str(CONCEPTS), "--gates", str(gates)])
+    ev = core()
+    head = ev.headline()
+    at = open_page()
+    shown = at.dataframe[-1].value
+    assert list(shown["gate"]) == ["samples_f1", "f1[prime]", "hamming_loss"]
+    prime = ev.per_class["f1"][ev.classes.index("prime")]
+    assert list(shown["value"]) == [f"{head['samples_f1']:.4f}", f"{prime:.4f}", f"{head['hamming_loss']:.4f}"]
+    assert list(shown["result"]) == ["pass", "FAIL", "pass"]
+    assert at.error[0].value == "2 of 3 gates pass"

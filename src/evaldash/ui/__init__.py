@@ -12,6 +12,7 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``galleries``, ``sample_details``, ``notices``: thumbnails, the Details dialog and its findings form;
 - ``components``, ``threshold_widgets``: the custom components drawn in the browser (charts, the
   confusion grid, the live threshold);
+- ``gates_panel``: the overview's quality gates;
 - ``concepts``: what a multi-label (concept) file shows where a page differs (overview, a concept's
   false negatives and false positives);
 - ``text``: user text shown as text (Markdown escaping).
@@ -107,6 +108,9 @@ from evaldash.ui.concepts import (  # noqa: F401
     concept_thresholds_panel,
     sample_label_sets,
     error_links,
+)
+from evaldash.ui.gates_panel import (  # noqa: F401
+    quality_gates,
 )
 from evaldash.ui.open_panel import (  # noqa: F401
     UPLOAD_DIR,
