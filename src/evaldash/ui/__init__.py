@@ -13,8 +13,9 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``components``, ``threshold_widgets``: the custom components drawn in the browser (charts, the
   confusion grid, the live threshold);
 - ``gates_panel``: the overview's quality gates;
-- ``concepts``: what a multi-label (concept) file shows where a page differs (overview, a concept's
-  false negatives and false positives);
+- ``concepts``, ``concept_scores``, ``concept_runs``: what a multi-label (concept) file shows where a
+  page differs (the overview, the concept matrix, a concept's false negatives and false positives,
+  the review; a concept's threshold and calibration; slices and two runs compared);
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -99,15 +100,19 @@ from evaldash.ui.concepts import (  # noqa: F401
     ERROR_KINDS,
     concept_overview,
     concept_matrix,
-    concept_threshold_start,
     concept_error_galleries,
-    concept_slices,
-    concept_compare,
-    concept_calibration_view,
     concept_review,
-    concept_thresholds_panel,
     sample_label_sets,
     error_links,
+)
+from evaldash.ui.concept_scores import (  # noqa: F401
+    concept_threshold_start,
+    concept_thresholds_panel,
+    concept_calibration_view,
+)
+from evaldash.ui.concept_runs import (  # noqa: F401
+    concept_slices,
+    concept_compare,
 )
 from evaldash.ui.gates_panel import (  # noqa: F401
     quality_gates,
