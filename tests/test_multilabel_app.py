@@ -490,3 +490,4 @@ def test_the_overviews_quality_gates_check_the_multi_label_metrics(monkeypatch, 
     assert list(shown["value"]) == [f"{head['samples_f1']:.4f}", f"{prime:.4f}", f"{head['hamming_loss']:.4f}"]
     assert list(shown["result"]) == ["pass", "FAIL", "pass"]
     assert at.error[0].value == "2 of 3 gates pass"
+

@@ -54,3 +54,25 @@ def test_a_set_equal_to_the_given_one_changes_nothing():
     same = {str(d.ids[3]): label_set_value([c for c, on in zip(d.classes, d.y_true[3]) if on], d.classes)}
     dataset, info = with_corrected_label_sets(d, same, ev.y_pred)
     assert info["corrected"] == 0 and np.array_equal(dataset.y_true, d.y_true)
+
+
+def test_the_predictions_export_has_each_samples_corrected_set_and_reads_back(tmp_path):
+    import pandas as pd
+
+    from evaldash.annotations import AnnotationStore, predictions_with_corrections
+
+    d = load_dataset(CONCEPTS)
+    store = AnnotationStore(str(tmp_path / "a.db"))
+    store.record(d.fingerprint(), str(d.ids[1]), "ann", "label", label_set_value(["prime", "even"], d.classes))
+    store.record(d.fingerprint(), str(d.ids[2]), "ann", "label", "[]")
+    frame = predictions_with_corrections(CONCEPTS, d, store.state(d.fingerprint()))
+    assert frame["labels_corrected"][1] == '["even", "prime"]' and frame["labels_corrected"][2] == "[]"
+    assert frame["labels_corrected"][0] == label_set_value(d.label_sets()[0], d.classes)
+    out = tmp_path / "corrected.csv"
+    frame.drop(columns=["labels", "image"]).rename(columns={"labels_corrected": "labels"}).to_csv(out, index=False)
+    again = load_dataset(out)
+    y = d.y_true.copy()
+    y[1] = [c in ("even", "prime") for c in d.classes]
+    y[2] = False
+    assert again.classes == d.classes and np.array_equal(again.y_true, y)
+    assert pd.read_csv(out)["id"].tolist() == [str(i) for i in d.ids]

@@ -11,6 +11,7 @@ import json
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -77,3 +78,24 @@ def corrected_evaluation(evaluation, corrections: dict[str, str]):
 
     dataset, info = with_corrected_label_sets(evaluation.dataset, corrections, evaluation.y_pred)
     return evaluate_multilabel(dataset, thresholds=evaluation.thresholds), info
+
+
+def predictions_with_corrected_sets(path, dataset: MultilabelDataset, state) -> pd.DataFrame:
+    """The predictions file as it was (CSV columns read as text) with a ``labels_corrected`` column:
+    each sample's label set as a JSON array, the annotators' corrected set where they gave one (a
+    label-set column evaldash reads back, e.g. with ``--task multilabel``)."""
+    from pathlib import Path
+
+    from evaldash.io import file_format, read_header, read_table
+
+    text = read_header(path) if file_format(Path(path)) == "csv" else []
+    frame = read_table(path, text_columns=text)
+    fix = state["corrected_label"][state["corrected_label"] != ""].to_dict() if len(state) else {}
+    given = [label_set_value(names, dataset.classes) for names in dataset.label_sets()]
+    out = []
+    for sid, value in zip(dataset.ids, given):
+        corrected = fix.get(str(sid), "")
+        names = parse_label_set(corrected)
+        out.append(label_set_value(names, dataset.classes) if names is not None else value)
+    frame["labels_corrected"] = out
+    return frame
