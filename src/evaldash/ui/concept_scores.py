@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from evaldash.multilabel_thresholds import metrics_at_thresholds
 from evaldash.report import fmt
 from evaldash.ui.concepts import sample_gallery
 from evaldash.ui.text import md
@@ -45,13 +46,8 @@ def concept_thresholds_panel(ev, cls: int, t: float) -> None:
     st.session_state["_concept_shown"] = (ev.dataset.source, cls)
     chosen[cls] = float(t)
     thresholds = np.array([chosen[c] for c in range(ev.dataset.n_classes)])
-    last = st.session_state.get("_concept_evaluation")  # the last one only: one per slider release
-    if last is not None and last[0] is ev and np.array_equal(last[1], thresholds):
-        now = last[2]
-    else:
-        now = ev if np.array_equal(thresholds, ev.thresholds) else ev.with_thresholds(thresholds)
-        st.session_state["_concept_evaluation"] = (ev, thresholds, now)
-    before, after = ev.headline(), now.headline()
+    # one column of per-sample counts updated per moved concept: milliseconds, not a re-evaluation
+    after, before = metrics_at_thresholds(ev, thresholds), ev.headline()
     st.subheader("Every concept at its threshold", anchor=False)
     if not ev.predictions_thresholded:
         st.info("This file gives its predictions (predicted_labels or pred_<class>): they are used as given, so "
@@ -63,7 +59,7 @@ def concept_thresholds_panel(ev, cls: int, t: float) -> None:
             delta = after[name] - before[name]
             st.metric(label, fmt(after[name]), delta=f"{delta:+.3f}" if abs(delta) >= 5e-4 else None,
                       delta_color="inverse" if name == "hamming_loss" else "normal", border=True)
-    table = now.thresholds_table()
+    table = after["table"]
     with st.container(key="concept_thresholds"):
         st.dataframe(table.rename(columns={"class": "concept"}), hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.3f")
