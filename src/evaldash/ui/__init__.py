@@ -128,5 +128,4 @@ from evaldash.ui.page import (  # noqa: F401
     sidebar,
     stop,
     need_scores,
-    not_for_multilabel,
 )

@@ -156,9 +156,3 @@ def need_scores(evaluation: Evaluation, without: str) -> None:
                    "(score_<class>) to use this page.")
         stop()
 
-
-def not_for_multilabel(evaluation: Evaluation, why: str) -> None:
-    """Stop a page that does not apply to a multi-label file, saying ``why`` in one line."""
-    if evaluation.task == "multilabel":
-        st.info(why, icon=":material/info:")
-        stop()
