@@ -491,3 +491,11 @@ def test_the_overviews_quality_gates_check_the_multi_label_metrics(monkeypatch, 
     assert list(shown["result"]) == ["pass", "FAIL", "pass"]
     assert at.error[0].value == "2 of 3 gates pass"
 
+
+
+def test_a_single_label_file_with_a_tags_column_stays_single_label():
+    from evaldash.multilabel_data import detect_task
+
+    assert detect_task(["id", "label", "prediction", "tags"]) == "single"
+    assert detect_task(["id", "label", "concepts", "score_a"]) == "single"
+    assert detect_task(["id", "tags", "score_a"]) == "multilabel"
