@@ -10,6 +10,9 @@ from evaldash.report import fmt
 ev = ui.page_setup("Calibration & abstention")
 d = ev.dataset
 ui.need_scores(ev, "there is no confidence to calibrate or to abstain on")
+if ev.task == "multilabel":  # no top score to abstain on; each concept's own calibration
+    ui.concept_calibration_view(ev)
+    ui.stop()
 
 if not d.is_binary:
     st.subheader("Abstain when unsure", anchor=False)

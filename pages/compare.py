@@ -39,6 +39,9 @@ except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
+if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
+    ui.concept_compare(a, b, name_a, name_b)
+    ui.stop()
 result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
 iv = result["intervals"]
 rows_b = aligned_rows(a, b)  # B's row of each of A's samples (None unless the ids match): once per run

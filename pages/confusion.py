@@ -21,6 +21,9 @@ k = d.n_classes
 if "cell" not in st.session_state or st.session_state.get("cell_ds") != d.source:
     st.session_state["cell"] = None
     st.session_state["cell_ds"] = d.source
+if ev.task == "multilabel":  # the concept matrix: a "no label" row, a "no prediction" column, FN/FP per concept
+    ui.concept_matrix(ev)
+    ui.stop()
 # a deep link /confusion?true=<class>&pred=<class> selects that cell when the page is entered
 t, p = ui.deep_link("true"), ui.deep_link("pred")
 if t in d.classes and p in d.classes:

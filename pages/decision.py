@@ -32,7 +32,7 @@ st.caption("Choose the class to act on, say what deployment looks like, then mov
            "test-set numbers follow the slider at once, the deployment figures when you let go.")
 t = float(st.session_state["threshold_t"])
 ui.live_threshold(ev, c, t, f"Threshold: an item is flagged as {name} when its score ≥ threshold")
-picker.selectbox("Class of interest" if not d.is_binary else "Positive class", list(range(d.n_classes)),
+picker.selectbox("Concept" if ev.task == "multilabel" else "Class of interest" if not d.is_binary else "Positive class", list(range(d.n_classes)),
                  format_func=ui.class_label(ev), key="class_select")
 ui.keep("class_select")
 ui.keep("threshold_t")
@@ -163,7 +163,8 @@ b_col.markdown(f"to **B = {t:.6g}** (the slider)")
 btn_col.button("A = current threshold", key="dec_set_from",
                on_click=lambda: st.session_state.__setitem__("dec_from", t), width="stretch")
 ui.keep("dec_from")
-flip = dc.flips(d.scores[:, c], d.y_true == c, float(a), t)  # a few ms at a million rows
+positives = d.y_true[:, c] if ev.task == "multilabel" else d.y_true == c  # a concept's own labels
+flip = dc.flips(d.scores[:, c], positives, float(a), t)  # a few ms at a million rows
 counts = flip.counts
 KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
          "new_tn": "newly correct negatives"}
@@ -263,8 +264,11 @@ if store is not None:
     else:
         st.caption("No decision has been recorded for this dataset yet.")
 
-# --- multi-class: one threshold per class ---------------------------------------------------------
-if not d.is_binary:
+# --- multi-class: one threshold per class (multi-label: each concept's own, on /threshold) ---------
+if ev.task == "multilabel":
+    st.caption("Each concept has its own threshold: set them all on Curves & threshold, which saves them as a "
+               "thresholds file.")
+elif not d.is_binary:
     st.divider()
     st.subheader("One threshold per class", anchor=False)
     st.caption("Each class gets its own threshold (one-vs-rest). A sample goes to the highest-scoring class "

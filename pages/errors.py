@@ -7,6 +7,9 @@ from evaldash import ui
 from evaldash.error_analysis import GALLERIES, filter_mask, gallery_rows, metadata_filters
 
 ev = ui.page_setup("Error analysis")
+if ev.task == "multilabel":  # a concept's FN / FP and the suspected label errors (cleanlab, multi-label)
+    ui.concept_error_galleries(ev)
+    ui.stop()
 d = ev.dataset
 classes = d.classes
 

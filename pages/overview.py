@@ -5,17 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import bootstrap, ui
-from evaldash.gates import Gate, check_gates, load_gates, metric_names
 from evaldash.report import fmt
-from evaldash.errors import InputError
 
 STYLED_CLASSES = 500  # the per-class table is highlighted up to this many classes
 INTERVALS_NOW_CELLS = 20_000  # observed confusion cells up to which the intervals are computed before drawing
 
 ev = ui.page_setup("Overview")
 d = ev.dataset
-head = ev.headline()
-cal = ev.calibration
 
 corrections = st.session_state.get("corrections")
 if corrections is not None:
@@ -23,6 +19,12 @@ if corrections is not None:
             f"{'s' if corrections['corrected'] != 1 else ''} changed, and "
             f"{corrections['mistakes_were_label_errors']} of the model's former mistakes were label errors "
             "(the model was right).", icon=":material/edit:")
+if ev.task == "multilabel":  # concepts: their own cards (subset accuracy, samples F1), table and averages
+    ui.concept_overview(ev)
+    ui.quality_gates(ev)
+    ui.stop()
+head = ev.headline()
+cal = ev.calibration
 
 # resamples × observed confusion cells: computed here for most files, else in the background (about
 # 10 s at a million rows of 1,000 classes), the ± appearing when ready
@@ -144,43 +146,4 @@ right.dataframe(pd.DataFrame({"metric": list(extra), "value": [fmt(v, 4) for v i
 if not cal["available"]:
     st.caption(f"Log loss and calibration are unavailable: {cal['reason']}.")
 
-st.subheader("Quality gates")
-st.caption("None until you add a row (or start with `evaldash serve --gates FILE`, the file `evaldash check "
-           "--gates` reads); a gate passes when the metric is at least (min) or at most (max) the limit — the "
-           "same rules as `evaldash check`. Per-class metrics are written like `recall[cat]`.")
-if "gates" not in st.session_state:
-    gates_file = ui.app_args().gates
-    try:
-        start_gates = load_gates(gates_file) if gates_file else []
-    except InputError as exc:  # the file changed since `serve` checked it
-        st.warning(ui.md(exc))
-        start_gates = []
-    st.session_state["gates"] = pd.DataFrame({
-        "metric": pd.Series([g.metric for g in start_gates], dtype="object"),
-        "kind": pd.Series([g.kind for g in start_gates], dtype="object"),
-        "limit": pd.Series([g.limit for g in start_gates], dtype="float64"),
-    })
-names = [n for n in metric_names(ev) if "[CLASS]" not in n]
-edited = st.data_editor(
-    st.session_state["gates"], key="gates_editor", num_rows="dynamic", hide_index=True,
-    column_config={
-        "metric": st.column_config.TextColumn("metric", help="one of: " + ", ".join(names), required=True),
-        "kind": st.column_config.SelectboxColumn("kind", options=["min", "max"], required=True),
-        "limit": st.column_config.NumberColumn("limit", format="%.4f", required=True),
-    },
-)
-results = []
-for _, g in edited.dropna(subset=["metric", "kind", "limit"]).iterrows():
-    try:
-        results.extend(check_gates(ev, [Gate(str(g["metric"]).strip(), str(g["kind"]), float(g["limit"]))]))
-    except InputError as exc:
-        st.warning(ui.md(exc))  # it may quote the typed metric and the class names
-if results:
-    passed = sum(r.passed for r in results)
-    st.dataframe(pd.DataFrame({
-        "gate": [r.gate.metric for r in results],
-        "value": [fmt(r.value, 4) for r in results],
-        "limit": [f"{'≥' if r.gate.kind == 'min' else '≤'} {r.gate.limit:g}" for r in results],
-        "result": ["pass" if r.passed else f"FAIL{' (' + r.note + ')' if r.note else ''}" for r in results],
-    }), hide_index=True, width="stretch")
-    (st.success if passed == len(results) else st.error)(f"{passed} of {len(results)} gates pass")
+ui.quality_gates(ev)

@@ -90,6 +90,9 @@ def _save_typed(extra: list[dict] | None = None) -> bool:
 
 
 ev = ui.page_setup("Review queue")
+if ev.task == "multilabel":  # its own sets (a concept's FN / FP), corrected label SETS in the findings form
+    ui.concept_review(ev)
+    ui.stop()
 d = ev.dataset
 store = ui.annotation_store()
 fp = ui.fingerprint(ev)

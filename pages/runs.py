@@ -21,18 +21,22 @@ for source in open_runs:
         continue
     head = ev.headline()
     stat = os.stat(source.path)
-    rows.append({"key": source.key, "name": ui.run_name(source), "n": ev.dataset.n,
-                 "classes": ev.dataset.n_classes, "accuracy": head["accuracy"], "macro F1": head["macro_f1"],
-                 "macro AUC": head["macro_roc_auc"], "ECE": head["ece"],
+    # a multi-label run's accuracy is its subset (exact-match) accuracy; samples F1 is its own
+    rows.append({"key": source.key, "name": ui.run_name(source), "task": ev.task, "n": ev.dataset.n,
+                 "classes": ev.dataset.n_classes, "accuracy": head.get("accuracy", head.get("subset_accuracy")),
+                 "macro F1": head["macro_f1"], "samples F1": head.get("samples_f1", float("nan")),
+                 "macro AUC": head["macro_roc_auc"], "ECE": head.get("ece", float("nan")),
                  "modified": dt.datetime.fromtimestamp(stat.st_mtime).strftime("%Y-%m-%d %H:%M"),
                  "size MB": round(stat.st_size / 1e6, 2), "file": source.path})
 table = pd.DataFrame(rows)
 st.caption("One row per open file (the sidebar's 'Open another file…' adds more; `evaldash serve A B ...` opens "
-           "several). Click a column to sort; edit a name to rename a run.")
+           "several). Click a column to sort; edit a name to rename a run. A multi-label run's accuracy is its "
+           "subset (exact-match) accuracy.")
 edited = st.data_editor(
     table.drop(columns=["key"]), key="runs_table", hide_index=True, width="stretch",
     disabled=[c for c in table.columns if c != "name"],
-    column_config={c: st.column_config.NumberColumn(format="%.3f") for c in ("accuracy", "macro F1", "macro AUC", "ECE")},
+    column_config={c: st.column_config.NumberColumn(format="%.3f")
+                   for c in ("accuracy", "macro F1", "samples F1", "macro AUC", "ECE")},
 )
 names = st.session_state.setdefault("run_names", {})
 for key, shown, name in zip(table["key"], table["name"], edited["name"]):

@@ -24,6 +24,9 @@ if st.session_state["slice_column"] not in columns:
 column = st.selectbox("Group by", columns, key="slice_column",
                       help="Numeric columns with many values are cut into 4 quantile bins.")
 ui.keep("slice_column")
+if base.task == "multilabel":  # per-slice sample-level metrics; filtering every page to a slice: not yet
+    ui.concept_slices(base, column)
+    ui.stop()
 table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
 shown = table.assign(
     accuracy_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["accuracy_low"], table["accuracy_high"])],

@@ -15,6 +15,8 @@ ui.need_scores(ev, "there are no curves or thresholds to show")
 classes = d.classes
 # deep link: /threshold?class=<name>&t=<value> sets both when the page is entered
 c, _, _, step = ui.threshold_choice(ev)
+if ev.task == "multilabel":  # each concept has its own threshold: the slider starts at the chosen concept's
+    ui.concept_threshold_start(ev, c)
 name = classes[c]
 # The class picker is drawn after the live threshold, in this place: a new browser session loads
 # each kind of element's code when it first meets one, and the threshold's numbers come first.
@@ -74,11 +76,13 @@ def threshold_panel():
                 st.button(label, key=key, on_click=_suggest, args=(which,))
         if st.session_state.get("suggest_note"):
             st.info(st.session_state["suggest_note"])
+    if ev.task == "multilabel":  # on release: the sample-level metrics, every concept's threshold
+        ui.concept_thresholds_panel(ev, c, t)
     ui.keep("threshold_t")
     ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
 
 
 threshold_panel()
-picker.selectbox("Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
+picker.selectbox("Concept" if ev.task == "multilabel" else "Class (one-vs-rest)" if not d.is_binary else "Positive class", list(range(d.n_classes)),
                  format_func=ui.class_label(ev), key="class_select")
 ui.keep("class_select")

@@ -1,8 +1,9 @@
 """Take a screenshot of every page of the running dashboard into docs/ (headless Chromium).
 
-Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs] [--only NAMES]
+Usage: python scripts/screenshots.py [--url http://localhost:8501] [--out docs] [--only NAMES] [--concepts]
 Starts its own server on the bundled sample (and its weaker model, for /compare) when --url is
-not given. Makes the README's pictures (1400 wide, as tall as each page needs) and what a person
+not given; with --concepts, on the multi-label concept sample, for the concept matrix and a
+concept's threshold (docs/concepts-*.png). Makes the README's pictures (1400 wide, as tall as each page needs) and what a person
 sees first on a laptop (1024x768) and a common screen (1400x900): docs/<name>-<w>x<h>.png.
 """
 
@@ -40,6 +41,11 @@ SCREENS = [
     ("review", "/review", None),
 ]
 SIZES = [(1024, 768), (1400, 900)]
+# the multi-label concept sample (--concepts)
+CONCEPT_SHOTS = [
+    ("concepts-matrix", "/confusion", 1150, False),
+    ("concepts-threshold", "/threshold?class=prime&t=0.4", 1900, False),
+]
 
 
 _BUSY = """() => {
@@ -91,7 +97,10 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--only", default="", help="comma-separated shot names (default: all)")
+    parser.add_argument("--concepts", action="store_true",
+                        help="the concept matrix and a concept's threshold, on the multi-label sample")
     args = parser.parse_args()
+    shots, screens = (CONCEPT_SHOTS, []) if args.concepts else (SHOTS, SCREENS)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     proc = None
@@ -99,12 +108,14 @@ def main() -> None:
     if not url:
         port = free_port()
         digits = ROOT / "sample_data" / "digits"
-        proc = start_server(port, str(digits / "predictions.csv"), str(digits / "predictions_weaker.csv"))
+        files = [digits / "concepts.csv"] if args.concepts else [digits / "predictions.csv",
+                                                                  digits / "predictions_weaker.csv"]
+        proc = start_server(port, *map(str, files))
         url = f"http://127.0.0.1:{port}"
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            for name, path, height, details in SHOTS:
+            for name, path, height, details in shots:
                 if args.only and name not in args.only.split(","):
                     continue
                 page = browser.new_page(viewport={"width": 1400, "height": height})
@@ -123,7 +134,7 @@ def main() -> None:
                 page.screenshot(path=str(out / f"{name}.png"))
                 page.close()
                 print(out / f"{name}.png")
-            for name, path, scroll_to in SCREENS:
+            for name, path, scroll_to in screens:
                 if args.only and name not in args.only.split(","):
                     continue
                 for width, height in SIZES:

@@ -1372,14 +1372,14 @@ def test_a_file_the_loader_has_no_message_for_keeps_the_sidebar_and_the_data(ope
     odd.write_text("label,score\n1,0.5\n")
     from evaldash import ui
 
-    real = ui.sources.load_predictions
+    real = ui.sources.load_dataset  # the app reads every file through tasks.load_dataset
 
     def failing(path, **kwargs):  # stands for a reader error nobody foresaw
         if Path(path).name == "odd.csv":
             raise RecursionError("maximum recursion depth exceeded")
         return real(path, **kwargs)
 
-    monkeypatch.setattr(ui.sources, "load_predictions", failing)
+    monkeypatch.setattr(ui.sources, "load_dataset", failing)
     at = open_path(at, odd)
     [error] = [e.value for e in at.sidebar.error]
     assert error.startswith(shown_as_markdown("odd.csv: could not be read as a predictions file"))

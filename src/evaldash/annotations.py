@@ -565,6 +565,10 @@ def predictions_with_corrections(path, dataset, state: pd.DataFrame) -> pd.DataF
     ``label_corrected`` column: the corrected label where annotators gave one, else the label."""
     from evaldash.io import file_format, read_header, read_table
 
+    if getattr(dataset, "task", "") == "multilabel":  # corrected label SETS: a labels_corrected column
+        from evaldash.multilabel_corrections import predictions_with_corrected_sets
+
+        return predictions_with_corrected_sets(path, dataset, state)
     text = read_header(path) if file_format(Path(path)) == "csv" else []
     frame = read_table(path, text_columns=text)
     labels = [dataset.classes[i] for i in dataset.y_true]

@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--positive")
     srv.add_argument("--images-root")
     srv.add_argument("--classes", metavar="A,B,C", help=CLASSES_HELP)
+    add_task_args(srv)
+    srv.add_argument("--threshold", type=float, help="multi-label: every class's threshold (default 0.5)")
+    srv.add_argument("--thresholds", metavar="FILE.json",
+                     help="multi-label: one threshold per class (the file /decision and /threshold write)")
     srv.add_argument("--gates", metavar="FILE",
                      help="the overview's quality gates (none unless given): " + GATES_FILE_HELP)
     srv.add_argument("--db", help="annotation database: SQLite file or database URL (sets EVALDASH_DB)")
@@ -366,6 +370,16 @@ def _serve(args) -> int:
         cmd += ["--images-root", str(Path(args.images_root).resolve())]
     if args.classes:
         cmd += ["--classes", args.classes]
+    if args.task:
+        cmd += ["--task", args.task]
+    if args.label_sep != DEFAULT_SEPARATOR:
+        cmd += [f"--label-sep={args.label_sep}"]  # one word: a separator such as "-" is not an option
+    if args.threshold is not None:
+        cmd += ["--threshold", repr(args.threshold)]
+    if args.thresholds:
+        if not Path(args.thresholds).is_file():
+            raise InputError(f"--thresholds {args.thresholds}: file not found")
+        cmd += ["--thresholds", str(Path(args.thresholds).resolve())]
     for root in args.data_root:
         if not Path(root).is_dir():
             raise InputError(f"--data-root {root}: no such folder")

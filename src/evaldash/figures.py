@@ -31,7 +31,8 @@ CONFUSION_MODES = {"counts": "count", "true": "share of true class", "pred": "sh
 def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
                     row_totals: np.ndarray | None = None, hide_diagonal: bool = False,
                     shares: bool = True) -> dict[str, list]:
-    """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k).
+    """What each cell of a confusion-matrix grid shows, for ``values`` and ``counts`` of shape (k, k)
+    (or (k, m): a multi-label concept matrix has a "no label" row and a "no prediction" column).
 
     Returns lists of k lists: ``text`` (count and % of the true class, a share, or a mean
     score), ``fill`` (a colour of the Blues scale: log counts in ``counts`` mode, so small
@@ -47,21 +48,21 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     """
     totals = counts.sum(axis=1) if row_totals is None else np.asarray(row_totals)
     row_share = counts / np.maximum(totals, 1)[:, None]
-    k = counts.shape[0]
+    k, m = counts.shape[0], (counts.shape[1] if counts.ndim == 2 else 0)
     if mode == "counts":
         cell_text = [[(f"{counts[i, j]:,}\n{row_share[i, j]:.0%}" if shares else f"{counts[i, j]:,}")
-                      if counts[i, j] else "0" for j in range(k)] for i in range(k)]
+                      if counts[i, j] else "0" for j in range(m)] for i in range(k)]
         z = np.log10(counts + 1.0)
         z = z / z.max() if z.size and z.max() > 0 else z
     elif mode == "score":
-        cell_text = [[f"{values[i, j]:.2f}" if np.isfinite(values[i, j]) else "" for j in range(k)]
+        cell_text = [[f"{values[i, j]:.2f}" if np.isfinite(values[i, j]) else "" for j in range(m)]
                      for i in range(k)]
         z = values
     else:
-        cell_text = [[f"{values[i, j]:.0%}" if counts[i, j] else "0" for j in range(k)] for i in range(k)]
+        cell_text = [[f"{values[i, j]:.0%}" if counts[i, j] else "0" for j in range(m)] for i in range(k)]
         z = values
     z = np.clip(np.nan_to_num(np.asarray(z, dtype=np.float64)), 0.0, 1.0)
-    diagonal = np.eye(k, dtype=bool)
+    diagonal = np.eye(k, m, dtype=bool)
     top = None
     if hide_diagonal and k:
         raw = np.log10(counts + 1.0) if mode == "counts" else np.nan_to_num(np.asarray(values, dtype=np.float64))
@@ -77,7 +78,7 @@ def confusion_cells(values: np.ndarray, counts: np.ndarray, mode: str,
     ink = [["#ffffff" if v > 0.55 else "#1f2937" for v in row] for row in z]
     legend = CONFUSION_MODES[mode]
     if hide_diagonal:
-        for i in range(k):
+        for i in range(min(k, m)):
             cell_text[i][i], fill[i][i], ink[i][i] = "", _HIDDEN, "#6b7280"
         if mode == "counts":
             biggest = int(counts[~diagonal].max()) if k > 1 else 0

@@ -84,6 +84,9 @@ class MultilabelDataset:
     image_check: ImageCheck | None = None
 
     task = "multilabel"
+    # as a single-label Dataset's: no positive class, never a binary (one-of-two) problem
+    positive = None
+    is_binary = False
 
     @property
     def n(self) -> int:
@@ -184,7 +187,8 @@ def detect_task(columns: Sequence[str], source: str = "<frame>", task: str | Non
     """``"multilabel"`` or ``"single"`` from the form of the truth columns (``task`` forces it).
 
     A label-set column (``labels`` and aliases) or ``label_<class>`` indicator columns mean
-    multi-label; a ``label`` column (and its aliases) means single-label."""
+    multi-label; a ``label`` column (and its aliases) means single-label, a label-set alias beside
+    it being metadata (``label`` with ``labels`` is ambiguous: an error)."""
     if task is not None and task not in TASKS:
         raise InputError(f"--task {task!r}: expected one of {', '.join(TASKS)}")
     if task is not None:
@@ -193,6 +197,10 @@ def detect_task(columns: Sequence[str], source: str = "<frame>", task: str | Non
     set_col = _find(columns, LABEL_SET_NAMES)
     single = _find(columns, LABEL_NAMES)
     indicators = indicator_columns(columns, INDICATOR_PREFIX)
+    if single is not None and set_col is not None and _norm(set_col) != LABEL_SET_NAMES[0]:
+        # beside a `label` column an alias (tags, concepts, true_labels) is metadata: single-label
+        # files with a `tags` column were read that way before multi-label files existed
+        set_col = None
     if set_col is not None and single is not None:
         raise InputError(f"{source}: both a single-label column {single!r} and a label-set column {set_col!r}; "
                          f"expected one truth column (or say which with --task multilabel|multiclass|binary)")

@@ -19,7 +19,7 @@ import pandas as pd
 from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.errors import InputError
-from evaldash.evaluation import WARNED_CLASSES, _class_curves, _grid, _per_class_warnings
+from evaldash.evaluation import WARNED_CLASSES, Evaluation, _class_curves, _grid, _per_class_warnings
 from evaldash.multilabel_data import MultilabelDataset
 from evaldash.views import NO_LABEL, NO_PREDICTION, MatrixView
 
@@ -181,6 +181,10 @@ class MultilabelEvaluation:
         """ROC, PR and threshold curves of class ``cls`` reduced for drawing (keys as the single-label's)."""
         return self.memo(("curves", cls), lambda e: _class_curves(e.sweep(cls)))
 
+    # the macro-average ROC and PR curves the live threshold draws beside a class's own: the
+    # single-label computation (it needs only n_classes, sweep and class_curves)
+    average_curves = cached_property(Evaluation.average_curves.func)
+
     def slider_range(self, cls: int) -> tuple[float, float, float]:
         """(low, high, step) of class ``cls``'s threshold slider."""
         if self.dataset.is_probability:
@@ -225,6 +229,11 @@ class MultilabelEvaluation:
         """Samples of each matrix row (labelled i; the last: no label), shape (k + 1,)."""
         y = self.dataset.y_true
         return np.append(np.count_nonzero(y, axis=0), np.count_nonzero(~np.any(y, axis=1)))
+
+    @property
+    def row_totals(self) -> np.ndarray:
+        """Samples of each concept-matrix row, shape (k + 1,): labelled i; the last, no label."""
+        return self._row_samples
 
     @property
     def matrix_modes(self) -> tuple[str, ...]:
@@ -366,8 +375,9 @@ class MultilabelEvaluation:
                        "not the thresholds")
         return out
 
-    def precompute(self) -> "MultilabelEvaluation":
-        """Do every heavy computation now, so that interactions only look results up."""
+    def precompute(self, background: bool = False) -> "MultilabelEvaluation":
+        """Do every heavy computation now, so that interactions only look results up (``background``:
+        accepted as the single-label ``Evaluation.precompute``'s; done now either way)."""
         _ = self.per_class, self.averages, self.subset_accuracy, self.concept_counts, self.co_occurrence
         if self.dataset.has_scores:
             _ = self.ranking, self.micro_ranking, self.ranking_metrics

@@ -12,6 +12,10 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``galleries``, ``sample_details``, ``notices``: thumbnails, the Details dialog and its findings form;
 - ``components``, ``threshold_widgets``: the custom components drawn in the browser (charts, the
   confusion grid, the live threshold);
+- ``gates_panel``: the overview's quality gates;
+- ``concepts``, ``concept_scores``, ``concept_runs``: what a multi-label (concept) file shows where a
+  page differs (the overview, the concept matrix, a concept's false negatives and false positives,
+  the review; a concept's threshold and calibration; slices and two runs compared);
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -92,6 +96,27 @@ from evaldash.ui.galleries import (  # noqa: F401
     gallery,
     pair_gallery,
     pager,
+)
+from evaldash.ui.concepts import (  # noqa: F401
+    ERROR_KINDS,
+    concept_overview,
+    concept_matrix,
+    concept_error_galleries,
+    concept_review,
+    sample_label_sets,
+    error_links,
+)
+from evaldash.ui.concept_scores import (  # noqa: F401
+    concept_threshold_start,
+    concept_thresholds_panel,
+    concept_calibration_view,
+)
+from evaldash.ui.concept_runs import (  # noqa: F401
+    concept_slices,
+    concept_compare,
+)
+from evaldash.ui.gates_panel import (  # noqa: F401
+    quality_gates,
 )
 from evaldash.ui.open_panel import (  # noqa: F401
     UPLOAD_DIR,

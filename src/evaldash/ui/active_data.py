@@ -58,7 +58,7 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if chosen is None:
         return base
     column, value = chosen
-    if column not in base.dataset.metadata.columns:
+    if column not in base.dataset.metadata.columns or base.task == "multilabel":  # no slices of those yet
         set_slice(None)
         return base
     sliced = _slice_evaluation(base, fingerprint(base), column, value)
@@ -85,8 +85,14 @@ def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, val
 def _corrected(_base: Evaluation, key: str, corrections: dict[str, str]) -> tuple[Evaluation, dict]:
     # keyed by the base file (its fingerprint) and the corrections' hash; the findings stay
     # those of the file as given, so the corrected view keeps the base fingerprint
-    dataset, info = with_corrected_labels(_base.dataset, corrections)
-    evaluation = evaluate(dataset).precompute(background=True)
+    if _base.task == "multilabel":  # corrected label sets: the same thresholds, new truth
+        from evaldash.multilabel_corrections import corrected_evaluation
+
+        evaluation, info = corrected_evaluation(_base, corrections)
+        evaluation.precompute()
+    else:
+        dataset, info = with_corrected_labels(_base.dataset, corrections)
+        evaluation = evaluate(dataset).precompute(background=True)
     base_fingerprint = fingerprint(_base)
     evaluation.memo("fingerprint", lambda e: base_fingerprint)
     return evaluation, info

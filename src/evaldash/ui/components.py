@@ -58,15 +58,18 @@ def picked(key: str) -> int | None:
 
 def confusion_grid(values: np.ndarray, counts: np.ndarray, labels: list[str], mode: str,
                    selected: tuple[int, int] | None, row_totals: np.ndarray, on_cell,
-                   key: str = "confusion_matrix", cells: dict | None = None, cell_px: int | None = None) -> None:
+                   key: str = "confusion_matrix", cells: dict | None = None, cell_px: int | None = None,
+                   columns: list[str] | None = None) -> None:
     """A clickable confusion matrix (default key ``confusion_matrix``): a grid drawn in the browser
     without a charting library. A click calls ``on_cell``; :func:`clicked_cell` tells which cell.
-    ``cells`` replaces the cell texts and colours (e.g. :func:`figures.difference_cells`)."""
+    ``cells`` replaces the cell texts and colours (e.g. :func:`figures.difference_cells`); ``columns``
+    names the columns when they are not ``labels`` (a multi-label concept matrix)."""
     cells = cells or figures.confusion_cells(values, counts, mode, row_totals)
     k = len(labels)
     _component("evaldash_confusion_matrix", "confusion_matrix")(
         key=key, on_cell_change=on_cell,
         data={"labels": [str(c) for c in labels], "counts": counts.tolist(), "mode": mode,
+              **({"columns": [str(c) for c in columns]} if columns is not None else {}),
               "selected": list(selected) if selected is not None else None, "show_text": k <= 25,
               "cell_px": cell_px or (64 if k <= 6 else 48 if k <= 12 else 36 if k <= 25 else 16), **cells})
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from evaldash.evaluation import Evaluation
 from evaldash.images import thumbnail
+from evaldash.ui.concepts import corrected_text, sample_label_sets
 from evaldash.ui.findings_store import findings
 from evaldash.ui.sample_details import detail_dialog
 from evaldash.ui.text import md
@@ -19,16 +20,20 @@ GRID_COLUMNS = 6
 
 def _caption(evaluation: Evaluation, row: int, findings: pd.DataFrame | None = None) -> str:
     d = evaluation.dataset
-    conf = evaluation.confidence[row]
-    conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
-    text = f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
+    if evaluation.task == "multilabel":  # a sample's label sets: what it carries, what the model gave it
+        true, predicted = sample_label_sets(evaluation, row)
+        text = f"{d.ids[row]} · true {{{true}}} → {{{predicted}}}"
+    else:
+        conf = evaluation.confidence[row]
+        conf_text = f" · {conf:.3f}" if np.isfinite(conf) else ""
+        text = f"{d.ids[row]} · true {d.classes[d.y_true[row]]} → {d.classes[d.y_pred[row]]}{conf_text}"
     sid = str(d.ids[row])
     if findings is not None and sid in findings.index:
         f = findings.loc[sid]
         if f["tags"]:
             text += " · tags: " + ", ".join(f["tags"])
         if f["corrected_label"]:
-            text += f" · label → {f['corrected_label']}"
+            text += f" · label → {corrected_text(evaluation, f['corrected_label'])}"
         if f["note"]:
             text += " · note"
     return md(text)  # st.image renders its caption as Markdown: ids, classes and tags show as typed

@@ -174,6 +174,7 @@ def data_panel(evaluation: Evaluation) -> None:
         else:
             st.markdown(f"**Data**  \n{md(run_name(source))}")  # one element: a first view draws each
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
+                   + (" · multi-label" if evaluation.task == "multilabel" else "")
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel

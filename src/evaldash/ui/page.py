@@ -153,6 +153,10 @@ def sidebar() -> None:
 
 def stop() -> None:
     """``st.stop()`` after drawing the sidebar (nothing can be drawn once a stop is requested)."""
+    # a stopped run is a complete run: the entry ends here, before the stop (with Streamlit 1.67
+    # run_page's StopException handler is not reached, so a page that stopped stayed "entered" and
+    # re-applied its deep link on every rerun, undoing the user's widget changes)
+    st.session_state["_entering"] = False
     sidebar()
     st.stop()
 
@@ -164,3 +168,4 @@ def need_scores(evaluation: Evaluation, without: str) -> None:
         st.warning(f"This file has predictions but no per-class scores, so {without}. Add score columns "
                    "(score_<class>) to use this page.")
         stop()
+

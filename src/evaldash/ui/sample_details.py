@@ -11,6 +11,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.images import full_image
 from evaldash.metadata import row_text
 from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
+from evaldash.ui.concepts import corrected_set_value, sample_label_sets
 from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tags_in
 from evaldash.ui.notices import image_notice
 from evaldash.ui.text import md
@@ -53,13 +54,17 @@ def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
         st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
                  width="stretch", output_format="PNG")
     with right:
-        conf = evaluation.confidence[row]
-        facts = {
-            "id": str(d.ids[row]),
-            "true class": d.classes[d.y_true[row]],
-            "predicted class": d.classes[d.y_pred[row]],
-            "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
-        }
+        if evaluation.task == "multilabel":
+            true, predicted = sample_label_sets(evaluation, row)
+            facts = {"id": str(d.ids[row]), "true labels": true, "predicted labels": predicted}
+        else:
+            conf = evaluation.confidence[row]
+            facts = {
+                "id": str(d.ids[row]),
+                "true class": d.classes[d.y_true[row]],
+                "predicted class": d.classes[d.y_pred[row]],
+                "confidence": f"{conf:.4f}" if np.isfinite(conf) else "n/a",
+            }
         # as the filters and slices write it: "(missing)", not "nan"
         facts.update(row_text(d.metadata, row))
         with st.container(key=f"detail_facts_{row}"):
@@ -84,11 +89,17 @@ SCORES_SHOWN = 10  # classes in a sample's scores table (the highest; the true c
 
 
 def sample_scores(evaluation: Evaluation, row: int) -> pd.DataFrame:
-    """One sample's highest scores (at most :data:`SCORES_SHOWN` classes, and its true class),
-    highest first, with what each class is to the sample ("true", "predicted")."""
+    """One sample's highest scores (at most :data:`SCORES_SHOWN` classes, and its true class; a
+    multi-label sample: and every concept it carries or is predicted), highest first, with what
+    each class is to the sample ("true", "predicted")."""
     d = evaluation.dataset
     scores = np.asarray(d.scores[row], dtype=np.float64)
     top = np.argsort(-scores, kind="stable")[:SCORES_SHOWN].tolist()
+    if evaluation.task == "multilabel":  # each concept's own score, with whether it is labelled / predicted
+        true, pred = d.y_true[row], evaluation.y_pred[row]
+        shown = [*top, *(c for c in np.flatnonzero(true | pred).tolist() if c not in top)]  # its labels always
+        roles = [", ".join(w for w, on in (("true", true[c]), ("predicted", pred[c])) if on) for c in shown]
+        return pd.DataFrame({"class": [d.classes[c] for c in shown], "score": scores[shown], "is": roles})
     true, pred = int(d.y_true[row]), int(d.y_pred[row])
     shown = top if true in top else [*top[:SCORES_SHOWN - 1], true]
     role = {true: "true", pred: "predicted"} if true != pred else {true: "true, predicted"}
@@ -117,14 +128,19 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
     draft = st.session_state.get(f"_findings_draft_{sid}")
     shown = (draft["tags"], draft["note"], draft["label"]) if draft else (tags, note, label)
     if keys["tags"] not in st.session_state:  # the form opens on this sample: its findings (or the draft)
-        _fill_form(keys, *shown, labels)
+        _fill_form(keys, shown[0], shown[1], _label_shown(evaluation, row, shown[2], labels))
     known = [t for t in tags_in(findings(evaluation)) if t not in BUILTIN_TAGS]
     with st.form(key=f"findings_{row}", border=False):
         options = list(dict.fromkeys([*BUILTIN_TAGS, *known, *tags, *st.session_state[keys["tags"]]]))
         st.multiselect("Tags", options, key=keys["tags"], placeholder="choose tags")
         st.text_input("New tag", key=keys["new_tag"], placeholder="type a tag; Enter saves it")
         st.text_area("Note", key=keys["note"])
-        st.selectbox("Corrected label", labels, key=keys["label"])
+        if evaluation.task == "multilabel":  # a corrected label SET: add or remove concepts
+            st.multiselect("Corrected label set (add or remove concepts)", list(d.classes), key=keys["label"],
+                           placeholder="no label", help="The concepts this sample really carries; saved as a "
+                                                        "correction when it differs from the file's labels.")
+        else:
+            st.selectbox("Corrected label", labels, key=keys["label"])
         st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary",
                               on_click=_save_findings, args=(evaluation, row, labels))
     said = st.session_state.pop(f"_findings_said_{sid}", None)
@@ -159,11 +175,30 @@ def _stored_findings(evaluation: Evaluation, sid: str) -> tuple[list[str], str, 
     return list(current["tags"]), current["note"], current["corrected_label"]
 
 
-def _fill_form(keys: dict[str, str], tags: list[str], note: str, label: str, labels: list[str]) -> None:
+def _fill_form(keys: dict[str, str], tags: list[str], note: str, label_shown) -> None:
     st.session_state[keys["tags"]] = list(tags)
     st.session_state[keys["new_tag"]] = ""
     st.session_state[keys["note"]] = note
-    st.session_state[keys["label"]] = label if label in labels else labels[0]
+    st.session_state[keys["label"]] = label_shown
+
+
+def _label_shown(evaluation: Evaluation, row: int, label: str, labels: list[str]):
+    """The corrected-label widget's value for a stored correction ``label`` ("" for none): a class
+    of ``labels``; for a multi-label file, the list of concepts (the file's own set when none)."""
+    if evaluation.task != "multilabel":
+        return label if label in labels else labels[0]
+    from evaldash.multilabel_corrections import parse_label_set
+
+    names = parse_label_set(label)
+    d = evaluation.dataset
+    return names if names is not None else [name for c, name in enumerate(d.classes) if d.y_true[row, c]]
+
+
+def _label_typed(evaluation: Evaluation, row: int, value, labels: list[str]) -> str:
+    """What to store for the corrected-label widget's ``value``: "" for no correction."""
+    if evaluation.task != "multilabel":
+        return "" if value == labels[0] else value
+    return corrected_set_value(evaluation, row, list(value or []))
 
 
 def _save_findings(evaluation: Evaluation, row: int, labels: list[str]) -> None:
@@ -181,8 +216,7 @@ def _save_findings(evaluation: Evaluation, row: int, labels: list[str]) -> None:
     typed = str(st.session_state.get(keys["new_tag"]) or "").strip()
     new_tags = list(dict.fromkeys([*st.session_state.get(keys["tags"], []), *([typed] if typed else [])]))
     new_note = st.session_state.get(keys["note"], "")
-    new_label = st.session_state.get(keys["label"], labels[0])
-    new_label = "" if new_label == labels[0] else new_label
+    new_label = _label_typed(evaluation, row, st.session_state.get(keys["label"], labels[0]), labels)
     rows = [{"kind": "tag", "value": t} for t in new_tags if t not in tags]
     rows += [{"kind": "untag", "value": t} for t in tags if t not in new_tags]
     if new_note != note:
@@ -201,6 +235,6 @@ def _save_findings(evaluation: Evaluation, row: int, labels: list[str]) -> None:
         return
     st.session_state.pop(f"_findings_draft_{sid}", None)
     st.session_state["_detail_saved"] = bool(rows) or st.session_state.get("_detail_saved", False)
-    _fill_form(keys, new_tags, new_note, new_label, labels)
+    _fill_form(keys, new_tags, new_note, _label_shown(evaluation, row, new_label, labels))
     st.session_state[f"_findings_said_{sid}"] = (
         "success", f"Saved {len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else "Nothing changed.")

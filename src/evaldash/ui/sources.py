@@ -15,9 +15,10 @@ from pathlib import Path
 import streamlit as st
 
 from evaldash.app_config import add_auth_args
-from evaldash.dataset import load_predictions
 from evaldash.errors import InputError
-from evaldash.evaluation import Evaluation, evaluate
+from evaldash.evaluation import Evaluation
+from evaldash.multilabel_data import DEFAULT_SEPARATOR
+from evaldash.tasks import evaluate_dataset, load_dataset
 from evaldash.roots import DataRoots, default_roots
 from evaldash.run_names import distinct_names
 
@@ -27,6 +28,7 @@ SAMPLES = {
     "Digits: 10 classes": ROOT / "sample_data" / "digits" / "predictions.csv",
     "Digits: three vs rest (binary)": ROOT / "sample_data" / "digits" / "binary_three.csv",
     "Digits: a weaker model (to compare)": ROOT / "sample_data" / "digits" / "predictions_weaker.csv",
+    "Digits: concepts (multi-label)": ROOT / "sample_data" / "digits" / "concepts.csv",
 }
 
 
@@ -40,10 +42,17 @@ class Source:
     label: str = ""
     images_by_name: bool = False  # an upload: images not at their path are matched by file name in its zip
     classes: str | None = None  # --classes: names of class indices 0..k-1 (list scores, index labels)
+    task: str | None = None  # forced task (--task), else detected from the truth columns
+    label_sep: str = DEFAULT_SEPARATOR  # a CSV label-set cell's separator (--label-sep)
+    threshold: float | None = None  # multi-label: every class's threshold (--threshold)
+    thresholds: str | None = None  # multi-label: a thresholds file, one per class (--thresholds)
 
     @property
     def key(self) -> str:
         raw = f"{self.path}\x1f{self.positive}\x1f{self.images_root}" + (f"\x1f{self.classes}" if self.classes else "")
+        reading = (self.task, self.label_sep, self.threshold, self.thresholds)
+        if reading != (None, DEFAULT_SEPARATOR, None, None):  # keys of files read as before stay as they were
+            raw += f"\x1f{reading}"
         return hashlib.sha1(raw.encode()).hexdigest()[:10]
 
     @property
@@ -52,7 +61,8 @@ class Source:
 
 
 def app_args() -> argparse.Namespace:
-    """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``."""
+    """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``,
+    ``--task``, ``--label-sep``, ``--threshold``, ``--thresholds``."""
     # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
     argv = tuple(sys.argv[1:]) if Path(sys.argv[0]).name == "app.py" else ()
     return copy.deepcopy(_parse_app_args(argv))  # a copy: callers may change it
@@ -71,6 +81,10 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--data-root", action="append", default=[])
     parser.add_argument("--no-server-paths", action="store_true")
     parser.add_argument("--gates")
+    parser.add_argument("--task", choices=("multilabel", "multiclass", "binary"))
+    parser.add_argument("--label-sep", default=DEFAULT_SEPARATOR)
+    parser.add_argument("--threshold", type=float)
+    parser.add_argument("--thresholds")
     add_auth_args(parser)
     args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
@@ -83,7 +97,10 @@ def start_sources() -> list[Source]:
     args = app_args()
     paths = args.paths or ([os.environ["EVALDASH_PREDICTIONS"]] if os.environ.get("EVALDASH_PREDICTIONS") else [])
     if paths:
-        return [Source(str(Path(p).resolve()), args.positive, args.images_root, classes=args.classes) for p in paths]
+        return [Source(str(Path(p).resolve()), args.positive, args.images_root, classes=args.classes, task=args.task,
+                       label_sep=args.label_sep, threshold=args.threshold,
+                       thresholds=str(Path(args.thresholds).resolve()) if args.thresholds else None)
+                for p in paths]
     first = next(iter(SAMPLES))
     return [Source(str(SAMPLES[first]), label=first)]
 
@@ -124,15 +141,32 @@ def run_name(source: Source) -> str:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _evaluation(path: str, mtime_ns: int, size: int, positive: str | None,
-                images_root: str | None, images_by_name: bool = False, classes: str | None = None) -> Evaluation:
-    dataset = load_predictions(path, positive=positive, images_root=images_root, images_by_name=images_by_name,
-                               classes=classes)
-    evaluation = evaluate(dataset).precompute(background=True)
+                images_root: str | None, images_by_name: bool = False, classes: str | None = None,
+                task: str | None = None, label_sep: str = DEFAULT_SEPARATOR, threshold: float | None = None,
+                thresholds: str | None = None) -> Evaluation:
+    # the results object of the file's task: single-label Evaluation or MultilabelEvaluation
+    dataset = load_dataset(path, task=task, label_sep=label_sep, positive=positive, images_root=images_root,
+                           images_by_name=images_by_name, classes=classes)
+    evaluation = evaluate_dataset(dataset, threshold=threshold, thresholds=_thresholds(dataset, thresholds))
+    evaluation = evaluation.precompute(background=True)
     # Move every object alive now (modules, the loaded file's objects) out of the garbage
     # collector's view: they live as long as the server, and a full collection that walks them
     # holds the server (and its answers to the browser) for tens of milliseconds each time.
     gc.freeze()
     return evaluation
+
+
+def _thresholds(dataset, path: str | None):
+    """The per-class thresholds of the file ``path`` (the file /decision writes), or None."""
+    if path is None:
+        return None
+    from evaldash.decision import load_thresholds
+    from evaldash.multilabel_data import MultilabelDataset
+
+    if not isinstance(dataset, MultilabelDataset):
+        raise InputError(f"--thresholds {path}: one threshold per class applies to multi-label files; "
+                         f"{dataset.source} is single-label")
+    return load_thresholds(path, dataset.classes).thresholds
 
 
 def load(source: Source) -> Evaluation:
@@ -142,7 +176,8 @@ def load(source: Source) -> Evaluation:
     except OSError:
         raise InputError(f"{source.path}: file not found") from None
     return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
-                       source.images_by_name, source.classes)
+                       source.images_by_name, source.classes, source.task, source.label_sep, source.threshold,
+                       source.thresholds)
 
 
 @st.cache_resource(show_spinner=False)

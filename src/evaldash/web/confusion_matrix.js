@@ -7,7 +7,8 @@
 // The grid fits the width it is given: the columns share it (at least "cell_px" each, smaller on a
 // narrow screen), the cell text gets smaller in narrow cells and is left out in very narrow ones
 // (the hover keeps it); only when even that does not fit does the box scroll, with its scrollbar
-// in view (the box is at most a screen high).
+// in view (the box is at most a screen high). "columns" (optional) names the columns when they
+// differ from the rows (a multi-label concept matrix: a "no label" row, a "no prediction" column).
 
 export default function ({ data, parentElement, setTriggerValue }) {
   let root = parentElement.querySelector(".cm-root");
@@ -23,12 +24,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
     if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => fitText(root)).observe(root);
   }
   const k = data.labels.length;
+  const cols = data.columns || data.labels;
+  const m = cols.length;
   const grid = document.createElement("div");
   grid.className = "cm-grid";
   grid.setAttribute("role", "grid");
   // a column is never narrower than MIN_CELL px: below that the box scrolls
   const least = Math.min(data.cell_px, MIN_CELL);
-  grid.style.gridTemplateColumns = `minmax(0, max-content) repeat(${k}, minmax(${least}px, 1fr))`;
+  grid.style.gridTemplateColumns = `minmax(0, max-content) repeat(${m}, minmax(${least}px, 1fr))`;
   const head = (text, cls) => {
     const e = document.createElement("div");
     e.className = cls;
@@ -37,10 +40,10 @@ export default function ({ data, parentElement, setTriggerValue }) {
     grid.appendChild(e);
   };
   head("predicted →\ntrue ↓", "cm-corner");
-  data.labels.forEach((name) => head(name, "cm-col"));
+  cols.forEach((name) => head(name, "cm-col"));
   for (let i = 0; i < k; i++) {
     head(data.labels[i], "cm-row");
-    for (let j = 0; j < k; j++) {
+    for (let j = 0; j < m; j++) {
       const b = document.createElement("button");
       b.type = "button";
       b.className = "cm-cell" + (i === j ? " cm-diag" : "") + (i === j && data.hide_diagonal ? " cm-hidden" : "");
@@ -48,14 +51,14 @@ export default function ({ data, parentElement, setTriggerValue }) {
       b.dataset.true = String(i);
       b.dataset.pred = String(j);
       b.dataset.trueName = data.labels[i];
-      b.dataset.predName = data.labels[j];
+      b.dataset.predName = cols[j];
       b.style.background = data.fill[i][j];
       b.style.color = data.ink[i][j];
       if (data.show_text) b.textContent = data.text[i][j];
       const count = data.counts[i][j].toLocaleString("en-US");
-      b.title = data.hover ? data.hover[i][j] : `true ${data.labels[i]} → predicted ${data.labels[j]}\n${count} samples` +
+      b.title = data.hover ? data.hover[i][j] : `true ${data.labels[i]} → predicted ${cols[j]}\n${count} samples` +
         (data.mode === "counts" ? "" : ` · ${data.text[i][j].replace("\n", " ")}`) + "\nclick to see them";
-      b.setAttribute("aria-label", `true ${data.labels[i]}, predicted ${data.labels[j]}: ${count} samples`);
+      b.setAttribute("aria-label", `true ${data.labels[i]}, predicted ${cols[j]}: ${count} samples`);
       grid.appendChild(b);
     }
   }

@@ -1,0 +1,65 @@
+"""Multi-label runs side by side: each slice's sample-level metrics, and two runs compared."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+
+
+def concept_slices(ev, column: str) -> None:
+    """/slices for a multi-label file: each slice's subset accuracy, samples F1 and Hamming loss, worst
+    samples F1 first (:func:`evaldash.multilabel_slices.multilabel_slice_table`)."""
+    from evaldash.multilabel_slices import multilabel_slice_table
+    from evaldash.slices import MIN_RELIABLE
+
+    table = ev.memo(("slices", column), lambda e: multilabel_slice_table(e, column))
+    shown = table.assign(reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]])
+    st.caption("Worst samples F1 first. Showing every page for one slice is not yet available for multi-label "
+               "files.")
+    with st.container(key="concept_slices"):
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
+                                    "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
+                                    "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
+
+
+COMPARED = {"subset_accuracy": "subset accuracy", "samples_f1": "samples F1", "macro_f1": "macro F1",
+            "micro_f1": "micro F1", "hamming_loss": "Hamming loss (lower is better)", "macro_roc_auc": "macro ROC AUC"}
+
+
+def concept_compare(a, b, name_a: str, name_b: str) -> None:
+    """/compare of two multi-label runs: B − A of the sample-level metrics and each shared concept's F1,
+    with 95% bootstrap intervals (paired when the ids and concepts match), and the samples fixed and
+    broken (exact matches). Two runs of different tasks say so."""
+    from evaldash.multilabel_compare import compare_multilabel
+
+    if a.task != b.task:
+        st.info("A and B are of different tasks (one multi-label, one single-label): pick two runs of the same task.")
+        return
+    from evaldash.ui.findings_store import fingerprint
+
+    result = a.memo(("compare", b.dataset.source, fingerprint(b)), lambda e: compare_multilabel(e, b))
+    delta, iv = result["delta"], result["intervals"]
+    head_a, head_b = a.headline(), b.headline()
+    st.subheader("Headline", anchor=False)
+    heads = pd.DataFrame({
+        "metric": list(COMPARED.values()),
+        f"A: {name_a}": [head_a[m] for m in COMPARED], f"B: {name_b}": [head_b[m] for m in COMPARED],
+        "B − A": [delta.get(m, np.nan) for m in COMPARED],
+        "95% interval": [f"[{iv[m][0]:+.3f}, {iv[m][1]:+.3f}]" if m in iv else "n/a" for m in COMPARED]})
+    with st.container(key="concept_compare_headline"):
+        st.dataframe(heads.style.format({c: "{:.3f}" for c in heads.columns[1:3]} | {"B − A": "{:+.3f}"}, na_rep="n/a"),
+                     hide_index=True)
+    st.text(result["verdict"])
+    st.caption(("Paired: the same samples in both runs, resampled together"
+                + (f"; B fixes {result['fixed']:,} exact matches and breaks {result['broken']:,}"
+                   if result["paired"] else "")) if result["paired"]
+               else "Not paired (the ids or concepts differ): each run resampled on its own.")
+    st.subheader("Per concept", anchor=False)
+    shared = result["shared_classes"]
+    per = pd.DataFrame({"concept": shared, "F1 B − A": [delta[f"f1[{c}]"] for c in shared],
+                        "95% interval": [f"[{iv[f'f1[{c}]'][0]:+.3f}, {iv[f'f1[{c}]'][1]:+.3f}]" for c in shared]})
+    with st.container(key="concept_compare_classes"):
+        st.dataframe(per, hide_index=True, column_config={"F1 B − A": st.column_config.NumberColumn(format="%+.3f")})
