@@ -80,6 +80,7 @@ def threshold_panel():
         ui.concept_thresholds_panel(ev, c, t)
     ui.keep("threshold_t")
     ui.sync_query(**{"class": name, "t": f"{t:.6g}"})
+    ui.note_threshold(ev, c, t)  # evaldash.show's handle lists it in .thresholds()
 
 
 threshold_panel()

@@ -60,3 +60,35 @@ def test_an_unreadable_manifest_adds_nothing(tmp_path):
     assert read_manifest(bad) == [] and read_manifest(tmp_path / "none.json") == []
     bad.write_text('[{"path": 3}, "x", {"path": "/a.csv"}]')
     assert read_manifest(bad) == [{"path": "/a.csv"}]
+
+
+def test_the_threshold_chosen_on_threshold_is_noted_for_the_notebook(monkeypatch, tmp_path):
+    from evaldash.evaluation import evaluate
+    from evaldash.dataset import load_predictions
+    from evaldash.notebook_runs import read_thresholds, thresholds_file
+
+    manifest = tmp_path / "runs.json"
+    write_manifest(manifest, [])
+    monkeypatch.setenv(ENV, str(manifest))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/threshold.py")
+    at.query_params.update({"class": "8", "t": "0.35"})
+    at.run()
+    assert not at.exception, at.exception
+    lo, hi, _ = evaluate(load_predictions(SAMPLE)).slider_range(8)
+    [noted] = read_thresholds(thresholds_file(manifest))
+    assert (noted["path"], noted["class"]) == (str(SAMPLE), "8")
+    assert noted["threshold"] == min(max(0.35, lo), hi)
+    at.session_state["threshold_t"] = 0.6  # the user moves it: the latest choice replaces the first
+    at.run()
+    [noted] = read_thresholds(thresholds_file(manifest))
+    assert noted["threshold"] == 0.6
+
+
+def test_a_server_not_started_by_show_notes_nothing(monkeypatch, tmp_path):
+    monkeypatch.delenv(ENV, raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/threshold.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not list(tmp_path.glob("*.thresholds.json"))

@@ -128,7 +128,7 @@ def test_arrays_with_pixels_and_a_binary_file_reach_the_server_as_given(tmp_path
     assert frame_of_dataset(binary.dataset)["prediction"].tolist() == list(np.asarray(binary.dataset.classes)[binary.dataset.y_pred])
 
 
-def test_findings_and_decision_records_come_back_by_sample_id(db, tmp_path):
+def test_findings_and_decision_records_come_back_by_sample_id(db, tmp_path, monkeypatch):
     from evaldash.decision import DecisionRecord, DeploymentInputs
     from evaldash.notebook_server import Dashboard, Run
 
@@ -154,7 +154,18 @@ def test_findings_and_decision_records_come_back_by_sample_id(db, tmp_path):
     assert found.loc["d0003", "tags"] == ("label error",) and found.loc["d0003", "note"] == "looks like a 7"
     assert found.loc["d0010", "corrected_label"] == "4" and found.loc["d0010", "annotator"] == "Bo"
     chosen = handle.thresholds()
-    assert chosen[["run", "class", "threshold", "approver"]].values.tolist() == [["digits", "3", 0.42, "Cy"]]
+    assert chosen[["run", "class", "threshold", "chosen_on", "approver"]].values.tolist() == [
+        ["digits", "3", 0.42, "/decision", "Cy"]]
+    # a threshold moved to on /threshold, as that page notes it (see tests/test_notebook_runs.py)
+    from evaldash.notebook_runs import record_threshold
+
+    server.manifest = tmp_path / "runs-1.json"
+    monkeypatch.setenv("EVALDASH_NOTEBOOK_RUNS", str(server.manifest))
+    record_threshold(str(DIGITS_CSV), "8", 0.35)
+    record_threshold(str(tmp_path / "another.csv"), "8", 0.5)  # not a run of this handle
+    chosen = handle.thresholds()
+    assert chosen[["run", "class", "threshold", "chosen_on"]].values.tolist() == [
+        ["digits", "8", 0.35, "/threshold"], ["digits", "3", 0.42, "/decision"]]  # newest first
 
 
 def test_show_refuses_bad_input_before_starting_anything(db):

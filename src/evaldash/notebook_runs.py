@@ -10,6 +10,7 @@ command line is.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -61,3 +62,37 @@ def add_notebook_runs(ui) -> None:
         return
     for run in read_manifest(manifest):
         ui.add_run(ui.Source(run["path"], run.get("positive"), run.get("images_root"), label=str(run.get("label", ""))))
+
+
+def thresholds_file(manifest: str | Path) -> Path:
+    """Where a server started by ``show`` notes the thresholds chosen on /threshold (beside its
+    manifest, in the notebook's private folder)."""
+    manifest = Path(manifest)
+    return manifest.with_name(manifest.stem + ".thresholds.json")
+
+
+def record_threshold(path: str, class_name: str, threshold: float) -> None:
+    """Note that ``threshold`` is the one chosen on /threshold for class ``class_name`` of the run
+    read from ``path`` (the latest choice per run and class is kept), for ``show``'s handle
+    (``.thresholds()``); does nothing on a server that ``show`` did not start."""
+    manifest = os.environ.get(ENV)
+    if not manifest:
+        return
+    target = thresholds_file(manifest)
+    chosen = {f"{r['path']}\x1f{r['class']}": r for r in read_thresholds(target)}
+    key = f"{path}\x1f{class_name}"
+    if key in chosen and chosen[key]["threshold"] == float(threshold):
+        return
+    chosen[key] = {"path": path, "class": class_name, "threshold": float(threshold),
+                   "chosen_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    write_manifest(target, list(chosen.values()))  # the same atomic replace
+
+
+def read_thresholds(path: str | Path) -> list[dict]:
+    """The thresholds noted by :func:`record_threshold` ([] when none or unreadable)."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [r for r in rows if isinstance(r, dict) and {"path", "class", "threshold"} <= set(r)] \
+        if isinstance(rows, list) else []

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from evaldash.errors import InputError
-from evaldash.notebook_runs import ENV, source_key, write_manifest
+from evaldash.notebook_runs import ENV, read_thresholds, source_key, thresholds_file, write_manifest
 
 START_TIMEOUT = 90.0  # seconds for the server to answer its health check
 IFRAME_HEIGHT = 760
@@ -247,17 +247,29 @@ class Dashboard:
         return out
 
     def thresholds(self) -> pd.DataFrame:
-        """The operating points signed off on /decision for this call's runs (the decision records,
-        newest first): run, class, threshold, approver, created_at, rationale. The threshold moved
-        on /threshold is kept in the browser session and the link only, not stored: it is not here."""
+        """The operating points chosen for this call's runs, newest first: those signed off on
+        /decision (its decision records: approver, rationale) and the latest threshold moved to on
+        /threshold for each class (``chosen_on``: "/decision" or "/threshold"). Columns: run,
+        class, threshold, chosen_on, approver, created_at, rationale."""
+        columns = ["run", "class", "threshold", "chosen_on", "approver", "created_at", "rationale"]
         store = self._store()
         try:
-            rows = [{"run": run.label, "class": rec.class_name, "threshold": rec.threshold, "approver": rec.approver,
-                     "created_at": rec.created_at, "rationale": rec.rationale}
+            rows = [{"run": run.label, "class": rec.class_name, "threshold": rec.threshold, "chosen_on": "/decision",
+                     "approver": rec.approver, "created_at": pd.Timestamp(rec.created_at), "rationale": rec.rationale}
                     for run in self.runs for rec in store.decisions(run.fingerprint)]
         finally:
             store.close()
-        return pd.DataFrame(rows, columns=["run", "class", "threshold", "approver", "created_at", "rationale"])
+        manifest = getattr(self._server, "manifest", None)
+        moved = read_thresholds(thresholds_file(manifest)) if manifest is not None else []
+        by_path = {run.path: run.label for run in self.runs}
+        rows += [{"run": by_path[r["path"]], "class": r["class"], "threshold": r["threshold"], "chosen_on": "/threshold",
+                  "approver": "", "created_at": pd.Timestamp(r.get("chosen_at")), "rationale": ""}
+                 for r in moved if r["path"] in by_path]
+        frame = pd.DataFrame(rows, columns=columns)
+        if len(frame):
+            frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+            frame = frame.sort_values("created_at", ascending=False, kind="stable").reset_index(drop=True)
+        return frame
 
     def _repr_html_(self) -> str:
         url = html.escape(self.url, quote=True)

@@ -68,6 +68,7 @@ from evaldash.ui.components import (  # noqa: F401
     clicked_cell,
 )
 from evaldash.ui.threshold_widgets import (  # noqa: F401
+    note_threshold,
     set_threshold,
     live_threshold,
     threshold_choice,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 
 import numpy as np
 import pyarrow as pa
@@ -127,3 +128,18 @@ def committed_threshold() -> float | None:
     if value is None and isinstance(state, dict):
         value = state.get("commit")
     return None if value is None else float(value)
+
+
+def note_threshold(evaluation: Evaluation, cls: int, t: float) -> None:
+    """The threshold the page shows for class ``cls`` is the one chosen: a dashboard started by
+    ``evaldash.show`` hands it to the notebook's ``.thresholds()`` (written when it changes)."""
+    from evaldash.notebook_runs import ENV, record_threshold
+
+    source = st.session_state.get("source")
+    if source is None or not os.environ.get(ENV):
+        return
+    name = evaluation.dataset.classes[cls]
+    noted = st.session_state.setdefault("_noted_thresholds", {})
+    if noted.get((source.key, name)) != float(t):
+        record_threshold(source.path, name, float(t))
+        noted[(source.key, name)] = float(t)
