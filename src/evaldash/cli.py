@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--db", help="SQLite file or database URL (default: EVALDASH_DB, else the user's data folder)")
     exp.add_argument("--output", required=True,
                      help="FILE.csv or FILE.json: the annotations; FILE.predictions.csv: the predictions "
-                          "file with a label_corrected column")
+                          "file with a label_corrected column (labels_corrected: multi-label)")
     imp = actions.add_parser("import", help="add annotations exported elsewhere (CSV or JSON)")
     _add_data_args(imp)
     imp.add_argument("--db", help="SQLite file or database URL (default: EVALDASH_DB, else the user's data folder)")
@@ -194,12 +194,12 @@ def run(argv: list[str]) -> int:
     if args.command == "annotations" or _engine(args, [args.path]) == "memory":
         dataset = load_dataset(args.path, task=args.task, label_sep=args.label_sep, positive=args.positive,
                                images_root=args.images_root, classes=args.classes)
+        if args.command == "annotations":
+            return _annotations(args, dataset)
         if dataset.task == "multilabel":
             from evaldash.multilabel_cli import run_multilabel
 
             return run_multilabel(args, dataset)
-        if args.command == "annotations":
-            return _annotations(args, dataset)
         evaluation = evaluate(dataset, threshold=args.threshold)
     else:
         evaluation = _evaluate(args, args.path, args.threshold)
@@ -314,16 +314,22 @@ def _annotations(args, dataset) -> int:
 
     store = an.AnnotationStore(args.db)
     fingerprint = dataset.fingerprint()
+    multilabel = dataset.task == "multilabel"
     if args.action == "import":
-        n = an.import_rows(store, fingerprint, an.read_import(args.input), known_ids=dataset.ids,
-                           imported_by=args.imported_by or _os_user(), classes=dataset.classes, source=args.input)
+        frame, classes = an.read_import(args.input), dataset.classes
+        if multilabel:  # corrected label SETS, checked here; import_rows checks single class names
+            from evaldash.multilabel_corrections import checked_label_sets
+
+            frame, classes = checked_label_sets(frame, dataset.classes, args.input), None
+        n = an.import_rows(store, fingerprint, frame, known_ids=dataset.ids,
+                           imported_by=args.imported_by or _os_user(), classes=classes, source=args.input)
         print(f"imported annotations of {n} samples into {store.name}")
         return 0
     out = Path(args.output)
     state = store.state(fingerprint)
     if out.name.lower().endswith(".predictions.csv"):
         out.write_bytes(an.predictions_export_bytes(args.path, dataset, state))
-        print(f"wrote {dataset.n} predictions with label_corrected "
+        print(f"wrote {dataset.n} predictions with {'labels_corrected' if multilabel else 'label_corrected'} "
               f"({int((state['corrected_label'] != '').sum()) if len(state) else 0} corrected) to {out}")
         return 0
     if out.suffix.lower() not in (".csv", ".json"):

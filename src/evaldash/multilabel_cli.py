@@ -35,8 +35,6 @@ def _evaluate(args, dataset: MultilabelDataset) -> MultilabelEvaluation:
 
 def run_multilabel(args, dataset: MultilabelDataset) -> int:
     """``report`` or ``check`` of a multi-label dataset; returns the exit code."""
-    if args.command == "annotations":
-        raise InputError(f"{dataset.source}: annotations of multi-label files are not supported yet")
     evaluation = _evaluate(args, dataset)
     if args.command == "report":
         from evaldash.multilabel_report import multilabel_report_json, multilabel_report_text

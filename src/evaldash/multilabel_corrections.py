@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from evaldash.errors import InputError
 from evaldash.multilabel_data import MultilabelDataset, with_label_sets
 
 
@@ -99,3 +100,53 @@ def predictions_with_corrected_sets(path, dataset: MultilabelDataset, state) -> 
         out.append(label_set_value(names, dataset.classes) if names is not None else value)
     frame["labels_corrected"] = out
     return frame
+
+
+def checked_label_sets(frame: pd.DataFrame, classes: Sequence[str], source) -> pd.DataFrame:
+    """The ``corrected_label`` column of an annotations import for a multi-label file, each
+    corrected set rewritten as the dashboard stores it (JSON, class order; "" stays no correction).
+
+    Refuses, naming ``source``, the rows and sample ids, a value that is not a JSON array of class
+    names and a set naming concepts that are not classes of the file (nothing is imported then).
+    """
+    known = set(classes)
+    not_sets: list[tuple[int, str, str]] = []
+    unknown: dict[str, list[tuple[int, str]]] = {}
+    out = []
+    for i, (value, sid) in enumerate(zip(frame["corrected_label"], frame["sample_id"]), start=1):
+        if not value:
+            out.append("")
+            continue
+        names = parse_label_set(value)
+        if names is None:
+            not_sets.append((i, sid, value))
+            continue
+        for name in dict.fromkeys(n for n in names if n not in known):
+            unknown.setdefault(name, []).append((i, sid))
+        out.append(label_set_value(names, classes))
+    some = ", ".join(repr(c) for c in list(classes)[:10]) + (
+        f", … ({len(classes)} classes in all)" if len(classes) > 10 else "")
+    if not_sets:
+        i, sid, value = not_sets[0]
+        more = f" and {len(not_sets) - 1} more" if len(not_sets) > 1 else ""
+        raise InputError(f"{source}: row {i}{more}, column 'corrected_label' is {value!r} (sample id {sid!r}); "
+                         f"expected a corrected label set of the multi-label file as a JSON array of class "
+                         f"names, e.g. [\"{list(classes)[0] if classes else 'a'}\"] ([] for no label). "
+                         f"Nothing was imported.")
+    if unknown:
+        def where(places: list[tuple[int, str]]) -> str:
+            more = f" and {len(places) - 3} more" if len(places) > 3 else ""
+            return (f"row{'s' if len(places) > 1 else ''} {', '.join(str(i) for i, _ in places[:3])}{more}: "
+                    f"sample id{'s' if len(places) > 1 else ''} {', '.join(repr(s) for _, s in places[:3])}")
+
+        listed = list(unknown.items())
+        parts = "; ".join(f"{name!r} ({where(places)})" for name, places in listed[:5])
+        others = f"; and {len(listed) - 5} more unknown concepts" if len(listed) > 5 else ""
+        plural = len(listed) > 1
+        raise InputError(f"{source}: column 'corrected_label' names {len(listed)} concept{'s' if plural else ''} "
+                         f"that {'are not classes' if plural else 'is not a class'} of the predictions file: "
+                         f"{parts}{others}; expected sets of its classes: {some}. "
+                         f"Nothing was imported.")
+    checked = frame.copy()
+    checked["corrected_label"] = out
+    return checked

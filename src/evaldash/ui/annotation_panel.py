@@ -128,6 +128,7 @@ def export_panel(evaluation: Evaluation) -> None:
                                key="export_csv", width="stretch")
             st.download_button("Annotations (JSON)", made["json"], file_name=f"{stem}.annotations.json",
                                mime="application/json", key="export_json", width="stretch")
-            st.download_button("Predictions with label_corrected (CSV)", made["predictions"],
+            column = "labels_corrected" if base.task == "multilabel" else "label_corrected"
+            st.download_button(f"Predictions with {column} (CSV)", made["predictions"],
                                file_name=f"{stem}.predictions.csv", mime="text/csv", key="export_predictions",
                                width="stretch")
