@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="metric must be <= VALUE (e.g. error_rate=0.05, ece=0.1)")
     chk.add_argument("--gates", metavar="FILE", help=GATES_FILE_HELP + "; checked before --min and --max")
     chk.add_argument("--threshold", type=float, help="binary: predict positive when score >= T")
+    chk.add_argument("--thresholds", metavar="FILE.json",
+                     help="multi-label: one threshold per class (the file /decision and /threshold write), "
+                          "for the file and the --baseline")
     chk.add_argument("--baseline", help="predictions file of the current model to compare with")
     chk.add_argument("--max-drop", action="append", default=[], metavar="METRIC=VALUE",
                      help="with --baseline: METRIC may be at most VALUE below the baseline's (e.g. macro_f1=0.01)")
@@ -204,6 +207,10 @@ def run(argv: list[str]) -> int:
     else:
         evaluation = _evaluate(args, args.path, args.threshold)
     dataset = evaluation.dataset
+    if args.command == "check" and args.thresholds:
+        raise InputError(f"{dataset.source}: check --thresholds applies to multi-label files and this one is "
+                         f"single-label; expected --threshold T (binary), or report --thresholds for its "
+                         f"per-class operating points")
     if args.command == "report":
         ci = _intervals(args, evaluation)
         th = _thresholds(args, dataset)
