@@ -350,14 +350,21 @@ def auc_influence(score: np.ndarray, positive: np.ndarray) -> tuple[float, np.nd
     return auc, influence
 
 
+def _positives(y_true: np.ndarray, c: int) -> np.ndarray:
+    """Whether each sample is a positive of class ``c``: ``y_true`` holds class indices, shape
+    (n_samples,), or is a multi-label indicator matrix, shape (n_samples, n_classes)."""
+    return y_true[:, c] if y_true.ndim == 2 else y_true == c
+
+
 def macro_auc_influence(scores: np.ndarray, y_true: np.ndarray, classes: list[int]) -> tuple[float, np.ndarray]:
     """Macro ROC AUC over ``classes`` (each with positives and negatives) and each sample's
-    first-order influence on it, shape (n_samples,); NaN and zeros without classes."""
+    first-order influence on it, shape (n_samples,); NaN and zeros without classes. ``y_true``:
+    class indices (n_samples,) or a multi-label indicator matrix (n_samples, n_classes)."""
     if not classes:
-        return float("nan"), np.zeros(y_true.size)
-    total, influence = 0.0, np.zeros(y_true.size)
+        return float("nan"), np.zeros(y_true.shape[0])
+    total, influence = 0.0, np.zeros(y_true.shape[0])
     for c in classes:
-        auc, inf = auc_influence(scores[:, c], y_true == c)
+        auc, inf = auc_influence(scores[:, c], _positives(y_true, c))
         total += auc
         influence += inf
     return total / len(classes), influence / len(classes)
@@ -374,7 +381,7 @@ def weighted_macro_auc(scores: np.ndarray, y_true: np.ndarray, classes: list[int
         order = np.argsort(score)
         s = score[order]
         w = by_row[order]
-        pos = w * (y_true[order] == c)[:, None]
+        pos = w * _positives(y_true, c)[order][:, None]
         neg = w - pos
         if s.size > 1 and (s[1:] == s[:-1]).any():  # ties: one group per distinct score
             starts = np.flatnonzero(np.concatenate([[True], s[1:] != s[:-1]]))
@@ -412,8 +419,9 @@ def resampled_macro_auc(scores: np.ndarray, y_true: np.ndarray, classes: list[in
                         exact_max_cells: int | None = None) -> tuple[float, np.ndarray]:
     """Macro ROC AUC over ``classes`` and that of ``resamples`` bootstrap resamples, each drawing
     the rows jointly for all classes, shape (resamples,): exact (rows drawn) up to
-    ``EXACT_MAX_CELLS`` rows × classes, the first-order expansion above (see the module docstring)."""
-    n = y_true.size
+    ``EXACT_MAX_CELLS`` rows × classes, the first-order expansion above (see the module docstring).
+    ``y_true``: class indices (n,) or a multi-label indicator matrix (n, k)."""
+    n = y_true.shape[0]
     if not classes:
         return float("nan"), np.full(resamples, np.nan)
     rng = np.random.default_rng(seed)
@@ -433,7 +441,7 @@ def paired_resampled_macro_auc_delta(a: tuple[np.ndarray, np.ndarray, list[int]]
     ``a``, ``b``: (scores of shape (n, k), y_true of shape (n,), classes averaged), row i of both
     being the same sample. Above ``EXACT_MAX_CELLS`` rows × classes of both, the difference of the
     two influences is resampled."""
-    n = a[1].size
+    n = a[1].shape[0]  # y_true: class indices (n,) or a multi-label indicator matrix (n, k)
     rng = np.random.default_rng(seed)
     if _exact(n * (len(a[2]) + len(b[2])), exact_max_cells):
         return np.concatenate([weighted_macro_auc(*b, w) - weighted_macro_auc(*a, w)

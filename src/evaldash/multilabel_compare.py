@@ -4,8 +4,9 @@ A multi-label sample carries several labels, so the single-label trick of drawin
 counts does not apply: each resample draws the rows themselves (:func:`evaldash.bootstrap.row_counts`,
 exactly index resampling) and every metric is a weighted sum of per-row quantities, one matrix
 product per block of resamples: O(resamples × rows × classes). Per-class ROC AUC intervals reuse
-:func:`evaldash.bootstrap.resampled_auc`. For two files on the same samples (paired) both models
-share each resample's rows.
+:func:`evaldash.bootstrap.resampled_auc`, the macro ROC AUC delta the single-label compare's
+:func:`evaldash.bootstrap.paired_resampled_macro_auc_delta`. For two files on the same samples
+(paired) both models share each resample's rows.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ def _aligned(a: MultilabelEvaluation, b: MultilabelEvaluation) -> np.ndarray | N
 def compare_multilabel(a: MultilabelEvaluation, b: MultilabelEvaluation, resamples: int = bs.DEFAULT_RESAMPLES,
                        seed: int = bs.DEFAULT_SEED, level: float = bs.LEVEL) -> dict:
     """B minus A, JSON-ready: ``delta`` and ``intervals`` of subset accuracy, Hamming loss (lower
-    is better), samples/macro/micro F1, macro ROC AUC (no interval) and ``f1[C]`` per shared
-    class; ``paired`` (same ids and classes: B aligned to A's rows, both drawn together), then
+    is better), samples/macro/micro F1, macro ROC AUC (when both files allow it, else in
+    ``unavailable``) and ``f1[C]`` per shared class; ``paired`` (same ids and classes: B aligned to A's rows, both drawn together), then
     ``fixed``/``broken``/``both_wrong`` exact matches; ``shared_classes``, ``only_in_a``,
     ``only_in_b`` and a ``verdict`` on samples F1."""
     da, db = a.dataset, b.dataset
@@ -111,13 +112,8 @@ def compare_multilabel(a: MultilabelEvaluation, b: MultilabelEvaluation, resampl
         ia, ib = da.classes.index(c), db.classes.index(c)
         delta[f"f1[{c}]"] = float(b.per_class["f1"][ib] - a.per_class["f1"][ia])
         draws[f"f1[{c}]"] = sb["f1"][:, ib] - sa["f1"][:, ia]
+    unavailable = _macro_auc_delta(a, b, rows, resamples, seed, delta, draws)
     intervals = {name: [float(v) for v in bs.percentile_interval(draws[name], level)] for name in draws}
-    unavailable = {}
-    auc_a, auc_b = a.ranking["roc_auc_macro"], b.ranking["roc_auc_macro"]
-    if np.isnan(auc_a) or np.isnan(auc_b):
-        unavailable["macro_roc_auc"] = "a file without scores (or without a class with positives and negatives)"
-    else:
-        delta["macro_roc_auc"] = float(auc_b - auc_a)
     out = {"task": "multilabel", "paired": rows is not None, "resamples": resamples, "seed": seed, "level": level,
            "delta": delta, "intervals": intervals, "unavailable": unavailable, "shared_classes": shared,
            "only_in_a": [c for c in da.classes if c not in db.classes],
@@ -130,6 +126,39 @@ def compare_multilabel(a: MultilabelEvaluation, b: MultilabelEvaluation, resampl
         out["both_wrong"] = int(np.sum(~right_a & ~right_b))
     out["verdict"] = verdict("samples F1", delta["samples_f1"], intervals["samples_f1"], level)
     return out
+
+
+def _macro_auc_delta(a: MultilabelEvaluation, b: MultilabelEvaluation, rows: np.ndarray | None, resamples: int,
+                     seed: int, delta: dict, draws: dict) -> dict[str, str]:
+    """Add the macro ROC AUC delta and its resampled deltas to ``delta`` and ``draws`` (the
+    single-label compare's resampling: paired when ``rows`` aligns B to A); return metric → why
+    not, when a file does not allow it."""
+    auc = {"a": _auc_input(a, None), "b": _auc_input(b, rows)}
+    why = [f"{side.upper()} ({e.dataset.source}) {auc[side]}" for side, e in (("a", a), ("b", b))
+           if isinstance(auc[side], str)]
+    if why:
+        return {"macro_roc_auc": "; ".join(why)}
+    delta["macro_roc_auc"] = float(b.ranking["roc_auc_macro"] - a.ranking["roc_auc_macro"])
+    if rows is not None:
+        draws["macro_roc_auc"] = bs.paired_resampled_macro_auc_delta(auc["a"], auc["b"], resamples, seed)
+    else:
+        draws["macro_roc_auc"] = (bs.resampled_macro_auc(*auc["b"], resamples, seed + 1)[1]
+                                  - bs.resampled_macro_auc(*auc["a"], resamples, seed)[1])
+    return {}
+
+
+def _auc_input(e: MultilabelEvaluation, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, list[int]] | str:
+    """(scores (n, k), indicators (n, k), classes averaged) of macro ROC AUC, in the order of
+    ``rows``; or why it is undefined."""
+    d = e.dataset
+    if not d.has_scores:
+        return "has no scores"
+    y = d.y_true if rows is None else d.y_true[rows]
+    positives = np.count_nonzero(y, axis=0)
+    classes = [c for c in range(d.n_classes) if 0 < positives[c] < y.shape[0]]
+    if not classes:
+        return "has no class with both positives and negatives"
+    return (d.scores if rows is None else d.scores[rows]), y, classes
 
 
 def _points(e: MultilabelEvaluation) -> dict[str, float]:

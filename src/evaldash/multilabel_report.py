@@ -98,7 +98,9 @@ def multilabel_compare_text(a: MultilabelEvaluation, b: MultilabelEvaluation, r:
                      + ("  (lower is better)" if key == "hamming_loss" else ""))
     if "macro_roc_auc" in r["delta"]:
         lines.append(f"{'macro ROC AUC':<16} A {pa['macro_roc_auc']:.3f}  B {pb['macro_roc_auc']:.3f}  "
-                     f"delta {r['delta']['macro_roc_auc']:+.3f}")
+                     f"delta {r['delta']['macro_roc_auc']:+.3f} {iv('macro_roc_auc')}")
+    elif "macro_roc_auc" in r["unavailable"]:
+        lines.append(f"{'macro ROC AUC':<16} unavailable: {r['unavailable']['macro_roc_auc']}")
     lines.append(r["verdict"])
     if r["paired"]:
         lines.append(f"B fixed {r['fixed']} samples whose label set A got wrong, broke {r['broken']} that A got "
