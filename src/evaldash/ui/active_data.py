@@ -58,7 +58,7 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if chosen is None:
         return base
     column, value = chosen
-    if column not in base.dataset.metadata.columns or base.task == "multilabel":  # no slices of those yet
+    if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
     sliced = _slice_evaluation(base, fingerprint(base), column, value)
@@ -76,7 +76,12 @@ def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, val
     rows = slice_rows(_base.dataset, column, value)
     if not len(rows):
         return None
-    evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
+    if _base.task == "multilabel":  # the slice's samples at the file's thresholds
+        from evaldash.multilabel_slices import multilabel_slice_evaluation
+
+        evaluation = multilabel_slice_evaluation(_base, rows, f"{column} = {value}").precompute()
+    else:
+        evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
     evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
     return evaluation
 

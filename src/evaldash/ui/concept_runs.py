@@ -8,21 +8,33 @@ import streamlit as st
 
 
 
-def concept_slices(ev, column: str) -> None:
+def concept_slices(ev, column: str, chosen: tuple[str, str] | None = None, shown_n: int | None = None) -> None:
     """/slices for a multi-label file: each slice's subset accuracy, samples F1 and Hamming loss, worst
-    samples F1 first (:func:`evaldash.multilabel_slices.multilabel_slice_table`)."""
+    samples F1 first (:func:`evaldash.multilabel_slices.multilabel_slice_table`); a selected row filters
+    every page to that slice (``chosen``: the slice shown now, ``shown_n`` its samples)."""
     from evaldash.multilabel_slices import multilabel_slice_table
     from evaldash.slices import MIN_RELIABLE
+    from evaldash.ui.links import set_slice
+    from evaldash.ui.text import md
 
     table = ev.memo(("slices", column), lambda e: multilabel_slice_table(e, column))
     shown = table.assign(reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]])
-    st.caption("Worst samples F1 first. Showing every page for one slice is not yet available for multi-label "
-               "files.")
+    st.caption("Worst samples F1 first. Select a row to show only that slice on every page.")
     with st.container(key="concept_slices"):
-        st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
-                                    "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
-                                    "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
+        event = st.dataframe(
+            shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+            column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
+                           "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
+                           "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
+    picked = event.selection.rows if event else []
+    if picked:
+        value = str(table["slice"].iloc[picked[0]])
+        if chosen != (column, value):
+            set_slice(column, value)
+            st.rerun()
+    if chosen is not None:
+        st.success(f"Every page now shows only **{md(chosen[0])} = {md(chosen[1])}** "
+                   f"({shown_n:,} samples). 'Show all samples' in the sidebar undoes it.")
 
 
 COMPARED = {"subset_accuracy": "subset accuracy", "samples_f1": "samples F1", "macro_f1": "macro F1",
