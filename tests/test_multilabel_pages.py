@@ -102,3 +102,99 @@ def test_a_slice_link_opens_the_slice_of_a_multilabel_file():
     assert cards(at)["Samples"] == f"{len(rows):,}"
     assert cards(at)["Subset accuracy"] == f"{want['subset_accuracy']:.3f}"
     assert any(f"{len(rows):,} samples" in c.value for c in at.sidebar.caption)
+
+
+# --- 2. two multi-label runs compared: the concept-matrix difference, fixed and broken samples ----
+
+def write_perturbed(folder: Path) -> Path:
+    """The concept sample with some scores perturbed (the same ids and concepts: a paired comparison)."""
+    import pandas as pd
+
+    frame = pd.read_csv(CONCEPTS, dtype={"labels": str}, keep_default_na=False)
+    rng = np.random.default_rng(5)
+    for col in [c for c in frame.columns if c.startswith("score_")]:
+        frame[col] = np.clip(frame[col] + rng.normal(0, 0.2, len(frame)), 0, 1)
+    path = folder / "concepts_perturbed.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_exact_match_changes_and_cell_moves_follow_their_definitions():
+    from evaldash.compare import aligned_rows
+    from evaldash.multilabel_compare import concept_cell_moves, exact_match_changes
+    from evaldash.multilabel_data import multilabel_from_frame
+    from evaldash.multilabel_evaluation import evaluate_multilabel
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n, k = 60, 3
+    truth = rng.random((n, k)) < 0.4
+    frame = pd.DataFrame({"id": [f"s{i}" for i in range(n)]}
+                         | {f"label_{c}": truth[:, c].astype(int) for c in range(k)})
+    a = evaluate_multilabel(multilabel_from_frame(frame.assign(**{f"score_{c}": rng.random(n) for c in range(k)})))
+    shuffled = frame.assign(**{f"score_{c}": rng.random(n) for c in range(k)}).iloc[rng.permutation(n)]
+    b = evaluate_multilabel(multilabel_from_frame(shuffled.reset_index(drop=True)))
+    rows_b = aligned_rows(a, b)
+    groups = exact_match_changes(a, b, rows_b)
+    for r in range(n):
+        right_a = (a.y_pred[r] == a.dataset.y_true[r]).all()
+        right_b = (b.y_pred[rows_b[r]] == b.dataset.y_true[rows_b[r]]).all()
+        assert (r in groups["fixed"]) == (right_b and not right_a)
+        assert (r in groups["broken"]) == (right_a and not right_b)
+    assert len(groups["fixed"]) + len(groups["broken"]) > 0
+    for i, j in [(0, 1), (2, 2), (k, 0), (1, k), (k, k)]:
+        member_a, member_b = set(a.cell_samples(i, j).tolist()), {int(np.flatnonzero(rows_b == r)[0])
+                                                                   for r in b.cell_samples(i, j)}
+        moves = concept_cell_moves(a, b, rows_b, i, j)
+        assert set(moves["moved_in"].tolist()) == member_b - member_a
+        assert set(moves["moved_out"].tolist()) == member_a - member_b
+
+
+def grid_payload(at: AppTest, key: str) -> dict:
+    import json
+
+    [el] = [e for e in at.get("bidi_component") if e.proto.id.endswith(f"-{key}")]
+    return json.loads(el.proto.mixed.json if el.proto.HasField("mixed") else el.proto.json)
+
+
+def images_count(caption: str) -> int:
+    return int(caption.split(" images")[0].split(": ")[-1].replace(",", ""))
+
+
+def test_compare_shows_the_concept_matrix_difference_its_moves_and_the_fixed_and_broken(monkeypatch, tmp_path):
+    from evaldash.compare import aligned_rows
+    from evaldash.multilabel_compare import compare_multilabel, concept_cell_moves, exact_match_changes
+
+    other = write_perturbed(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["app.py", str(CONCEPTS), str(other)])
+    a, b = core(), evaluate_dataset(load_dataset(other))
+    rows_b = aligned_rows(a, b)
+    at = session("pages/compare.py")
+    payload = grid_payload(at, "cml_diff")
+    diff = b.concept_counts - a.concept_counts
+    assert payload["counts"] == diff.tolist() and np.abs(diff).sum() > 0
+    assert payload["columns"] == list(a.matrix("counts").columns)
+    # a click on a cell that changed shows the samples that moved in and out of it
+    i, j = (int(v) for v in np.argwhere(diff != 0)[0])
+    moves = concept_cell_moves(a, b, rows_b, i, j)
+    at.session_state["cml_cell"] = (i, j)  # what a click on the difference matrix's cell keeps
+    run(at)
+    moved = at.get_by_key("cml_moved")
+    assert f"{len(moves['moved_in'])} moved in with B, {len(moves['moved_out'])} moved out" in moved.markdown[0].value
+    assert [images_count(c.value) for c in moved.caption if "images" in c.value] == [
+        len(moves["moved_in"]), len(moves["moved_out"])]
+    captions = [c for im in moved.get("image") for c in im.captions]
+    assert len(captions) == min(len(moves["moved_in"]), 24) + min(len(moves["moved_out"]), 24)
+    r = int((moves["moved_in"] if moves["moved_in"].size else moves["moved_out"])[0])
+    true, set_a, set_b = (", ".join(n for n, on in zip(a.classes, m) if on) or "∅"
+                          for m in (a.dataset.y_true[r], a.y_pred[r], b.y_pred[rows_b[r]]))
+    assert captions[0].replace("\\", "") == f"{a.dataset.ids[r]} · true {{{true}}} · A {{{set_a}}} · B {{{set_b}}}"
+    # the galleries of the samples B fixed and broke
+    groups = exact_match_changes(a, b, rows_b)
+    result = compare_multilabel(a, b)
+    assert (len(groups["fixed"]), len(groups["broken"])) == (result["fixed"], result["broken"])
+    assert images_count(at.get_by_key("cml_changed").caption[0].value) == len(groups["fixed"])
+    at.segmented_control(key="cml_group").set_value("broken")
+    run(at)
+    assert images_count(at.get_by_key("cml_changed").caption[0].value) == len(groups["broken"])
+    assert len(groups["fixed"]) > 0 and len(groups["broken"]) > 0
