@@ -198,3 +198,94 @@ def test_compare_shows_the_concept_matrix_difference_its_moves_and_the_fixed_and
     run(at)
     assert images_count(at.get_by_key("cml_changed").caption[0].value) == len(groups["broken"])
     assert len(groups["fixed"]) > 0 and len(groups["broken"]) > 0
+
+
+# --- 3. the review queue of a multi-label file: a matrix cell, an id list, "reviewed" progress -----
+
+def progress_text(at: AppTest) -> str:
+    return at.get_by_key("review_ml_progress").get("progress")[0].proto.text
+
+
+def review_cell(at: AppTest, i: int, j: int) -> AppTest:
+    at.segmented_control(key="review_ml_set").set_value("cell")
+    run(at)
+    at.selectbox(key="review_ml_true").set_value(i)
+    at.selectbox(key="review_ml_pred").set_value(j)
+    return run(at)
+
+
+def shown_id(at: AppTest) -> str:
+    return at.get_by_key("review_ml_facts").dataframe[0].value["value"].tolist()[0]
+
+
+def test_reviewing_a_concept_matrix_cell_saves_progress_that_a_new_session_reads_back():
+    from evaldash.annotations import AnnotationStore
+
+    ev = core()
+    view = ev.matrix("counts")
+    i, j = ev.classes.index("even"), ev.classes.index("closed_loop")
+    rows = ev.cell_samples(i, j)
+    total = len(rows)
+    assert total > 3
+    at = session("pages/review.py")
+    at.session_state["_annotator"] = "ann"
+    review_cell(at, i, j)
+    assert progress_text(at) == f"0 / {total} reviewed · sample 1 of {total}"
+    assert shown_id(at) == str(ev.dataset.ids[rows[0]])
+    for _ in range(2):
+        at.button(key="review_ml_reviewed").click()
+        run(at)
+    assert progress_text(at) == f"2 / {total} reviewed · sample 3 of {total}"
+    assert shown_id(at) == str(ev.dataset.ids[rows[2]])
+    name = f"cell {view.rows[i]} → {view.columns[j]}"
+    assert AnnotationStore(None).reviewed(ev.dataset.fingerprint(), name) == {str(ev.dataset.ids[r]) for r in rows[:2]}
+    # a new session (another tab, or tomorrow) reads the marks back and starts at the first sample not reviewed
+    st.cache_resource.clear()
+    fresh = session("pages/review.py")
+    review_cell(fresh, i, j)
+    assert progress_text(fresh) == f"2 / {total} reviewed · sample 3 of {total}"
+    assert shown_id(fresh) == str(ev.dataset.ids[rows[2]])
+
+
+def test_reviewed_needs_an_annotator_name_and_saves_nothing_without_it():
+    from evaldash.annotations import AnnotationStore
+
+    ev = core()
+    at = session("pages/review.py")
+    review_cell(at, 0, 1)
+    at.button(key="review_ml_reviewed").click()
+    run(at)
+    assert any("Type your name" in w.value for w in at.warning)
+    assert progress_text(at).startswith("0 / ")
+    view = ev.matrix("counts")
+    assert AnnotationStore(None).reviewed(ev.dataset.fingerprint(), f"cell {view.rows[0]} → {view.columns[1]}") == set()
+
+
+class _Upload:
+    name = "to_review.txt"
+
+    def __init__(self, text: str):
+        self._bytes = text.encode()
+
+    def getvalue(self) -> bytes:
+        return self._bytes
+
+
+def test_an_uploaded_id_list_is_a_review_set_in_its_order(monkeypatch):
+    ev = core()
+    wanted = [str(ev.dataset.ids[r]) for r in (40, 3, 17)]
+    # AppTest cannot upload a file: the uploader returns the file a user would have chosen
+    monkeypatch.setattr(st, "file_uploader", lambda *a, **k: _Upload("\n".join([*wanted, "no-such-id"])))
+    at = session("pages/review.py")
+    at.session_state["_annotator"] = "ann"
+    at.segmented_control(key="review_ml_set").set_value("ids")
+    run(at)
+    assert any("1 of the 4 ids are not in this file" in w.value for w in at.warning)
+    assert progress_text(at) == "0 / 3 reviewed · sample 1 of 3"
+    seen = [shown_id(at)]
+    for _ in range(2):
+        at.button(key="review_ml_reviewed").click()
+        run(at)
+        seen.append(shown_id(at))
+    assert seen == wanted
+    assert progress_text(at) == "2 / 3 reviewed · sample 3 of 3"
