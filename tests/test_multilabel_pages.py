@@ -289,3 +289,17 @@ def test_an_uploaded_id_list_is_a_review_set_in_its_order(monkeypatch):
         seen.append(shown_id(at))
     assert seen == wanted
     assert progress_text(at) == "2 / 3 reviewed · sample 3 of 3"
+
+
+def test_a_slice_keeps_the_thresholds_the_file_was_opened_with(monkeypatch):
+    # the same file served at another --threshold: its slice is at that threshold, not a cached one
+    ev = core()
+    rows = slice_rows(ev.dataset, "stroke", "thin")
+    at = session("pages/overview.py", {"slice_by": "stroke", "slice": "thin"})
+    assert cards(at)["Samples"] == f"{len(rows):,}"
+    monkeypatch.setattr(sys, "argv", ["app.py", str(CONCEPTS), "--threshold", "0.3"])
+    low = evaluate_dataset(load_dataset(CONCEPTS), threshold=0.3)
+    want = multilabel_slice_evaluation(low, rows).headline()
+    assert want["subset_accuracy"] != pytest.approx(multilabel_slice_evaluation(ev, rows).headline()["subset_accuracy"])
+    fresh = session("pages/overview.py", {"slice_by": "stroke", "slice": "thin"})  # the cache is not cleared
+    assert cards(fresh)["Subset accuracy"] == f"{want['subset_accuracy']:.3f}"

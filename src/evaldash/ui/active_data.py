@@ -61,7 +61,9 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
-    sliced = _slice_evaluation(base, fingerprint(base), column, value)
+    # a multi-label file read at other thresholds has the same fingerprint: they key its slice too
+    at = ",".join(f"{t:.17g}" for t in base.thresholds) if base.task == "multilabel" else ""
+    sliced = _slice_evaluation(base, fingerprint(base), column, value, at)
     if sliced is None:  # a link to a slice this file does not have (or no longer has)
         set_slice(None)
         return base
@@ -69,7 +71,8 @@ def _sliced_view(base: Evaluation) -> Evaluation:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation | None:
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str,
+                      thresholds: str = "") -> Evaluation | None:
     from evaldash.dataset import subset
     from evaldash.slices import slice_rows
 
