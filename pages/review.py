@@ -5,9 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from evaldash import figures, ui
-from evaldash.annotations import BUILTIN_TAGS, StoreError, parse_id_list
+from evaldash.annotations import BUILTIN_TAGS, StoreError
 from evaldash.error_analysis import gallery_rows
-from evaldash.errors import InputError
 from evaldash.images import full_image
 from evaldash.metadata import value_text
 
@@ -130,22 +129,7 @@ elif kind == "tagged":
     rows = np.flatnonzero(ui.tagged_mask(d, found, [tag])) if tag else np.array([], dtype=np.int64)
     name = f"tag {tag}"
 else:
-    upload = st.file_uploader("Ids to review: a text file with one id per line, or a CSV with an 'id' column",
-                              type=["txt", "csv"], key="review_ids", on_change=_save_typed)
-    ids = []
-    if upload is not None:
-        try:
-            ids = parse_id_list(upload.name, upload.getvalue())
-        except InputError as exc:
-            st.error(ui.md(exc))
-        known = ui.id_mask(d, ids)
-        missing = len(ids) - int(known.sum())
-        if missing:
-            st.warning(f"{ui.md(upload.name)}: {missing} of the {len(ids)} ids are not in this file; they are left out.")
-    order = {sid: n for n, sid in enumerate(ids)}
-    rows = np.flatnonzero(ui.id_mask(d, ids))
-    rows = rows[np.argsort([order[str(d.ids[r])] for r in rows], kind="stable")] if len(rows) else rows
-    name = f"ids {upload.name}" if upload is not None else "ids"
+    rows, name = ui.uploaded_id_rows(d, "review_ids", _save_typed)
 
 rows = np.asarray(rows, dtype=np.int64)
 total = len(rows)
@@ -154,11 +138,7 @@ if total == 0:
     ui.stop()
 
 ids_in_set = [str(d.ids[r]) for r in rows]
-try:
-    reviewed = store.reviewed(fp, name) if store is not None else set()
-except StoreError as exc:
-    reviewed = set()
-    st.session_state["store_error"] = str(exc)
+reviewed = ui.reviewed_ids(fp, name)
 done = sum(1 for s in ids_in_set if s in reviewed)
 
 pos_key = f"review_pos::{name}"
@@ -169,7 +149,7 @@ row = int(rows[pos])
 sid = ids_in_set[pos]
 
 with st.container(key="review_progress"):
-    st.progress(done / total, text=f"{done} / {total} reviewed · sample {pos + 1} of {total}")
+    ui.review_progress(done, total, pos)
 
 
 def _move(step: int, mark: bool):

@@ -24,8 +24,8 @@ if st.session_state["slice_column"] not in columns:
 column = st.selectbox("Group by", columns, key="slice_column",
                       help="Numeric columns with many values are cut into 4 quantile bins.")
 ui.keep("slice_column")
-if base.task == "multilabel":  # per-slice sample-level metrics; filtering every page to a slice: not yet
-    ui.concept_slices(base, column)
+if base.task == "multilabel":  # per-slice sample-level metrics; a selected row filters every page to it
+    ui.concept_slices(base, column, chosen, ev.dataset.n)
     ui.stop()
 table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
 shown = table.assign(

@@ -165,3 +165,30 @@ def _points(e: MultilabelEvaluation) -> dict[str, float]:
     return {"subset_accuracy": e.subset_accuracy, "hamming_loss": e.hamming_loss,
             "samples_f1": e.averages["samples"]["f1"], "macro_f1": e.averages["macro"]["f1"],
             "micro_f1": e.averages["micro"]["f1"]}
+
+
+def exact_match_changes(a: MultilabelEvaluation, b: MultilabelEvaluation, rows_b: np.ndarray) -> dict[str, np.ndarray]:
+    """A's row indices of the samples B ``fixed`` (its predicted set equals the true set in B, not in
+    A), ``broken`` (the reverse) and ``both_wrong``; ``rows_b[r]`` is A's row r in B (as
+    :func:`evaldash.compare.aligned_rows` gives). Rows in file order."""
+    da, db = a.dataset, b.dataset
+    right_a = ~np.any(da.y_true != a.y_pred, axis=1)
+    right_b = ~np.any(db.y_true[rows_b] != b.y_pred[rows_b], axis=1)
+    return {"fixed": np.flatnonzero(~right_a & right_b), "broken": np.flatnonzero(right_a & ~right_b),
+            "both_wrong": np.flatnonzero(~right_a & ~right_b)}
+
+
+def _in_cell(y_true: np.ndarray, y_pred: np.ndarray, true: int, pred: int) -> np.ndarray:
+    k = y_true.shape[1]
+    in_row = ~np.any(y_true, axis=1) if true == k else y_true[:, true]
+    return in_row & (~np.any(y_pred, axis=1) if pred == k else y_pred[:, pred])
+
+
+def concept_cell_moves(a: MultilabelEvaluation, b: MultilabelEvaluation, rows_b: np.ndarray, true: int,
+                       pred: int) -> dict[str, np.ndarray]:
+    """A's row indices of the samples that moved into concept-matrix cell (true, pred) with B
+    (``moved_in``: in B's cell, not in A's) or out of it (``moved_out``); index k is the "no label"
+    row / "no prediction" column; the two files have the same classes and ``rows_b`` aligns them."""
+    in_a = _in_cell(a.dataset.y_true, a.y_pred, true, pred)
+    in_b = _in_cell(b.dataset.y_true[rows_b], b.y_pred[rows_b], true, pred)
+    return {"moved_in": np.flatnonzero(~in_a & in_b), "moved_out": np.flatnonzero(in_a & ~in_b)}

@@ -27,3 +27,30 @@ def multilabel_slice_table(evaluation, column: str) -> pd.DataFrame:
                      "reliable": bool(where.size >= MIN_RELIABLE)})
     table = pd.DataFrame(rows, columns=["slice", "n", "subset_accuracy", "samples_f1", "hamming_loss", "reliable"])
     return table.sort_values(["samples_f1", "slice"], kind="stable").reset_index(drop=True)
+
+
+def multilabel_subset(dataset, rows: np.ndarray, label: str = ""):
+    """The samples at ``rows`` (sorted row indices, shape (m,)) of a
+    :class:`~evaldash.multilabel_data.MultilabelDataset` as a dataset of their own (as
+    :func:`evaldash.dataset.subset` for single-label files); its source says which slice it is.
+    Classes and score kind are kept."""
+    from dataclasses import replace
+
+    rows = np.asarray(rows, dtype=np.int64)
+    arrays = {}
+    for name in ("y_true", "y_pred_given", "scores", "image_paths"):
+        value = getattr(dataset, name)
+        if value is not None:
+            value = value[rows]
+            value.setflags(write=False)
+        arrays[name] = value
+    ids = dataset.ids.take(rows) if hasattr(dataset.ids, "take") else dataset.ids[rows]
+    return replace(dataset, ids=ids, metadata=dataset.metadata.iloc[rows].reset_index(drop=True),
+                   source=f"{dataset.source} [{label}]" if label else dataset.source, **arrays)
+
+
+def multilabel_slice_evaluation(evaluation, rows: np.ndarray, label: str = ""):
+    """The evaluation of the samples at ``rows`` only, at the same per-class thresholds."""
+    from evaldash.multilabel_evaluation import evaluate_multilabel
+
+    return evaluate_multilabel(multilabel_subset(evaluation.dataset, rows, label), thresholds=evaluation.thresholds)

@@ -16,6 +16,7 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``concepts``, ``concept_scores``, ``concept_runs``: what a multi-label (concept) file shows where a
   page differs (the overview, the concept matrix, a concept's false negatives and false positives,
   the review; a concept's threshold and calibration; slices and two runs compared);
+- ``review_sets``: what both review queues share (an uploaded id list, "reviewed" marks, progress);
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -111,6 +112,11 @@ from evaldash.ui.concept_scores import (  # noqa: F401
     concept_threshold_start,
     concept_thresholds_panel,
     concept_calibration_view,
+)
+from evaldash.ui.review_sets import (  # noqa: F401
+    uploaded_id_rows,
+    reviewed_ids,
+    review_progress,
 )
 from evaldash.ui.concept_runs import (  # noqa: F401
     concept_slices,

@@ -58,10 +58,12 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if chosen is None:
         return base
     column, value = chosen
-    if column not in base.dataset.metadata.columns or base.task == "multilabel":  # no slices of those yet
+    if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
-    sliced = _slice_evaluation(base, fingerprint(base), column, value)
+    # a multi-label file read at other thresholds has the same fingerprint: they key its slice too
+    at = ",".join(f"{t:.17g}" for t in base.thresholds) if base.task == "multilabel" else ""
+    sliced = _slice_evaluation(base, fingerprint(base), column, value, at)
     if sliced is None:  # a link to a slice this file does not have (or no longer has)
         set_slice(None)
         return base
@@ -69,14 +71,20 @@ def _sliced_view(base: Evaluation) -> Evaluation:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str) -> Evaluation | None:
+def _slice_evaluation(_base: Evaluation, base_fingerprint: str, column: str, value: str,
+                      thresholds: str = "") -> Evaluation | None:
     from evaldash.dataset import subset
     from evaldash.slices import slice_rows
 
     rows = slice_rows(_base.dataset, column, value)
     if not len(rows):
         return None
-    evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
+    if _base.task == "multilabel":  # the slice's samples at the file's thresholds
+        from evaldash.multilabel_slices import multilabel_slice_evaluation
+
+        evaluation = multilabel_slice_evaluation(_base, rows, f"{column} = {value}").precompute()
+    else:
+        evaluation = evaluate(subset(_base.dataset, rows, f"{column} = {value}")).precompute(background=True)
     evaluation.memo("fingerprint", lambda e: base_fingerprint)  # findings stay those of the whole file
     return evaluation
 

@@ -8,21 +8,33 @@ import streamlit as st
 
 
 
-def concept_slices(ev, column: str) -> None:
+def concept_slices(ev, column: str, chosen: tuple[str, str] | None = None, shown_n: int | None = None) -> None:
     """/slices for a multi-label file: each slice's subset accuracy, samples F1 and Hamming loss, worst
-    samples F1 first (:func:`evaldash.multilabel_slices.multilabel_slice_table`)."""
+    samples F1 first (:func:`evaldash.multilabel_slices.multilabel_slice_table`); a selected row filters
+    every page to that slice (``chosen``: the slice shown now, ``shown_n`` its samples)."""
     from evaldash.multilabel_slices import multilabel_slice_table
     from evaldash.slices import MIN_RELIABLE
+    from evaldash.ui.links import set_slice
+    from evaldash.ui.text import md
 
     table = ev.memo(("slices", column), lambda e: multilabel_slice_table(e, column))
     shown = table.assign(reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]])
-    st.caption("Worst samples F1 first. Showing every page for one slice is not yet available for multi-label "
-               "files.")
+    st.caption("Worst samples F1 first. Select a row to show only that slice on every page.")
     with st.container(key="concept_slices"):
-        st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
-                                    "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
-                                    "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
+        event = st.dataframe(
+            shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+            column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
+                           "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
+                           "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
+    picked = event.selection.rows if event else []
+    if picked:
+        value = str(table["slice"].iloc[picked[0]])
+        if chosen != (column, value):
+            set_slice(column, value)
+            st.rerun()
+    if chosen is not None:
+        st.success(f"Every page now shows only **{md(chosen[0])} = {md(chosen[1])}** "
+                   f"({shown_n:,} samples). 'Show all samples' in the sidebar undoes it.")
 
 
 COMPARED = {"subset_accuracy": "subset accuracy", "samples_f1": "samples F1", "macro_f1": "macro F1",
@@ -63,3 +75,79 @@ def concept_compare(a, b, name_a: str, name_b: str) -> None:
                         "95% interval": [f"[{iv[f'f1[{c}]'][0]:+.3f}, {iv[f'f1[{c}]'][1]:+.3f}]" for c in shared]})
     with st.container(key="concept_compare_classes"):
         st.dataframe(per, hide_index=True, column_config={"F1 B − A": st.column_config.NumberColumn(format="%+.3f")})
+    from evaldash.multilabel_compare import _aligned
+
+    rows_b = _aligned(a, b)  # B's row of each of A's samples, when the ids and concepts match
+    if a.dataset.classes == b.dataset.classes:
+        _concept_difference(a, b, rows_b)
+    if rows_b is not None:
+        _exact_match_galleries(a, b, rows_b)
+
+
+def _concept_difference(a, b, rows_b) -> None:
+    """The concept-matrix difference (B − A counts) in the confusion grid; a clicked cell shows the
+    samples that moved into or out of it (when the ids match)."""
+    from evaldash import figures
+    from evaldash.multilabel_compare import concept_cell_moves
+    from evaldash.ui.components import clicked_cell, confusion_grid, request_scroll, scroll_into_view
+    from evaldash.ui.galleries import PAGE_SIZE, pair_gallery
+    from evaldash.ui.notices import image_notice
+    from evaldash.ui.text import md
+
+    view = a.matrix("counts")
+    diff = b.concept_counts - a.concept_counts
+    k1 = diff.shape[0]
+
+    def _on_diff():
+        cell = clicked_cell("cml_diff")
+        if cell is not None:
+            st.session_state["cml_cell"] = cell
+            request_scroll("cml_moved")
+
+    st.subheader("Concept matrix, B − A", anchor=False)
+    st.caption("Rows: true concepts · columns: predicted concepts · each cell: B's count minus A's · click a cell to "
+               "see the samples that moved into or out of it.")
+    picked = st.session_state.get("cml_cell")
+    picked = tuple(picked) if picked is not None and max(picked) < k1 else None
+    confusion_grid(diff, diff, list(view.rows), "diff", picked, None, _on_diff, key="cml_diff",
+                   cells=figures.difference_cells(diff), columns=list(view.columns))
+    if picked is None:
+        return
+    if rows_b is None:
+        st.info("The files hold different samples, so samples cannot be followed from A to B.")
+        return
+    i, j = picked
+    moves = concept_cell_moves(a, b, rows_b, i, j)
+    with st.container(key="cml_moved"):
+        st.markdown(f"**True {md(view.rows[i])} → predicted {md(view.columns[j])}**: "
+                    f"{len(moves['moved_in'])} moved in with B, {len(moves['moved_out'])} moved out")
+        image_notice(a)  # the thumbnails below are A's images
+        for kind, title in (("moved_in", "moved in (B puts them here, A did not)"),
+                            ("moved_out", "moved out (A put them here, B does not)")):
+            rows = moves[kind]
+            st.caption(f"{title}: {len(rows)} images")
+            pair_gallery(a, b, rows[:PAGE_SIZE], rows_b, key=f"cml_{kind}")
+        scroll_into_view("cml_moved")
+
+
+def _exact_match_galleries(a, b, rows_b) -> None:
+    """Galleries of the samples B fixed (its predicted set is the true set, A's is not) and broke."""
+    from evaldash.multilabel_compare import exact_match_changes
+    from evaldash.ui.galleries import PAGE_SIZE, pager, pair_gallery
+    from evaldash.ui.notices import image_notice
+
+    groups = exact_match_changes(a, b, rows_b)
+    st.subheader("Samples that changed", anchor=False)
+    which = st.segmented_control("Show", ["fixed", "broken", "both_wrong"], key="cml_group",
+                                 format_func={"fixed": f"B fixed ({len(groups['fixed'])})",
+                                              "broken": f"B broke ({len(groups['broken'])})",
+                                              "both_wrong": f"both wrong ({len(groups['both_wrong'])})"}.get,
+                                 default="fixed") or "fixed"
+    rows = groups[which]
+    with st.container(key="cml_changed"):
+        image_notice(a)
+        st.caption(f"{len(rows)} images · an exact match is a predicted set equal to the true set · each caption "
+                   "shows both models' sets")
+        if len(rows):
+            page = pager("cml_changed", len(rows))
+            pair_gallery(a, b, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], rows_b, key=f"cml_{which}")

@@ -297,16 +297,22 @@ def concept_error_galleries(ev) -> None:
 
 
 REVIEW_SETS = {"label_issues": "Suspected label errors", "fn": "A concept's false negatives",
-               "fp": "A concept's false positives", "tagged": "Everything with a tag"}
+               "fp": "A concept's false positives", "cell": "A concept-matrix cell", "tagged": "Everything with a tag",
+               "ids": "An uploaded id list"}
 
 
 def concept_review(ev) -> None:
     """/review for a multi-label file: walk one sample at a time through a set (the suspected label
-    errors, a concept's FN or FP, the tagged samples), each with its picture, label sets, scores and
-    the findings form, where its label set is corrected (add or remove concepts)."""
+    errors, a concept's FN or FP, a concept-matrix cell, the tagged samples, an uploaded id list), each
+    with its picture, label sets, scores and the findings form, where its label set is corrected (add
+    or remove concepts). "Reviewed, next" marks the sample reviewed in the set, in the annotation
+    database as the single-label queue does, and the progress bar counts the set's marks."""
+    from evaldash.annotations import StoreError
     from evaldash.images import full_image
-    from evaldash.ui.findings_store import findings, tagged_mask, tags_in
+    from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
+    from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tagged_mask, tags_in
     from evaldash.ui.links import keep, remember
+    from evaldash.ui.review_sets import review_progress, reviewed_ids, uploaded_id_rows
     from evaldash.ui.sample_details import findings_form, sample_scores
 
     d = ev.dataset
@@ -321,30 +327,76 @@ def concept_review(ev) -> None:
         c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="review_concept")
         keep("review_concept")
         rows = ev.concept_errors(c, kind)
+        name = f"{kind} {d.classes[c]}"
+    elif kind == "cell":
+        view = ev.matrix("counts")
+        off = np.array(view.counts, dtype=np.int64)
+        np.fill_diagonal(off, -1)  # the largest off-diagonal cell first
+        i0, j0 = np.unravel_index(int(np.argmax(off)), off.shape)
+        remember("review_ml_true", int(i0))
+        remember("review_ml_pred", int(j0))
+        left, right = st.columns(2)
+        i = left.selectbox("True concept", range(len(view.rows)), format_func=lambda r: view.rows[r],
+                           key="review_ml_true")
+        j = right.selectbox("Predicted concept", range(len(view.columns)), format_func=lambda r: view.columns[r],
+                            key="review_ml_pred")
+        keep("review_ml_true")
+        keep("review_ml_pred")
+        rows = ev.cell_samples(i, j)
+        name = f"cell {view.rows[i]} → {view.columns[j]}"
     elif kind == "label_issues":
         issues = ev.label_issues()
         if not issues["available"]:
             st.info(md(issues["reason"]))
             return
         rows = pd.unique(issues["table"]["row"].to_numpy())
+        name = kind
+    elif kind == "ids":
+        rows, name = uploaded_id_rows(d, "review_ml_ids")
     else:
         found = findings(ev)
         tags = tags_in(found)
         rows = np.flatnonzero(tagged_mask(d, found, tags)) if tags else np.array([], dtype=np.int64)
+        name = "tagged"
     if not len(rows):
         st.info("Nothing to review in this set.")
         return
-    where = (kind, tuple(rows[:3].tolist()), len(rows))
-    if st.session_state.get("_review_ml_where") != where:  # another set: from its first sample
+    fp = fingerprint(ev)
+    ids_in_set = [str(s) for s in np.asarray(d.ids.take(rows) if hasattr(d.ids, "take") else d.ids[rows], dtype=object)]
+    reviewed = reviewed_ids(fp, name)
+    where = (name, tuple(rows[:3].tolist()), len(rows))
+    if st.session_state.get("_review_ml_where") != where:  # another set: from its first sample nobody reviewed
         st.session_state["_review_ml_where"] = where
-        st.session_state["review_ml_pos"] = 0
+        st.session_state["review_ml_pos"] = next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)
     pos = min(max(int(st.session_state.get("review_ml_pos", 0)), 0), len(rows) - 1)
-    prev_col, where_col, next_col = st.columns([1, 2, 1], vertical_alignment="center")
+    with st.container(key="review_ml_progress"):
+        review_progress(sum(1 for s in ids_in_set if s in reviewed), len(rows), pos)
+
+    def _reviewed_next() -> None:  # the "reviewed" event of the single-label queue: value = the set's name
+        who, store = annotator_name(), annotation_store()
+        if not who:
+            st.session_state["review_ml_msg"] = NAME_FIRST
+            return
+        if store is None:
+            st.session_state["review_ml_msg"] = "Findings cannot be saved: the dashboard is read-only."
+            return
+        try:
+            store.record(fp, ids_in_set[pos], who, "reviewed", name)
+        except StoreError as exc:
+            st.session_state["review_ml_msg"] = str(exc)
+            return
+        st.session_state["review_ml_pos"] = min(pos + 1, len(rows) - 1)
+
+    prev_col, where_col, mark_col, next_col = st.columns([1, 2, 1.4, 1], vertical_alignment="center")
     prev_col.button("Previous", key="review_ml_prev", disabled=pos == 0, width="stretch",
                     on_click=lambda: st.session_state.update(review_ml_pos=pos - 1))
     where_col.caption(f"Sample {pos + 1} of {len(rows):,}")
+    mark_col.button("Reviewed, next ▸", key="review_ml_reviewed", type="primary", width="stretch",
+                    on_click=_reviewed_next)
     next_col.button("Next", key="review_ml_next", disabled=pos == len(rows) - 1, width="stretch",
                     on_click=lambda: st.session_state.update(review_ml_pos=pos + 1))
+    if "review_ml_msg" in st.session_state:
+        st.warning(md(st.session_state.pop("review_ml_msg")))
     row = int(rows[pos])
     true, predicted = sample_label_sets(ev, row)
     left, right = st.columns([1, 2])

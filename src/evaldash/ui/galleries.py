@@ -81,10 +81,14 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
             row, rb = int(row), int(rows_b[int(row)])
-            ca, cb = a.confidence[row], b.confidence[rb]
-            caption = (f"{d.ids[row]} · true {d.classes[d.y_true[row]]} · A {d.classes[d.y_pred[row]]}"
-                       + (f" ({ca:.2f})" if np.isfinite(ca) else "")
-                       + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
+            if a.task == "multilabel":  # label sets: the true one, A's and B's predicted ones
+                (true, set_a), (_, set_b) = sample_label_sets(a, row), sample_label_sets(b, rb)
+                caption = f"{d.ids[row]} · true {{{true}}} · A {{{set_a}}} · B {{{set_b}}}"
+            else:
+                ca, cb = a.confidence[row], b.confidence[rb]
+                caption = (f"{d.ids[row]} · true {d.classes[d.y_true[row]]} · A {d.classes[d.y_pred[row]]}"
+                           + (f" ({ca:.2f})" if np.isfinite(ca) else "")
+                           + f" · B {db.classes[db.y_pred[rb]]}" + (f" ({cb:.2f})" if np.isfinite(cb) else ""))
             with col:
                 st.image(thumbnail(paths[row] if paths is not None else None, root=d.images_root), caption=md(caption),
                          width="stretch", output_format="PNG")
