@@ -134,8 +134,10 @@ def test_the_sweep_is_the_single_label_sweep_of_the_indicator_column():
         assert (at["tp"], at["fp"], at["fn"], at["tn"]) == tuple(int(table[m][c]) for m in ("tp", "fp", "fn", "tn"))
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 3, 65_536])
 @pytest.mark.parametrize("case", CASES)
-def test_concept_matrix_co_occurrence_and_mean_scores_equal_a_loop(case):
+def test_concept_matrix_co_occurrence_and_mean_scores_equal_a_loop(case, chunk_rows, monkeypatch):
+    monkeypatch.setattr(mm, "CHUNK_ROWS", chunk_rows)  # blocks of rows, summed: the same counts
     y_true, y_pred, scores = case
     n, k = y_true.shape
     expected = np.zeros((k + 1, k + 1), dtype=np.int64)
