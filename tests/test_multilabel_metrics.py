@@ -200,3 +200,15 @@ def test_suspected_label_errors_are_cleanlabs_per_concept_issues():
     flipped = {(r, 1) for r in range(12)}
     assert flipped <= set(zip(found["row"].tolist(), found["cls"].tolist()))
     np.testing.assert_array_equal(found["missing"], ~y_noisy[found["row"], found["cls"]])
+
+
+def test_most_confused_concepts_are_those_with_the_most_off_diagonal_counts():
+    y_true, y_pred, _ = CASES[2]
+    n, k = y_true.shape
+    m = mm.concept_matrix(y_true, y_pred)
+    errors = [sum(int(m[i, j]) for j in range(k + 1) if j != i) + sum(int(m[j, i]) for j in range(k + 1) if j != i)
+              for i in range(k)]
+    np.testing.assert_array_equal(mm.concept_error_counts(m), errors)
+    top = sorted(range(k), key=lambda i: (-errors[i], i))[:2]
+    np.testing.assert_array_equal(mm.most_confused_concepts(m, 2), sorted(top))
+    np.testing.assert_array_equal(mm.most_confused_concepts(m, k + 5), np.arange(k))

@@ -288,6 +288,23 @@ def mean_score_matrix(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
         return sums / counts.astype(np.float64)[:, None]
 
 
+def concept_error_counts(matrix: np.ndarray) -> np.ndarray:
+    """Each concept's off-diagonal counts in a concept matrix of shape (k + 1, k + 1): its row
+    (labelled i, predicted another concept or nothing) plus its column (predicted i, labelled
+    another concept or nothing), shape (k,); how "confused" a concept is."""
+    k = matrix.shape[0] - 1
+    m = np.asarray(matrix, dtype=np.int64)
+    diagonal = np.diag(m)[:k]
+    return m[:k, :].sum(axis=1) + m[:, :k].sum(axis=0) - 2 * diagonal
+
+
+def most_confused_concepts(matrix: np.ndarray, n: int = 20) -> np.ndarray:
+    """The ``n`` concepts with the most off-diagonal counts (:func:`concept_error_counts`), in
+    concept order, shape (min(n, k),); ties go to the earlier concept."""
+    errors = concept_error_counts(matrix)
+    return np.sort(np.argsort(-errors, kind="stable")[:n])
+
+
 def row_normalised(matrix: np.ndarray, row_totals: np.ndarray) -> np.ndarray:
     """Counts divided by each row's samples (not the row sum: a sample counts in several cells of
     its row), so cell (i, i) is class i's recall; rows without samples are 0."""
