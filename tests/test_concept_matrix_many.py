@@ -22,9 +22,8 @@ K = 60
 TIMEOUT = 60
 
 
-@pytest.fixture
-def many(monkeypatch, tmp_path):
-    """A 60-concept file (400 rows, labels joined by '|', one score per concept), served by the app."""
+def write_many(path: Path) -> Path:
+    """A 60-concept file (400 rows, labels joined by '|', one score per concept) at ``path``."""
     rng = np.random.default_rng(7)
     n = 400
     names = [f"c{c:02d}" for c in range(K)]
@@ -35,8 +34,14 @@ def many(monkeypatch, tmp_path):
                           "labels": ["|".join(names[c] for c in np.flatnonzero(row)) for row in y]})
     for c, name in enumerate(names):
         frame[f"score_{name}"] = scores[:, c].round(4)
-    path = tmp_path / "many.csv"
     frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def many(monkeypatch, tmp_path):
+    """The app serving :func:`write_many`'s file."""
+    path = write_many(tmp_path / "many.csv")
     monkeypatch.setattr(sys, "argv", ["app.py", str(path)])
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
