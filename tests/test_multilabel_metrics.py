@@ -134,8 +134,10 @@ def test_the_sweep_is_the_single_label_sweep_of_the_indicator_column():
         assert (at["tp"], at["fp"], at["fn"], at["tn"]) == tuple(int(table[m][c]) for m in ("tp", "fp", "fn", "tn"))
 
 
+@pytest.mark.parametrize("chunk_rows", [1, 3, 65_536])
 @pytest.mark.parametrize("case", CASES)
-def test_concept_matrix_co_occurrence_and_mean_scores_equal_a_loop(case):
+def test_concept_matrix_co_occurrence_and_mean_scores_equal_a_loop(case, chunk_rows, monkeypatch):
+    monkeypatch.setattr(mm, "CHUNK_ROWS", chunk_rows)  # blocks of rows, summed: the same counts
     y_true, y_pred, scores = case
     n, k = y_true.shape
     expected = np.zeros((k + 1, k + 1), dtype=np.int64)
@@ -198,3 +200,15 @@ def test_suspected_label_errors_are_cleanlabs_per_concept_issues():
     flipped = {(r, 1) for r in range(12)}
     assert flipped <= set(zip(found["row"].tolist(), found["cls"].tolist()))
     np.testing.assert_array_equal(found["missing"], ~y_noisy[found["row"], found["cls"]])
+
+
+def test_most_confused_concepts_are_those_with_the_most_off_diagonal_counts():
+    y_true, y_pred, _ = CASES[2]
+    n, k = y_true.shape
+    m = mm.concept_matrix(y_true, y_pred)
+    errors = [sum(int(m[i, j]) for j in range(k + 1) if j != i) + sum(int(m[j, i]) for j in range(k + 1) if j != i)
+              for i in range(k)]
+    np.testing.assert_array_equal(mm.concept_error_counts(m), errors)
+    top = sorted(range(k), key=lambda i: (-errors[i], i))[:2]
+    np.testing.assert_array_equal(mm.most_confused_concepts(m, 2), sorted(top))
+    np.testing.assert_array_equal(mm.most_confused_concepts(m, k + 5), np.arange(k))

@@ -43,6 +43,8 @@ TASKS = ("multilabel", "multiclass", "binary")
 _NOT_INDICATORS = ("label_corrected",)
 
 
+FINGERPRINT_ROWS = 65_536  # rows of scores hashed at a time (a 52 MB copy at 100 classes)
+
 @dataclass(frozen=True, eq=False)
 class MultilabelDataset:
     """A validated multi-label predictions file.
@@ -129,8 +131,10 @@ class MultilabelDataset:
         h.update(np.packbits(self.y_true).tobytes())
         if self.y_pred_given is not None:
             h.update(np.packbits(self.y_pred_given).tobytes())
-        if self.scores is not None:
-            h.update(np.ascontiguousarray(self.scores).tobytes())
+        if self.scores is not None:  # the row-order bytes, a block of rows at a time: the score
+            n = self.scores.shape[0]  # matrix is column-major, and a whole row-order copy is its size again
+            for start in range(0, n, FINGERPRINT_ROWS):
+                h.update(np.ascontiguousarray(self.scores[start:start + FINGERPRINT_ROWS]))
         return h.hexdigest()[:16]
 
 

@@ -206,6 +206,11 @@ class _Summary:
 
 # --- matrices -------------------------------------------------------------------------------
 
+# rows per block of the matrix products: the sparse blocks (and a block of scores copied to row
+# order, 65,536 x k float64) stay small however many rows the file has
+CHUNK_ROWS = 65_536
+
+
 def _sparse(y: np.ndarray):
     """A bool indicator matrix of shape (n, k) as a CSR matrix of ones (labels are few per
     sample: products of these cost labels × labels per sample, not n × k × k)."""
@@ -217,11 +222,21 @@ def _sparse(y: np.ndarray):
     return sparse.csr_matrix((np.ones(cols.size, dtype=np.int64), cols, indptr), shape=y.shape)
 
 
+def _blocks(n: int):
+    """Slices of at most ``CHUNK_ROWS`` rows covering ``range(n)``."""
+    step = max(1, int(CHUNK_ROWS))
+    return (slice(start, min(start + step, n)) for start in range(0, n, step))
+
+
 def _gram(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a.T @ b`` of two bool matrices of n rows as exact int64 counts, shape (ka, kb)."""
-    sa = _sparse(a)
-    sb = sa if b is a else _sparse(b)
-    return np.asarray((sa.T @ sb).todense(), dtype=np.int64)
+    """``a.T @ b`` of two bool matrices of n rows as exact int64 counts, shape (ka, kb) (sparse
+    products of blocks of rows, summed in int64)."""
+    out = np.zeros((a.shape[1], b.shape[1]), dtype=np.int64)
+    for rows in _blocks(a.shape[0]):
+        sa = _sparse(a[rows])
+        sb = sa if b is a else _sparse(b[rows])
+        out += (sa.T @ sb).toarray()
+    return out
 
 
 def concept_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -229,15 +244,21 @@ def concept_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
 
     Cell (i, j), i and j < k: samples labelled i and predicted j (a sample counts in every cell of
     its label × prediction pairs). Row k: samples with no true label, by predicted class; column k:
-    samples with no predicted label, by true class; cell (k, k): samples with neither."""
+    samples with no predicted label, by true class; cell (k, k): samples with neither.
+
+    One pass over blocks of ``CHUNK_ROWS`` rows: each block's indicators become sparse matrices
+    once, and the no-label row and no-prediction column are products with the block's
+    "no label" / "no prediction" indicator columns."""
     n, k = y_true.shape
-    none_true = ~np.any(y_true, axis=1)
-    none_pred = ~np.any(y_pred, axis=1)
     out = np.zeros((k + 1, k + 1), dtype=np.int64)
-    out[:k, :k] = _gram(y_true, y_pred)
-    out[k, :k] = np.count_nonzero(y_pred[none_true], axis=0)
-    out[:k, k] = np.count_nonzero(y_true[none_pred], axis=0)
-    out[k, k] = int(np.count_nonzero(none_true & none_pred))
+    for rows in _blocks(n):
+        st, sp = _sparse(y_true[rows]), _sparse(y_pred[rows])
+        none_true = np.diff(st.indptr) == 0
+        none_pred = np.diff(sp.indptr) == 0
+        out[:k, :k] += (st.T @ sp).toarray()
+        out[k, :k] += np.asarray(sp[none_true].sum(axis=0), dtype=np.int64).ravel()
+        out[:k, k] += np.asarray(st[none_pred].sum(axis=0), dtype=np.int64).ravel()
+        out[k, k] += int(np.count_nonzero(none_true & none_pred))
     return out
 
 
@@ -248,16 +269,40 @@ def co_occurrence(y_true: np.ndarray) -> np.ndarray:
 
 def mean_score_matrix(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Cell (i, j): mean score of class j over the samples labelled i, shape (k + 1, k); row k:
-    over the samples with no label. Rows without samples are NaN."""
+    over the samples with no label. Rows without samples are NaN.
+
+    The sums are sparse products ``Y_trueᵀ · scores`` over blocks of ``CHUNK_ROWS`` rows (labels ×
+    classes per block; the block of scores is copied to row order once)."""
     n, k = scores.shape
     sums = np.zeros((k + 1, k))
-    for c in range(k):  # the scores of the samples labelled c: labels × classes in all
-        sums[c] = scores[np.flatnonzero(y_true[:, c])].sum(axis=0)
-    none = ~np.any(y_true, axis=1)
-    sums[k] = scores[none].sum(axis=0)
-    counts = np.append(np.count_nonzero(y_true, axis=0), np.count_nonzero(none)).astype(np.float64)
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for rows in _blocks(n):
+        st = _sparse(y_true[rows])
+        block = np.ascontiguousarray(scores[rows], dtype=np.float64)
+        none = np.diff(st.indptr) == 0
+        sums[:k] += st.T.astype(np.float64) @ block
+        sums[k] += block[none].sum(axis=0)
+        counts[:k] += np.bincount(st.indices, minlength=k)
+        counts[k] += int(np.count_nonzero(none))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts[:, None]
+        return sums / counts.astype(np.float64)[:, None]
+
+
+def concept_error_counts(matrix: np.ndarray) -> np.ndarray:
+    """Each concept's off-diagonal counts in a concept matrix of shape (k + 1, k + 1): its row
+    (labelled i, predicted another concept or nothing) plus its column (predicted i, labelled
+    another concept or nothing), shape (k,); how "confused" a concept is."""
+    k = matrix.shape[0] - 1
+    m = np.asarray(matrix, dtype=np.int64)
+    diagonal = np.diag(m)[:k]
+    return m[:k, :].sum(axis=1) + m[:, :k].sum(axis=0) - 2 * diagonal
+
+
+def most_confused_concepts(matrix: np.ndarray, n: int = 20) -> np.ndarray:
+    """The ``n`` concepts with the most off-diagonal counts (:func:`concept_error_counts`), in
+    concept order, shape (min(n, k),); ties go to the earlier concept."""
+    errors = concept_error_counts(matrix)
+    return np.sort(np.argsort(-errors, kind="stable")[:n])
 
 
 def row_normalised(matrix: np.ndarray, row_totals: np.ndarray) -> np.ndarray:

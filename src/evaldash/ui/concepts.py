@@ -112,14 +112,17 @@ def corrected_set_value(ev, row: int, names: list[str]) -> str:
     return "" if set(names) == set(given) else label_set_value(names, d.classes)
 
 
-def error_links(ev, on_pick, key: str = "concept_errors") -> None:
+def error_links(ev, on_pick, key: str = "concept_errors", shown=None) -> None:
     """One button per concept and kind ("FN of C (n)", "FP of C (n)"): a concept's false negatives or
-    false positives one click away. ``on_pick(cls, kind)`` is called on a click."""
+    false positives one click away. ``on_pick(cls, kind)`` is called on a click. ``shown``: only
+    these concepts' buttons (those of the matrix drawn), default all."""
     table = ev.per_class
     st.caption("Each concept's mistakes: its false negatives (" + ERROR_HELP["fn"] + ") and false positives ("
                + ERROR_HELP["fp"] + ").")
     with st.container(horizontal=True, key=key):
         for c, name in enumerate(ev.classes):
+            if shown is not None and c not in shown:
+                continue
             for kind in ERROR_KINDS:
                 n = int(table[kind][c])
                 st.button(f"{kind.upper()} of {md(name)} ({n:,})", key=f"{key}_{kind}_{c}", on_click=on_pick,
@@ -163,18 +166,28 @@ def concept_matrix(ev) -> None:
     sync_query(mode=None if mode == "counts" else mode)
     view = ev.matrix(mode)
     row_totals = ev.row_totals
-    cells = figures.confusion_cells(view.values, view.counts, mode, row_totals)
+    # above MAX_SHOWN concepts: the MOST_CONFUSED concepts with the most off-diagonal counts (and the
+    # picked cell's), with the "(no label)" row and "(no prediction)" column, and a picker for others
+    rows_shown, cols_shown = _shown_concepts(ev, view)
+    values = view.values[np.ix_(rows_shown, cols_shown)]
+    counts = view.counts[np.ix_(rows_shown, cols_shown)]
+    totals = row_totals[rows_shown]
+    cells = figures.confusion_cells(values, counts, mode, totals)
 
     def _on_cell():
         clicked = clicked_cell()
         if clicked is not None:
-            _pick_cell(clicked)
+            _pick_cell((rows_shown[clicked[0]], cols_shown[clicked[1]]))
 
+    cell = st.session_state["cell"]
+    selected = None
+    if cell is not None and cell[0] in rows_shown and cell[1] in cols_shown:
+        selected = (rows_shown.index(cell[0]), cols_shown.index(cell[1]))
     st.caption("Rows: true concepts · columns: predicted concepts · a sample with several labels and predictions "
                "counts in several cells · click a cell to see its images.")
-    confusion_grid(view.values, view.counts, list(view.rows), mode, st.session_state["cell"], row_totals, _on_cell,
-                   cells=cells, columns=list(view.columns))
-    error_links(ev, _pick_errors)
+    confusion_grid(values, counts, [view.rows[i] for i in rows_shown], mode, selected, totals, _on_cell,
+                   cells=cells, columns=[view.columns[j] for j in cols_shown])
+    error_links(ev, _pick_errors, shown=[i for i in rows_shown if i < d.n_classes])
 
     cell, err = st.session_state["cell"], st.session_state["concept_err"]
     if cell is None and err is None:
@@ -199,6 +212,36 @@ def concept_matrix(ev) -> None:
         st.session_state["cell"] = st.session_state["concept_err"] = None
         st.rerun()
     scroll_into_view("cell_gallery")
+
+
+MAX_SHOWN = 25  # above this many concepts, the matrix shows the MOST_CONFUSED by default (as /confusion's classes)
+MOST_CONFUSED = 20
+
+
+def _shown_concepts(ev, view) -> tuple[list[int], list[int]]:
+    """The matrix rows and columns to draw (indices into ``view``, a :class:`~evaldash.views.MatrixView`): every one up to ``MAX_SHOWN``
+    concepts; above it the concepts picked in ``cm_concepts`` (by default the ``MOST_CONFUSED``
+    with the most off-diagonal counts, plus the picked cell's), then "(no label)" / "(no prediction)"."""
+    from evaldash.multilabel_metrics import most_confused_concepts
+
+    k = ev.dataset.n_classes
+    rows, cols = list(range(len(view.rows))), list(range(len(view.columns)))
+    if k <= MAX_SHOWN:
+        return rows, cols
+    default = set(ev.memo("most confused concepts",
+                          lambda e: most_confused_concepts(e.concept_counts, MOST_CONFUSED)).tolist())
+    cell = st.session_state.get("cell")
+    if cell is not None:
+        default |= {i for i in cell if i < k}
+    if st.session_state.get("cm_concepts_ds") != ev.dataset.source or "cm_concepts" not in st.session_state:
+        st.session_state["cm_concepts_ds"] = ev.dataset.source  # a new file: its own default
+        st.session_state["cm_concepts"] = sorted(default)
+    elif cell is not None:  # the picked (or deep-linked) cell is always shown
+        st.session_state["cm_concepts"] = sorted(set(st.session_state["cm_concepts"]) | {i for i in cell if i < k})
+    picked = st.multiselect(f"Concepts shown ({k} in all; by default the {MOST_CONFUSED} most confused)",
+                            list(range(k)), format_func=lambda i: ev.classes[i], key="cm_concepts") or sorted(default)
+    chosen = sorted(int(i) for i in picked)
+    return chosen + [k], chosen + ([k] if len(view.columns) > k else [])
 
 
 def _pick_cell(cell) -> None:
