@@ -233,14 +233,7 @@ class Evaluation:
     def suggestions(self, cls: int, target_precision: float = 0.9, target_recall: float = 0.9,
                     cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
         """Suggested thresholds for class ``cls``."""
-        s = self.sweep(cls)
-        return {
-            "max_f1": metrics.suggest_max_f1(s),
-            "max_youden": metrics.suggest_max_youden(s),
-            "target_precision": metrics.suggest_target_precision(s, target_precision),
-            "target_recall": metrics.suggest_target_recall(s, target_recall),
-            "min_cost": metrics.suggest_min_cost(s, cost_fp, cost_fn),
-        }
+        return metrics.suggested_thresholds(self.sweep(cls), target_precision, target_recall, cost_fp, cost_fn)
 
     @cached_property
     def ranking(self) -> dict:

@@ -365,6 +365,18 @@ def suggest_min_cost(sweep: ThresholdSweep, cost_fp: float, cost_fn: float) -> f
     return float(sweep.thresholds[int(np.argmin(cost))])
 
 
+def suggested_thresholds(sweep: ThresholdSweep, target_precision: float = 0.9, target_recall: float = 0.9,
+                         cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
+    """Every suggested threshold of one class's sweep, by name (what /threshold's buttons set)."""
+    return {
+        "max_f1": suggest_max_f1(sweep),
+        "max_youden": suggest_max_youden(sweep),
+        "target_precision": suggest_target_precision(sweep, target_precision),
+        "target_recall": suggest_target_recall(sweep, target_recall),
+        "min_cost": suggest_min_cost(sweep, cost_fp, cost_fn),
+    }
+
+
 def _argbest(sweep: ThresholdSweep, values: np.ndarray) -> float:
     v = np.where(np.isnan(values[1:]), -np.inf, values[1:])
     if not np.isfinite(v).any():

@@ -168,14 +168,7 @@ class MultilabelEvaluation:
     def suggestions(self, cls: int, target_precision: float = 0.9, target_recall: float = 0.9,
                     cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
         """Suggested thresholds for class ``cls`` (from its sweep, as for one class today)."""
-        s = self.sweep(cls)
-        return {
-            "max_f1": metrics.suggest_max_f1(s),
-            "max_youden": metrics.suggest_max_youden(s),
-            "target_precision": metrics.suggest_target_precision(s, target_precision),
-            "target_recall": metrics.suggest_target_recall(s, target_recall),
-            "min_cost": metrics.suggest_min_cost(s, cost_fp, cost_fn),
-        }
+        return metrics.suggested_thresholds(self.sweep(cls), target_precision, target_recall, cost_fp, cost_fn)
 
     def class_curves(self, cls: int) -> dict[str, np.ndarray]:
         """ROC, PR and threshold curves of class ``cls`` reduced for drawing (keys as the single-label's)."""
