@@ -297,15 +297,15 @@ def test_the_findings_form_saves_a_corrected_label_set_and_the_switch_recomputes
     form = AppTest.from_function(_details_page, args=(str(CONCEPTS), row), default_timeout=TIMEOUT)
     form.run()
     assert not form.exception, form.exception
-    assert form.multiselect(key=f"findings_label_{row}").value == given
-    form.multiselect(key=f"findings_label_{row}").select("prime")  # the concept the labels miss
+    assert form.button_group(key=f"findings_label_{row}").value == given
+    form.button_group(key=f"findings_label_{row}").select("prime")  # the concept the labels miss
     form.button(key=f"findings_save_{row}").click().run()
     assert not form.exception, form.exception
     stored = AnnotationStore(None).state(d.fingerprint())
     wanted = [c for c in d.classes if c in {*given, "prime"}]
     assert parse(stored.loc[str(d.ids[row]), "corrected_label"]) == wanted
     form.run()
-    assert form.multiselect(key=f"findings_label_{row}").value == wanted  # shown again as saved
+    assert form.button_group(key=f"findings_label_{row}").value == wanted  # shown again as saved
 
     at = open_page()
     at.toggle(key="use_corrected").set_value(True).run()
@@ -459,7 +459,7 @@ def test_the_review_queue_walks_a_concepts_false_positives_with_the_label_set_fo
     assert facts["value"].tolist()[0] == str(ev.dataset.ids[rows[1]])
     sets = ev.label_sets(rows[1:2])
     assert facts["value"].tolist()[1:] == [sets["true"][0] or "∅", sets["predicted"][0] or "∅"]
-    assert at.multiselect(key=f"findings_label_{int(rows[1])}").value == [
+    assert at.button_group(key=f"findings_label_{int(rows[1])}").value == [
         n for n, on in zip(ev.classes, ev.dataset.y_true[rows[1]]) if on]
 
 

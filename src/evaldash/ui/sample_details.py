@@ -85,6 +85,7 @@ def _detail_step(rows: list[int], step: int) -> None:
         nav[1] = rows[min(max(rows.index(nav[1]) + step, 0), len(rows) - 1)]
 
 
+PILLS_MAX = 40  # concepts up to which a corrected label set is picked with toggles (a list above)
 SCORES_SHOWN = 10  # classes in a sample's scores table (the highest; the true class always)
 
 
@@ -136,9 +137,15 @@ def findings_form(evaluation: Evaluation, row: int) -> None:
         st.text_input("New tag", key=keys["new_tag"], placeholder="type a tag; Enter saves it")
         st.text_area("Note", key=keys["note"])
         if evaluation.task == "multilabel":  # a corrected label SET: add or remove concepts
-            st.multiselect("Corrected label set (add or remove concepts)", list(d.classes), key=keys["label"],
-                           placeholder="no label", help="The concepts this sample really carries; saved as a "
-                                                        "correction when it differs from the file's labels.")
+            # toggles, not a drop-down list: at the foot of the dialog a list's menu opens below what is
+            # shown, the dialog scrolls to it and the menu closes again (as the tags list did)
+            help_text = "The concepts this sample really carries; saved as a correction when it differs from the file's labels."
+            if len(d.classes) <= PILLS_MAX:
+                st.pills("Corrected label set (click a concept to add or remove it)", list(d.classes),
+                         selection_mode="multi", key=keys["label"], help=help_text, format_func=md)  # names as text
+            else:
+                st.multiselect("Corrected label set (add or remove concepts)", list(d.classes), key=keys["label"],
+                               placeholder="no label", help=help_text)
         else:
             st.selectbox("Corrected label", labels, key=keys["label"])
         st.form_submit_button("Save findings", key=f"findings_save_{row}", type="primary",
