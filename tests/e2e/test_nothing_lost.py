@@ -8,9 +8,22 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from dashboard import Dashboard
+from dashboard import Dashboard, StreamlitServer
 from evaldash.annotations import AnnotationStore
 from test_login import animals_csv, login_server  # noqa: F401 - fixtures: a server with --users
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, upload_dir):
+    """The digits sample on a server (and database) of this module's own: the review queue's first
+    samples are the most confident mistakes, which other modules' tests annotate on the shared
+    server, and these tests check exactly what one save records."""
+    server = StreamlitServer([], tmp_path_factory.mktemp("server") / "nothing_lost.log", upload_dir)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
 
 pytestmark = pytest.mark.e2e
 
