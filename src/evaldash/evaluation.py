@@ -351,16 +351,7 @@ class Evaluation:
         ``n_pos``/``n_neg``; and the
         drawn curves of :meth:`class_curves`.
         """
-        base = self.memo(("live", cls), lambda e: _grid(e.sweep(cls), *e.slider_range(cls)))
-        grid, tp, fp = base["grid"], base["tp"], base["fp"]
-        i = int(np.searchsorted(grid, t))
-        inserted = i == grid.size or grid[i] != t
-        if inserted:
-            t_tp, t_fp = self.sweep(cls).counts_at(np.array([t]))
-            grid, tp, fp = np.insert(grid, i, t), np.insert(tp, i, t_tp), np.insert(fp, i, t_fp)
-        s = self.sweep(cls)
-        return {"grid": grid, "tp": tp, "fp": fp, "index": i, "inserted": inserted, "n_pos": s.n_pos,
-                "n_neg": s.n_neg, "curves": self.class_curves(cls)}
+        return live_threshold_view(self, cls, t)
 
     @cached_property
     def selective_reduced(self) -> dict[str, np.ndarray]:
@@ -570,6 +561,22 @@ class Evaluation:
 
 
 WARNED_CLASSES = 10  # classes named one per line in the warnings; above, one line per kind
+
+
+def live_threshold_view(evaluation, cls: int, t: float) -> dict:
+    """What the browser needs to move class ``cls``'s threshold: the slider grid's exact counts
+    (``t`` inserted when it is not a grid step), the class's totals and drawn curves; for any
+    results object with ``memo``, ``sweep``, ``slider_range`` and ``class_curves``."""
+    base = evaluation.memo(("live", cls), lambda e: _grid(e.sweep(cls), *e.slider_range(cls)))
+    grid, tp, fp = base["grid"], base["tp"], base["fp"]
+    i = int(np.searchsorted(grid, t))
+    inserted = i == grid.size or grid[i] != t
+    if inserted:
+        t_tp, t_fp = evaluation.sweep(cls).counts_at(np.array([t]))
+        grid, tp, fp = np.insert(grid, i, t), np.insert(tp, i, t_tp), np.insert(fp, i, t_fp)
+    s = evaluation.sweep(cls)
+    return {"grid": grid, "tp": tp, "fp": fp, "index": i, "inserted": inserted, "n_pos": s.n_pos,
+            "n_neg": s.n_neg, "curves": evaluation.class_curves(cls)}
 
 
 def _per_class_warnings(names: list[str], one: str, many: str) -> list[str]:

@@ -19,7 +19,8 @@ import pandas as pd
 from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.errors import InputError
-from evaldash.evaluation import WARNED_CLASSES, Evaluation, _class_curves, _grid, _per_class_warnings
+from evaldash.evaluation import (WARNED_CLASSES, Evaluation, _class_curves, _per_class_warnings,
+                                 live_threshold_view)
 from evaldash.multilabel_data import MultilabelDataset
 from evaldash.views import NO_LABEL, NO_PREDICTION, MatrixView
 
@@ -189,16 +190,7 @@ class MultilabelEvaluation:
 
     def live_threshold(self, cls: int, t: float) -> dict:
         """What the browser needs to move class ``cls``'s threshold (as the single-label's)."""
-        base = self.memo(("live", cls), lambda e: _grid(e.sweep(cls), *e.slider_range(cls)))
-        grid, tp, fp = base["grid"], base["tp"], base["fp"]
-        i = int(np.searchsorted(grid, t))
-        inserted = i == grid.size or grid[i] != t
-        if inserted:
-            t_tp, t_fp = self.sweep(cls).counts_at(np.array([t]))
-            grid, tp, fp = np.insert(grid, i, t), np.insert(tp, i, t_tp), np.insert(fp, i, t_fp)
-        s = self.sweep(cls)
-        return {"grid": grid, "tp": tp, "fp": fp, "index": i, "inserted": inserted, "n_pos": s.n_pos,
-                "n_neg": s.n_neg, "curves": self.class_curves(cls)}
+        return live_threshold_view(self, cls, t)
 
     def thresholds_table(self) -> pd.DataFrame:
         """Each class's threshold with its precision and recall at it (the /threshold page's table)."""
