@@ -59,3 +59,14 @@ def test_spark_refuses_csv_and_remote_masters(spark, tmp_path):
         SparkEngine(master="spark://10.0.0.5:7077")
     with pytest.raises(InputError, match="only local mode"):
         SparkEngine(master="yarn")
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_spark_bootstrap_intervals_equal_memory(spark, tmp_path):
+    from test_engine_intervals import continuous, same
+
+    path = write(continuous(n=3000, k=2, seed=23), tmp_path / "c.parquet")  # > MAX_AUC_BINS distinct scores
+    _, m = memory_report(path)
+    e = evaluate_file(spark, str(path))
+    assert e.auc_groups(1).tolist() == m.auc_groups(1).tolist()
+    assert same(m.bootstrap_intervals(100, 2), e.bootstrap_intervals(100, 2))

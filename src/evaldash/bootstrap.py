@@ -71,6 +71,10 @@ def _observed_cells(cells: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.n
     observed. numpy's multinomial takes no random number for a category of share 0 and gives the
     last category what is left, so these categories give exactly the draws of all k² cells."""
     codes, counts = np.unique(np.asarray(cells, dtype=np.int64), return_counts=True)
+    return _with_last_cell(codes, counts, n_classes)
+
+
+def _with_last_cell(codes: np.ndarray, counts: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     last = n_classes * n_classes - 1
     if codes.size == 0 or codes[-1] != last:
         codes, counts = np.append(codes, last), np.append(counts, 0)
@@ -84,8 +88,15 @@ def resampled_class_counts(cells: np.ndarray, n_classes: int, resamples: int = D
 
     The same draws as :func:`resampled_confusions` at the same seed (the diagonal, row sums and
     column sums of its matrices), at O(resamples × (observed cells + k)) cost."""
+    return class_counts_of_cells(*_observed_cells(cells, n_classes), n_classes, resamples, seed)
+
+
+def class_counts_of_cells(codes: np.ndarray, counts: np.ndarray, n_classes: int,
+                          resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
+    """:func:`resampled_class_counts` from the observed cells: their codes ``true * k + pred``
+    (increasing) and counts, as an engine's GROUP BY returns them (the draws are the same)."""
     k = n_classes
-    codes, counts = _observed_cells(cells, k)
+    codes, counts = _with_last_cell(np.asarray(codes, dtype=np.int64), np.asarray(counts, dtype=np.int64), k)
     n = int(counts.sum())
     true, pred = codes // k, codes % k
     diagonal = true == pred
@@ -147,8 +158,20 @@ def intervals(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], resamp
     """95% (``level``) bootstrap intervals as a JSON-ready dict: ``accuracy`` and ``macro_f1`` →
     [low, high], ``per_class`` → class → {precision, recall, f1, and roc_auc with ``scores``} →
     [low, high], plus the method."""
+    codes, counts = np.unique(cell_codes(y_true, y_pred, len(classes)), return_counts=True)
+    out = intervals_of_cells(codes, counts, classes, resamples, seed, level)
+    if scores is not None:
+        for name, pair in auc_intervals(scores, y_true, classes, resamples, seed, level).items():
+            out["per_class"][name]["roc_auc"] = pair
+    return out
+
+
+def intervals_of_cells(codes: np.ndarray, cell_counts: np.ndarray, classes: list[str],
+                       resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED, level: float = LEVEL) -> dict:
+    """:func:`intervals` without ROC AUC, from the observed confusion cells (codes ``true * k + pred``,
+    increasing, and their counts): what an engine's GROUP BY gives; the same draws and intervals."""
     k = len(classes)
-    counts = resampled_class_counts(cell_codes(y_true, y_pred, k), k, resamples, seed)
+    counts = class_counts_of_cells(codes, cell_counts, k, resamples, seed)
     # the per-class floats a block of classes at a time: O(resamples × classes) ints, not 4 times
     # as many floats (only F1 is kept whole, for its mean)
     f1 = np.empty((resamples, k))
@@ -168,9 +191,6 @@ def intervals(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], resamp
            "macro_f1": percentile_interval(f1.mean(axis=1), level).tolist(), "per_class": {}}
     for c, name in enumerate(classes):
         out["per_class"][name] = {m: [float(per[m][0, c]), float(per[m][1, c])] for m in per}
-    if scores is not None:
-        for name, pair in auc_intervals(scores, y_true, classes, resamples, seed, level).items():
-            out["per_class"][name]["roc_auc"] = pair
     return out
 
 
@@ -188,15 +208,33 @@ def resampled_auc(score: np.ndarray, positive: np.ndarray, resamples: int = DEFA
     into ``max_bins`` quantile bins (pairs in one bin count as ties), which changes the interval
     by far less than its width at such sizes. NaN where a resample lacks positives or negatives.
     """
+    return resampled_auc_of_groups(auc_group_counts(score, positive, max_bins), resamples, seed)
+
+
+def auc_group_counts(score: np.ndarray, positive: np.ndarray, max_bins: int = MAX_AUC_BINS) -> np.ndarray:
+    """The counts :func:`resampled_auc` draws from: negatives and positives (interleaved, shape
+    (2 × groups,)) per distinct score, or per quantile bin above ``max_bins`` distinct scores."""
     values = np.unique(score)
     if values.size > max_bins:
-        values = np.unique(np.quantile(score, np.linspace(0, 1, max_bins + 1)[1:-1]))
+        values = np.unique(np.quantile(score, auc_bin_quantiles(max_bins)))
         group = np.searchsorted(values, score, side="right")
         n_groups = values.size + 1
     else:
         group = np.searchsorted(values, score)
         n_groups = values.size
-    counts = np.bincount(group * 2 + positive.astype(np.int64), minlength=2 * n_groups)
+    return np.bincount(group * 2 + positive.astype(np.int64), minlength=2 * n_groups)
+
+
+def auc_bin_quantiles(max_bins: int = MAX_AUC_BINS) -> np.ndarray:
+    """The quantiles whose values cut the scores into :func:`resampled_auc`'s bins."""
+    return np.linspace(0, 1, max_bins + 1)[1:-1]
+
+
+def resampled_auc_of_groups(counts: np.ndarray, resamples: int = DEFAULT_RESAMPLES,
+                            seed: int = DEFAULT_SEED) -> np.ndarray:
+    """:func:`resampled_auc` from its groups' counts: ``counts[2 g]`` negatives and ``counts[2 g + 1]``
+    positives in group ``g``, groups in increasing score order (what an engine can count)."""
+    counts = np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
     rng = np.random.default_rng(seed)
     draws = rng.multinomial(n, counts / n, size=resamples)
@@ -215,14 +253,23 @@ def _grouped_auc(pos: np.ndarray, neg: np.ndarray, axis: int = 1) -> np.ndarray:
 def auc_intervals(scores: np.ndarray, y_true: np.ndarray, classes: list[str], resamples: int = DEFAULT_RESAMPLES,
                   seed: int = DEFAULT_SEED, level: float = LEVEL) -> dict[str, list[float]]:
     """Class name → [low, high] of its one-vs-rest ROC AUC (NaNs when undefined)."""
+    def groups(c: int):
+        positive = y_true == c
+        return None if positive.all() or not positive.any() else auc_group_counts(scores[:, c], positive)
+    return auc_intervals_of_groups(groups, classes, resamples, seed, level)
+
+
+def auc_intervals_of_groups(groups, classes: list[str], resamples: int = DEFAULT_RESAMPLES,
+                            seed: int = DEFAULT_SEED, level: float = LEVEL) -> dict[str, list[float]]:
+    """:func:`auc_intervals` from each class's :func:`auc_group_counts` (``groups(c)``, None where
+    the class has no positives or no negatives): what an engine can count."""
     out = {}
     for c, name in enumerate(classes):
-        positive = y_true == c
-        if positive.all() or not positive.any():
+        g = groups(c)
+        if g is None:
             out[name] = [float("nan"), float("nan")]
             continue
-        out[name] = [float(v) for v in percentile_interval(resampled_auc(scores[:, c], positive, resamples,
-                                                                           seed + c), level)]
+        out[name] = [float(v) for v in percentile_interval(resampled_auc_of_groups(g, resamples, seed + c), level)]
     return out
 
 

@@ -65,10 +65,7 @@ def _intervals(args, evaluation):
         return None
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
-    from evaldash.bootstrap import intervals
-
-    d = evaluation.dataset
-    return intervals(d.y_true, d.y_pred, list(d.classes), resamples=args.resamples, seed=args.seed, scores=d.scores)
+    return evaluation.bootstrap_intervals(args.resamples, args.seed)
 
 
 def _thresholds(args, dataset):

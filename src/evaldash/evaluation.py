@@ -418,13 +418,31 @@ class Evaluation:
         return None
 
     def _compute_auc_intervals(self) -> dict[str, list[float]]:
-        d = self.dataset
-        return self._memo_or_retry(self._AUC_INTERVALS,
-                                   lambda e: bootstrap.auc_intervals(d.scores, d.y_true, list(d.classes)))
+        return self._memo_or_retry(self._AUC_INTERVALS, lambda e: bootstrap.auc_intervals_of_groups(
+            e.auc_groups, list(e.dataset.classes)))
 
     def _compute_intervals(self) -> dict:
+        return self._memo_or_retry(self._INTERVALS, lambda e: e.bootstrap_intervals(auc=False))
+
+    def bootstrap_intervals(self, resamples: int = bootstrap.DEFAULT_RESAMPLES, seed: int = bootstrap.DEFAULT_SEED,
+                            auc: bool = True) -> dict:
+        """:func:`evaldash.bootstrap.intervals` of this evaluation (``report --ci``), from what it
+        counted once: the confusion cells and, with ``auc`` and scores, each class's
+        :meth:`auc_groups` (the same draws and intervals as from the per-sample arrays)."""
+        d, c = self.dataset, self.counts
+        out = bootstrap.intervals_of_cells(c.true * d.n_classes + c.pred, c.count, list(d.classes), resamples, seed)
+        if auc and d.has_scores:
+            for name, pair in bootstrap.auc_intervals_of_groups(self.auc_groups, list(d.classes), resamples,
+                                                                seed).items():
+                out["per_class"][name]["roc_auc"] = pair
+        return out
+
+    def auc_groups(self, cls: int) -> np.ndarray | None:
+        """:func:`evaldash.bootstrap.auc_group_counts` of class ``cls`` (None without positives or
+        negatives): what its ROC AUC's bootstrap draws from."""
         d = self.dataset
-        return self._memo_or_retry(self._INTERVALS, lambda e: bootstrap.intervals(d.y_true, d.y_pred, list(d.classes)))
+        positive = d.y_true == cls
+        return None if positive.all() or not positive.any() else bootstrap.auc_group_counts(d.scores[:, cls], positive)
 
     def _memo_or_retry(self, name: str, compute):
         try:

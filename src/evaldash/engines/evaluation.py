@@ -197,6 +197,13 @@ class EngineEvaluation(Evaluation):
         f = self._frame(sql.cell_rows(true, pred, limit, offset))
         return f["ev_rn"].to_numpy(np.int64)
 
+    def auc_groups(self, cls: int) -> np.ndarray | None:
+        """What class ``cls``'s ROC AUC bootstrap draws from, counted in the engine
+        (:func:`evaldash.engines.intervals.auc_groups`)."""
+        from evaldash.engines.intervals import auc_groups
+
+        return self.memo(("auc groups", cls), lambda e: auc_groups(e, cls))
+
     def to_dataset(self):
         """The file as an in-memory :class:`evaldash.dataset.Dataset` of its classes, scores and ids
         (no metadata or images), read by the engine: for what needs every row (bootstrap)."""
