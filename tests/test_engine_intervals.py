@@ -83,3 +83,41 @@ def test_report_ci_on_duckdb_equals_memory(capsys, tmp_path):
     assert differences(out[0], out[1]) == []
     assert main(["report", path, "--ci", "--resamples", "100", "--engine", "duckdb"]) == 0
     assert "95%" in capsys.readouterr().out
+
+
+# --- per-class thresholds (report --thresholds) in the engine --------------------------------------
+
+@pytest.mark.parametrize("fallback", ["abstain", "argmax"])
+def test_operating_points_in_duckdb_equal_memory(duck, tmp_path, fallback):
+    from evaldash.decision import apply_thresholds
+
+    frame = multiclass_ties(n=1500, seed=41)  # tied scores: equal passing scores go to the lower class
+    path = write(frame, tmp_path / "p.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    k = m.dataset.n_classes
+    for thresholds in ([0.3] * k, [0.25, float("inf"), 0.1, -float("inf")], [0.9] * k):
+        want = m.operating_points(thresholds, fallback)
+        got = e.operating_points(thresholds, fallback)
+        names = list(m.dataset.classes)
+        assert same(want.report(names), got.report(names))
+        # the memory rule itself, row by row, against scikit-learn's confusion matrix
+        from sklearn.metrics import confusion_matrix
+
+        pred = apply_thresholds(m.dataset.scores, thresholds, fallback)
+        cm = confusion_matrix(m.dataset.y_true, np.where(pred < 0, k, pred), labels=list(range(k + 1)))
+        assert got.confusion.tolist() == cm[:k].tolist()
+
+
+def test_report_thresholds_on_duckdb_equals_memory(capsys, tmp_path):
+    from evaldash.cli import main
+
+    path = str(write(multiclass_ties(n=900, seed=42), tmp_path / "p.csv"))
+    rule = tmp_path / "t.json"
+    rule.write_text(json.dumps({"thresholds": {"0": 0.4, "1": 0.3, "2": None, "3": 0.2}, "fallback": "abstain"}))
+    out = []
+    for extra in ([], ["--engine", "duckdb"]):
+        assert main(["report", path, "--json", "--thresholds", str(rule), *extra]) == 0
+        out.append(json.loads(capsys.readouterr().out))
+    assert out[0]["thresholds"]["abstained"] > 0
+    assert differences(out[0], out[1]) == []

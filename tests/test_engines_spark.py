@@ -70,3 +70,9 @@ def test_spark_bootstrap_intervals_equal_memory(spark, tmp_path):
     e = evaluate_file(spark, str(path))
     assert e.auc_groups(1).tolist() == m.auc_groups(1).tolist()
     assert same(m.bootstrap_intervals(100, 2), e.bootstrap_intervals(100, 2))
+    # per-class thresholds applied in Spark SQL (GREATEST skips the classes that do not pass)
+    k = m.dataset.n_classes
+    for thresholds, fallback in (([0.6, 0.45], "abstain"), ([0.7, float("inf")], "argmax")):
+        names = list(m.dataset.classes)
+        assert same(m.operating_points(thresholds[:k], fallback).report(names),
+                    e.operating_points(thresholds[:k], fallback).report(names))

@@ -68,17 +68,18 @@ def _intervals(args, evaluation):
     return evaluation.bootstrap_intervals(args.resamples, args.seed)
 
 
-def _thresholds(args, dataset):
+def _thresholds(args, evaluation):
+    dataset = evaluation.dataset
     if not getattr(args, "thresholds", None):
         return None
     if args.threshold is not None:
         raise InputError("use either --threshold (one threshold) or --thresholds FILE.json (one per class), not both")
     if not dataset.has_scores:
         raise InputError(f"{dataset.source}: --thresholds needs per-class scores; the file has none")
-    from evaldash.decision import load_thresholds, operating_points
+    from evaldash.decision import load_thresholds
 
     rule = load_thresholds(args.thresholds, dataset.classes)
-    return operating_points(dataset.y_true, dataset.scores, rule.thresholds, rule.fallback).report(dataset.classes)
+    return evaluation.operating_points(rule.thresholds, rule.fallback).report(dataset.classes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,7 +211,7 @@ def run(argv: list[str]) -> int:
                          f"per-class operating points")
     if args.command == "report":
         ci = _intervals(args, evaluation)
-        th = _thresholds(args, dataset)
+        th = _thresholds(args, evaluation)
         print(report_json(evaluation, ci, th) if args.json else report_text(evaluation, ci, th))
         return 0
     gates = [*(load_gates(args.gates) if args.gates else []), *args.gates_given]

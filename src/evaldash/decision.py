@@ -559,6 +559,15 @@ def operating_points(y_true: np.ndarray, scores: np.ndarray, thresholds, fallbac
     pred = apply_thresholds(scores, thresholds, fallback)
     cols = np.where(pred == ABSTAIN, k, pred)
     cells = confusion_counts(y_true, cols, k, k + 1)  # observed cells only: k² would not fit at 5,000 classes
+    return operating_points_of_cells(cells, thresholds, fallback, pred)
+
+
+def operating_points_of_cells(cells: ConfusionCounts, thresholds, fallback: str = "abstain",
+                              predictions: np.ndarray | None = None) -> OperatingPoints:
+    """:func:`operating_points` from the observed cells of (true class, decision) with the
+    abstentions in column k, as an engine counts them (``predictions`` then None: they stay in it)."""
+    k = cells.n_classes
+    n = int(cells.count.sum())
     tp = cells.diagonal
     support = cells.support
     predicted = cells.predicted[:k]
@@ -566,7 +575,7 @@ def operating_points(y_true: np.ndarray, scores: np.ndarray, thresholds, fallbac
     abstained = np.bincount(cells.true[cells.pred == k], weights=cells.count[cells.pred == k],
                             minlength=k).astype(np.int64)
     table.update(support=support, predicted=predicted, abstained=abstained)
-    return OperatingPoints(np.asarray(thresholds, dtype=np.float64), fallback, pred, cells, table)
+    return OperatingPoints(np.asarray(thresholds, dtype=np.float64), fallback, predictions, cells, table)
 
 
 def suggest_thresholds(sweeps: Sequence[metrics.ThresholdSweep], objective: str = "f1", cost_fp: float = 1.0,

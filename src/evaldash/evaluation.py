@@ -437,6 +437,12 @@ class Evaluation:
                 out["per_class"][name]["roc_auc"] = pair
         return out
 
+    def operating_points(self, thresholds, fallback: str = "abstain"):
+        """:func:`evaldash.decision.operating_points` of per-class ``thresholds`` on this file."""
+        from evaldash.decision import operating_points
+
+        return operating_points(self.dataset.y_true, self.dataset.scores, thresholds, fallback)
+
     def auc_groups(self, cls: int) -> np.ndarray | None:
         """:func:`evaldash.bootstrap.auc_group_counts` of class ``cls`` (None without positives or
         negatives): what its ROC AUC's bootstrap draws from."""

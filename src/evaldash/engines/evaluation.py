@@ -197,6 +197,12 @@ class EngineEvaluation(Evaluation):
         f = self._frame(sql.cell_rows(true, pred, limit, offset))
         return f["ev_rn"].to_numpy(np.int64)
 
+    def operating_points(self, thresholds, fallback: str = "abstain"):
+        """Per-class thresholds applied in the engine (:mod:`evaldash.engines.operating`)."""
+        from evaldash.engines.operating import operating_points
+
+        return operating_points(self, thresholds, fallback)
+
     def auc_groups(self, cls: int) -> np.ndarray | None:
         """What class ``cls``'s ROC AUC bootstrap draws from, counted in the engine
         (:func:`evaldash.engines.intervals.auc_groups`)."""

@@ -27,8 +27,7 @@ def engine_name(args, paths) -> str:
     """The engine chosen for ``paths`` (``auto`` resolved), refusing options it cannot honour."""
     name = choose_engine(getattr(args, "engine", "memory") or "memory", paths)
     if name != "memory":
-        for option, given in (("--thresholds", getattr(args, "thresholds", None)),
-                              ("--images-root", getattr(args, "images_root", None))):
+        for option, given in (("--images-root", getattr(args, "images_root", None)),):
             if given:
                 raise InputError(f"{option} is not available on the {name} engine yet; use --engine memory")
     return name
