@@ -105,7 +105,19 @@ class EngineEvaluation(Evaluation):
         return reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
                                        f["fp"].to_numpy(np.int64), s.n_pos, s.n_neg, s.low, s.high,
                                        exact_auc=s.roc_auc, exact_ap=s.average_precision,
-                                       exact_counts=lambda ts: self.counts_at(cls, ts))
+                                       exact_counts=lambda ts: self._counts_few(cls, ts))
+
+    FEW = 16  # thresholds counted by one filtered scan; above, by the sweep's window (counts_at)
+
+    def _counts_few(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`counts_at` by one scan without a sort when there are few thresholds (a slider
+        position off the cut points)."""
+        t = sorted({float(x) for x in thresholds})
+        if len(t) > self.FEW:
+            return self.counts_at(cls, t)
+        row = self.engine.row(sql.counts_at_few(sql.class_scores(cls), t))
+        return (np.array(t, dtype=np.float64), np.array([int(row[f"tp_{i}"] or 0) for i in range(len(t))], np.int64),
+                np.array([int(row[f"fp_{i}"] or 0) for i in range(len(t))], np.int64))
 
     def slider_range(self, cls: int) -> tuple[float, float, float]:
         """:meth:`evaldash.evaluation.Evaluation.slider_range` from the engine's score range."""

@@ -321,3 +321,12 @@ def cut_points(scores_sql: str, thresholds, spread: int, n: int, n_pos: int, low
     return f"""
 SELECT t, tp, seen - tp AS fp, probe FROM ({_cumulated(steps, rows, low, high, "t DESC, probe", buckets)}) ev_c
 WHERE {"TRUE" if every_step else f"probe = 1 OR seen = n OR seen = {int(n)} OR {crossed}"} ORDER BY t"""
+
+
+def counts_at_few(scores_sql: str, thresholds) -> str:
+    """One row: tp_i and fp_i, the positive / negative samples with ``t >= thresholds[i]``: the
+    counts at a few thresholds in one scan (no sort, no window), as :func:`counts_at` gives them."""
+    sums = ", ".join(f"SUM(CASE WHEN t >= {number(x)} THEN pos ELSE 0 END) AS tp_{i}, "
+                     f"SUM(CASE WHEN t >= {number(x)} THEN 1 - pos ELSE 0 END) AS fp_{i}"
+                     for i, x in enumerate(thresholds))
+    return f"SELECT {sums} FROM ({scores_sql}) ev_s"
