@@ -314,3 +314,41 @@ def test_what_needs_every_row_says_so_in_one_line(duck, tmp_path):
         with pytest.raises(InputError, match=r"need every row in memory, which the duckdb engine does not") as info:
             call()
         assert "\n" not in str(info.value)
+
+
+# --- the errors page's and the calibration page's galleries ------------------------------------
+
+@pytest.mark.parametrize("kind", ["mistakes", "unsure", "threshold"])
+def test_error_galleries_equal_memory_within_filters(duck, tmp_path, kind):
+    from evaldash.error_analysis import filter_mask, gallery_rows, metadata_filters
+
+    frame = multiclass_ties(n=3000, seed=24)
+    frame["weight"] = np.random.default_rng(24).random(3000)
+    m, e = pair(duck, write(frame, tmp_path / "m.parquet"))
+    assert e.metadata_filters() == metadata_filters(m.dataset)
+    for true, pred, meta in [((), (), {}), ((0, 2), (), {}), ((), (1,), {"site": ["north", "east"]}),
+                             ((1,), (), {"weight": (0.2, 0.7)}), ((), (), {"site": ["nowhere"]})]:
+        mask = filter_mask(m.dataset, true, pred, meta)
+        want, total = gallery_rows(m, kind, mask, 3000, 2, 0.3)
+        rows = e.gallery_samples(kind, true, pred, meta, cls=2, threshold=0.3)
+        assert len(rows) == total
+        assert rows[0:24].tolist() == want[:24].tolist() and rows[48:72].tolist() == want[48:72].tolist()
+        assert np.asarray(rows).tolist() == want.tolist()
+    assert len(e.gallery_samples("threshold", cls=None, threshold=0.3)) == 0
+    with pytest.raises(InputError, match="need every row in memory"):
+        e.gallery_samples("label_issues")
+    with pytest.raises(InputError, match="filters by a range only"):
+        e.gallery_samples("mistakes", metadata={"weight": [0.5]})
+
+
+def test_reliability_bin_galleries_equal_memory(duck, tmp_path):
+    from evaldash.figures import reliability_bin_rows
+
+    m, e = pair(duck, write(multiclass_ties(n=3000, seed=25), tmp_path / "m.parquet"))
+    bins = m.calibration["bins"]
+    for b in range(len(bins["count"])):
+        lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
+        want = reliability_bin_rows(m.confidence, lower, upper)
+        rows = e.bin_samples(lower, upper)
+        assert len(rows) == len(want) == bins["count"][b]
+        assert rows[0:24].tolist() == want[:24].tolist() and np.asarray(rows).tolist() == want.tolist()

@@ -279,11 +279,27 @@ def row_records(columns, rows) -> str:
     return f"SELECT {', '.join(columns)} FROM ev_rows WHERE ev_rn IN ({listed}) ORDER BY ev_rn"
 
 
-def cell_page(columns, true: int, pred: int, limit: int, offset: int = 0) -> str:
-    """:func:`cell_rows`' page with every column in ``columns`` of its rows: a gallery page and
+MOST_CONFIDENT = "conf DESC NULLS LAST, ev_rn"  # a cell's order (cell_rows)
+
+
+def cell_where(true: int, pred: int) -> str:
+    return f"y_true = {int(true)} AND y_pred = {int(pred)}"
+
+
+def ranked_rows(where: str, order: str, limit: int, offset: int = 0) -> str:
+    """Row numbers of the rows where ``where`` holds, in ``order`` (which ends with ``ev_rn``), one page."""
+    return f"SELECT ev_rn FROM ev_rows WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+
+
+def ranked_page(columns, where: str, order: str, limit: int, offset: int = 0) -> str:
+    """:func:`ranked_rows`' page with every column in ``columns`` of its rows: a gallery page and
     its captions in one query."""
-    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE y_true = {int(true)} AND y_pred = {int(pred)} "
-            f"ORDER BY conf DESC NULLS LAST, ev_rn LIMIT {int(limit)} OFFSET {int(offset)}")
+    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE {where} ORDER BY {order} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def count_where(where: str) -> str:
+    return f"SELECT COUNT(*) AS n FROM ev_rows WHERE {where}"
 
 
 def class_score_sums(k: int, classes=None, where: str = "") -> str:
