@@ -352,3 +352,28 @@ def test_reliability_bin_galleries_equal_memory(duck, tmp_path):
         rows = e.bin_samples(lower, upper)
         assert len(rows) == len(want) == bins["count"][b]
         assert rows[0:24].tolist() == want[:24].tolist() and np.asarray(rows).tolist() == want.tolist()
+
+
+def test_sessions_sharing_an_evaluation_query_it_from_several_threads(duck, tmp_path):
+    import threading
+
+    m, e = pair(duck, write(binary_ties(n=20000, seed=26), tmp_path / "b.parquet"))
+    errors, seen = [], {}
+
+    def session(i):
+        try:
+            for j in range(12):
+                t, p = i % 2, (i // 2) % 2
+                seen[(i, j)] = (e.cell_samples(t, p)[j * 24:(j + 1) * 24].tolist(),
+                                m.cell_samples(t, p)[j * 24:(j + 1) * 24].tolist())
+                v = 0.1234 + j * 0.001 + i * 0.0001
+                assert tuple(e.sweep(1).counts_at(v)) == tuple(m.sweep(1).counts_at(v))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(a == b for a, b in seen.values()) and len(seen) == 48
