@@ -201,10 +201,11 @@ def test_few_distinct_scores_give_the_memory_sweep_itself(duck, tmp_path, case):
             np.testing.assert_array_equal(e.average_curves[key][1], y)
 
 
-@pytest.mark.parametrize("parts", [1, 3])
-def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("parts, ranges", [(1, 65_536), (1, 37), (3, 1000)])
+def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, ranges, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 50)
     monkeypatch.setattr(reduced, "EVERY_STEP", 0)
+    monkeypatch.setattr(reduced, "HISTOGRAM", ranges)  # few ranges: slider positions fall inside them
     path = write(continuous_binary(), tmp_path / ("parts" if parts > 1 else "c.parquet"), parts=parts)
     m, e = pair(duck, path)
     md = m.dataset
@@ -214,7 +215,7 @@ def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monk
         # the cut points' counts are the full sweep's there
         want_tp, want_fp = ms.counts_at(s.thresholds)
         assert s.tp.tolist() == want_tp.tolist() and s.fp.tolist() == want_fp.tolist()
-        assert s.thresholds[1] == ms.thresholds[1] and s.thresholds[-1] == ms.thresholds[-1]
+        assert s.thresholds[-1] == ms.thresholds[-1]  # the lowest score
         # the areas are the full sweep's, as scikit-learn's
         assert s.roc_auc() == pytest.approx(ms.roc_auc(), abs=1e-12)
         assert s.average_precision() == pytest.approx(ms.average_precision(), abs=1e-12)
@@ -242,6 +243,7 @@ def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monk
 def test_threshold_report_is_exact_off_the_cut_points(duck, tmp_path, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 20)
     monkeypatch.setattr(reduced, "EVERY_STEP", 0)
+    monkeypatch.setattr(reduced, "HISTOGRAM", 50)
     path = write(continuous_binary(seed=15), tmp_path / "c.parquet")
     mem, m = memory_report(path, threshold=0.4321)
     e = evaluate_file(duck, str(path), threshold=0.4321)
@@ -268,6 +270,7 @@ def test_every_matrix_mode_and_block_equals_memory(duck, tmp_path):
 
 def test_selective_prediction_is_exact(duck, tmp_path, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 30)
+    monkeypatch.setattr(reduced, "HISTOGRAM", 23)
     m, e = pair(duck, write(multiclass_ties(n=3000, seed=17), tmp_path / "m.parquet"))
     s, ms = e.selective, m.selective
     for t in (0.0, 0.3, 0.5, 0.77777, 1.0, float(ms.thresholds[5]), float(ms.thresholds[-1]), 2.0):

@@ -100,12 +100,30 @@ class EngineEvaluation(Evaluation):
         s = self.sweep_summary(cls)
         grid = slider_positions(*self.slider_range(cls))
         low, high = self.score_range(cls)
-        f = self._frame(sql.cut_points(sql.class_scores(cls), grid, reduced.SPREAD, s.n_pos + s.n_neg, s.n_pos,
-                                       low, high, self.engine.sweep_buckets, every_step=s.distinct <= reduced.EVERY_STEP))
-        return reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
-                                       f["fp"].to_numpy(np.int64), s.n_pos, s.n_neg, s.low, s.high,
+        t, tp, fp = self._cut_points(sql.class_scores(cls), grid, s.n_pos + s.n_neg, s.n_pos, low, high,
+                                     s.distinct <= reduced.EVERY_STEP)
+        return reduced.from_cut_points(t, tp, fp, s.n_pos, s.n_neg, s.low, s.high,
                                        exact_auc=s.roc_auc, exact_ap=s.average_precision,
                                        exact_counts=lambda ts: self._counts_few(cls, ts))
+
+    def _cut_points(self, scores_sql: str, grid, n: int, n_pos: int, low: float, high: float,
+                    every_step: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t, tp, fp) at the cut points of a reduced sweep: with few distinct scores, at every one
+        of them and the slider positions (one pass over the distinct scores); else at the slider
+        positions and range minima of a score histogram (one hash aggregation, and one look at the
+        samples of the ranges that hold a slider position)."""
+        if every_step or not high > low:
+            f = self._frame(sql.cut_points(scores_sql, grid, reduced.SPREAD, n, n_pos, low, high,
+                                           self.engine.sweep_buckets, every_step=every_step))
+            return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+        k = reduced.HISTOGRAM
+        hist = self._frame(sql.score_histogram(scores_sql, low, high, k))
+
+        def own_counts(buckets, positions):
+            f = self._frame(sql.counts_at(sql.in_buckets(scores_sql, low, high, k, buckets), positions, low, high,
+                                          self.engine.sweep_buckets))
+            return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+        return reduced.histogram_cut_points(hist, grid, own_counts, reduced.SPREAD)
 
     FEW = 16  # thresholds counted by one filtered scan; above, by the sweep's window (counts_at)
 
@@ -142,10 +160,8 @@ class EngineEvaluation(Evaluation):
         row = self.engine.row(f"SELECT MIN(t) AS low, MAX(t) AS high, SUM(pos) AS n_pos FROM ({scores}) ev_s")
         low, high, n_pos = float(row["low"]), float(row["high"]), int(row["n_pos"] or 0)
         grid = slider_positions(*((0.0, 1.0, 0.001) if d.is_probability else slider_span(low, high)))
-        f = self._frame(sql.cut_points(scores, grid, reduced.SPREAD, d.n, n_pos, low, high,
-                                       self.engine.sweep_buckets))
-        cut = reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
-                                      f["fp"].to_numpy(np.int64), n_pos, d.n - n_pos, low, high)
+        cut = reduced.from_cut_points(*self._cut_points(scores, grid, d.n, n_pos, low, high, False), n_pos,
+                                      d.n - n_pos, low, high)
         t, kept, correct = cut.thresholds[1:], (cut.tp + cut.fp)[1:], cut.tp[1:]
 
         def exact_at(v: float) -> tuple[int, int]:
