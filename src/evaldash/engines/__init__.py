@@ -86,7 +86,8 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
         raise InputError(f"--threshold must be a finite number, got {threshold}")
     dataset = open_table(engine, path, positive=positive, threshold=threshold)
     # the dashboard's sessions share the evaluation: its queries run one at a time
-    dataset = replace(dataset, engine=Serialized(engine), read_options=(("positive", positive), ("threshold", threshold)),
+    dataset = replace(dataset, engine=Serialized(engine),
+                      read_options=(("positive", positive), ("threshold", threshold)),
                       images_root=str(Path(images_root or source_folder(path)).resolve())
                       if dataset.image_column is not None else None)
     return EngineEvaluation(dataset, threshold)

@@ -23,7 +23,6 @@ from evaldash.errors import InputError
 from evaldash.evaluation import TOP_K, Evaluation, _nanmean, live_threshold_view, slider_positions, slider_span
 
 CALIBRATION_BINS = 15  # as metrics.reliability's default
-GALLERY_PAGE = 100
 
 
 @dataclass(frozen=True)
