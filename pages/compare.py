@@ -39,6 +39,10 @@ except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
+if ui.on_engine(a) or ui.on_engine(b):  # paired bootstrap intervals and the samples fixed and broken
+    on = a_key if ui.on_engine(a) else b_key
+    ui.engine_line(a if on == a_key else b, "Comparing two runs (paired over every row) is", source=by_key[on])
+    ui.stop()
 if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
     ui.concept_compare(a, b, name_a, name_b)
     ui.stop()

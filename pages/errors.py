@@ -12,6 +12,11 @@ if ev.task == "multilabel":  # a concept's FN / FP and the suspected label error
     ui.stop()
 d = ev.dataset
 classes = d.classes
+if ui.on_engine(ev):  # each gallery ranks or filters every row; a cell's samples are on /confusion
+    ui.engine_line(ev, "The error galleries (filters and rankings over every row) are")
+    st.page_link("pages/confusion.py", label="A confusion-matrix cell's samples, most confident first",
+                 icon=":material/grid_on:")
+    ui.stop()
 
 # deep link: /errors?true=<class>&pred=<class>&gallery=<kind>, applied when the page is entered
 for key, default in (("err_gallery", "mistakes"), ("err_true", []), ("err_pred", [])):

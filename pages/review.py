@@ -92,6 +92,9 @@ ev = ui.page_setup("Review queue")
 if ev.task == "multilabel":  # its own sets (a concept's FN / FP), corrected label SETS in the findings form
     ui.concept_review(ev)
     ui.stop()
+if ui.on_engine(ev):  # its sets rank or filter every row; a cell's samples (Details: tags, notes) are on /confusion
+    ui.engine_line(ev, "The review queue (sets ranked over every row) is")
+    ui.stop()
 d = ev.dataset
 store = ui.annotation_store()
 fp = ui.fingerprint(ev)

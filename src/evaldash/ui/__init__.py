@@ -130,6 +130,16 @@ from evaldash.ui.open_panel import (  # noqa: F401
     VIEW_WIDGETS,
     data_panel,
 )
+from evaldash.ui.engine_sources import (  # noqa: F401
+    on_engine,
+    source_stat,
+)
+from evaldash.ui.engine_gate import (  # noqa: F401
+    engine_line,
+    engine_error,
+    engine_guard,
+    sample_button,
+)
 from evaldash.ui.page import (  # noqa: F401
     page_setup,
     run_page,

@@ -57,6 +57,9 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     chosen = active_slice()
     if chosen is None:
         return base
+    if getattr(base.dataset, "engine", None) is not None:  # a slice's rows stay in the engine (see /slices)
+        set_slice(None)
+        return base
     column, value = chosen
     if column not in base.dataset.metadata.columns:
         set_slice(None)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from evaldash.errors import InputError
 
 MAX_OPEN = 8  # engine evaluations kept (each holds a connection and a few aggregates, no rows)
 SAMPLE_ROWS = 1_000_000
@@ -85,7 +84,13 @@ def load_on_engine(source):
             table.move_to_end(key)
             return found
         file_lock = file_locks.setdefault(key, threading.Lock())
-    with file_lock:  # a second session asking meanwhile waits for the first one's work
+    if not file_lock.acquire(blocking=False):  # another session is opening it: wait for its work, said so
+        shown = st.empty()
+        with shown.status(f"{Path(source.path).name} is being opened on the {name} engine (another session "
+                          f"started it)…"):
+            file_lock.acquire()
+        shown.empty()
+    try:
         with table_lock:
             found = table.get(key)
         if found is None:
@@ -95,6 +100,8 @@ def load_on_engine(source):
                 while len(table) > MAX_OPEN:
                     table.popitem(last=False)
                 file_locks.pop(key, None)
+    finally:
+        file_lock.release()
     return found
 
 
@@ -137,3 +144,14 @@ def engine_caption(source, evaluation) -> str:
     options = {"duckdb": f", memory limit {source.memory_limit}" if source.memory_limit else "",
                "spark": f", master {source.spark_master}" if source.spark_master else ""}.get(name, "")
     return f"Engine: {name}{options} (the rows stay in the engine; only aggregates come back)"
+
+
+def source_stat(path: str):
+    """``os.stat`` of a file; of a folder or glob on an engine, the newest mtime and the total size of
+    its files (``st_mtime``, ``st_size``)."""
+    if os.path.isfile(path):
+        return os.stat(path)
+    from types import SimpleNamespace
+
+    version = file_version(path)
+    return SimpleNamespace(st_mtime=max(v[1] for v in version) / 1e9, st_size=sum(v[2] for v in version))

@@ -176,6 +176,10 @@ def data_panel(evaluation: Evaluation) -> None:
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (" · multi-label" if evaluation.task == "multilabel" else "")
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
+        if source.engine != "memory":
+            from evaldash.ui.engine_sources import engine_caption
+
+            st.caption(engine_caption(source, evaluation))
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon=":material/warning:")

@@ -7,6 +7,7 @@ import threading
 
 import streamlit as st
 
+from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
 from evaldash.ui.active_data import current
 from evaldash.ui.components import request_scroll, scroll_into_view
@@ -129,6 +130,14 @@ def run_page(page) -> None:
     _this_run.panel = None
     try:
         page.run()
+        st.session_state["_entering"] = False
+    except InputError as exc:  # a view the file's engine refuses: one line (and a sample), not a traceback
+        evaluation = getattr(_this_run, "panel", None)
+        if evaluation is None:
+            raise
+        from evaldash.ui.engine_gate import engine_error
+
+        engine_error(evaluation, exc, key="engine_sample_page")
         st.session_state["_entering"] = False
     except StopException:  # st.stop(): a complete run too
         st.session_state["_entering"] = False
