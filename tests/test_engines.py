@@ -129,8 +129,8 @@ def test_partitioned_folder_and_glob_read_in_path_order(duck, tmp_path):
 def test_the_report_says_what_the_engine_does_not_check(duck):
     e = evaluate_file(duck, DIGITS)
     assert any("does not check the image paths of column 'image'" in w for w in e.report()["warnings"])
-    with pytest.raises(InputError, match="does not bring a whole sweep back"):
-        e.sweep(0)
+    with pytest.raises(InputError, match="need every row in memory"):
+        e.auc_intervals()
 
 
 # --- the same input errors ------------------------------------------------------------------

@@ -59,3 +59,38 @@ def test_spark_refuses_csv_and_remote_masters(spark, tmp_path):
         SparkEngine(master="spark://10.0.0.5:7077")
     with pytest.raises(InputError, match="only local mode"):
         SparkEngine(master="yarn")
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_spark_gallery_pages_rows_and_reduced_sweep_equal_memory(spark, tmp_path, monkeypatch):
+    import numpy as np
+
+    from evaldash.engines import reduced
+    from evaldash.metadata import row_text
+
+    monkeypatch.setattr(reduced, "SPREAD", 40)
+    monkeypatch.setattr(reduced, "EVERY_STEP", 0)
+    frame = multiclass_ties(n=600, seed=23, k=2, absent=None)
+    frame["score_1"] = np.random.default_rng(23).random(600)  # many distinct scores: a reduced sweep
+    frame["score_0"] = 1.0 - frame["score_1"]
+    path = write(frame, tmp_path / "parts", parts=3)
+    _, m = memory_report(path)
+    e = evaluate_file(spark, str(path))
+    d, md = e.dataset, m.dataset
+    rows, want = e.cell_samples(1, 0), m.cell_samples(1, 0)
+    assert len(rows) == len(want)
+    page = rows[24:48]
+    assert page.tolist() == want[24:48].tolist()
+    queries = d.row_cache.queries
+    r = int(page[5])
+    assert (d.ids[r], d.y_true[r], d.y_pred[r], e.confidence[r]) == (md.ids[r], md.y_true[r], md.y_pred[r],
+                                                                      m.confidence[r])
+    assert np.array_equal(d.scores[r], md.scores[r]) and row_text(d.metadata, r) == row_text(md.metadata, r)
+    assert d.row_cache.queries == queries
+    s, ms = e.sweep(1), m.sweep(1)
+    assert len(s.thresholds) < len(ms.thresholds)
+    tp, fp = ms.counts_at(s.thresholds)
+    assert s.tp.tolist() == tp.tolist() and s.fp.tolist() == fp.tolist()
+    live, want_live = e.live_threshold(1, 0.4321), m.live_threshold(1, 0.4321)
+    assert live["tp"].tolist() == want_live["tp"].tolist() and live["fp"].tolist() == want_live["fp"].tolist()
+    np.testing.assert_allclose(e.matrix("score").values, m.matrix("score").values, rtol=1e-12)

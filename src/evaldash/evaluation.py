@@ -337,9 +337,7 @@ class Evaluation:
         if self.dataset.is_probability:
             return 0.0, 1.0, 0.001
         col = self.dataset.scores[:, cls]
-        lo, hi = float(np.min(col)), float(np.max(col))
-        step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
-        return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+        return slider_span(float(np.min(col)), float(np.max(col)))
 
     def live_threshold(self, cls: int, t: float) -> dict:
         """What the browser needs to move the threshold of class ``cls`` without the server.
@@ -623,11 +621,22 @@ def _nanmean(values: np.ndarray) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
-def _grid(sweep: metrics.ThresholdSweep, lo: float, hi: float, step: float) -> dict[str, np.ndarray]:
+def slider_span(lo: float, hi: float) -> tuple[float, float, float]:
+    """(low, high, step) of a slider over scores from ``lo`` to ``hi``: about 1000 round steps."""
+    step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
+    return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+
+
+def slider_positions(lo: float, hi: float, step: float) -> np.ndarray:
+    """The slider's regular positions from ``lo`` to ``hi`` by ``step``, increasing."""
     n = int(round((hi - lo) / step)) + 1
     # rounded so that a position prints as the step's decimals (0.3, not 0.30000000000000004)
     decimals = max(0, -math.floor(math.log10(step)) + 2)
-    grid = np.unique(np.round(lo + step * np.arange(n), decimals))
+    return np.unique(np.round(lo + step * np.arange(n), decimals))
+
+
+def _grid(sweep: metrics.ThresholdSweep, lo: float, hi: float, step: float) -> dict[str, np.ndarray]:
+    grid = slider_positions(lo, hi, step)
     tp, fp = sweep.counts_at(grid)
     return {"grid": grid, "tp": tp, "fp": fp}
 

@@ -70,16 +70,23 @@ def open_engine(name: str, memory_limit: str | None = None, spark_master: str | 
     raise InputError(f"--engine {name}: expected one of {', '.join(ENGINES)}")
 
 
-def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: float | None = None):
-    """Validate ``path`` in ``engine`` and return its :class:`~evaldash.engines.evaluation.EngineEvaluation`."""
+def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: float | None = None,
+                  images_root: str | None = None):
+    """Validate ``path`` in ``engine`` and return its :class:`~evaldash.engines.evaluation.EngineEvaluation`;
+    ``images_root`` (with an image column): the folder images must lie in (default: the file's folder)."""
     import math
+    from dataclasses import replace
 
     from evaldash.engines.evaluation import EngineEvaluation
+    from evaldash.engines.rows import source_folder
     from evaldash.engines.table import open_table
 
     if threshold is not None and not math.isfinite(threshold):
         raise InputError(f"--threshold must be a finite number, got {threshold}")
     dataset = open_table(engine, path, positive=positive, threshold=threshold)
+    dataset = replace(dataset, read_options=(("positive", positive), ("threshold", threshold)),
+                      images_root=str(Path(images_root or source_folder(path)).resolve())
+                      if dataset.image_column is not None else None)
     return EngineEvaluation(dataset, threshold)
 
 

@@ -16,9 +16,11 @@ import numpy as np
 
 from evaldash import metrics
 from evaldash.confusion_counts import ConfusionCounts
-from evaldash.engines import sql
+from evaldash.engines import reduced, sql
+from evaldash.engines.reduced import ReducedSelective, ReducedSweep
+from evaldash.engines.rows import CellRows
 from evaldash.errors import InputError
-from evaldash.evaluation import TOP_K, Evaluation, _nanmean
+from evaldash.evaluation import TOP_K, Evaluation, _nanmean, live_threshold_view, slider_positions, slider_span
 
 CALIBRATION_BINS = 15  # as metrics.reliability's default
 GALLERY_PAGE = 100
@@ -87,10 +89,110 @@ class EngineEvaluation(Evaluation):
             return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
         return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
 
-    def sweep(self, cls: int):
-        raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
-                         f"(its ROC AUC, AP and the counts at given thresholds are computed in the engine); use "
-                         f"--engine memory for the curves")
+    def sweep(self, cls: int) -> ReducedSweep:
+        """Class ``cls``'s exact reduced sweep (:mod:`evaldash.engines.reduced`): its cut points are
+        the slider's positions and about 2 × SPREAD distinct scores, tp/fp exact at each, and exact
+        at any other threshold (the engine counts it); ROC AUC / AP are the engine's (built once)."""
+        self._need_scores("threshold metrics")
+        return self.memo(("sweep", cls), lambda e: e._reduced_sweep(cls))
+
+    def _reduced_sweep(self, cls: int) -> ReducedSweep:
+        s = self.sweep_summary(cls)
+        grid = slider_positions(*self.slider_range(cls))
+        low, high = self.score_range(cls)
+        f = self._frame(sql.cut_points(sql.class_scores(cls), grid, reduced.SPREAD, s.n_pos + s.n_neg, s.n_pos,
+                                       low, high, self.engine.sweep_buckets, every_step=s.distinct <= reduced.EVERY_STEP))
+        return reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
+                                       f["fp"].to_numpy(np.int64), s.n_pos, s.n_neg, s.low, s.high,
+                                       exact_auc=s.roc_auc, exact_ap=s.average_precision,
+                                       exact_counts=lambda ts: self._counts_few(cls, ts))
+
+    FEW = 16  # thresholds counted by one filtered scan; above, by the sweep's window (counts_at)
+
+    def _counts_few(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`counts_at` by one scan without a sort when there are few thresholds (a slider
+        position off the cut points)."""
+        t = sorted({float(x) for x in thresholds})
+        if len(t) > self.FEW:
+            return self.counts_at(cls, t)
+        row = self.engine.row(sql.counts_at_few(sql.class_scores(cls), t))
+        return (np.array(t, dtype=np.float64), np.array([int(row[f"tp_{i}"] or 0) for i in range(len(t))], np.int64),
+                np.array([int(row[f"fp_{i}"] or 0) for i in range(len(t))], np.int64))
+
+    def slider_range(self, cls: int) -> tuple[float, float, float]:
+        """:meth:`evaldash.evaluation.Evaluation.slider_range` from the engine's score range."""
+        if self.dataset.is_probability:
+            return 0.0, 1.0, 0.001
+        self._need_scores("threshold metrics")
+        return slider_span(*self.score_range(cls))
+
+    def live_threshold(self, cls: int, t: float) -> dict:
+        """:meth:`evaldash.evaluation.Evaluation.live_threshold`: the slider's positions are cut
+        points of the reduced sweep (exact counts, no query); a ``t`` off them is counted by the
+        engine (one query)."""
+        return live_threshold_view(self, cls, t)
+
+    @cached_property
+    def selective(self) -> ReducedSelective:
+        """The selective-prediction sweep on cut points of the confidences (exact there; the
+        engine counts any other threshold)."""
+        self._need_scores("selective prediction")
+        d = self.dataset
+        scores = sql.confidence_scores()
+        row = self.engine.row(f"SELECT MIN(t) AS low, MAX(t) AS high, SUM(pos) AS n_pos FROM ({scores}) ev_s")
+        low, high, n_pos = float(row["low"]), float(row["high"]), int(row["n_pos"] or 0)
+        grid = slider_positions(*((0.0, 1.0, 0.001) if d.is_probability else slider_span(low, high)))
+        f = self._frame(sql.cut_points(scores, grid, reduced.SPREAD, d.n, n_pos, low, high,
+                                       self.engine.sweep_buckets))
+        cut = reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
+                                      f["fp"].to_numpy(np.int64), n_pos, d.n - n_pos, low, high)
+        t, kept, correct = cut.thresholds[1:], (cut.tp + cut.fp)[1:], cut.tp[1:]
+
+        def exact_at(v: float) -> tuple[int, int]:
+            r = self.engine.row(sql.selective_at(v))
+            return int(r["kept"] or 0), int(r["correct"] or 0)
+        return ReducedSelective(thresholds=t, kept=kept, correct=correct, n=d.n, low=low, high=high,
+                                exact_at=exact_at)
+
+    def confidence_range(self) -> tuple[float, float]:
+        """(lowest, highest) confidence (the score of the predicted class), from the engine."""
+        s = self.selective
+        return s.low, s.high
+
+    def confusion_view(self, mode: str) -> np.ndarray:
+        """:meth:`evaldash.evaluation.Evaluation.confusion_view`; the mean scores per true class
+        summed by the engine."""
+        if mode != "score":
+            return super().confusion_view(mode)
+        if not self.dataset.has_scores:
+            raise InputError("the mean-score matrix needs per-class scores")
+        k = self.dataset.n_classes
+        return self.memo("mean_score", lambda e: e._mean_scores(list(range(k)))[0])
+
+    def confusion_block(self, mode: str, shown) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`evaldash.evaluation.Evaluation.confusion_block`; mode ``score`` summed by the engine
+        for the ``shown`` classes only."""
+        if mode != "score":
+            return super().confusion_block(mode, shown)
+        if not self.dataset.has_scores:
+            raise InputError("the mean-score matrix needs per-class scores")
+        shown = [int(c) for c in np.asarray(shown, dtype=np.int64)]
+        return self._mean_scores(shown)[0], self.counts.sub(np.asarray(shown, dtype=np.int64))
+
+    def _mean_scores(self, shown: list[int]) -> tuple[np.ndarray]:
+        """Mean score of each class of ``shown`` over the samples of each true class of ``shown``,
+        shape (s, s) (NaN rows: no samples)."""
+        where = f"y_true IN ({', '.join(map(str, shown))})" if len(shown) < self.dataset.n_classes else ""
+        f = self._frame(sql.class_score_sums(self.dataset.n_classes, shown, where)) if shown else None
+        sums = np.zeros((len(shown), len(shown)))
+        count = np.zeros(len(shown))
+        if f is not None and len(f):
+            at = {c: i for i, c in enumerate(shown)}
+            rows = [at[int(t)] for t in f["y_true"]]
+            count[rows] = f["n"].to_numpy(np.float64)
+            sums[rows] = f[[f"sum_{j}" for j in shown]].to_numpy(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (sums / count[:, None],)
 
     def _need_scores(self, what: str) -> None:
         if not self.dataset.has_scores:
@@ -191,11 +293,56 @@ class EngineEvaluation(Evaluation):
                                 "accuracy": correct / kept if kept else float("nan")}
         return out
 
-    def cell_samples(self, true: int, pred: int, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
-        """Row numbers (0-based, file order) of one page of cell (true, pred), most confident first,
-        ties in file order: the same order as the memory path's."""
+    def cell_samples(self, true: int, pred: int, limit: int | None = None, offset: int = 0):
+        """Row numbers (0-based, file order) of cell (true, pred), most confident first, ties in file
+        order: the same order as the memory path's.
+
+        Without ``limit``: a lazy :class:`~evaldash.engines.rows.CellRows` (``len()`` from the
+        confusion counts, ``rows[a:b]`` one query for that page and its rows' records). With
+        ``limit``: that page (``offset`` on) as an int64 ndarray."""
+        if limit is None:
+            return CellRows(self, true, pred, int(self.counts.row(int(true))[int(pred)]))
         f = self._frame(sql.cell_rows(true, pred, limit, offset))
         return f["ev_rn"].to_numpy(np.int64)
+
+    def prefetch(self, rows) -> None:
+        """Read every column of ``rows`` (a page) into the row cache in one query."""
+        self.dataset.row_cache.fetch(rows)
+
+    @property
+    def confidence(self):
+        """The predicted class's score per row, read a row or a page at a time (NaN without scores)."""
+        return self.dataset.confidence_column()
+
+    def sample_to_parquet(self, n: int, path, seed: int = 0) -> str:
+        """Write ``n`` rows drawn at random (``seed``: the same rows each time), every column of the
+        file in file order, to the Parquet file ``path``: what the memory path opens when a page
+        needs every row. Returns ``path``."""
+        import pandas as pd
+
+        d = self.dataset
+        n = int(n)
+        if n < 1:
+            raise InputError(f"a sample needs at least one row, got {n}")
+        rows = np.sort(np.random.default_rng(seed).choice(d.n, size=min(n, d.n), replace=False)).astype(np.int64)
+        self.engine.register("ev_sample", pd.DataFrame({"ev_rn": rows}))
+        q = self.engine.dialect.ident
+        names = [name for name, _ in d.column_kinds]
+        f = self._frame(f"SELECT {', '.join(q(c) for c in names)} FROM ev_source "
+                        f"WHERE ev_rn IN (SELECT ev_rn FROM ev_sample) ORDER BY ev_rn")
+        f.to_parquet(path, index=False)
+        return str(path)
+
+    def _needs_every_row(self, what: str):
+        raise InputError(f"{self.dataset.source}: {what} need every row in memory, which the {self.engine.name} "
+                         f"engine does not bring back; open a sample of rows in memory for them")
+
+    def auc_intervals(self, wait: bool = True):
+        self._need_scores("ROC AUC intervals")
+        self._needs_every_row("ROC AUC bootstrap intervals")
+
+    def intervals(self, wait: bool = True):
+        self._needs_every_row("bootstrap intervals")
 
     def to_dataset(self):
         """The file as an in-memory :class:`evaldash.dataset.Dataset` of its classes, scores and ids
@@ -224,14 +371,33 @@ class EngineEvaluation(Evaluation):
                        f"{self.dataset.image_column!r} (the memory engine does)")
         return out
 
-    def precompute(self, background: bool = False) -> "EngineEvaluation":
-        _ = self.counts, self.calibration
-        if self.dataset.has_scores:
+    def precompute(self, background: bool = False, progress=None) -> "EngineEvaluation":
+        """Run what the first views need (counts, calibration, each class's exact summary, then
+        each class's reduced sweep and drawn curves), calling ``progress(text)`` before each
+        engine step. ``background`` is accepted for the memory path's signature and ignored: every
+        step runs here (one engine connection serves one query at a time)."""
+        d = self.dataset
+
+        def step(text: str) -> None:
+            if progress is not None:
+                progress(text)
+        step("confusion counts")
+        _ = self.counts, self.per_class
+        step("calibration")
+        _ = self.calibration
+        if d.has_scores:
+            step("score ranges")
+            self.score_range()
+            classes = [d.positive] if d.is_binary else range(d.n_classes)
+            for c in range(d.n_classes):
+                step(f"class {d.classes[c]!r}: exact sweep (ROC AUC, average precision)")
+                self.sweep_summary(c)
             _ = self.ranking
+            for c in classes:
+                step(f"class {d.classes[c]!r}: counts at the slider's positions and the curves' points")
+                self.class_curves(c)
         return self
 
     @property
     def correct(self):
         raise InputError(f"{self.dataset.source}: per-sample arrays stay in the {self.engine.name} engine")
-
-    confidence = correct

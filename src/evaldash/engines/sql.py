@@ -269,3 +269,64 @@ def offending_rows(condition: str, shown: int, view: str = "ev_source") -> str:
     """The first ``shown`` row numbers where ``condition`` holds on ``view``, with how many there are."""
     return (f"SELECT ev_rn, COUNT(*) OVER () AS total FROM {view} WHERE {condition} "
             f"ORDER BY ev_rn LIMIT {int(shown)}")
+
+
+# --- rows of a gallery page, cut points of a reduced sweep (engines.rows, engines.reduced) ------
+
+def row_records(columns, rows) -> str:
+    """Every column in ``columns`` of the rows numbered ``rows`` (a page, a few rows), by row number."""
+    listed = ", ".join(str(int(r)) for r in rows)
+    return f"SELECT {', '.join(columns)} FROM ev_rows WHERE ev_rn IN ({listed}) ORDER BY ev_rn"
+
+
+def cell_page(columns, true: int, pred: int, limit: int, offset: int = 0) -> str:
+    """:func:`cell_rows`' page with every column in ``columns`` of its rows: a gallery page and
+    its captions in one query."""
+    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE y_true = {int(true)} AND y_pred = {int(pred)} "
+            f"ORDER BY conf DESC NULLS LAST, ev_rn LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def class_score_sums(k: int, classes=None, where: str = "") -> str:
+    """(y_true, n, sum_j) per true class: the count and the sum of each score ``j`` of ``classes``
+    (default: all ``k``), for the mean-score matrix."""
+    cols = range(k) if classes is None else classes
+    sums = "".join(f", SUM({score(j)}) AS sum_{int(j)}" for j in cols)
+    return (f"SELECT y_true, COUNT(*) AS n{sums} FROM ev_rows" + (f" WHERE {where}" if where else "")
+            + " GROUP BY y_true ORDER BY y_true")
+
+
+def confidence_scores() -> str:
+    """(t, pos) of the selective-prediction sweep: each confidence and whether its prediction is right."""
+    return "SELECT conf AS t, CASE WHEN y_true = y_pred THEN 1 ELSE 0 END AS pos FROM ev_rows"
+
+
+def cut_points(scores_sql: str, thresholds, spread: int, n: int, n_pos: int, low: float, high: float,
+               buckets: int = 1, every_step: bool = False) -> str:
+    """(t, tp, fp) exactly at each of ``thresholds`` and at about ``2 * spread`` distinct scores
+    spread over the sweep (where the samples seen from the top, or the positives seen, cross a
+    multiple of ``n / spread`` or ``n_pos / spread``; with the highest and the lowest score):
+    the cut points of a reduced sweep, in one pass over the distinct scores. Increasing ``t``.
+
+    As in :func:`counts_at`, the thresholds join the distinct scores as steps without samples
+    (``probe`` 1), ordered after a score equal to them. ``every_step``: every distinct score is a
+    cut point (for a sweep of few distinct scores)."""
+    values = ", ".join(f"({number(t)})" for t in sorted({float(t) for t in thresholds}) or [float("inf")])
+    probes = f"SELECT t, 0 AS n, 0 AS pos FROM (VALUES {values}) AS ev_q(t)"
+    steps = (f"SELECT t, n, pos, 0 AS probe FROM ({_runs(scores_sql)}) ev_r "
+             f"UNION ALL SELECT ev_p.*, 1 AS probe FROM ({probes}) ev_p")
+    rows = f"SELECT t, 1 AS n, pos FROM ({scores_sql}) ev_s1 UNION ALL {probes}"
+    every, pos_every = max(n, 1) / spread, max(n_pos, 1) / spread
+    crossed = (f"FLOOR(seen / {number(every)}) > FLOOR((seen - n) / {number(every)}) "
+               f"OR FLOOR(tp / {number(pos_every)}) > FLOOR((tp - pos) / {number(pos_every)})")
+    return f"""
+SELECT t, tp, seen - tp AS fp, probe FROM ({_cumulated(steps, rows, low, high, "t DESC, probe", buckets)}) ev_c
+WHERE {"TRUE" if every_step else f"probe = 1 OR seen = n OR seen = {int(n)} OR {crossed}"} ORDER BY t"""
+
+
+def counts_at_few(scores_sql: str, thresholds) -> str:
+    """One row: tp_i and fp_i, the positive / negative samples with ``t >= thresholds[i]``: the
+    counts at a few thresholds in one scan (no sort, no window), as :func:`counts_at` gives them."""
+    sums = ", ".join(f"SUM(CASE WHEN t >= {number(x)} THEN pos ELSE 0 END) AS tp_{i}, "
+                     f"SUM(CASE WHEN t >= {number(x)} THEN 1 - pos ELSE 0 END) AS fp_{i}"
+                     for i, x in enumerate(thresholds))
+    return f"SELECT {sums} FROM ({scores_sql}) ev_s"

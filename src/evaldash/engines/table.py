@@ -18,6 +18,7 @@ import pandas as pd
 from evaldash import dataset as ds
 from evaldash.engines import sql
 from evaldash.engines.base import Engine
+from evaldash.engines.rows import RowAccess
 from evaldash.errors import InputError
 
 MAX_SHOWN = ds.MAX_ROWS_SHOWN
@@ -27,9 +28,10 @@ _MAX_DOUBLE = "CAST('1.7976931348623157e308' AS DOUBLE)"
 
 
 @dataclass(frozen=True, eq=False)
-class EngineDataset:
+class EngineDataset(RowAccess):
     """A validated predictions file that stays in its engine: the scalars of
-    :class:`evaldash.dataset.Dataset` (same names and meaning), no per-sample arrays."""
+    :class:`evaldash.dataset.Dataset` (same names and meaning); its per-sample columns are read
+    a row or a page at a time (:class:`~evaldash.engines.rows.RowAccess`)."""
 
     source: str
     classes: tuple[str, ...]
@@ -46,6 +48,8 @@ class EngineDataset:
     id_column: str | None = None
     image_column: str | None = None
     column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
+    images_root: str | None = None  # with an image column: the folder images must lie in
+    read_options: tuple = ()  # (name, value) of what changes the rows read (positive, threshold)
 
     @property
     def n_classes(self) -> int:
@@ -294,6 +298,7 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
              + (", ev_idx_p" if pred_col else "")
              + "".join(f", {expr} AS {sql.score(c)}" for c, expr in enumerate(scores or []))
              + "".join(f", {q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata))
+             + (f", {q(image_col)} AS ev_image" if image_col else "")
              + f" FROM ev_source{joins}")
     conf = sql.picked_score(k, "y_pred") if scores is not None else "CAST(NULL AS DOUBLE)"
     middle = f"SELECT ev_a.*, {y_pred} AS y_pred FROM ({inner}) ev_a"
