@@ -55,7 +55,7 @@ event = st.dataframe(
                    "accuracy_ci": "accuracy 95%", "macro_f1_ci": "macro F1 95%",
                    "macro_roc_auc_ci": "macro ROC AUC 95%"},
 )
-picked = event.selection.rows if event else []
+picked = event.selection.rows if event and not engine else []
 if picked:
     value = str(table["slice"].iloc[picked[0]])
     if chosen != (column, value):

@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from engine_cases import binary_ties, multiclass_ties, write
+from engine_cases import multiclass_ties, write
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -110,3 +110,222 @@ def test_the_app_reads_the_engine_and_its_options_after_the_double_dash(monkeypa
     source = start_source()
     assert (source.path, source.engine, source.memory_limit, source.spark_master) == (
         str(folder.resolve()), "duckdb", "1GB", None)
+
+
+# --- the app on an engine -------------------------------------------------------------------------
+
+@pytest.fixture
+def on_duckdb(monkeypatch, tmp_path, folder):
+    """The app started as ``evaldash serve FOLDER --engine duckdb`` would start it, with an
+    annotation database and an upload folder of the test's own."""
+    monkeypatch.setattr(sys, "argv", ["app.py", str(folder), "--engine", "duckdb"])
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    import evaldash.ui.open_panel as open_panel
+
+    monkeypatch.setattr(open_panel, "UPLOAD_DIR", tmp_path / "uploads")
+    st.cache_resource.clear()
+    yield folder
+    st.cache_resource.clear()
+
+
+def memory_core(joined: Path):
+    from evaldash import evaluate
+    from evaldash.dataset import load_predictions
+
+    return evaluate(load_predictions(joined))
+
+
+def open_page(page: str = "pages/overview.py") -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    if page != "pages/overview.py":
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def captions(at, where=None) -> str:
+    return " ".join(c.value for c in (where or at).caption).replace("\\", "")  # md() escapes
+
+
+def test_the_overview_on_an_engine_shows_the_memory_numbers_and_one_line_for_the_intervals(on_duckdb, joined):
+    at = open_page()
+    assert "Engine: duckdb (the rows stay in the engine; only aggregates come back)" in captions(at, at.sidebar)
+    assert "1,500 samples · 4 classes" in captions(at, at.sidebar)
+    assert "The bootstrap intervals (±) are not on the duckdb engine: it needs every row in memory." in captions(at)
+    assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
+    table = at.dataframe[0].value
+    core = memory_core(joined)
+    assert list(table["class"]) == list(core.dataset.classes)
+    assert np.allclose(table["F1"].to_numpy(float), core.per_class["f1"], equal_nan=True, atol=1e-12)
+    assert np.allclose(table["ROC AUC"].to_numpy(float), core.ranking["roc_auc"], equal_nan=True, atol=1e-9)
+    assert not any(c.endswith("±") for c in table.columns)
+
+
+def test_the_file_is_opened_on_its_engine_once_for_every_session(on_duckdb):
+    from evaldash.ui.engine_sources import _opened
+    from evaldash.ui.sources import load, start_source
+
+    first = open_page()
+    second = open_page("pages/confusion.py")
+    assert not first.exception and not second.exception
+    table, _, _ = _opened()
+    assert len(table) == 1
+    assert load(start_source()) is next(iter(table.values()))
+
+
+def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkeypatch):
+    from evaldash.engines.evaluation import EngineEvaluation
+    from evaldash.ui import engine_sources
+
+    steps, labels = [], []
+    real = EngineEvaluation.precompute
+
+    def recorded(self, *args, progress=None, **kwargs):
+        steps.append(progress)
+        return real(self, *args, progress=progress, **kwargs)
+
+    class Status:
+        def __init__(self, label, **kwargs):
+            labels.append(label)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, label=None, **kwargs):
+            labels.append(label)
+
+        def write(self, text):
+            pass
+
+    class Empty:
+        status = Status
+
+        def empty(self):
+            labels.append("(removed)")
+
+    monkeypatch.setattr(EngineEvaluation, "precompute", recorded)
+    monkeypatch.setattr(engine_sources.st, "empty", Empty)
+    from evaldash.ui.sources import load, start_source
+
+    load(start_source())
+    assert len(steps) == 1 and callable(steps[0])
+    assert labels[0] == f"Opening {on_duckdb.name} on the duckdb engine…"
+    assert labels[1] == f"{on_duckdb.name} on the duckdb engine: reading and checking the file…"
+    assert len(labels) > 3 and labels[-1] == "(removed)"
+    load(start_source())  # opened: no second status
+    assert len(steps) == 1
+
+
+@pytest.mark.parametrize("page, line", [
+    ("pages/errors.py", "The error galleries (filters and rankings over every row) are not on the duckdb engine"),
+    ("pages/review.py", "The review queue (sets ranked over every row) is not on the duckdb engine"),
+])
+def test_pages_that_need_every_row_say_so_in_one_line_with_the_sample_button(on_duckdb, page, line):
+    at = open_page(page)
+    assert line in captions(at)
+    assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
+
+
+def test_an_engine_refusal_is_one_line_not_a_traceback(on_duckdb, monkeypatch):
+    from evaldash.engines.evaluation import EngineEvaluation
+    from evaldash.errors import InputError
+
+    def refused(self):
+        raise InputError("the duckdb engine cannot do that\nyet")
+
+    monkeypatch.setattr(EngineEvaluation, "top_k", refused)
+    at = open_page()
+    assert captions(at).count("the duckdb engine cannot do that yet") == 1
+    assert [b.label for b in at.button if b.key == "engine_sample_page"] == ["Open its 1,500 rows in memory"]
+
+
+def test_the_sample_button_opens_the_rows_in_memory_as_a_run_with_the_file_annotations(on_duckdb, joined):
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    at = open_page()
+    on_engine = fingerprint(load(start_source()))
+    next(b for b in at.button if b.key == "engine_sample").click().run()
+    assert not at.exception, at.exception
+    source = at.session_state["source"]
+    assert source.engine == "memory" and source.path.endswith(".parquet") and "samples" in source.path
+    assert "Engine:" not in captions(at, at.sidebar)
+    assert "not on the duckdb engine" not in captions(at)
+    # fewer rows than the sample's size: every row, every column, in file order
+    assert pd.read_parquet(source.path).equals(pd.read_parquet(joined))
+    assert len(at.session_state["runs"]) == 2
+    assert fingerprint(load(source)) == on_engine  # a tag saved on the sample is the whole file's
+
+
+def test_a_cell_gallery_on_an_engine_lists_the_memory_path_samples_page_by_page(on_duckdb, joined):
+    core = memory_core(joined)
+    d = core.dataset
+    i, j = 1, 0
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["true"], at.query_params["pred"] = d.classes[i], d.classes[j]
+    at.run()
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception, at.exception
+    gallery = at.get_by_key("cell_gallery")
+    want = [str(d.ids[r]) for r in core.cell_samples(i, j)]
+    assert len(want) > 24
+    assert gallery.caption[1].value.startswith(f"{len(want)} images")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
+    at.number_input(key="cell_gallery_page").set_value(2).run()
+    assert not at.exception, at.exception
+    assert [img.captions[0].split(" · ")[0] for img in at.get_by_key("cell_gallery").image] == want[24:48]
+    assert "Filtering the cell by tags is not on the duckdb engine" in captions(at)
+    for mode in ("true", "pred", "score"):
+        at.segmented_control(key="cm_mode").set_value(mode).run()
+        assert not at.exception, (mode, at.exception)
+
+
+@pytest.mark.parametrize("t", [0.3, 0.123457])
+def test_the_live_threshold_on_an_engine_shows_the_memory_path_counts(on_duckdb, joined, t):
+    from test_app import expected_threshold_metrics, set_threshold, shown_threshold_metrics
+
+    core = memory_core(joined)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["class"] = core.dataset.classes[2]
+    at.run()
+    at.switch_page("pages/threshold.py").run()
+    assert not at.exception, at.exception
+    set_threshold(at, t)
+    assert not at.exception, at.exception
+    assert shown_threshold_metrics(at) == expected_threshold_metrics(core, 2, t)
+
+
+def test_calibration_and_abstention_on_an_engine(on_duckdb, joined):
+    core = memory_core(joined)
+    at = open_page("pages/calibration.py")
+    assert "not on the duckdb engine" not in captions(at)
+    at.slider(key="confidence_threshold").set_value(0.5).run()
+    assert not at.exception, at.exception
+    s = core.selective.at(0.5)
+    assert f"**kept** {s['kept']:,} of 1,500" in " ".join(m.value for m in at.markdown)
+    cal = core.calibration
+    assert f"Log loss {cal['log_loss']:.4f}" in captions(at)
+
+
+def test_the_slice_table_on_an_engine_is_the_memory_one(on_duckdb, joined):
+    from evaldash.slices import slice_table
+
+    at = open_page("pages/slices.py")
+    shown = at.dataframe[0].value
+    want = slice_table(memory_core(joined).dataset, "site")
+    assert list(shown["slice"]) == list(want["slice"])
+    assert np.allclose(shown["macro_f1"].to_numpy(float), want["macro_f1"].to_numpy(float), atol=1e-12)
+    assert list(shown["accuracy_ci"]) == [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
+                                          zip(want["accuracy_low"], want["accuracy_high"])]
+
+
+@pytest.mark.parametrize("page", ["pages/decision.py", "pages/runs.py", "pages/compare.py"])
+def test_the_other_pages_run_on_an_engine(on_duckdb, page):
+    at = open_page(page)
+    assert not at.exception
