@@ -329,3 +329,13 @@ def test_the_slice_table_on_an_engine_is_the_memory_one(on_duckdb, joined):
 def test_the_other_pages_run_on_an_engine(on_duckdb, page):
     at = open_page(page)
     assert not at.exception
+
+
+def test_the_live_threshold_sends_counts_the_browser_can_add(on_duckdb):
+    # the engine's counts are int64, which Arrow hands to JavaScript as BigInt ("Cannot mix BigInt and other types")
+    from test_app import live_payload
+
+    at = open_page("pages/threshold.py")
+    grid = live_payload(at, "threshold_metrics")["grid"]
+    assert grid["tp"].dtype != np.int64 and grid["fp"].dtype != np.int64
+    assert (grid["tp"] == grid["tp"].round()).all()
