@@ -154,7 +154,8 @@ def test_the_overview_on_an_engine_shows_the_memory_numbers_and_one_line_for_the
     at = open_page()
     assert "Engine: duckdb (the rows stay in the engine; only aggregates come back)" in captions(at, at.sidebar)
     assert "1,500 samples · 4 classes" in captions(at, at.sidebar)
-    assert "The bootstrap intervals (±) are not on the duckdb engine: it needs every row in memory." in captions(at)
+    assert ("The bootstrap intervals (±) are not available on the duckdb engine (this needs every row in memory)."
+            in captions(at))
     assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
     table = at.dataframe[0].value
     core = memory_core(joined)
@@ -223,8 +224,8 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
 
 
 @pytest.mark.parametrize("page, line", [
-    ("pages/errors.py", "The error galleries (filters and rankings over every row) are not on the duckdb engine"),
-    ("pages/review.py", "The review queue (sets ranked over every row) is not on the duckdb engine"),
+    ("pages/errors.py", "The error galleries (filters and rankings over every row) are not available on the duckdb engine"),
+    ("pages/review.py", "The review queue (sets ranked over every row) is not available on the duckdb engine"),
 ])
 def test_pages_that_need_every_row_say_so_in_one_line_with_the_sample_button(on_duckdb, page, line):
     at = open_page(page)
@@ -256,7 +257,7 @@ def test_the_sample_button_opens_the_rows_in_memory_as_a_run_with_the_file_annot
     source = at.session_state["source"]
     assert source.engine == "memory" and source.path.endswith(".parquet") and "samples" in source.path
     assert "Engine:" not in captions(at, at.sidebar)
-    assert "not on the duckdb engine" not in captions(at)
+    assert "not available on the duckdb engine" not in captions(at)
     # fewer rows than the sample's size: every row, every column, in file order
     assert pd.read_parquet(source.path).equals(pd.read_parquet(joined))
     assert len(at.session_state["runs"]) == 2
@@ -280,7 +281,7 @@ def test_a_cell_gallery_on_an_engine_lists_the_memory_path_samples_page_by_page(
     at.number_input(key="cell_gallery_page").set_value(2).run()
     assert not at.exception, at.exception
     assert [img.captions[0].split(" · ")[0] for img in at.get_by_key("cell_gallery").image] == want[24:48]
-    assert "Filtering the cell by tags is not on the duckdb engine" in captions(at)
+    assert "Filtering the cell by tags is not available on the duckdb engine" in captions(at)
     for mode in ("true", "pred", "score"):
         at.segmented_control(key="cm_mode").set_value(mode).run()
         assert not at.exception, (mode, at.exception)
@@ -304,7 +305,7 @@ def test_the_live_threshold_on_an_engine_shows_the_memory_path_counts(on_duckdb,
 def test_calibration_and_abstention_on_an_engine(on_duckdb, joined):
     core = memory_core(joined)
     at = open_page("pages/calibration.py")
-    assert "not on the duckdb engine" not in captions(at)
+    assert "not available on the duckdb engine" not in captions(at)
     at.slider(key="confidence_threshold").set_value(0.5).run()
     assert not at.exception, at.exception
     s = core.selective.at(0.5)

@@ -68,7 +68,7 @@ def test_overview_matrix_cell_threshold_and_a_tag_on_duckdb(engine_dash, memory_
     dash.page.set_viewport_size({"width": 1024, "height": 768})
     dash.open("/")
     expect(dash.sidebar.get_by_text("Engine: duckdb", exact=False)).to_be_visible()
-    expect(dash.page.get_by_text("The bootstrap intervals (±) are not on the duckdb engine")).to_be_visible()
+    expect(dash.page.get_by_text("The bootstrap intervals (±) are not available on the duckdb engine")).to_be_visible()
     expect(dash.exceptions).to_have_count(0)
     _shot(dash, "overview")
 
@@ -137,9 +137,9 @@ def test_overview_matrix_cell_threshold_and_a_tag_on_duckdb(engine_dash, memory_
 
 
 @pytest.mark.parametrize("path, line", [
-    ("/errors", "The error galleries (filters and rankings over every row) are not on the duckdb engine"),
+    ("/errors", "The error galleries (filters and rankings over every row) are not available on the duckdb engine"),
     ("/calibration", None),
-    ("/slices", "Showing one slice on every page is not on the duckdb engine"),
+    ("/slices", "Showing one slice on every page is not available on the duckdb engine"),
 ])
 def test_the_other_pages_on_duckdb_work_or_say_so_in_one_line(engine_dash, path, line):
     dash = engine_dash

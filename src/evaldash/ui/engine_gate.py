@@ -24,14 +24,15 @@ def engine_line(evaluation, what: str, key: str = "engine_sample", source: Sourc
     sample of ``source`` (default: the active run, whose evaluation is ``evaluation``)."""
     name = on_engine(evaluation) or "this"
     with st.container(key=f"{key}_line", horizontal=True, vertical_alignment="center"):
-        st.caption(f"{md(what)} not on the {md(name)} engine: it needs every row in memory.")
+        st.caption(f"{md(what)} not available on the {md(name)} engine (this needs every row in memory).",
+                   width="content")
         sample_button(evaluation, key, source)
 
 
 def engine_error(evaluation, exc: InputError, key: str = "engine_sample") -> None:
     """An engine's :class:`InputError` as one line (never a traceback), with the sample button."""
     with st.container(key=f"{key}_error", horizontal=True, vertical_alignment="center"):
-        st.caption(md(" ".join(str(exc).split())))
+        st.caption(md(" ".join(str(exc).split())), width="content")
         if on_engine(evaluation):
             sample_button(evaluation, key)
 
