@@ -201,9 +201,6 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
         def update(self, label=None, **kwargs):
             labels.append(label)
 
-        def write(self, text):
-            pass
-
     class Empty:
         status = Status
 

@@ -112,10 +112,9 @@ def _open_with_progress(source, name: str):
 
     shown = st.empty()
     try:
-        with shown.status(f"Opening {Path(source.path).name} on the {name} engine…", expanded=True) as status:
-            def progress(text: str) -> None:
+        with shown.status(f"Opening {Path(source.path).name} on the {name} engine…") as status:
+            def progress(text: str) -> None:  # the step now running, in the box's label
                 status.update(label=f"{Path(source.path).name} on the {name} engine: {text}…")
-                status.write(text)
 
             progress("reading and checking the file")
             engine = _engine(name, source.memory_limit, source.spark_master)
