@@ -337,3 +337,36 @@ def test_the_live_threshold_sends_counts_the_browser_can_add(on_duckdb):
     grid = live_payload(at, "threshold_metrics")["grid"]
     assert grid["tp"].dtype != np.int64 and grid["fp"].dtype != np.int64
     assert (grid["tp"] == grid["tp"].round()).all()
+
+
+def test_auto_opens_a_folder_on_duckdb_and_a_small_file_in_memory(monkeypatch, tmp_path, folder, joined):
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    st.cache_resource.clear()
+    monkeypatch.setattr(sys, "argv", ["app.py", str(folder), "--engine", "auto"])
+    at = open_page()
+    assert "Engine: duckdb (the rows stay in the engine" in captions(at, at.sidebar)
+    monkeypatch.setattr(sys, "argv", ["app.py", str(joined), "--engine", "auto"])
+    at = open_page()
+    assert "Engine: memory (--engine auto: the file fits in memory)" in captions(at, at.sidebar)
+    assert "not available on the" not in captions(at)
+    st.cache_resource.clear()
+
+
+def test_the_overview_on_spark_in_local_mode(monkeypatch, tmp_path, folder, joined):
+    monkeypatch.setattr(sys, "argv", ["app.py", str(folder), "--engine", "spark", "--spark-master", "local[1]"])
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
+    st.cache_resource.clear()
+    try:
+        at = open_page()
+        assert "Engine: spark, master local[1] (the rows stay in the engine" in captions(at, at.sidebar)
+        table = at.dataframe[0].value
+        assert np.allclose(table["ROC AUC"].to_numpy(float), memory_core(joined).ranking["roc_auc"], equal_nan=True,
+                           atol=1e-9)
+    finally:
+        from evaldash.ui.engine_sources import _engines
+
+        for engine in _engines().values():
+            engine.close()
+        st.cache_resource.clear()
