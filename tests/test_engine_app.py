@@ -370,3 +370,18 @@ def test_the_overview_on_spark_in_local_mode(monkeypatch, tmp_path, folder, join
         for engine in _engines().values():
             engine.close()
         st.cache_resource.clear()
+
+
+def test_a_glob_is_a_start_path_on_an_engine(execv, monkeypatch, tmp_path, folder, joined):
+    from evaldash.cli import main
+
+    pattern = str(folder / "part-*.parquet")
+    assert main(["serve", pattern, "--engine", "duckdb"]) == 0
+    app_args = execv[0][execv[0].index("--") + 1:]
+    assert app_args[0] == pattern
+    monkeypatch.setattr(sys, "argv", ["app.py", *app_args])
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    st.cache_resource.clear()
+    at = open_page("pages/runs.py")
+    assert "1,500 samples · 4 classes" in captions(at, at.sidebar)  # /runs states a glob's files
+    st.cache_resource.clear()
