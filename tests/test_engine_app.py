@@ -385,3 +385,14 @@ def test_a_glob_is_a_start_path_on_an_engine(execv, monkeypatch, tmp_path, folde
     at = open_page("pages/runs.py")
     assert "1,500 samples · 4 classes" in captions(at, at.sidebar)  # /runs states a glob's files
     st.cache_resource.clear()
+
+
+def test_a_path_opened_in_the_sidebar_is_read_on_the_server_engine(on_duckdb, joined):
+    from test_app import open_path
+
+    at = open_page()
+    open_path(at, joined)
+    source = at.session_state["source"]
+    assert source.path == str(joined.resolve()) and source.engine == "duckdb"
+    assert "Engine: duckdb" in captions(at, at.sidebar)
+    assert len(at.session_state["runs"]) == 2
