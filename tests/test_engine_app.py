@@ -396,3 +396,32 @@ def test_a_path_opened_in_the_sidebar_is_read_on_the_server_engine(on_duckdb, jo
     assert source.path == str(joined.resolve()) and source.engine == "duckdb"
     assert "Engine: duckdb" in captions(at, at.sidebar)
     assert len(at.session_state["runs"]) == 2
+
+
+def test_an_engine_failure_is_one_line_not_a_traceback(on_duckdb, monkeypatch):
+    import duckdb
+
+    from evaldash.engines.evaluation import EngineEvaluation
+
+    def failed(self):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256 KiB\nmore")
+
+    monkeypatch.setattr(EngineEvaluation, "top_k", failed)
+    at = open_page()
+    assert captions(at).count("the duckdb engine failed: Out of Memory Error: could not allocate block") == 1
+    assert [b.label for b in at.button if b.key == "engine_sample_page"] == ["Open its 1,500 rows in memory"]
+
+
+def test_an_engine_failure_while_opening_is_the_start_error(on_duckdb, monkeypatch):
+    import duckdb
+
+    from evaldash.engines.evaluation import EngineEvaluation
+
+    def failed(self, *args, **kwargs):
+        raise duckdb.IOException("IO Error: No files found that match the pattern")
+
+    monkeypatch.setattr(EngineEvaluation, "precompute", failed)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    shown = at.error[0].value.replace("\\", "")  # md() escapes
+    assert "parts: the duckdb engine failed: IO Error: No files found that match the pattern" in shown

@@ -4,13 +4,14 @@ its work shown while it runs, and the sample of rows a page can open in memory i
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import streamlit as st
+
+from evaldash.errors import InputError
 
 
 MAX_OPEN = 8  # engine evaluations kept (each holds a connection and a few aggregates, no rows)
@@ -117,13 +118,14 @@ def _open_with_progress(source, name: str):
                 status.update(label=f"{Path(source.path).name} on the {name} engine: {text}…")
 
             progress("reading and checking the file")
-            engine = _engine(name, source.memory_limit, source.spark_master)
-            evaluation = evaluate_file(engine, source.path, positive=source.positive, threshold=source.threshold)
-            if "progress" in inspect.signature(evaluation.precompute).parameters:
+            try:
+                engine = _engine(name, source.memory_limit, source.spark_master)
+                evaluation = evaluate_file(engine, source.path, positive=source.positive, threshold=source.threshold)
                 evaluation.precompute(progress=progress)
-            else:
-                progress("confusion counts, ROC AUC and average precision")
-                evaluation.precompute()
+            except Exception as exc:
+                if engine_failure(exc):
+                    raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
+                raise
     finally:
         shown.empty()
     return evaluation
@@ -154,3 +156,17 @@ def source_stat(path: str):
 
     version = file_version(path)
     return SimpleNamespace(st_mtime=max(v[1] for v in version) / 1e9, st_size=sum(v[2] for v in version))
+
+
+ENGINE_PACKAGES = ("duckdb", "pyspark", "py4j")
+
+
+def engine_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is an engine's own error (out of memory, a file changed under it, a lost
+    cluster): the page says it in one line instead of showing a traceback."""
+    return type(exc).__module__.split(".")[0].lstrip("_") in ENGINE_PACKAGES  # duckdb's are in _duckdb
+
+
+def failure_text(exc: BaseException, name: str) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"the {name} engine failed: {lines[0] if lines else type(exc).__name__}"
