@@ -17,6 +17,9 @@ they show lives in the Streamlit-free core. One module per concern:
   page differs (the overview, the concept matrix, a concept's false negatives and false positives,
   the review; a concept's threshold and calibration; slices and two runs compared);
 - ``review_sets``: what both review queues share (an uploaded id list, "reviewed" marks, progress);
+- ``engine_sources`` and ``engine_gate``: a file that stays in an engine (``--engine duckdb|spark|auto``):
+  opened once per server with its steps shown, the sidebar's engine line, and the one line (with
+  "Open a sample of 1,000,000 rows in memory") where a view needs every row;
 - ``text``: user text shown as text (Markdown escaping).
 """
 

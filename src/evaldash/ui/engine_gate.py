@@ -4,8 +4,9 @@ a sample of the file's rows in memory (where every page works)."""
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def write_sample(evaluation, path: Path, rows: int = SAMPLE_ROWS) -> Path:
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial")
+    partial = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.partial")  # two sessions may write it at once
     writer = getattr(evaluation, "sample_to_parquet", None) or getattr(evaluation.dataset, "sample_to_parquet", None)
     if writer is None:
         raise InputError(f"{evaluation.dataset.source}: the {on_engine(evaluation)} engine cannot write a sample of "
