@@ -201,10 +201,11 @@ def test_few_distinct_scores_give_the_memory_sweep_itself(duck, tmp_path, case):
             np.testing.assert_array_equal(e.average_curves[key][1], y)
 
 
-@pytest.mark.parametrize("parts", [1, 3])
-def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("parts, ranges", [(1, 65_536), (1, 37), (3, 1000)])
+def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, ranges, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 50)
     monkeypatch.setattr(reduced, "EVERY_STEP", 0)
+    monkeypatch.setattr(reduced, "HISTOGRAM", ranges)  # few ranges: slider positions fall inside them
     path = write(continuous_binary(), tmp_path / ("parts" if parts > 1 else "c.parquet"), parts=parts)
     m, e = pair(duck, path)
     md = m.dataset
@@ -214,7 +215,7 @@ def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monk
         # the cut points' counts are the full sweep's there
         want_tp, want_fp = ms.counts_at(s.thresholds)
         assert s.tp.tolist() == want_tp.tolist() and s.fp.tolist() == want_fp.tolist()
-        assert s.thresholds[1] == ms.thresholds[1] and s.thresholds[-1] == ms.thresholds[-1]
+        assert s.thresholds[-1] == ms.thresholds[-1]  # the lowest score
         # the areas are the full sweep's, as scikit-learn's
         assert s.roc_auc() == pytest.approx(ms.roc_auc(), abs=1e-12)
         assert s.average_precision() == pytest.approx(ms.average_precision(), abs=1e-12)
@@ -242,6 +243,7 @@ def test_a_reduced_sweep_is_exact_at_every_threshold(duck, tmp_path, parts, monk
 def test_threshold_report_is_exact_off_the_cut_points(duck, tmp_path, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 20)
     monkeypatch.setattr(reduced, "EVERY_STEP", 0)
+    monkeypatch.setattr(reduced, "HISTOGRAM", 50)
     path = write(continuous_binary(seed=15), tmp_path / "c.parquet")
     mem, m = memory_report(path, threshold=0.4321)
     e = evaluate_file(duck, str(path), threshold=0.4321)
@@ -268,6 +270,7 @@ def test_every_matrix_mode_and_block_equals_memory(duck, tmp_path):
 
 def test_selective_prediction_is_exact(duck, tmp_path, monkeypatch):
     monkeypatch.setattr(reduced, "SPREAD", 30)
+    monkeypatch.setattr(reduced, "HISTOGRAM", 23)
     m, e = pair(duck, write(multiclass_ties(n=3000, seed=17), tmp_path / "m.parquet"))
     s, ms = e.selective, m.selective
     for t in (0.0, 0.3, 0.5, 0.77777, 1.0, float(ms.thresholds[5]), float(ms.thresholds[-1]), 2.0):
@@ -314,3 +317,66 @@ def test_what_needs_every_row_says_so_in_one_line(duck, tmp_path):
         with pytest.raises(InputError, match=r"need every row in memory, which the duckdb engine does not") as info:
             call()
         assert "\n" not in str(info.value)
+
+
+# --- the errors page's and the calibration page's galleries ------------------------------------
+
+@pytest.mark.parametrize("kind", ["mistakes", "unsure", "threshold"])
+def test_error_galleries_equal_memory_within_filters(duck, tmp_path, kind):
+    from evaldash.error_analysis import filter_mask, gallery_rows, metadata_filters
+
+    frame = multiclass_ties(n=3000, seed=24)
+    frame["weight"] = np.random.default_rng(24).random(3000)
+    m, e = pair(duck, write(frame, tmp_path / "m.parquet"))
+    assert e.metadata_filters() == metadata_filters(m.dataset)
+    for true, pred, meta in [((), (), {}), ((0, 2), (), {}), ((), (1,), {"site": ["north", "east"]}),
+                             ((1,), (), {"weight": (0.2, 0.7)}), ((), (), {"site": ["nowhere"]})]:
+        mask = filter_mask(m.dataset, true, pred, meta)
+        want, total = gallery_rows(m, kind, mask, 3000, 2, 0.3)
+        rows = e.gallery_samples(kind, true, pred, meta, cls=2, threshold=0.3)
+        assert len(rows) == total
+        assert rows[0:24].tolist() == want[:24].tolist() and rows[48:72].tolist() == want[48:72].tolist()
+        assert np.asarray(rows).tolist() == want.tolist()
+    assert len(e.gallery_samples("threshold", cls=None, threshold=0.3)) == 0
+    with pytest.raises(InputError, match="need every row in memory"):
+        e.gallery_samples("label_issues")
+    with pytest.raises(InputError, match="filters by a range only"):
+        e.gallery_samples("mistakes", metadata={"weight": [0.5]})
+
+
+def test_reliability_bin_galleries_equal_memory(duck, tmp_path):
+    from evaldash.figures import reliability_bin_rows
+
+    m, e = pair(duck, write(multiclass_ties(n=3000, seed=25), tmp_path / "m.parquet"))
+    bins = m.calibration["bins"]
+    for b in range(len(bins["count"])):
+        lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
+        want = reliability_bin_rows(m.confidence, lower, upper)
+        rows = e.bin_samples(lower, upper)
+        assert len(rows) == len(want) == bins["count"][b]
+        assert rows[0:24].tolist() == want[:24].tolist() and np.asarray(rows).tolist() == want.tolist()
+
+
+def test_sessions_sharing_an_evaluation_query_it_from_several_threads(duck, tmp_path):
+    import threading
+
+    m, e = pair(duck, write(binary_ties(n=20000, seed=26), tmp_path / "b.parquet"))
+    errors, seen = [], {}
+
+    def session(i):
+        try:
+            for j in range(12):
+                t, p = i % 2, (i // 2) % 2
+                seen[(i, j)] = (e.cell_samples(t, p)[j * 24:(j + 1) * 24].tolist(),
+                                m.cell_samples(t, p)[j * 24:(j + 1) * 24].tolist())
+                v = 0.1234 + j * 0.001 + i * 0.0001
+                assert tuple(e.sweep(1).counts_at(v)) == tuple(m.sweep(1).counts_at(v))
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=session, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(a == b for a, b in seen.values()) and len(seen) == 48

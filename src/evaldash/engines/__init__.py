@@ -77,6 +77,7 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
     import math
     from dataclasses import replace
 
+    from evaldash.engines.base import Serialized
     from evaldash.engines.evaluation import EngineEvaluation
     from evaldash.engines.rows import source_folder
     from evaldash.engines.table import open_table
@@ -84,7 +85,9 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
     if threshold is not None and not math.isfinite(threshold):
         raise InputError(f"--threshold must be a finite number, got {threshold}")
     dataset = open_table(engine, path, positive=positive, threshold=threshold)
-    dataset = replace(dataset, read_options=(("positive", positive), ("threshold", threshold)),
+    # the dashboard's sessions share the evaluation: its queries run one at a time
+    dataset = replace(dataset, engine=Serialized(engine),
+                      read_options=(("positive", positive), ("threshold", threshold)),
                       images_root=str(Path(images_root or source_folder(path)).resolve())
                       if dataset.image_column is not None else None)
     return EngineEvaluation(dataset, threshold)

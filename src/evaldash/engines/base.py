@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -96,3 +97,36 @@ def column_kind(type_name: str) -> str:
     if t in ("DOUBLE", "FLOAT", "REAL") or t.startswith("DECIMAL"):
         return "float"
     return "other"
+
+
+class Serialized:
+    """An engine whose queries run one at a time (every other attribute is the engine's).
+
+    The dashboard's sessions share one evaluation, so its engine is asked from several threads;
+    a DuckDB connection refuses a second call while one runs (its views are its own, so another
+    cursor would not see them), and a wait is what a person clicking meanwhile expects."""
+
+    def __init__(self, engine: Engine):
+        engine = engine.engine if isinstance(engine, Serialized) else engine
+        self.engine = engine
+        # one lock per engine, whichever evaluation asks
+        self._lock = engine.__dict__.setdefault("_serialized_lock", threading.RLock())
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        with self._lock:
+            return self.engine.frame(sql)
+
+    def row(self, sql: str) -> dict:
+        with self._lock:
+            return self.engine.row(sql)
+
+    def execute(self, sql: str) -> None:
+        with self._lock:
+            self.engine.execute(sql)
+
+    def register(self, name: str, table: pd.DataFrame) -> None:
+        with self._lock:
+            self.engine.register(name, table)

@@ -18,12 +18,11 @@ from evaldash import metrics
 from evaldash.confusion_counts import ConfusionCounts
 from evaldash.engines import reduced, sql
 from evaldash.engines.reduced import ReducedSelective, ReducedSweep
-from evaldash.engines.rows import CellRows
+from evaldash.engines.rows import CellRows, RankedRows
 from evaldash.errors import InputError
 from evaldash.evaluation import TOP_K, Evaluation, _nanmean, live_threshold_view, slider_positions, slider_span
 
 CALIBRATION_BINS = 15  # as metrics.reliability's default
-GALLERY_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -100,12 +99,30 @@ class EngineEvaluation(Evaluation):
         s = self.sweep_summary(cls)
         grid = slider_positions(*self.slider_range(cls))
         low, high = self.score_range(cls)
-        f = self._frame(sql.cut_points(sql.class_scores(cls), grid, reduced.SPREAD, s.n_pos + s.n_neg, s.n_pos,
-                                       low, high, self.engine.sweep_buckets, every_step=s.distinct <= reduced.EVERY_STEP))
-        return reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
-                                       f["fp"].to_numpy(np.int64), s.n_pos, s.n_neg, s.low, s.high,
+        t, tp, fp = self._cut_points(sql.class_scores(cls), grid, s.n_pos + s.n_neg, s.n_pos, low, high,
+                                     s.distinct <= reduced.EVERY_STEP)
+        return reduced.from_cut_points(t, tp, fp, s.n_pos, s.n_neg, s.low, s.high,
                                        exact_auc=s.roc_auc, exact_ap=s.average_precision,
                                        exact_counts=lambda ts: self._counts_few(cls, ts))
+
+    def _cut_points(self, scores_sql: str, grid, n: int, n_pos: int, low: float, high: float,
+                    every_step: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(t, tp, fp) at the cut points of a reduced sweep: with few distinct scores, at every one
+        of them and the slider positions (one pass over the distinct scores); else at the slider
+        positions and range minima of a score histogram (one hash aggregation, and one look at the
+        samples of the ranges that hold a slider position)."""
+        if every_step or not high > low:
+            f = self._frame(sql.cut_points(scores_sql, grid, reduced.SPREAD, n, n_pos, low, high,
+                                           self.engine.sweep_buckets, every_step=every_step))
+            return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+        k = reduced.HISTOGRAM
+        hist = self._frame(sql.score_histogram(scores_sql, low, high, k))
+
+        def own_counts(buckets, positions):
+            f = self._frame(sql.counts_at(sql.in_buckets(scores_sql, low, high, k, buckets), positions, low, high,
+                                          self.engine.sweep_buckets))
+            return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+        return reduced.histogram_cut_points(hist, grid, own_counts, reduced.SPREAD)
 
     FEW = 16  # thresholds counted by one filtered scan; above, by the sweep's window (counts_at)
 
@@ -142,10 +159,8 @@ class EngineEvaluation(Evaluation):
         row = self.engine.row(f"SELECT MIN(t) AS low, MAX(t) AS high, SUM(pos) AS n_pos FROM ({scores}) ev_s")
         low, high, n_pos = float(row["low"]), float(row["high"]), int(row["n_pos"] or 0)
         grid = slider_positions(*((0.0, 1.0, 0.001) if d.is_probability else slider_span(low, high)))
-        f = self._frame(sql.cut_points(scores, grid, reduced.SPREAD, d.n, n_pos, low, high,
-                                       self.engine.sweep_buckets))
-        cut = reduced.from_cut_points(f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64),
-                                      f["fp"].to_numpy(np.int64), n_pos, d.n - n_pos, low, high)
+        cut = reduced.from_cut_points(*self._cut_points(scores, grid, d.n, n_pos, low, high, False), n_pos,
+                                      d.n - n_pos, low, high)
         t, kept, correct = cut.thresholds[1:], (cut.tp + cut.fp)[1:], cut.tp[1:]
 
         def exact_at(v: float) -> tuple[int, int]:
@@ -304,6 +319,101 @@ class EngineEvaluation(Evaluation):
             return CellRows(self, true, pred, int(self.counts.row(int(true))[int(pred)]))
         f = self._frame(sql.cell_rows(true, pred, limit, offset))
         return f["ev_rn"].to_numpy(np.int64)
+
+    def bin_samples(self, lower: float, upper: float) -> RankedRows:
+        """The samples of the reliability bin (``lower``, ``upper``] (the first bin, ``lower`` 0,
+        also holds a confidence of 0), most confident first, ties in file order: lazy, as
+        :func:`evaldash.figures.reliability_bin_rows` on the memory path."""
+        lo, hi = sql.number(lower), sql.number(upper)
+        where = f"conf <= {hi} AND (conf > {lo} OR ({lo} <= 0 AND conf >= 0))"
+        return RankedRows(self, ("bin", float(lower), float(upper)), where, "conf DESC, ev_rn",
+                          what=f"confidence bin ({lower:g}, {upper:g}]")
+
+    def gallery_samples(self, kind: str, true=(), pred=(), metadata=None, cls: int | None = None,
+                        threshold: float | None = None) -> RankedRows:
+        """The rows of the errors page's gallery ``kind`` (mistakes, unsure, threshold) within the
+        filters, in :func:`evaldash.error_analysis.gallery_rows`' order (ties in file order), lazy:
+        ``len()`` one COUNT query, a page one query. ``metadata``: column → accepted texts (text
+        columns) or a (low, high) range (numeric columns), as :func:`evaldash.error_analysis.filter_mask`."""
+        d = self.dataset
+        where = [self._filter_sql(true, pred, metadata)]
+        conf = "COALESCE(conf, CAST(0 AS DOUBLE))"  # the memory path reads a missing confidence as 0
+        if kind == "mistakes":
+            where.append("y_true <> y_pred")
+            order = f"{conf} DESC, ev_rn"
+        elif kind == "unsure":
+            where.append("y_true = y_pred")
+            order = f"{conf} ASC, ev_rn"
+        elif kind == "threshold":
+            if cls is None or threshold is None or not d.has_scores:
+                where.append("FALSE")
+                order = "ev_rn"
+            else:
+                order = f"ABS({sql.score(int(cls))} - {sql.number(threshold)}) ASC, ev_rn"
+        elif kind == "label_issues":
+            self._needs_every_row("suspected label errors (cleanlab)")
+        else:
+            raise InputError(f"unknown gallery {kind!r}; expected mistakes, unsure, threshold or label_issues")
+        text = " AND ".join(w for w in where if w) or "TRUE"
+        return RankedRows(self, ("gallery", text, order), text, order, what=f"the {kind} gallery")
+
+    def _filter_sql(self, true=(), pred=(), metadata=None) -> str:
+        from evaldash.engines.table import metadata_ref
+        from evaldash.metadata import MISSING
+
+        d = self.dataset
+        parts = []
+        if len(true):
+            parts.append(f"y_true IN ({', '.join(str(int(c)) for c in true)})")
+        if len(pred):
+            parts.append(f"y_pred IN ({', '.join(str(int(c)) for c in pred)})")
+        kinds = dict(d.column_kinds)
+        for column, accepted in (metadata or {}).items():
+            if column not in d.metadata_columns:
+                raise InputError(f"{d.source}: no metadata column {column!r}; columns are {list(d.metadata_columns)}")
+            ref = metadata_ref(d.metadata_columns.index(column))
+            if isinstance(accepted, tuple):
+                value = (f"CAST({ref} AS DOUBLE)" if kinds.get(column) in ("integer", "float")
+                         else f"TRY_CAST({ref} AS DOUBLE)")
+                parts.append(f"({value} >= {sql.number(accepted[0])} AND {value} <= {sql.number(accepted[1])})")
+            elif accepted:
+                if kinds.get(column) != "string":
+                    raise InputError(f"{d.source}: on the {self.engine.name} engine, metadata column {column!r} "
+                                     f"filters by a range only (its values are not text)")
+                texts = [str(a) for a in accepted if str(a) != MISSING]
+                either = ([f"{ref} IN ({', '.join(sql.text(t) for t in texts)})"] if texts else []) + \
+                    ([f"{ref} IS NULL"] if MISSING in map(str, accepted) else [])
+                parts.append("(" + " OR ".join(either) + ")")
+        return " AND ".join(parts)
+
+    def metadata_filters(self) -> list[tuple[str, str, object]]:
+        """:func:`evaldash.error_analysis.metadata_filters` from the engine (one query per column):
+        ``(column, "range", (low, high))`` for numeric columns of more than 12 values,
+        ``(column, "values", texts)`` for text columns of up to 200 values; others left out."""
+        from evaldash.error_analysis import MAX_FILTER_VALUES
+        from evaldash.engines.table import metadata_ref
+        from evaldash.metadata import MISSING
+
+        def compute(e):
+            d = e.dataset
+            kinds = dict(d.column_kinds)
+            out = []
+            for i, column in enumerate(d.metadata_columns):
+                ref = metadata_ref(i)
+                if kinds.get(column) in ("integer", "float"):
+                    x = f"CAST({ref} AS DOUBLE)"
+                    finite = f"CASE WHEN ABS({x}) <= CAST('1.7976931348623157e308' AS DOUBLE) THEN {x} END"
+                    row = e.engine.row(f"SELECT COUNT(DISTINCT {ref}) AS m, MIN({finite}) AS lo, MAX({finite}) AS hi "
+                                       f"FROM ev_rows")
+                    if int(row["m"] or 0) > 12 and row["lo"] is not None and float(row["lo"]) < float(row["hi"]):
+                        out.append((str(column), "range", (float(row["lo"]), float(row["hi"]))))
+                elif kinds.get(column) == "string":
+                    f = e.engine.frame(f"SELECT DISTINCT {ref} AS v FROM ev_rows LIMIT {MAX_FILTER_VALUES + 2}")
+                    texts = {MISSING if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in f["v"]}
+                    if len(texts) <= MAX_FILTER_VALUES:
+                        out.append((str(column), "values", sorted(texts)))
+            return out
+        return self.memo("metadata_filters", compute)
 
     def prefetch(self, rows) -> None:
         """Read every column of ``rows`` (a page) into the row cache in one query."""

@@ -129,3 +129,54 @@ class ReducedSelective(metrics.SelectiveSweep):
         kept, correct = self.exact_at(t)
         return {"threshold": t, "kept": kept, "coverage": kept / self.n if self.n else float("nan"),
                 "accuracy": correct / kept if kept else float("nan")}
+
+
+HISTOGRAM = 65_536  # score ranges of the histogram a large sweep's cut points come from
+
+
+def histogram_cut_points(hist, grid, own_counts, spread: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t increasing, tp, fp) exactly at the slider positions ``grid`` and at about ``2 * spread``
+    range minima of the engine's score histogram ``hist`` (columns b, lo, hi, n, pos: ranges in
+    score order, :func:`evaldash.engines.sql.score_histogram`).
+
+    A range's lowest score has exactly the samples of that range and the ranges above at or
+    above it. A slider position inside a range (above its lowest score, at or below its highest)
+    needs that range's own samples at or above it: ``own_counts(buckets, positions)`` asks the
+    engine for (t, tp, fp) of those ranges' samples at or above each position."""
+    order = np.argsort(hist["b"].to_numpy(np.int64), kind="stable")
+    b = hist["b"].to_numpy(np.int64)[order]
+    lo, hi = hist["lo"].to_numpy(np.float64)[order], hist["hi"].to_numpy(np.float64)[order]
+    n, pos = hist["n"].to_numpy(np.int64)[order], hist["pos"].to_numpy(np.int64)[order]
+    seen_from = np.concatenate([np.cumsum(n[::-1])[::-1], [0]])  # samples in range j and above
+    tp_from = np.concatenate([np.cumsum(pos[::-1])[::-1], [0]])
+    total, total_pos = int(seen_from[0]), int(tp_from[0])
+    grid = np.unique(np.asarray(grid, dtype=np.float64))
+    j = np.searchsorted(hi, grid, side="left")  # the first range reaching each position
+    inside = j < b.size
+    inside[inside] = lo[j[inside]] < grid[inside]
+    g_seen = np.where(j < b.size, seen_from[np.minimum(j, b.size)], 0)
+    g_tp = np.where(j < b.size, tp_from[np.minimum(j, b.size)], 0)
+    if inside.any():
+        at = np.flatnonzero(inside)
+        ranges = np.unique(j[at])
+        got_t, got_tp, got_fp = own_counts(b[ranges], grid[at])
+        # the engine counted every sample of those ranges at or above a position; the ranges
+        # above the position's own are counted in seen_from already
+        above_seen = np.concatenate([np.cumsum(n[ranges][::-1])[::-1], [0]])
+        above_tp = np.concatenate([np.cumsum(pos[ranges][::-1])[::-1], [0]])
+        k = np.searchsorted(ranges, j[at]) + 1
+        where = np.searchsorted(got_t, grid[at])
+        g_seen[at] = seen_from[j[at] + 1] + (got_tp + got_fp)[where] - above_seen[k]
+        g_tp[at] = tp_from[j[at] + 1] + got_tp[where] - above_tp[k]
+    # the ranges' minima spread over the samples and the positives (from the top), with the lowest
+    seen_at, tp_at = seen_from[:-1], tp_from[:-1]
+    every, pos_every = max(total, 1) / spread, max(total_pos, 1) / spread
+    before_seen, before_tp = seen_at - n, tp_at - pos
+    pick = ((np.floor(seen_at / every) > np.floor(before_seen / every))
+            | (np.floor(tp_at / pos_every) > np.floor(before_tp / pos_every)))
+    pick[0] = True
+    t = np.concatenate([lo[pick], grid])
+    tp = np.concatenate([tp_at[pick], g_tp])
+    seen = np.concatenate([seen_at[pick], g_seen])
+    order = np.argsort(t, kind="stable")
+    return t[order], tp[order], (seen - tp)[order]

@@ -81,10 +81,10 @@ class RowCache:
                 out[int(record[0])] = record
         return out
 
-    def page(self, true: int, pred: int, limit: int, offset: int) -> np.ndarray:
-        """Row numbers of one page of cell (true, pred) in the memory path's order, their records
+    def page(self, where: str, order: str, limit: int, offset: int) -> np.ndarray:
+        """Row numbers of one page of the rows where ``where`` holds, in ``order``, their records
         kept: one query."""
-        frame = self.dataset.engine.frame(sql.cell_page(self.columns, true, pred, limit, offset))
+        frame = self.dataset.engine.frame(sql.ranked_page(self.columns, where, order, limit, offset))
         self.queries += 1
         return self.store(frame)
 
@@ -348,36 +348,40 @@ class RowAccess:
         raise _whole(self, "the samples' frame")
 
 
-class CellRows:
-    """The row numbers of one confusion cell, most confident first (ties in file order), read a
-    page at a time: ``len()`` is the cell's count (no query); ``rows[a:b]`` is one query for that
-    page (its records kept for the captions and Details), an int64 ndarray; ``rows[i]`` one row.
-    Above :data:`FETCH_MAX` rows, whole-array use raises InputError."""
+class RankedRows:
+    """The row numbers of the samples where a condition holds, in an order (ties in file order),
+    read a page at a time: ``len()`` is their count (given, or one COUNT query kept);
+    ``rows[a:b]`` is one query for that page (its records kept for the captions and Details), an
+    int64 ndarray; ``rows[i]`` one row. Above :data:`FETCH_MAX` rows, whole-array use raises
+    InputError. ``where``/``order``: SQL over ``ev_rows``; ``key``: names it in the caches."""
 
-    def __init__(self, evaluation, true: int, pred: int, count: int):
-        self._e, self.true, self.pred, self._n = evaluation, int(true), int(pred), int(count)
+    def __init__(self, evaluation, key, where: str, order: str, count: int | None = None, what: str = "rows"):
+        self._e, self.key, self.where, self.order, self._count, self.what = evaluation, key, where, order, count, what
 
     def __len__(self) -> int:
-        return self._n
+        if self._count is None:
+            self._count = self._e.memo(("count", self.key), lambda e: int(
+                e.engine.row(sql.count_where(self.where))["n"] or 0))
+        return self._count
 
     @property
     def shape(self) -> tuple[int]:
-        return (self._n,)
+        return (len(self),)
 
     @property
     def size(self) -> int:
-        return self._n
+        return len(self)
 
     def _page(self, start: int, stop: int) -> np.ndarray:
         if stop <= start:
             return np.zeros(0, dtype=np.int64)
         e = self._e
         cache = e.dataset.row_cache
-        key = ("cell page", self.true, self.pred, start, stop)
-        pages = e._memo.setdefault("cell pages", OrderedDict())
+        key = ("page", self.key, start, stop)
+        pages = e._memo.setdefault("pages", OrderedDict())
         rows = pages.get(key)
         if rows is None:
-            rows = cache.page(self.true, self.pred, stop - start, start)
+            rows = cache.page(self.where, self.order, stop - start, start)
             rows.setflags(write=False)
             pages[key] = rows
             while len(pages) > PAGES_KEPT:
@@ -387,32 +391,32 @@ class CellRows:
         return rows
 
     def __getitem__(self, key):
-        n = self._n
+        n = len(self)
         if isinstance(key, slice):
             start, stop, step = key.indices(n)
             if step != 1:
                 return np.asarray(self)[key]
             if stop - start > FETCH_MAX:
-                raise _whole(self._e.dataset, f"cell ({self.true}, {self.pred}) ({stop - start:,} rows at once)")
+                raise _whole(self._e.dataset, f"{self.what} ({stop - start:,} rows at once)")
             return self._page(start, stop)
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             i = int(key)
             if i < -n or i >= n:
-                raise IndexError(f"sample {i} out of range for a cell of {n} samples")
+                raise IndexError(f"sample {i} out of range for {n} samples")
             i %= n
             return int(self._page(i, i + 1)[0])
         return np.asarray(self)[key]
 
     def __array__(self, dtype=None, copy=None):
-        if self._n > FETCH_MAX:
-            raise _whole(self._e.dataset, f"cell ({self.true}, {self.pred}) ({self._n:,} samples)")
-        e = self._e
+        n = len(self)
+        if n > FETCH_MAX:
+            raise _whole(self._e.dataset, f"{self.what} ({n:,} samples)")
 
         def every(ev):  # row numbers only: the records of thousands of rows are not kept
-            rows = ev.engine.frame(sql.cell_rows(self.true, self.pred, self._n, 0))["ev_rn"].to_numpy(np.int64)
+            rows = ev.engine.frame(sql.ranked_rows(self.where, self.order, n, 0))["ev_rn"].to_numpy(np.int64)
             rows.setflags(write=False)
             return rows
-        rows = e.memo(("cell rows", self.true, self.pred), every)
+        rows = self._e.memo(("rows", self.key), every)
         return rows.astype(dtype) if dtype is not None else rows
 
     def __iter__(self):
@@ -422,4 +426,14 @@ class CellRows:
         return np.asarray(self).tolist()
 
     def __repr__(self) -> str:
-        return f"<{self._n:,} samples of cell ({self.true}, {self.pred}) in the {self._e.engine.name} engine>"
+        return f"<{len(self):,} {self.what} in the {self._e.engine.name} engine>"
+
+
+class CellRows(RankedRows):
+    """The samples of confusion cell (true, pred), most confident first, ties in file order (the
+    memory path's order); ``len()`` from the confusion counts (no query)."""
+
+    def __init__(self, evaluation, true: int, pred: int, count: int):
+        self.true, self.pred = int(true), int(pred)
+        super().__init__(evaluation, ("cell", self.true, self.pred), sql.cell_where(self.true, self.pred),
+                         sql.MOST_CONFIDENT, int(count), f"cell ({self.true}, {self.pred})")

@@ -279,11 +279,27 @@ def row_records(columns, rows) -> str:
     return f"SELECT {', '.join(columns)} FROM ev_rows WHERE ev_rn IN ({listed}) ORDER BY ev_rn"
 
 
-def cell_page(columns, true: int, pred: int, limit: int, offset: int = 0) -> str:
-    """:func:`cell_rows`' page with every column in ``columns`` of its rows: a gallery page and
+MOST_CONFIDENT = "conf DESC NULLS LAST, ev_rn"  # a cell's order (cell_rows)
+
+
+def cell_where(true: int, pred: int) -> str:
+    return f"y_true = {int(true)} AND y_pred = {int(pred)}"
+
+
+def ranked_rows(where: str, order: str, limit: int, offset: int = 0) -> str:
+    """Row numbers of the rows where ``where`` holds, in ``order`` (which ends with ``ev_rn``), one page."""
+    return f"SELECT ev_rn FROM ev_rows WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+
+
+def ranked_page(columns, where: str, order: str, limit: int, offset: int = 0) -> str:
+    """:func:`ranked_rows`' page with every column in ``columns`` of its rows: a gallery page and
     its captions in one query."""
-    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE y_true = {int(true)} AND y_pred = {int(pred)} "
-            f"ORDER BY conf DESC NULLS LAST, ev_rn LIMIT {int(limit)} OFFSET {int(offset)}")
+    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE {where} ORDER BY {order} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def count_where(where: str) -> str:
+    return f"SELECT COUNT(*) AS n FROM ev_rows WHERE {where}"
 
 
 def class_score_sums(k: int, classes=None, where: str = "") -> str:
@@ -330,3 +346,30 @@ def counts_at_few(scores_sql: str, thresholds) -> str:
                      f"SUM(CASE WHEN t >= {number(x)} THEN 1 - pos ELSE 0 END) AS fp_{i}"
                      for i, x in enumerate(thresholds))
     return f"SELECT {sums} FROM ({scores_sql}) ev_s"
+
+
+def histogram_bucket(t: str, low: float, high: float, buckets: int) -> str:
+    """Which of ``buckets`` equal ranges of [low, high] holds ``t``: non-decreasing in ``t`` (each
+    step rounds monotonically; halves keep ``high - low`` finite), so a range's lowest score has
+    every score of the ranges above it above it, and none of the ranges below."""
+    if not high > low:
+        return "0"
+    lo, hi = number(low / 2), number(high / 2)
+    clipped = f"LEAST(GREATEST({t} / 2, {lo}), {hi})"
+    return f"LEAST(CAST(FLOOR(({clipped} - {lo}) / ({hi} - {lo}) * {int(buckets)}) AS BIGINT), {int(buckets) - 1})"
+
+
+def score_histogram(scores_sql: str, low: float, high: float, buckets: int) -> str:
+    """(b, lo, hi, n, pos) per non-empty range ``b`` of :func:`histogram_bucket`: its lowest and
+    highest score, samples and positives. One hash aggregation, no sort: the samples at or above
+    a range's lowest score are exactly those of that range and the ranges above."""
+    b = histogram_bucket("t", low, high, buckets)
+    return (f"SELECT ev_b AS b, MIN(t) AS lo, MAX(t) AS hi, COUNT(*) AS n, SUM(pos) AS pos "
+            f"FROM (SELECT {b} AS ev_b, t, pos FROM ({scores_sql}) ev_s) ev_h GROUP BY ev_b ORDER BY ev_b")
+
+
+def in_buckets(scores_sql: str, low: float, high: float, buckets: int, which) -> str:
+    """``scores_sql``'s rows whose :func:`histogram_bucket` is one of ``which``."""
+    b = histogram_bucket("t", low, high, buckets)
+    return (f"SELECT t, pos FROM ({scores_sql}) ev_s WHERE {b} IN "
+            f"({', '.join(str(int(x)) for x in which)})")
