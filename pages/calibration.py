@@ -62,8 +62,9 @@ if ev.calibration["available"]:
     if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0:
         lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
         with ui.engine_guard(ev, "reliability_sample"), st.container(key="reliability_gallery"):
-            rows = ev.memo(("reliability bin rows", b),
-                           lambda e: figures.reliability_bin_rows(e.confidence, lower, upper))
+            rows = ev.memo(("reliability bin rows", b),  # on an engine: lazy, a page one query
+                           lambda e: e.bin_samples(lower, upper) if ui.on_engine(e)
+                           else figures.reliability_bin_rows(e.confidence, lower, upper))
             ui.image_notice(ev)
             st.markdown(f"**Confidence ({lower:.2f}, {upper:.2f}]**")
             st.caption(f"{len(rows):,} images · mean confidence {bins['confidence'][b]:.3f} · "

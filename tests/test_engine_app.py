@@ -221,13 +221,13 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
 
 
 @pytest.mark.parametrize("page, line", [
-    ("pages/errors.py", "The error galleries (filters and rankings over every row) are not available on the duckdb engine"),
+    ("pages/errors.py", "The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"),
     ("pages/review.py", "The review queue (sets ranked over every row) is not available on the duckdb engine"),
 ])
 def test_pages_that_need_every_row_say_so_in_one_line_with_the_sample_button(on_duckdb, page, line):
     at = open_page(page)
     assert line in captions(at)
-    assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
+    assert [b.label for b in at.button if b.key.endswith("_sample")] == ["Open its 1,500 rows in memory"]
 
 
 def test_an_engine_refusal_is_one_line_not_a_traceback(on_duckdb, monkeypatch):
@@ -425,3 +425,46 @@ def test_an_engine_failure_while_opening_is_the_start_error(on_duckdb, monkeypat
     assert not at.exception
     shown = at.error[0].value.replace("\\", "")  # md() escapes
     assert "parts: the duckdb engine failed: IO Error: No files found that match the pattern" in shown
+
+
+@pytest.mark.parametrize("kind", ["mistakes", "unsure"])
+def test_the_error_galleries_on_an_engine_are_the_memory_path_ones_within_filters(on_duckdb, joined, kind):
+    from evaldash.error_analysis import filter_mask, gallery_rows
+
+    core = memory_core(joined)
+    d = core.dataset
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["gallery"] = kind
+    at.query_params["true"] = d.classes[1]
+    at.run()
+    at.switch_page("pages/errors.py").run()
+    assert not at.exception, at.exception
+    assert "Suspected label errors" not in [o for o in at.segmented_control(key="err_gallery").options]
+    mask = filter_mask(d, [1], [], {})
+    rows, total = gallery_rows(core, kind, mask, 48)
+    gallery = at.get_by_key("error_gallery")
+    assert gallery.caption[0].value == f"{total} images"
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(d.ids[r]) for r in rows[:24]]
+    at.multiselect(key="err_meta_0").set_value(["north"]).run()  # the site filter, from the engine
+    assert not at.exception, at.exception
+    mask = filter_mask(d, [1], [], {"site": ["north"]})
+    rows, total = gallery_rows(core, kind, mask, 24)
+    gallery = at.get_by_key("error_gallery")
+    assert gallery.caption[0].value == f"{total} images"
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(d.ids[r]) for r in rows[:24]]
+
+
+def test_a_reliability_bin_gallery_on_an_engine_is_the_memory_path_one(on_duckdb, joined):
+    from evaldash import figures
+
+    core = memory_core(joined)
+    bins = core.calibration["bins"]
+    b = int(np.argmax(bins["count"]))
+    at = open_page("pages/calibration.py")
+    at.session_state["reliability_bin"] = b
+    at.run()
+    assert not at.exception, at.exception
+    rows = figures.reliability_bin_rows(core.confidence, float(bins["lower"][b]), float(bins["upper"][b]))
+    gallery = at.get_by_key("reliability_gallery")
+    assert gallery.caption[0].value.startswith(f"{len(rows):,} images")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(core.dataset.ids[r]) for r in rows[:24]]

@@ -137,7 +137,7 @@ def test_overview_matrix_cell_threshold_and_a_tag_on_duckdb(engine_dash, memory_
 
 
 @pytest.mark.parametrize("path, line", [
-    ("/errors", "The error galleries (filters and rankings over every row) are not available on the duckdb engine"),
+    ("/errors", "The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"),
     ("/calibration", None),
     ("/slices", "Showing one slice on every page is not available on the duckdb engine"),
 ])
