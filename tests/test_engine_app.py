@@ -468,3 +468,13 @@ def test_a_reliability_bin_gallery_on_an_engine_is_the_memory_path_one(on_duckdb
     gallery = at.get_by_key("reliability_gallery")
     assert gallery.caption[0].value.startswith(f"{len(rows):,} images")
     assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(core.dataset.ids[r]) for r in rows[:24]]
+
+
+def test_corrected_labels_are_off_on_an_engine_and_say_why(on_duckdb):
+    at = open_page()
+    switch = at.toggle(key="use_corrected")
+    assert switch.disabled and "Not available on the duckdb engine" in switch.help
+    at.session_state["use_corrected"] = True  # turned on in a session that then showed a file on an engine
+    at.run()
+    assert not at.exception, at.exception
+    assert "corrections" not in at.session_state
