@@ -478,3 +478,18 @@ def test_corrected_labels_are_off_on_an_engine_and_say_why(on_duckdb):
     at.run()
     assert not at.exception, at.exception
     assert "corrections" not in at.session_state
+
+
+def test_the_memory_limit_reaches_duckdb_and_the_sidebar(monkeypatch, tmp_path, folder):
+    from evaldash.ui.sources import load, start_source
+
+    monkeypatch.setattr(sys, "argv", ["app.py", str(folder), "--engine", "duckdb", "--memory-limit", "700MB"])
+    monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
+    st.cache_resource.clear()
+    try:
+        at = open_page()
+        assert "Engine: duckdb, memory limit 700MB (the rows stay" in captions(at, at.sidebar)
+        limit = load(start_source()).engine.row("SELECT current_setting('memory_limit') AS m")["m"]
+        assert limit in ("667.5 MiB", "700.0 MB", "700MB"), limit
+    finally:
+        st.cache_resource.clear()
