@@ -33,7 +33,7 @@ def main() -> None:
     e, t = timed(lambda: evaluate_file(engine, args.path))
     print(f"open + validate: {t[0]:.2f} s ({e.dataset.n:,} rows)")
     d = e.dataset
-    cls = d.positive if args.cls is None else args.cls
+    cls = (d.positive if d.positive is not None else 0) if args.cls is None else args.cls
     _, t = timed(lambda: e.counts)
     print(f"confusion counts: {t[0]:.2f} s")
     _, t = timed(lambda: e.sweep_summary(cls))
@@ -56,7 +56,10 @@ def main() -> None:
         _, t2 = timed(lambda: [(d.ids[x], d.y_true[x], e.confidence[x], d.scores[x]) for x in r])
         print(f"cell ({i}, {j}) of {len(rows):,}: page {page}: {t[0]:.2f} s (one query); captions from the cache "
               f"{t2[0] * 1000:.1f} ms")
-    _, t = timed(lambda: e.prefetch([123, 4_567_890, d.n - 1]), repeat=1)
+    if not d.is_binary:
+        _, t = timed(lambda: e.matrix("score"))
+        print(f"mean-score matrix: {t[0]:.2f} s")
+    _, t = timed(lambda: e.prefetch([123, d.n // 2 + 7, d.n - 1]), repeat=1)
     print(f"3 rows not cached (Details of another sample): {t[0]:.2f} s")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

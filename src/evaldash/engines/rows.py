@@ -25,6 +25,7 @@ from evaldash.errors import InputError
 CACHED_ROWS = 4096  # rows kept (a few galleries of pages, and their Details)
 FETCH_MAX = 10_000  # rows one indexing may read (a page, a list of rows); above: whole-array use
 PAGES_KEPT = 256  # cell pages whose row numbers are kept
+BLOCK = 240  # rows of a gallery read at once: a page of 24 reads its block, the next nine pages with it
 
 
 class RowCache:
@@ -375,6 +376,16 @@ class RankedRows:
     def _page(self, start: int, stop: int) -> np.ndarray:
         if stop <= start:
             return np.zeros(0, dtype=np.int64)
+        first = start - start % BLOCK
+        if stop <= first + BLOCK:  # within one block: the block's query serves its other pages too
+            rows = self._block(first)
+            return rows[start - first:stop - first]
+        return self._block(start, stop)
+
+    def _block(self, start: int, stop: int | None = None) -> np.ndarray:
+        """Row numbers ``start``..``stop`` (default: a block of :data:`BLOCK`), their records in
+        the row cache: one query the first time."""
+        stop = min(start + BLOCK, len(self)) if stop is None else stop
         e = self._e
         cache = e.dataset.row_cache
         key = ("page", self.key, start, stop)
