@@ -156,40 +156,43 @@ with charts[2]:
 
 # --- flips --------------------------------------------------------------------------------------------
 st.subheader("What changes if the threshold moves", anchor=False)
-if ui.on_engine(ev):  # the samples that flip are found among every row's scores
-    ui.engine_line(ev, "The samples that flip between two thresholds are", key="dec_flips_sample")
+ui.remember("dec_from", round(t, 6))
+a_col, b_col, btn_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+a = a_col.number_input("From threshold A", format="%.6f", step=step, key="dec_from")
+b_col.markdown(f"to **B = {t:.6g}** (the slider)")
+btn_col.button("A = current threshold", key="dec_set_from",
+               on_click=lambda: st.session_state.__setitem__("dec_from", t), width="stretch")
+ui.keep("dec_from")
+if ui.on_engine(ev):  # counted and ranked in the engine, a page at a time
+    from evaldash.engines.flips import engine_flips
+
+    flip = engine_flips(ev, c, float(a), t)
 else:
-    ui.remember("dec_from", round(t, 6))
-    a_col, b_col, btn_col = st.columns([2, 2, 1], vertical_alignment="bottom")
-    a = a_col.number_input("From threshold A", format="%.6f", step=step, key="dec_from")
-    b_col.markdown(f"to **B = {t:.6g}** (the slider)")
-    btn_col.button("A = current threshold", key="dec_set_from",
-                   on_click=lambda: st.session_state.__setitem__("dec_from", t), width="stretch")
-    ui.keep("dec_from")
     positives = d.y_true[:, c] if ev.task == "multilabel" else d.y_true == c  # a concept's own labels
     flip = dc.flips(d.scores[:, c], positives, float(a), t)  # a few ms at a million rows
-    counts = flip.counts
-    KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
-             "new_tn": "newly correct negatives"}
-    st.markdown(" · ".join(f"**{counts[k]:,}** {label}" for k, label in KINDS.items()))
-    # until the user picks a kind, show the first one that has samples (not an empty tab under non-zero counts)
-    first = next((k for k in KINDS if counts[k]), "new_tp")
-    if not st.session_state.get("dec_flip_picked") and st.session_state.get("dec_flip_kind") != first:
-        st.session_state["dec_flip_kind"] = first
-    kind = st.segmented_control("Show", list(KINDS), format_func=lambda k: f"{KINDS[k]} ({counts[k]:,})",
-                                key="dec_flip_kind",
-                                on_change=lambda: st.session_state.__setitem__("dec_flip_picked", True)) or first
-    rows = getattr(flip, kind)
-    if len(rows):
+counts = flip.counts
+KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
+         "new_tn": "newly correct negatives"}
+st.markdown(" · ".join(f"**{counts[k]:,}** {label}" for k, label in KINDS.items()))
+# until the user picks a kind, show the first one that has samples (not an empty tab under non-zero counts)
+first = next((k for k in KINDS if counts[k]), "new_tp")
+if not st.session_state.get("dec_flip_picked") and st.session_state.get("dec_flip_kind") != first:
+    st.session_state["dec_flip_kind"] = first
+kind = st.segmented_control("Show", list(KINDS), format_func=lambda k: f"{KINDS[k]} ({counts[k]:,})",
+                            key="dec_flip_kind",
+                            on_change=lambda: st.session_state.__setitem__("dec_flip_picked", True)) or first
+rows = getattr(flip, kind)
+if len(rows):
+    if not ui.on_engine(ev):  # the engine's come highest score first
         order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first
         rows = rows[order]
-        ui.image_notice(ev)
-        page = ui.pager("dec_flips", len(rows))
-        start = page * ui.PAGE_SIZE
-        ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "dec_flip", page)
-    else:
-        st.caption("No sample changes this way between A and B." if a != t else
-                   "A equals B: move the slider (or type A) to see what changes.")
+    ui.image_notice(ev)
+    page = ui.pager("dec_flips", len(rows))
+    start = page * ui.PAGE_SIZE
+    ui.gallery(ev, rows[start:start + ui.PAGE_SIZE], len(rows), "dec_flip", page)
+else:
+    st.caption("No sample changes this way between A and B." if a != t else
+               "A equals B: move the slider (or type A) to see what changes.")
 
 # --- the record -------------------------------------------------------------------------------------
 st.subheader("Record the decision", anchor=False)

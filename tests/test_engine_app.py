@@ -493,3 +493,30 @@ def test_the_memory_limit_reaches_duckdb_and_the_sidebar(monkeypatch, tmp_path, 
         assert limit in ("667.5 MiB", "700.0 MB", "700MB"), limit
     finally:
         st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("a, b", [(0.6, 0.4), (0.3, 0.45)])
+def test_the_samples_that_flip_on_an_engine_are_the_memory_path_ones(on_duckdb, joined, a, b):
+    from evaldash import decision as dc
+
+    core = memory_core(joined)
+    d = core.dataset
+    c = 1
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["class"] = d.classes[c]
+    at.query_params["t"] = str(b)
+    at.run()
+    at.switch_page("pages/decision.py").run()
+    at.session_state["dec_from"] = a
+    at.run()
+    assert not at.exception, at.exception
+    flip = dc.flips(d.scores[:, c], d.y_true == c, a, b)
+    counts = flip.counts
+    shown = " ".join(m.value for m in at.markdown)
+    assert (f"**{counts['new_tp']:,}** new true positives · **{counts['new_fp']:,}** new false positives · "
+            f"**{counts['new_fn']:,}** new false negatives · **{counts['new_tn']:,}** newly correct negatives") in shown
+    kind = next(k for k in ("new_tp", "new_fp", "new_fn", "new_tn") if counts[k])
+    rows = getattr(flip, kind)
+    rows = rows[np.argsort(-d.scores[rows, c], kind="stable")]
+    assert [img.captions[0].split(" · ")[0] for img in at.image] == [str(d.ids[r]) for r in rows[:24]]
+    assert "The samples that flip" not in captions(at)
