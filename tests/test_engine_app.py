@@ -222,7 +222,8 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
 
 @pytest.mark.parametrize("page, line", [
     ("pages/errors.py", "The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"),
-    ("pages/review.py", "The review queue (sets ranked over every row) is not available on the duckdb engine"),
+    ("pages/review.py", "Reviewing suspected label errors, a tag's samples or an uploaded id list is not available on "
+                        "the duckdb engine"),
 ])
 def test_pages_that_need_every_row_say_so_in_one_line_with_the_sample_button(on_duckdb, page, line):
     at = open_page(page)
@@ -520,3 +521,36 @@ def test_the_samples_that_flip_on_an_engine_are_the_memory_path_ones(on_duckdb, 
     rows = rows[np.argsort(-d.scores[rows, c], kind="stable")]
     assert [img.captions[0].split(" · ")[0] for img in at.image] == [str(d.ids[r]) for r in rows[:24]]
     assert "The samples that flip" not in captions(at)
+
+
+def test_the_review_queue_on_an_engine_walks_the_mistakes_marks_them_and_resumes(on_duckdb, joined):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    core = memory_core(joined)
+    d = core.dataset
+    wrong = np.flatnonzero(d.y_true != d.y_pred)
+    order = wrong[np.argsort(-core.confidence[wrong], kind="stable")]
+    total = len(order)
+    at = open_page()
+    at.text_input(key="annotator").set_value("ann").run()
+    at.switch_page("pages/review.py").run()
+    assert not at.exception, at.exception
+    progress = lambda a: a.get_by_key("review_progress").get("progress")[0].proto.text  # noqa: E731
+    assert f"0 / {total} reviewed" in progress(at)
+    assert at.subheader[0].value.startswith(f"{d.ids[order[0]]}:")
+    at.button(key="review_next").click().run()
+    at.button(key="review_next").click().run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value.startswith(f"{d.ids[order[2]]}:")
+    fp = fingerprint(load(start_source()))
+    assert AnnotationStore(None).reviewed(fp, "mistakes") == {str(d.ids[order[0]]), str(d.ids[order[1]])}
+    other = open_page("pages/review.py")  # another session: the shared progress, the first not reviewed
+    assert f"2 / {total} reviewed" in progress(other)
+    assert other.subheader[0].value.startswith(f"{d.ids[order[2]]}:")
+    other.segmented_control(key="review_set").set_value("cell").run()
+    assert not other.exception, other.exception
+    i, j = other.session_state["review_true"], other.session_state["review_pred"]
+    assert other.subheader[0].value.startswith(f"{d.ids[core.cell_samples(i, j)[0]]}:")
+    assert f"0 / {int(core.confusion[i, j])} reviewed" in progress(other)
