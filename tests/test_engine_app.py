@@ -136,8 +136,8 @@ def memory_core(joined: Path):
     return evaluate(load_predictions(joined))
 
 
-def open_page(page: str = "pages/overview.py") -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+def open_page(page: str = "pages/overview.py", timeout: float = TIMEOUT) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.run()
     assert not at.exception, at.exception
     if page != "pages/overview.py":
@@ -360,7 +360,7 @@ def test_the_overview_on_spark_in_local_mode(monkeypatch, tmp_path, folder, join
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     st.cache_resource.clear()
     try:
-        at = open_page()
+        at = open_page(timeout=600)  # a Spark driver starts first (a minute on a busy machine)
         assert "Engine: spark, master local[1] (the rows stay in the engine" in captions(at, at.sidebar)
         table = at.dataframe[0].value
         assert np.allclose(table["ROC AUC"].to_numpy(float), memory_core(joined).ranking["roc_auc"], equal_nan=True,
