@@ -554,3 +554,21 @@ def test_the_review_queue_on_an_engine_walks_the_mistakes_marks_them_and_resumes
     i, j = other.session_state["review_true"], other.session_state["review_pred"]
     assert other.subheader[0].value.startswith(f"{d.ids[core.cell_samples(i, j)[0]]}:")
     assert f"0 / {int(core.confusion[i, j])} reviewed" in progress(other)
+
+
+def test_compare_with_a_run_on_an_engine_shows_each_run_numbers_and_one_line(on_duckdb, joined):
+    from test_app import open_path
+
+    core = memory_core(joined)
+    at = open_page()
+    open_path(at, joined)  # B: the same rows, on the engine too
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    head = core.headline()
+    assert list(table["metric"][:2]) == ["accuracy", "macro F1"]
+    assert np.allclose(table.iloc[:, 1].to_numpy(float)[:2], [head["accuracy"], head["macro_f1"]], atol=1e-12)
+    assert np.allclose(table["B − A"].to_numpy(float), 0.0, atol=1e-12, equal_nan=True)
+    assert list(table["metric"][4:]) == [f"F1 of {c}" for c in core.dataset.classes]
+    assert "The differences' bootstrap intervals, the samples B fixed and broke and the paired matrices are not " \
+           "available on the duckdb engine" in captions(at)
