@@ -21,8 +21,11 @@ if not d.is_binary:
 
     @st.fragment
     def selective_panel():
-        conf = ev.confidence
-        clo, chi = (0.0, 1.0) if d.is_probability else (float(np.min(conf)), float(np.max(conf)))
+        with ui.engine_guard(ev, "selective_sample"):
+            _selective()
+
+    def _selective():
+        clo, chi = (0.0, 1.0) if d.is_probability else (float(np.min(ev.confidence)), float(np.max(ev.confidence)))
         cstep = 0.001 if d.is_probability else float(f"{(chi - clo) / 1000:.2g}") or 1e-6
         ct = st.slider("Confidence threshold", clo, chi, clo, step=cstep, key="confidence_threshold")
         s = ev.selective.at(ct)
@@ -58,9 +61,10 @@ if ev.calibration["available"]:
     b = st.session_state.get("reliability_bin")
     if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0:
         lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
-        rows = ev.memo(("reliability bin rows", b),
-                       lambda e: figures.reliability_bin_rows(e.confidence, lower, upper))
-        with st.container(key="reliability_gallery"):
+        with ui.engine_guard(ev, "reliability_sample"), st.container(key="reliability_gallery"):
+            rows = ev.memo(("reliability bin rows", b),  # on an engine: lazy, a page one query
+                           lambda e: e.bin_samples(lower, upper) if ui.on_engine(e)
+                           else figures.reliability_bin_rows(e.confidence, lower, upper))
             ui.image_notice(ev)
             st.markdown(f"**Confidence ({lower:.2f}, {upper:.2f}]**")
             st.caption(f"{len(rows):,} images · mean confidence {bins['confidence'][b]:.3f} · "

@@ -39,6 +39,23 @@ except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
+if ui.on_engine(a) or ui.on_engine(b):  # each run's own numbers; what pairs their rows needs them in memory
+    on = a_key if ui.on_engine(a) else b_key
+    head_a, head_b = a.headline(), b.headline()
+    metrics = {"accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC",
+               "ece": "ECE (lower is better)"}
+    shared = [c for c in a.dataset.classes if c in b.dataset.classes]
+    f1 = lambda e, c: float(e.per_class["f1"][e.dataset.classes.index(c)])  # noqa: E731
+    rows = [(label, head_a[m], head_b[m]) for m, label in metrics.items()] + [
+        (f"F1 of {c}", f1(a, c), f1(b, c)) for c in shared]
+    table = pd.DataFrame({"metric": [r[0] for r in rows], f"A: {name_a}": [r[1] for r in rows],
+                          f"B: {name_b}": [r[2] for r in rows], "B − A": [r[2] - r[1] for r in rows]})
+    st.subheader("Headline and per-class F1", anchor=False)
+    st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns[1:3]} | {"B − A": "{:+.3f}"}, na_rep="n/a"),
+                 hide_index=True, key="cmp_engine_headline")
+    ui.engine_line(a if on == a_key else b, "The differences' bootstrap intervals, the samples B fixed and broke "
+                   "and the paired matrices are", source=by_key[on])
+    ui.stop()
 if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
     ui.concept_compare(a, b, name_a, name_b)
     ui.stop()

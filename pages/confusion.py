@@ -124,7 +124,11 @@ else:
         st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
         ui.image_notice(ev)
         found = ui.findings(ev)
-        chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
+        if ui.on_engine(ev):  # a tag's samples are found among every row's ids
+            chosen, tagged = [], None
+            ui.engine_line(ev, "Filtering the cell by tags is", key="cell_tags_sample")
+        else:
+            chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
         if tagged is not None:
             rows = rows[tagged[rows]]
         st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")

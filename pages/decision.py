@@ -163,8 +163,13 @@ b_col.markdown(f"to **B = {t:.6g}** (the slider)")
 btn_col.button("A = current threshold", key="dec_set_from",
                on_click=lambda: st.session_state.__setitem__("dec_from", t), width="stretch")
 ui.keep("dec_from")
-positives = d.y_true[:, c] if ev.task == "multilabel" else d.y_true == c  # a concept's own labels
-flip = dc.flips(d.scores[:, c], positives, float(a), t)  # a few ms at a million rows
+if ui.on_engine(ev):  # counted and ranked in the engine, a page at a time
+    from evaldash.engines.flips import engine_flips
+
+    flip = engine_flips(ev, c, float(a), t)
+else:
+    positives = d.y_true[:, c] if ev.task == "multilabel" else d.y_true == c  # a concept's own labels
+    flip = dc.flips(d.scores[:, c], positives, float(a), t)  # a few ms at a million rows
 counts = flip.counts
 KINDS = {"new_tp": "new true positives", "new_fp": "new false positives", "new_fn": "new false negatives",
          "new_tn": "newly correct negatives"}
@@ -178,8 +183,9 @@ kind = st.segmented_control("Show", list(KINDS), format_func=lambda k: f"{KINDS[
                             on_change=lambda: st.session_state.__setitem__("dec_flip_picked", True)) or first
 rows = getattr(flip, kind)
 if len(rows):
-    order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first
-    rows = rows[order]
+    if not ui.on_engine(ev):  # the engine's come highest score first
+        order = np.argsort(-d.scores[rows, c], kind="stable")  # the highest scores first
+        rows = rows[order]
     ui.image_notice(ev)
     page = ui.pager("dec_flips", len(rows))
     start = page * ui.PAGE_SIZE
@@ -268,6 +274,9 @@ if store is not None:
 if ev.task == "multilabel":
     st.caption("Each concept has its own threshold: set them all on Curves & threshold, which saves them as a "
                "thresholds file.")
+elif not d.is_binary and ui.on_engine(ev):  # the rule is applied to every row
+    st.divider()
+    ui.engine_line(ev, "One threshold per class (applied to every row) is", key="dec_rule_sample")
 elif not d.is_binary:
     st.divider()
     st.subheader("One threshold per class", anchor=False)

@@ -12,6 +12,7 @@ if ev.task == "multilabel":  # a concept's FN / FP and the suspected label error
     ui.stop()
 d = ev.dataset
 classes = d.classes
+engine = ui.on_engine(ev)  # on an engine: each gallery is ranked there, a page at a time
 
 # deep link: /errors?true=<class>&pred=<class>&gallery=<kind>, applied when the page is entered
 for key, default in (("err_gallery", "mistakes"), ("err_true", []), ("err_pred", [])):
@@ -23,7 +24,8 @@ if any(v is not None for v in link.values()):
     if link["gallery"] in GALLERIES:
         st.session_state["err_gallery"] = link["gallery"]
 
-kinds = [k for k in GALLERIES if (k != "threshold" or d.has_scores) and (k != "label_issues" or d.is_probability)]
+kinds = [k for k in GALLERIES if (k != "threshold" or d.has_scores)
+         and (k != "label_issues" or (d.is_probability and not engine))]
 if st.session_state["err_gallery"] not in kinds:
     st.session_state["err_gallery"] = "mistakes"
 kind = st.segmented_control("Gallery", kinds, format_func=GALLERIES.get, key="err_gallery") or "mistakes"
@@ -35,9 +37,9 @@ with st.expander("Filters", expanded=True):
     pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
                               key="err_pred", placeholder="all classes")
     found = ui.findings(ev)
-    _, tagged = ui.tag_filter(ev, found, "Tagged with (any of)", "err_tags")
+    _, tagged = ui.tag_filter(ev, found, "Tagged with (any of)", "err_tags") if not engine else (None, None)
     meta_filters = {}
-    options = ev.memo("metadata_filters", lambda e: metadata_filters(e.dataset))
+    options = ev.memo("metadata_filters", lambda e: e.metadata_filters() if engine else metadata_filters(e.dataset))
     if options:
         cols = st.columns(min(3, len(options)))
         for n, (column, how, payload) in enumerate(options):
@@ -54,7 +56,7 @@ with st.expander("Filters", expanded=True):
 
 for key in ("err_gallery", "err_true", "err_pred"):
     ui.keep(key)
-mask = filter_mask(d, true_sel, pred_sel, meta_filters)
+mask = filter_mask(d, true_sel, pred_sel, meta_filters) if not engine else None
 if tagged is not None:
     mask &= tagged
 cls = t = None
@@ -71,18 +73,27 @@ elif kind == "mistakes":
 else:
     st.caption("Right answers the model was least sure of: the border of what it has learned.")
 
+if engine:
+    ui.engine_line(ev, "The suspected label errors (cleanlab) and the tag filter are", key="err_sample")
 page_key = f"err_{kind}"
 page = int(st.session_state.get(f"{page_key}_page", 1)) - 1
 with st.spinner("Ranking suspected label errors…" if kind == "label_issues" else "…", show_time=False):
-    rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
+    if engine:  # lazy: its length is one count, a page one query
+        ranked = ev.gallery_samples(kind, true_sel, pred_sel, meta_filters, cls, t)
+        total = len(ranked)
+    else:
+        rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
 with st.container(key="error_gallery"):
     ui.image_notice(ev)
     st.caption(f"{total} images")
     if total:
         page = ui.pager(page_key, total)
         start = page * ui.PAGE_SIZE
-        rows, _ = gallery_rows(ev, kind, mask, start + ui.PAGE_SIZE, cls, t)
-        ui.gallery(ev, rows[start:], total, page_key, page)
+        if engine:
+            ui.gallery(ev, ranked[start:start + ui.PAGE_SIZE], total, page_key, page)
+        else:
+            rows, _ = gallery_rows(ev, kind, mask, start + ui.PAGE_SIZE, cls, t)
+            ui.gallery(ev, rows[start:], total, page_key, page)
     else:
         st.info("No sample matches these filters.")
 ui.sync_query(true=classes[true_sel[0]] if len(true_sel) == 1 else None,

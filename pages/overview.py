@@ -28,7 +28,8 @@ cal = ev.calibration
 
 # resamples × observed confusion cells: computed here for most files, else in the background (about
 # 10 s at a million rows of 1,000 classes), the ± appearing when ready
-ci = ev.intervals(wait=ev.counts.count.size <= INTERVALS_NOW_CELLS)
+engine = ui.on_engine(ev)  # None in memory; on an engine the bootstrap (every row resampled) is not run
+ci = None if engine else ev.intervals(wait=ev.counts.count.size <= INTERVALS_NOW_CELLS)
 half = lambda pair: (pair[1] - pair[0]) / 2  # noqa: E731 - the ± shown: half the 95% interval's width
 
 cards = st.columns(6)
@@ -49,7 +50,7 @@ cards[5].metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a",
 # per-class ROC AUC intervals cost classes × distinct scores (at most bootstrap.MAX_AUC_BINS) × resamples:
 # computed here for small files, else by the background precompute (3.7 s at 1M rows × 10 classes)
 auc_ci = None
-if d.has_scores:
+if d.has_scores and not engine:
     auc_ci = ev.auc_intervals(wait=d.n_classes * min(d.n, bootstrap.MAX_AUC_BINS) <= 10_000)
 
 table = ev.per_class
@@ -79,7 +80,9 @@ st.caption("Sort by clicking a column header. "
            + "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
            + ("" if d.has_scores else " ROC AUC and average precision need per-class scores, which this file "
               "does not have."))
-if ci is None:
+if engine:
+    ui.engine_line(ev, "The bootstrap intervals (±) are")
+elif ci is None:
     @st.fragment(run_every=2)
     def _wait_for_intervals():
         if ev.intervals(wait=False) is not None:

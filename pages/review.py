@@ -92,19 +92,27 @@ ev = ui.page_setup("Review queue")
 if ev.task == "multilabel":  # its own sets (a concept's FN / FP), corrected label SETS in the findings form
     ui.concept_review(ev)
     ui.stop()
+engine = ui.on_engine(ev)  # on an engine: the mistakes and a cell, ranked there and read a page at a time
 d = ev.dataset
 store = ui.annotation_store()
 fp = ui.fingerprint(ev)
 classes = d.classes
 
-kinds = [k for k in SETS if k != "label_issues" or d.is_probability]
+kinds = [k for k in SETS if (k != "label_issues" or d.is_probability)
+         and (not engine or k in ("mistakes", "cell"))]
 ui.remember("review_set", "mistakes")
 kind = st.segmented_control("Review set", kinds, format_func=SETS.get, key="review_set",
                             on_change=_save_typed) or "mistakes"
 ui.keep("review_set")
+if engine:
+    ui.engine_line(ev, "Reviewing suspected label errors, a tag's samples or an uploaded id list is",
+                   key="review_sample")
 
-everything = np.ones(d.n, dtype=bool)
-if kind in ("mistakes", "label_issues"):
+everything = np.ones(d.n, dtype=bool) if not engine else None
+if engine and kind == "mistakes":
+    rows = ev.gallery_samples(kind)
+    name = kind
+elif kind in ("mistakes", "label_issues"):
     rows, _ = gallery_rows(ev, kind, everything, d.n)
     name = kind
 elif kind == "cell":
@@ -131,22 +139,28 @@ elif kind == "tagged":
 else:
     rows, name = ui.uploaded_id_rows(d, "review_ids", _save_typed)
 
-rows = np.asarray(rows, dtype=np.int64)
+rows = np.asarray(rows, dtype=np.int64) if not engine else rows
 total = len(rows)
 if total == 0:
     st.info("This set is empty: choose another set above.")
     ui.stop()
 
-ids_in_set = [str(d.ids[r]) for r in rows]
 reviewed = ui.reviewed_ids(fp, name)
-done = sum(1 for s in ids_in_set if s in reviewed)
-
 pos_key = f"review_pos::{name}"
-if pos_key not in st.session_state:  # start at the first sample nobody has reviewed yet
-    st.session_state[pos_key] = next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)
+if engine:  # counted in the engine; the set is read a page at a time
+    from evaldash.engines.review import first_not_reviewed, reviewed_count
+
+    done = reviewed_count(ev, rows, reviewed)
+    if pos_key not in st.session_state:
+        st.session_state[pos_key] = first_not_reviewed(ev, rows, reviewed, done)
+else:
+    ids_in_set = [str(d.ids[r]) for r in rows]
+    done = sum(1 for s in ids_in_set if s in reviewed)
+    if pos_key not in st.session_state:  # start at the first sample nobody has reviewed yet
+        st.session_state[pos_key] = next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)
 pos = min(max(int(st.session_state[pos_key]), 0), total - 1)
 row = int(rows[pos])
-sid = ids_in_set[pos]
+sid = str(d.ids[row]) if engine else ids_in_set[pos]
 
 with st.container(key="review_progress"):
     ui.review_progress(done, total, pos)

@@ -1,7 +1,6 @@
 """Runs: every prediction file open in this session, side by side; rename them, pick two to compare."""
 
 import datetime as dt
-import os
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +19,7 @@ for source in open_runs:
         st.error(ui.md(exc))
         continue
     head = ev.headline()
-    stat = os.stat(source.path)
+    stat = ui.source_stat(source.path)
     # a multi-label run's accuracy is its subset (exact-match) accuracy; samples F1 is its own
     rows.append({"key": source.key, "name": ui.run_name(source), "task": ev.task, "n": ev.dataset.n,
                  "classes": ev.dataset.n_classes, "accuracy": head.get("accuracy", head.get("subset_accuracy")),

@@ -27,7 +27,13 @@ ui.keep("slice_column")
 if base.task == "multilabel":  # per-slice sample-level metrics; a selected row filters every page to it
     ui.concept_slices(base, column, chosen, ev.dataset.n)
     ui.stop()
-table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
+engine = ui.on_engine(base)
+if engine:  # GROUP BY slice in the engine; the macro ROC AUC's interval (rows resampled) is n/a there
+    from evaldash.engines.slices import slice_table as engine_slice_table
+
+    table = base.memo(("slices", column), lambda e: engine_slice_table(e, column))
+else:
+    table = base.memo(("slices", column), lambda e: slice_table(e.dataset, column))
 shown = table.assign(
     accuracy_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["accuracy_low"], table["accuracy_high"])],
     macro_f1_ci=[f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["macro_f1_low"], table["macro_f1_high"])],
@@ -36,16 +42,20 @@ shown = table.assign(
     reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]],
 )[["slice", "n", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "macro_roc_auc", "macro_roc_auc_ci",
    "reliable"]]
-st.caption("Worst macro F1 first; 95% bootstrap intervals. Select a row to show only that slice on every page.")
+st.caption("Worst macro F1 first; 95% bootstrap intervals."
+           + ("" if engine else " Select a row to show only that slice on every page."))
+if engine:
+    ui.engine_line(base, "Showing one slice on every page is")
 event = st.dataframe(
-    shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+    shown, key="slice_table", hide_index=True, width="stretch", on_select="ignore" if engine else "rerun",
+    selection_mode="single-row",
     column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
                    "macro_f1": st.column_config.NumberColumn("macro F1", format="%.3f"),
                    "macro_roc_auc": st.column_config.NumberColumn("macro ROC AUC", format="%.3f"),
                    "accuracy_ci": "accuracy 95%", "macro_f1_ci": "macro F1 95%",
                    "macro_roc_auc_ci": "macro ROC AUC 95%"},
 )
-picked = event.selection.rows if event else []
+picked = event.selection.rows if event and not engine else []
 if picked:
     value = str(table["slice"].iloc[picked[0]])
     if chosen != (column, value):

@@ -48,6 +48,11 @@ def _suggest(which: str):
 
 @st.fragment
 def threshold_panel():
+    with ui.engine_guard(ev, "threshold_sample"):
+        _threshold_panel()
+
+
+def _threshold_panel():
     t = float(st.session_state["threshold_t"])
     left, right = st.columns([5, 2], vertical_alignment="bottom")
     ui.live_threshold(ev, c, t, f"Threshold: a sample counts as {name} when its score ≥ threshold",

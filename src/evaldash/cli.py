@@ -359,15 +359,15 @@ def _os_user() -> str:
 def _serve(args) -> int:
     paths = [*args.paths, *args.predictions]
     for path in paths:  # a file that does not load stops here, as `report` would, before any server starts
+        if _engine(args, [path]) != "memory":  # checked on its engine, where the dashboard will read it
+            _evaluate(args, path, args.threshold)
+            continue
         load_dataset(path, task=getattr(args, "task", None), label_sep=getattr(args, "label_sep", DEFAULT_SEPARATOR),
                      positive=args.positive, images_root=args.images_root, classes=args.classes)
     from evaldash.auth import settings_from_args
 
     auth_argv = _auth_argv(args)
     settings_from_args(auth_argv, args.address)  # refuses a wide address without a log-in (exit 2)
-    if args.engine != "memory":
-        print(f"note: the dashboard computes in memory for now; --engine {args.engine} applies to report, check "
-              f"and compare", file=sys.stderr)
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(args.port),
            "--server.address", args.address,
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -387,6 +387,12 @@ def _serve(args) -> int:
         cmd += [f"--label-sep={args.label_sep}"]  # one word: a separator such as "-" is not an option
     if args.threshold is not None:
         cmd += ["--threshold", repr(args.threshold)]
+    if args.engine != "memory":
+        cmd += ["--engine", args.engine]
+        if args.memory_limit:
+            cmd += ["--memory-limit", args.memory_limit]
+        if args.spark_master:
+            cmd += ["--spark-master", args.spark_master]
     if args.thresholds:
         if not Path(args.thresholds).is_file():
             raise InputError(f"--thresholds {args.thresholds}: file not found")
@@ -409,6 +415,9 @@ def _serve(args) -> int:
         os.environ["FORWARDED_ALLOW_IPS"] = ""
     if args.db:
         os.environ["EVALDASH_DB"] = args.db if "://" in args.db else str(Path(args.db).resolve())
+    from evaldash.engines.options import close_engines
+
+    close_engines()  # the start files' engines (a Spark driver) end here; the app opens its own
     sys.stdout.flush()
     # become the streamlit server, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly
     os.execv(sys.executable, cmd)

@@ -16,7 +16,7 @@ def add_engine_args(p, serve: bool = False) -> None:
                    help="where the numbers are computed: memory (numpy, the default), duckdb (out of core: Parquet "
                         "or CSV, a folder of Parquet files or a glob, read in place), spark (Spark SQL; Parquet), "
                         "auto (memory when the file fits comfortably in RAM, else duckdb)"
-                   + ("; the dashboard itself uses memory for now" if serve else ""))
+                   + ("; the dashboard computes there too" if serve else ""))
     p.add_argument("--memory-limit", metavar="SIZE",
                    help="duckdb: memory it may use before spilling to a temporary folder (default 2GB)")
     p.add_argument("--spark-master", metavar="URL",
@@ -44,3 +44,9 @@ def evaluate_on(name: str, args, path: str, threshold: float | None = None):
     else:
         engine = _open[key].sibling()
     return evaluate_file(engine, path, positive=getattr(args, "positive", None), threshold=threshold)
+
+
+def close_engines() -> None:
+    """Close the engines this command opened (before ``serve`` becomes the server)."""
+    while _open:
+        _open.popitem()[1].close()

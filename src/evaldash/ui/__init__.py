@@ -17,6 +17,9 @@ they show lives in the Streamlit-free core. One module per concern:
   page differs (the overview, the concept matrix, a concept's false negatives and false positives,
   the review; a concept's threshold and calibration; slices and two runs compared);
 - ``review_sets``: what both review queues share (an uploaded id list, "reviewed" marks, progress);
+- ``engine_sources`` and ``engine_gate``: a file that stays in an engine (``--engine duckdb|spark|auto``):
+  opened once per server with its steps shown, the sidebar's engine line, and the one line (with
+  "Open a sample of 1,000,000 rows in memory") where a view needs every row;
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -129,6 +132,16 @@ from evaldash.ui.open_panel import (  # noqa: F401
     UPLOAD_DIR,
     VIEW_WIDGETS,
     data_panel,
+)
+from evaldash.ui.engine_sources import (  # noqa: F401
+    on_engine,
+    source_stat,
+)
+from evaldash.ui.engine_gate import (  # noqa: F401
+    engine_line,
+    engine_error,
+    engine_guard,
+    sample_button,
 )
 from evaldash.ui.page import (  # noqa: F401
     page_setup,

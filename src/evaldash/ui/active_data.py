@@ -40,7 +40,9 @@ def current() -> Evaluation | None:
         set_slice(by, value)
     base = _sliced_view(base)
     st.session_state.pop("corrections", None)
-    if not st.session_state.get("use_corrected"):
+    # corrected labels evaluate every row again: not on an engine (the sidebar's switch says so)
+    engine = st.session_state["_active_engine"] = getattr(getattr(base.dataset, "engine", None), "name", None)
+    if not st.session_state.get("use_corrected") or engine is not None:
         return base
     state = findings(base)
     corrections = {str(k): v for k, v in state["corrected_label"].items() if v} if len(state) else {}
@@ -56,6 +58,9 @@ def current() -> Evaluation | None:
 def _sliced_view(base: Evaluation) -> Evaluation:
     chosen = active_slice()
     if chosen is None:
+        return base
+    if getattr(base.dataset, "engine", None) is not None:  # a slice's rows stay in the engine (see /slices)
+        set_slice(None)
         return base
     column, value = chosen
     if column not in base.dataset.metadata.columns:

@@ -19,7 +19,7 @@ from evaldash.roots import TURNED_OFF
 from evaldash.uploads import UploadFolders, remove_stopped_servers, save_upload, server_folder
 from evaldash.ui.annotation_panel import annotator_panel, export_panel
 from evaldash.ui.links import active_slice, set_slice
-from evaldash.ui.sources import SAMPLES, Source, _activate, data_roots, load, run_name, runs
+from evaldash.ui.sources import SAMPLES, Source, _activate, app_args, data_roots, load, run_name, runs
 from evaldash.ui.text import md
 
 UPLOAD_DIR = Path(os.environ.get("EVALDASH_UPLOAD_DIR", Path(tempfile.gettempdir()) / "evaldash-uploads"))
@@ -79,8 +79,10 @@ def _open_path() -> None:
     if real is None:  # an images root alone: the file open now, its images read from there
         source = replace(active, images_root=images_root, positive=positive or active.positive,
                          images_by_name=False)
-    else:
-        source = Source(real, positive=positive, images_root=images_root)
+    else:  # on the server's engine (--engine), as the start files
+        args = app_args()
+        source = Source(real, positive=positive, images_root=images_root, engine=args.engine,
+                        memory_limit=args.memory_limit, spark_master=args.spark_master)
     _open(source)
     if "load_error" not in st.session_state:  # the same file opened before with other images: one run
         runs()[:] = [r for r in runs() if r == source or (r.path, r.positive) != (source.path, source.positive)]
@@ -176,6 +178,10 @@ def data_panel(evaluation: Evaluation) -> None:
         st.caption(f"{d.n:,} samples · {d.n_classes} classes"
                    + (" · multi-label" if evaluation.task == "multilabel" else "")
                    + (f" · positive class: {md(d.classes[d.positive])}" if d.is_binary else ""))
+        if source.engine != "memory":
+            from evaldash.ui.engine_sources import engine_caption
+
+            st.caption(engine_caption(source, evaluation))
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon=":material/warning:")

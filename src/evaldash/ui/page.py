@@ -7,6 +7,7 @@ import threading
 
 import streamlit as st
 
+from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation
 from evaldash.ui.active_data import current
 from evaldash.ui.components import request_scroll, scroll_into_view
@@ -133,8 +134,30 @@ def run_page(page) -> None:
     except StopException:  # st.stop(): a complete run too
         st.session_state["_entering"] = False
         raise
+    except Exception as exc:  # a view the file's engine refuses, or its own failure: one line, not a traceback
+        if not _engine_line(exc):
+            raise
+        st.session_state["_entering"] = False
     finally:
         sidebar()
+
+
+def _engine_line(exc: Exception) -> bool:
+    """Show ``exc`` in one line (with the sample button on an engine) when it is an :class:`InputError`
+    or an engine's own error (out of memory, a file changed under it); False for anything else."""
+    from evaldash.ui.engine_gate import engine_error
+    from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine
+
+    evaluation = getattr(_this_run, "panel", None)
+    if evaluation is None:
+        return False
+    if not isinstance(exc, InputError):
+        engine = on_engine(evaluation)
+        if engine is None or not engine_failure(exc):
+            return False
+        exc = InputError(failure_text(exc, engine))
+    engine_error(evaluation, exc, key="engine_sample_page")
+    return True
 
 
 def sidebar() -> None:

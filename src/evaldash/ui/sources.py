@@ -46,6 +46,10 @@ class Source:
     label_sep: str = DEFAULT_SEPARATOR  # a CSV label-set cell's separator (--label-sep)
     threshold: float | None = None  # multi-label: every class's threshold (--threshold)
     thresholds: str | None = None  # multi-label: a thresholds file, one per class (--thresholds)
+    engine: str = "memory"  # where the numbers are computed (--engine: memory, duckdb, spark, auto)
+    memory_limit: str | None = None  # duckdb's --memory-limit
+    spark_master: str | None = None  # spark's --spark-master
+    findings_of: str | None = None  # a sample of a file on an engine: its annotations are that file's
 
     @property
     def key(self) -> str:
@@ -53,6 +57,8 @@ class Source:
         reading = (self.task, self.label_sep, self.threshold, self.thresholds)
         if reading != (None, DEFAULT_SEPARATOR, None, None):  # keys of files read as before stay as they were
             raw += f"\x1f{reading}"
+        if self.engine != "memory":
+            raw += f"\x1f{(self.engine, self.memory_limit, self.spark_master)}"
         return hashlib.sha1(raw.encode()).hexdigest()[:10]
 
     @property
@@ -62,7 +68,8 @@ class Source:
 
 def app_args() -> argparse.Namespace:
     """The app's own command line, after ``--``: PATH, ``--positive``, ``--images-root``, ``--db``,
-    ``--task``, ``--label-sep``, ``--threshold``, ``--thresholds``."""
+    ``--task``, ``--label-sep``, ``--threshold``, ``--thresholds``, ``--engine``, ``--memory-limit``,
+    ``--spark-master``."""
     # streamlit sets sys.argv to [app.py, args after --]; under a test runner it is the runner's
     argv = tuple(sys.argv[1:]) if Path(sys.argv[0]).name == "app.py" else ()
     return copy.deepcopy(_parse_app_args(argv))  # a copy: callers may change it
@@ -85,6 +92,9 @@ def _parse_app_args(argv: tuple[str, ...]) -> argparse.Namespace:
     parser.add_argument("--label-sep", default=DEFAULT_SEPARATOR)
     parser.add_argument("--threshold", type=float)
     parser.add_argument("--thresholds")
+    parser.add_argument("--engine", choices=("memory", "duckdb", "spark", "auto"), default="memory")
+    parser.add_argument("--memory-limit")
+    parser.add_argument("--spark-master")
     add_auth_args(parser)
     args, _ = parser.parse_known_args(list(argv))
     args.paths = [*args.paths, *args.predictions]
@@ -99,7 +109,8 @@ def start_sources() -> list[Source]:
     if paths:
         return [Source(str(Path(p).resolve()), args.positive, args.images_root, classes=args.classes, task=args.task,
                        label_sep=args.label_sep, threshold=args.threshold,
-                       thresholds=str(Path(args.thresholds).resolve()) if args.thresholds else None)
+                       thresholds=str(Path(args.thresholds).resolve()) if args.thresholds else None,
+                       engine=args.engine, memory_limit=args.memory_limit, spark_master=args.spark_master)
                 for p in paths]
     first = next(iter(SAMPLES))
     return [Source(str(SAMPLES[first]), label=first)]
@@ -171,13 +182,22 @@ def _thresholds(dataset, path: str | None):
 
 def load(source: Source) -> Evaluation:
     """The evaluation of ``source``, computed once per file version (keyed by path, mtime, size)."""
+    if source.engine != "memory":  # the file stays in its engine (evaldash.ui.engine_sources)
+        from evaldash.ui.engine_sources import load_on_engine
+
+        on_engine = load_on_engine(source)
+        if on_engine is not None:
+            return on_engine
     try:
         stat = os.stat(source.path)
     except OSError:
         raise InputError(f"{source.path}: file not found") from None
-    return _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
-                       source.images_by_name, source.classes, source.task, source.label_sep, source.threshold,
-                       source.thresholds)
+    evaluation = _evaluation(source.path, stat.st_mtime_ns, stat.st_size, source.positive, source.images_root,
+                             source.images_by_name, source.classes, source.task, source.label_sep, source.threshold,
+                             source.thresholds)
+    if source.findings_of is not None:
+        evaluation.memo("fingerprint", lambda e: source.findings_of)
+    return evaluation
 
 
 @st.cache_resource(show_spinner=False)

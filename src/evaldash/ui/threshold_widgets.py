@@ -56,7 +56,7 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
     # Arrow tables, not DataFrames: pandas' conversion starts a thread pool for each frame (about
     # 90 ms of a new session's first view); the class's curves are built once
     frames = evaluation.memo(("live_tables", cls), lambda e: _curve_tables(e, cls))
-    table = {"t": grid, "tp": live["tp"], "fp": live["fp"]}
+    table = {"t": grid, "tp": _js_counts(live["tp"]), "fp": _js_counts(live["fp"])}
     det_axis = frames.get("det_axis")  # the memoised dict is shared: read, never pop
     if det_axis is not None:
         # where each slider position puts the point on the DET curve's normal-deviate axes
@@ -74,6 +74,12 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
                   "ticks": {"unit": figures.nice_ticks(0.0, 1.0),
                             "threshold": figures.nice_ticks(float(grid[0]), float(grid[-1]))},
                   "grid": pa.table(table), **{k: v for k, v in frames.items() if k != "det_axis"}})
+
+
+def _js_counts(counts: np.ndarray) -> np.ndarray:
+    """Counts the browser can do arithmetic with: Arrow's int64 arrives there as BigInt, which does
+    not mix with numbers; as float64 they stay exact (below 2**53). The memory path's int32 stays."""
+    return counts.astype(np.float64) if counts.dtype == np.int64 else counts
 
 
 def _curve_tables(evaluation: Evaluation, cls: int) -> dict:
