@@ -274,9 +274,6 @@ if store is not None:
 if ev.task == "multilabel":
     st.caption("Each concept has its own threshold: set them all on Curves & threshold, which saves them as a "
                "thresholds file.")
-elif not d.is_binary and ui.on_engine(ev):  # the rule is applied to every row
-    st.divider()
-    ui.engine_line(ev, "One threshold per class (applied to every row) is", key="dec_rule_sample")
 elif not d.is_binary:
     st.divider()
     st.subheader("One threshold per class", anchor=False)
@@ -314,11 +311,12 @@ elif not d.is_binary:
                                 hide_index=True, disabled=["class"],
                                 column_config={"threshold": st.column_config.NumberColumn(format="%.4f")})
     thresholds = np.array([np.inf if pd.isna(x) else float(x) for x in edited["threshold"]])
-    # applied again only when the rule changes (~70 ms at a million rows), not on every slider release
+    # applied again only when the rule changes (~70 ms at a million rows; on an engine one query that
+    # counts the (true class, decision) cells), not on every slider release
     rule = (ui.fingerprint(ev), tuple(thresholds.tolist()), fallback)
     if st.session_state.get("_dec_rule") != rule:
         st.session_state["_dec_rule"] = rule
-        st.session_state["_dec_op"] = dc.operating_points(d.y_true, d.scores, thresholds, fallback)
+        st.session_state["_dec_op"] = ev.operating_points(thresholds, fallback)
     op = st.session_state["_dec_op"]
     m = op.macro
     res_col.markdown(f"**Coverage** {op.coverage:.3f} ({op.abstained:,} of {op.n:,} set aside) · **accuracy** "

@@ -28,8 +28,8 @@ cal = ev.calibration
 
 # resamples × observed confusion cells: computed here for most files, else in the background (about
 # 10 s at a million rows of 1,000 classes), the ± appearing when ready
-engine = ui.on_engine(ev)  # None in memory; on an engine the bootstrap (every row resampled) is not run
-ci = None if engine else ev.intervals(wait=ev.counts.count.size <= INTERVALS_NOW_CELLS)
+engine = ui.on_engine(ev)  # None in memory; on an engine the intervals come from its confusion counts
+ci = ev.intervals(wait=bool(engine) or ev.counts.count.size <= INTERVALS_NOW_CELLS)
 half = lambda pair: (pair[1] - pair[0]) / 2  # noqa: E731 - the ± shown: half the 95% interval's width
 
 cards = st.columns(6)
@@ -80,8 +80,14 @@ st.caption("Sort by clicking a column header. "
            + "Select a row to open that class's views. ± is half the width of the 95% bootstrap interval."
            + ("" if d.has_scores else " ROC AUC and average precision need per-class scores, which this file "
               "does not have."))
-if engine:
-    ui.engine_line(ev, "The bootstrap intervals (±) are")
+if engine and d.has_scores:  # each class's scores sorted once: report --ci does it, not a page view
+    with st.container(key="auc_ci_engine_line", horizontal=True, vertical_alignment="center"):
+        st.caption(f"ROC AUC ± is not computed by the dashboard on the {ui.md(engine)} engine (each class's scores "
+                   f"would be sorted, a long query while other clicks wait); `evaldash report FILE --engine "
+                   f"{ui.md(engine)} --ci` gives it.", width="content")
+        ui.sample_button(ev)
+elif engine:
+    pass
 elif ci is None:
     @st.fragment(run_every=2)
     def _wait_for_intervals():

@@ -150,11 +150,12 @@ def captions(at, where=None) -> str:
     return " ".join(c.value for c in (where or at).caption).replace("\\", "")  # md() escapes
 
 
-def test_the_overview_on_an_engine_shows_the_memory_numbers_and_one_line_for_the_intervals(on_duckdb, joined):
+def test_the_overview_on_an_engine_shows_the_memory_numbers_and_intervals_and_one_line_for_auc_intervals(on_duckdb, joined):
     at = open_page()
     assert "Engine: duckdb (the rows stay in the engine; only aggregates come back)" in captions(at, at.sidebar)
     assert "1,500 samples · 4 classes" in captions(at, at.sidebar)
-    assert ("The bootstrap intervals (±) are not available on the duckdb engine (this needs every row in memory)."
+    assert ("ROC AUC ± is not computed by the dashboard on the duckdb engine (each class's scores would be sorted, "
+            "a long query while other clicks wait); `evaldash report FILE --engine duckdb --ci` gives it."
             in captions(at))
     assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
     table = at.dataframe[0].value
@@ -162,7 +163,11 @@ def test_the_overview_on_an_engine_shows_the_memory_numbers_and_one_line_for_the
     assert list(table["class"]) == list(core.dataset.classes)
     assert np.allclose(table["F1"].to_numpy(float), core.per_class["f1"], equal_nan=True, atol=1e-12)
     assert np.allclose(table["ROC AUC"].to_numpy(float), core.ranking["roc_auc"], equal_nan=True, atol=1e-9)
-    assert not any(c.endswith("±") for c in table.columns)
+    # accuracy and F1 intervals from the engine's confusion counts: the memory path's own intervals
+    want = core.intervals()
+    assert np.allclose(table["F1 ±"].to_numpy(float), [(want["per_class"][c]["f1"][1] - want["per_class"][c]["f1"][0]) / 2
+                                                       for c in core.dataset.classes], atol=1e-12)
+    assert "ROC AUC ±" not in table.columns
 
 
 def test_the_file_is_opened_on_its_engine_once_for_every_session(on_duckdb):
@@ -572,3 +577,20 @@ def test_compare_with_a_run_on_an_engine_shows_each_run_numbers_and_one_line(on_
     assert list(table["metric"][4:]) == [f"F1 of {c}" for c in core.dataset.classes]
     assert "The differences' bootstrap intervals, the samples B fixed and broke and the paired matrices are not " \
            "available on the duckdb engine" in captions(at)
+
+
+def test_one_threshold_per_class_on_an_engine_is_the_memory_rule(on_duckdb, joined):
+    # the rule's (true class, decision) cells counted in the engine (evaldash.engines.operating)
+    core = memory_core(joined)
+    d = core.dataset
+    at = open_page("pages/decision.py")
+    assert "One threshold per class" in [s.value for s in at.subheader]
+    at.button(key="dec_suggest_f1").click().run()
+    assert not at.exception, at.exception
+    thresholds = np.array([np.inf if v is None else v for v in at.session_state["dec_thresholds"]])
+    want = core.operating_points(thresholds, "abstain")
+    table = next(df.value for df in at.dataframe if "set aside" in df.value)
+    assert table["predicted"].tolist() == want.per_class["predicted"].tolist()
+    assert table["set aside"].tolist() == want.per_class["abstained"].tolist()
+    assert np.allclose(table["F1"].to_numpy(float), want.per_class["f1"], atol=1e-12)
+    assert f"**macro F1** {want.macro['f1']:.3f}" in " ".join(m.value for m in at.markdown)

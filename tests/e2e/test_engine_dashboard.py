@@ -68,7 +68,8 @@ def test_overview_matrix_cell_threshold_and_a_tag_on_duckdb(engine_dash, memory_
     dash.page.set_viewport_size({"width": 1024, "height": 768})
     dash.open("/")
     expect(dash.sidebar.get_by_text("Engine: duckdb", exact=False)).to_be_visible()
-    expect(dash.page.get_by_text("The bootstrap intervals (±) are not available on the duckdb engine")).to_be_visible()
+    expect(dash.page.get_by_text("ROC AUC ± is not computed by the dashboard on the duckdb engine")).to_be_visible()
+    expect(dash.page.get_by_text(re.compile(r"Accuracy [0-9.]+ ± [0-9.]+, macro F1"))).to_be_visible()
     expect(dash.exceptions).to_have_count(0)
     _shot(dash, "overview")
 
