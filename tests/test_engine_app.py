@@ -582,7 +582,6 @@ def test_compare_with_a_run_on_an_engine_shows_each_run_numbers_and_one_line(on_
 def test_one_threshold_per_class_on_an_engine_is_the_memory_rule(on_duckdb, joined):
     # the rule's (true class, decision) cells counted in the engine (evaldash.engines.operating)
     core = memory_core(joined)
-    d = core.dataset
     at = open_page("pages/decision.py")
     assert "One threshold per class" in [s.value for s in at.subheader]
     at.button(key="dec_suggest_f1").click().run()
