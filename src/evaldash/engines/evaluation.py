@@ -51,6 +51,33 @@ def summarize(row: dict) -> SweepSummary:
     return SweepSummary(n_pos, n_neg, int(row["m"]), auc, ap, float(row["low"]), float(row["high"]))
 
 
+def mirrored_summaries(e) -> dict:
+    """{class: SweepSummary} of both classes of a binary file with one score column, from one
+    engine sort (:func:`sql.row_sweep_summary`); the other class is None (its own sweep runs)
+    where the mirror merges neighbouring scores."""
+    d = e.dataset
+    pos, other = d.positive, 1 - d.positive
+    n_other = int(e.counts.support[other])
+    row = e.engine.row(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, d.n, n_other))
+    flip = (lambda v: 1.0 - v) if d.score_mirror == "one_minus" else (lambda v: -v)
+    out = {pos: summarize(row), other: None}
+    if not int(row["merged"] or 0):
+        out[other] = summarize({"m": row["m"], "n_pos": row["n_neg"], "n_neg": row["n_pos"], "auc2": row["auc2_o"],
+                                "ap_sum": row["ap_sum_o"], "low": flip(float(row["high"])),
+                                "high": flip(float(row["low"]))})
+    return out
+
+
+def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
+    """The summary of the sweep of ``scores_sql`` (class ``cls``'s scores; None: every class's):
+    by one sort of the rows where the engine sorts well (DuckDB), by score ranges of distinct
+    scores where it runs windows in parallel tasks (Spark)."""
+    buckets = e.engine.sweep_buckets
+    if buckets <= 1:
+        return summarize(e.engine.row(sql.row_sweep_summary(scores_sql)))
+    return summarize(e.engine.row(sql.sweep_summary(scores_sql, *e.score_range(cls), buckets)))
+
+
 @dataclass(eq=False)
 class EngineEvaluation(Evaluation):
     """Evaluation of an :class:`~evaldash.engines.table.EngineDataset`; build with
@@ -76,8 +103,12 @@ class EngineEvaluation(Evaluation):
     def sweep_summary(self, cls: int) -> SweepSummary:
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
+        if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
+            pair = self.memo("mirrored summaries", mirrored_summaries)
+            if pair[cls] is not None:
+                return pair[cls]
         return self.memo(("summary", cls),
-                         lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+                         lambda e: class_summary(e, sql.class_scores(cls), cls))
 
     def score_range(self, cls: int | None = None) -> tuple[float, float]:
         """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
@@ -124,7 +155,7 @@ class EngineEvaluation(Evaluation):
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes), *e.score_range(), e.engine.sweep_buckets)))
+            s = class_summary(e, sql.pooled_scores(d.n_classes), None)
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
 

@@ -1,0 +1,104 @@
+"""The engines' sweeps by one sort of the rows (DuckDB): the same numbers as the memory path, and a
+binary file with one score column sorted once for both classes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine_cases import binary_ties, differences, memory_report, multiclass_ties, write
+from evaldash.engines import evaluate_file, open_engine
+from evaldash.report import to_jsonable
+
+
+@pytest.fixture
+def duck():
+    engine = open_engine("duckdb", memory_limit="1GB")
+    yield engine
+    engine.close()
+
+
+def counted(engine):
+    """Run ``engine``'s queries as before, and list those that sort the rows by score (windows)."""
+    sorts = []
+    row = engine.row
+
+    def counting(sql):
+        if " OVER (" in sql:
+            sorts.append(sql)
+        return row(sql)
+
+    engine.row = counting
+    return sorts
+
+
+def same_report(engine, path, **kw):
+    mem, m = memory_report(path, **dict(kw))
+    e = evaluate_file(engine, str(path), **kw)
+    eng = to_jsonable(e.report())
+    eng["warnings"] = [w for w in eng["warnings"] if "engine does not check the image paths" not in w]
+    assert differences(mem, eng) == []
+    return m, e
+
+
+def unit_scores(n: int = 3000, seed: int = 4) -> pd.DataFrame:
+    """One score per row in [0, 1], with ties, none that ``1 - s`` makes equal to another."""
+    rng = np.random.default_rng(seed)
+    y = rng.random(n) < 0.25
+    s = np.round(np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1), 3)
+    s[:3] = [0.0, 1.0, 0.5][:n]
+    return pd.DataFrame({"id": [f"r{i}" for i in range(n)], "label": np.where(y, "spam", "ham"), "score": s})
+
+
+def tiny_scores(n: int = 3000, seed: int = 6) -> pd.DataFrame:
+    """Distinct scores near 0 that ``1 - s`` rounds to one value (the other class's steps merge)."""
+    frame = unit_scores(n, seed)
+    rng = np.random.default_rng(seed)
+    low = rng.random(n) < 0.4
+    frame.loc[low, "score"] = rng.integers(1, 50, size=int(low.sum())) * 1e-18  # 1 - s == 1.0 for all
+    frame.loc[:5, "score"] = [1e-300, 5e-324, 0.0, 2e-17, 3e-17, 2.5e-16]
+    return frame
+
+
+@pytest.mark.parametrize("frame", [unit_scores(), binary_ties(unit=False)], ids=["unit", "outside_unit"])
+def test_one_score_column_is_sorted_once_for_both_classes(duck, tmp_path, frame):
+    path = write(frame, tmp_path / "b.parquet")
+    sorts = counted(duck)
+    m, e = same_report(duck, path)
+    assert len(sorts) == 1  # was two sweeps, one per class
+    for c in (0, 1):
+        s = e.sweep_summary(c)
+        want = m.sweep(c)
+        assert (s.n_pos, s.n_neg, s.distinct) == (want.n_pos, want.n_neg, want.thresholds.size - 1)
+        assert (s.low, s.high) == (float(want.thresholds[-1]), float(want.thresholds[1]))
+
+
+def test_scores_the_mirror_makes_equal_get_the_other_class_its_own_sweep(duck, tmp_path):
+    frame = tiny_scores()
+    assert (1.0 - frame["score"]).nunique() < frame["score"].nunique()
+    path = write(frame, tmp_path / "t.parquet")
+    sorts = counted(duck)
+    m, e = same_report(duck, path)
+    assert len(sorts) == 2
+    assert e.sweep_summary(0).distinct == m.sweep(0).thresholds.size - 1
+
+
+def test_positive_class_named_and_given_threshold(duck, tmp_path):
+    path = write(unit_scores(seed=8), tmp_path / "p.parquet")
+    same_report(duck, path, positive="ham")
+    same_report(duck, path, threshold=0.3)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7])
+def test_tiny_files(duck, tmp_path, n):
+    frame = unit_scores(n=n, seed=n)
+    frame.loc[0, "label"], frame.loc[1, "label"] = "spam", "ham"
+    same_report(duck, write(frame, tmp_path / "n.parquet"))
+
+
+def test_multiclass_and_micro_sweeps_by_one_sort_each(duck, tmp_path):
+    path = write(multiclass_ties(n=2500, k=5, seed=12, absent=None), tmp_path / "m.parquet")
+    sorts = counted(duck)
+    same_report(duck, path)
+    assert len([s for s in sorts if "ev_prev" in s]) == 5 + 1  # one per class and the pooled micro sweep
