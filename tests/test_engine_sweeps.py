@@ -22,14 +22,15 @@ def duck():
 def counted(engine):
     """Run ``engine``'s queries as before, and list those that sort the rows by score (windows)."""
     sorts = []
-    row = engine.row
 
-    def counting(sql):
-        if " OVER (" in sql:
-            sorts.append(sql)
-        return row(sql)
+    def counting(run):
+        def query(sql):
+            if "OVER (ORDER BY t DESC" in sql:
+                sorts.append(sql)
+            return run(sql)
+        return query
 
-    engine.row = counting
+    engine.row, engine.frame = counting(engine.row), counting(engine.frame)
     return sorts
 
 
@@ -74,14 +75,17 @@ def test_one_score_column_is_sorted_once_for_both_classes(duck, tmp_path, frame)
         assert (s.low, s.high) == (float(want.thresholds[-1]), float(want.thresholds[1]))
 
 
-def test_scores_the_mirror_makes_equal_get_the_other_class_its_own_sweep(duck, tmp_path):
-    frame = tiny_scores()
+@pytest.mark.parametrize("seed", [6, 7])
+def test_scores_the_mirror_makes_equal_merge_in_the_other_class_sweep(duck, tmp_path, seed):
+    frame = tiny_scores(seed=seed)
     assert (1.0 - frame["score"]).nunique() < frame["score"].nunique()
     path = write(frame, tmp_path / "t.parquet")
     sorts = counted(duck)
     m, e = same_report(duck, path)
-    assert len(sorts) == 2
-    assert e.sweep_summary(0).distinct == m.sweep(0).thresholds.size - 1
+    for c in (0, 1):
+        s, want = e.sweep_summary(c), m.sweep(c)
+        assert (s.n_pos, s.n_neg, s.distinct) == (want.n_pos, want.n_neg, want.thresholds.size - 1)
+    assert len(sorts) == 1
 
 
 def test_positive_class_named_and_given_threshold(duck, tmp_path):

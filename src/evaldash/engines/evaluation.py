@@ -53,19 +53,43 @@ def summarize(row: dict) -> SweepSummary:
 
 def mirrored_summaries(e) -> dict:
     """{class: SweepSummary} of both classes of a binary file with one score column, from one
-    engine sort (:func:`sql.row_sweep_summary`); the other class is None (its own sweep runs)
-    where the mirror merges neighbouring scores."""
+    engine sort (:func:`sql.row_sweep_summary`): the totals, then the other class's steps that the
+    mirror merges (``1 - s`` equal for neighbouring scores), merged here exactly."""
     d = e.dataset
     pos, other = d.positive, 1 - d.positive
-    n_other = int(e.counts.support[other])
-    row = e.engine.row(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, d.n, n_other))
+    n, n_other = d.n, int(e.counts.support[other])
+    f = e.engine.frame(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, n, n_other))
+
+    def total(col: str) -> int:
+        return sum(int(v) for v in f[col].dropna())
+
+    row = {c: total(c) for c in ("m", "n_pos", "n_neg", "auc2", "auc2_o")}
+    row.update(ap_sum=float(f["ap_sum"].sum()), ap_sum_o=float(f["ap_sum_o"].sum()), low=float(f["low"].min()),
+               high=float(f["high"].max()))
+    g = f[f["ev_key"].notna()].sort_values("ev_key", ascending=False)
+    merged_away = 0
+    if len(g):
+        t = g["ev_key"].to_numpy(np.float64)
+        u = 1.0 - t if d.score_mirror == "one_minus" else -t
+        p_g = g["g_pos"].to_numpy(np.int64)
+        n_g = g["g_n"].to_numpy(np.int64) - p_g
+        above = g["g_above"].to_numpy(np.int64)
+        tp_o = n_other - (above - g["g_pos_above"].to_numpy(np.int64))  # the other class's, at or above each step
+        starts = np.flatnonzero(np.concatenate([[True], u[1:] != u[:-1]]))
+        # the query summed each step on its own; the merged step has every count of its steps and the
+        # cumulated counts of its top one (the highest score, the first in descending order)
+        row["auc2_o"] -= sum(int(a) * (2 * int(b) - int(c)) for a, b, c in zip(p_g, tp_o, n_g))
+        row["ap_sum_o"] -= float(np.sum(n_g * (tp_o / (n - above))))
+        pm, nm = np.add.reduceat(p_g, starts), np.add.reduceat(n_g, starts)
+        top_tp, top_seen = tp_o[starts], n - above[starts]
+        row["auc2_o"] += sum(int(a) * (2 * int(b) - int(c)) for a, b, c in zip(pm, top_tp, nm))
+        row["ap_sum_o"] += float(np.sum(nm * (top_tp / top_seen)))
+        merged_away = len(t) - len(starts)
     flip = (lambda v: 1.0 - v) if d.score_mirror == "one_minus" else (lambda v: -v)
-    out = {pos: summarize(row), other: None}
-    if not int(row["merged"] or 0):
-        out[other] = summarize({"m": row["m"], "n_pos": row["n_neg"], "n_neg": row["n_pos"], "auc2": row["auc2_o"],
-                                "ap_sum": row["ap_sum_o"], "low": flip(float(row["high"])),
-                                "high": flip(float(row["low"]))})
-    return out
+    return {pos: summarize(row),
+            other: summarize({"m": row["m"] - merged_away, "n_pos": row["n_neg"], "n_neg": row["n_pos"],
+                              "auc2": row["auc2_o"], "ap_sum": row["ap_sum_o"], "low": flip(row["high"]),
+                              "high": flip(row["low"])})}
 
 
 def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":

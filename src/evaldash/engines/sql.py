@@ -174,36 +174,47 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
     GROUP BY of distinct scores (which does not shrink data whose scores are nearly all distinct,
     and costs a hash table of every score). Each row sees its score's step through windows over
     ``t DESC``: ``tp``/``seen`` at or above its score (``RANGE`` frames take the score's peers
-    whole), ``pg``/``cg`` of its score alone, and the row before it (a new distinct score where
-    ``t`` changes). A negative row adds ``2 tp - pg`` to twice the ROC area (its step's trapezoid
-    is ``(n - pos)(2 tp - pos)``), a positive row ``tp / seen`` to the AP sum.
+    whole), ``pg``/``cg`` of its score alone, and the rows before and after it (a new distinct
+    score where ``t`` changes). A negative row adds ``2 tp - pg`` to twice the ROC area (its
+    step's trapezoid is ``(n - pos)(2 tp - pos)``), a positive row ``tp / seen`` to the AP sum.
 
     With ``mirror`` (a binary file with one score column: the other class's score is
     ``MIRRORS[mirror]`` of ``t``, non-increasing) the same sort also gives the other class's sweep,
-    which runs the same steps upward (columns ``*_o``; ``n``: samples, ``n_other``: samples of the
-    other class): at or above a step there are ``n - sa`` samples and ``n_other - negatives above``
-    of its positives, ``sa`` being the samples of a higher score. ``merged`` counts distinct
-    scores that the mirror makes equal to the next higher one (``1 - s`` rounds tiny differences
-    away): where it is not 0, those steps merge in the other class's sweep and the ``*_o``
-    figures are not its sweep's (the caller runs that sweep on its own)."""
+    which runs the same steps upward (columns ``*_o``; ``n``: samples, ``n_other``: samples of
+    the other class): at or above a step there are ``n - sa`` samples and ``n_other - negatives
+    above`` of its positives, ``sa`` being the samples of a higher score. Where the mirror makes
+    neighbouring distinct scores equal (``1 - s`` rounds tiny differences away), their steps are
+    one in the other class's sweep: the query then returns one row per such score besides the
+    totals (grouped by ``ev_key``, that score; NULL for every other row) with its step's counts
+    (``g_pos``, ``g_n``, ``g_above``: samples above, ``g_pos_above``), from which
+    :func:`evaldash.engines.evaluation.mirrored_summaries` merges the steps exactly."""
     w = "ORDER BY t DESC"
-    other = ""
-    if mirror is not None:
-        m = MIRRORS[mirror]
-        tp_o = f"({int(n_other)} - (seen - cg - (tp - pg)))"
-        other = f""",
-       SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (cg - pg) ELSE 0 END) AS auc2_o,
-       SUM(CASE WHEN pos = 0 THEN CAST({tp_o} AS DOUBLE) / ({int(n)} - (seen - cg)) ELSE 0.0 END) AS ap_sum_o,
-       SUM(CASE WHEN ev_prev <> t AND {m.format("ev_prev")} = {m.format("t")} THEN 1 ELSE 0 END) AS merged"""
+
+    def big(total: str) -> str:  # a frame's integer columns are exact as BIGINT (the grouped form)
+        return f"CAST({total} AS BIGINT)" if mirror else total
+
+    totals = (f"{big('SUM(CASE WHEN ev_prev IS NULL OR ev_prev <> t THEN 1 ELSE 0 END)')} AS m, "
+              f"{big('SUM(pos)')} AS n_pos, {big('SUM(1 - pos)')} AS n_neg, "
+              f"{big('SUM(CASE WHEN pos = 0 THEN 2 * tp - pg ELSE 0 END)')} AS auc2, "
+              f"SUM(CASE WHEN pos = 1 THEN CAST(tp AS DOUBLE) / seen ELSE 0.0 END) AS ap_sum, MIN(t) AS low, "
+              f"MAX(t) AS high")
+    windows = (f"SELECT t, pos, SUM(pos) OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen, "
+               f"SUM(pos) OVER ({w} {PEERS}) AS pg, COUNT(*) OVER ({w} {PEERS}) AS cg, LAG(t) OVER ({w}) AS ev_prev"
+               + (f", LEAD(t) OVER ({w}) AS ev_next" if mirror else "") + f" FROM ({scores_sql}) ev_s")
+    if mirror is None:
+        return f"SELECT {totals} FROM ({windows}) ev_c"
+    m = MIRRORS[mirror]
+    tp_o = f"({int(n_other)} - (seen - cg - (tp - pg)))"
+    merges = (f"(ev_prev <> t AND {m.format('ev_prev')} = {m.format('t')}) OR "
+              f"(ev_next <> t AND {m.format('ev_next')} = {m.format('t')})")
     return f"""
-SELECT SUM(CASE WHEN ev_prev IS NULL OR ev_prev <> t THEN 1 ELSE 0 END) AS m, SUM(pos) AS n_pos, SUM(1 - pos) AS n_neg,
-       SUM(CASE WHEN pos = 0 THEN 2 * tp - pg ELSE 0 END) AS auc2,
-       SUM(CASE WHEN pos = 1 THEN CAST(tp AS DOUBLE) / seen ELSE 0.0 END) AS ap_sum,
-       MIN(t) AS low, MAX(t) AS high{other}
-FROM (SELECT t, pos, SUM(pos) OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen,
-             SUM(pos) OVER ({w} {PEERS}) AS pg, COUNT(*) OVER ({w} {PEERS}) AS cg,
-             LAG(t) OVER ({w}) AS ev_prev
-      FROM ({scores_sql}) ev_s) ev_c"""
+SELECT ev_key, {totals},
+       CAST(SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (cg - pg) ELSE 0 END) AS BIGINT) AS auc2_o,
+       SUM(CASE WHEN pos = 0 THEN CAST({tp_o} AS DOUBLE) / ({int(n)} - (seen - cg)) ELSE 0.0 END) AS ap_sum_o,
+       CAST(MIN(pg) AS BIGINT) AS g_pos, CAST(MIN(cg) AS BIGINT) AS g_n, CAST(MIN(seen - cg) AS BIGINT) AS g_above,
+       CAST(MIN(tp - pg) AS BIGINT) AS g_pos_above
+FROM (SELECT ev_w.*, CASE WHEN {merges} THEN t END AS ev_key FROM ({windows}) ev_w) ev_c
+GROUP BY ev_key"""
 
 
 def counts_at(scores_sql: str, thresholds, low: float, high: float, buckets: int = 1) -> str:
