@@ -106,3 +106,38 @@ def test_multiclass_and_micro_sweeps_by_one_sort_each(duck, tmp_path):
     sorts = counted(duck)
     same_report(duck, path)
     assert len([s for s in sorts if "ev_prev" in s]) == 5 + 1  # one per class and the pooled micro sweep
+
+
+# --- the id check ----------------------------------------------------------------------------
+
+def test_unique_text_ids_are_checked_in_one_scan_without_grouping_the_texts(duck, tmp_path):
+    path = write(unit_scores(n=500), tmp_path / "ids.parquet")
+    seen = []
+    frame, row = duck.frame, duck.row
+    duck.frame = lambda sql: seen.append(sql) or frame(sql)
+    duck.row = lambda sql: seen.append(sql) or row(sql)
+    evaluate_file(duck, str(path))
+    grouped = [s for s in seen if "GROUP BY" in s and '"id"' in s]
+    assert len(grouped) == 1 and 'GROUP BY hash(CAST("id" AS VARCHAR))' in grouped[0]
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_ids_of_one_hash_are_looked_at_exactly(duck, tmp_path, duplicates):
+    import dataclasses
+
+    from evaldash.dataset import load_predictions
+    from evaldash.errors import InputError
+
+    frame = multiclass_ties(n=60, seed=2)  # ids of mixed lengths
+    if duplicates:
+        frame.loc[[8, 17], "id"] = frame.loc[3, "id"]
+    path = write(frame, tmp_path / "h.parquet")
+    duck.dialect = dataclasses.replace(duck.dialect, hash_function="length")  # every id of a length: one hash
+    if not duplicates:
+        assert evaluate_file(duck, str(path)).dataset.n == 60
+        return
+    with pytest.raises(InputError) as mem:
+        load_predictions(path)
+    with pytest.raises(InputError) as eng:
+        evaluate_file(duck, str(path))
+    assert str(eng.value) == str(mem.value) and "duplicate ids" in str(eng.value)

@@ -33,6 +33,7 @@ class Dialect:
     quote_char: str = '"'
     string: str = "VARCHAR"
     quantile_function: str = "quantile_cont"  # exact, linear interpolation (numpy's default method)
+    hash_function: str = "hash"  # a 64-bit hash of any value (DuckDB's hash, Spark's xxhash64)
 
     def quantile(self, x: str, p: float) -> str:
         """The exact linear-interpolation quantile ``p`` of ``x`` (numpy's default method)."""
@@ -44,7 +45,7 @@ class Dialect:
 
 
 DUCKDB = Dialect('"')
-SPARK = Dialect("`", "STRING", "percentile")
+SPARK = Dialect("`", "STRING", "percentile", "xxhash64")
 
 
 def number(value: float) -> str:
