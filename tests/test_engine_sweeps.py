@@ -141,3 +141,21 @@ def test_ids_of_one_hash_are_looked_at_exactly(duck, tmp_path, duplicates):
     with pytest.raises(InputError) as eng:
         evaluate_file(duck, str(path))
     assert str(eng.value) == str(mem.value) and "duplicate ids" in str(eng.value)
+
+
+@pytest.mark.parametrize("frame", [unit_scores(n=800), multiclass_ties(n=800, seed=21)], ids=["binary", "multiclass"])
+def test_cells_calibration_and_bins_come_from_one_scan(duck, tmp_path, frame):
+    path = write(frame, tmp_path / "c.parquet")
+    seen = []
+    run = duck.frame
+    duck.frame = lambda sql: seen.append(sql) or run(sql)
+    run_row = duck.row
+    duck.row = lambda sql: seen.append(sql) or run_row(sql)
+    m, e = same_report(duck, path)
+    scans = [s for s in seen if "ev_bin" in s or "log_loss_sum" in s or "GROUP BY y_true, y_pred" in s]
+    assert len(scans) == 1
+    assert e.calibration["bins"]["count"].tolist() == m.calibration["bins"]["count"].tolist()
+    from evaldash import metrics
+
+    other = metrics.reliability(m.confidence, m.correct, n_bins=7)  # another bin count: its own query
+    assert e.reliability_bins(7)["count"].tolist() == other["count"].tolist()

@@ -92,6 +92,19 @@ def mirrored_summaries(e) -> dict:
                               "high": flip(row["low"])})}
 
 
+def scan_sums(e, by: list[str]):
+    """The sums of one scan for the confusion cells, the calibration sums and the confidence bins
+    (:func:`sql.cells_and_calibration`, run once per evaluation of probabilities), by ``by``:
+    columns ``n``, ``conf_sum``, ``correct``, ``log_loss_sum``, ``brier_sum``; ``[]``: one row (a dict)."""
+    f = e.memo("cells and calibration", lambda e: e.engine.frame(
+        sql.cells_and_calibration(e.dataset.n_classes, CALIBRATION_BINS)))
+    f = f.assign(correct=f["n"].where(f["y_true"] == f["y_pred"], 0))
+    sums = ["n", "conf_sum", "correct", "log_loss_sum", "brier_sum"]
+    if not by:
+        return {c: f[c].sum() for c in sums}
+    return f.groupby(by, as_index=False)[sums].sum().sort_values(by)
+
+
 def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
     """The summary of the sweep of ``scores_sql`` (class ``cls``'s scores; None: every class's):
     by one sort of the rows where the engine sorts well (DuckDB), by score ranges of distinct
@@ -116,7 +129,7 @@ class EngineEvaluation(Evaluation):
 
     @cached_property
     def counts(self) -> ConfusionCounts:
-        f = self._frame(sql.confusion_cells())
+        f = scan_sums(self, ["y_true", "y_pred"]) if self.dataset.is_probability else self._frame(sql.confusion_cells())
         return ConfusionCounts(self.dataset.n_classes, f["y_true"].to_numpy(np.int64), f["y_pred"].to_numpy(np.int64),
                                f["n"].to_numpy(np.int64))
 
@@ -198,7 +211,7 @@ class EngineEvaluation(Evaluation):
         d = self.dataset
         if not d.is_probability:
             return {"available": False, "reason": d.probability_reason}
-        sums = self.engine.row(sql.calibration_summary(d.n_classes))
+        sums = scan_sums(self, [])
         brier = float(sums["brier_sum"]) / d.n
         bins = self.reliability_bins()
         return {"available": True, "reason": "", "log_loss": float(sums["log_loss_sum"]) / d.n,
@@ -207,7 +220,8 @@ class EngineEvaluation(Evaluation):
 
     def reliability_bins(self, n_bins: int = CALIBRATION_BINS) -> dict[str, np.ndarray]:
         """:func:`evaldash.metrics.reliability` of the confidences, from the engine's bin sums."""
-        f = self._frame(sql.reliability_bins(n_bins))
+        one_scan = n_bins == CALIBRATION_BINS and self.dataset.is_probability
+        f = scan_sums(self, ["ev_bin"]) if one_scan else self._frame(sql.reliability_bins(n_bins))
         count = np.zeros(n_bins)
         conf_sum = np.zeros(n_bins)
         acc_sum = np.zeros(n_bins)

@@ -284,10 +284,11 @@ def calibration_summary(k: int) -> str:
             f"COUNT(*) AS n FROM ev_rows")
 
 
-def reliability_bins(n_bins: int) -> str:
-    """(bin, count, confidence sum, correct count) of the equal-width confidence bins, with the bin
-    of a confidence chosen exactly as :func:`evaldash.metrics.reliability` does: ``ceil(c * n) - 1``
-    then corrected where rounding puts it across an edge of ``np.linspace(0, 1, n + 1)``."""
+def _binned(n_bins: int, columns: str, expressions: str | None = None) -> str:
+    """``columns`` (from ``expressions`` of ``ev_rows``, default the columns themselves) and
+    ``ev_bin``, the equal-width confidence bin of each row, chosen
+    exactly as :func:`evaldash.metrics.reliability` does: ``ceil(c * n) - 1`` then corrected
+    where rounding puts it across an edge of ``np.linspace(0, 1, n + 1)``."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
 
     def edge(col: str) -> str:
@@ -296,12 +297,34 @@ def reliability_bins(n_bins: int) -> str:
     first = (f"LEAST(GREATEST(CAST(CEIL(conf * {n_bins}) AS BIGINT) - 1, 0), {n_bins - 1})")
     down = f"ev_b0 - CASE WHEN ev_b0 > 0 AND conf <= {edge('ev_b0')} THEN 1 ELSE 0 END"
     up = f"ev_b1 + CASE WHEN ev_b1 < {n_bins - 1} AND conf > {edge('ev_b1 + 1')} THEN 1 ELSE 0 END"
+    return f"""(SELECT {columns}, {up} AS ev_bin FROM
+      (SELECT {columns}, {down} AS ev_b1 FROM
+       (SELECT {expressions or columns}, {first} AS ev_b0 FROM ev_rows) ev_x) ev_y) ev_z"""
+
+
+def reliability_bins(n_bins: int) -> str:
+    """(bin, count, confidence sum, correct count) of the equal-width confidence bins (see
+    :func:`_binned`)."""
     return f"""
 SELECT ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(CASE WHEN y_true = y_pred THEN 1 ELSE 0 END) AS correct
-FROM (SELECT conf, y_true, y_pred, {up} AS ev_bin FROM
-      (SELECT conf, y_true, y_pred, {down} AS ev_b1 FROM
-       (SELECT conf, y_true, y_pred, {first} AS ev_b0 FROM ev_rows) ev_x) ev_y) ev_z
+FROM {_binned(n_bins, "conf, y_true, y_pred")}
 GROUP BY ev_bin ORDER BY ev_bin"""
+
+
+def cells_and_calibration(k: int, n_bins: int) -> str:
+    """One scan for the confusion cells, the calibration sums and the confidence bins: (true,
+    pred, bin, count, confidence sum, log loss sum, Brier sum) per observed combination (at most
+    k × k × n_bins rows), which sum to :func:`confusion_cells`, :func:`calibration_summary` and
+    :func:`reliability_bins`."""
+    st = true_score(k)
+    squares = " + ".join(f"{score(c)} * {score(c)}" for c in range(k))
+    clip = f"LEAST(GREATEST({st}, {number(EPS)}), {number(1 - EPS)})"
+    expressions = f"conf, y_true, y_pred, -LN({clip}) AS ev_ll, {squares} - 2 * {st} + 1 AS ev_br"
+    return f"""
+SELECT y_true, y_pred, ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(ev_ll) AS log_loss_sum,
+       SUM(ev_br) AS brier_sum
+FROM {_binned(n_bins, "conf, y_true, y_pred, ev_ll, ev_br", expressions)}
+GROUP BY y_true, y_pred, ev_bin"""
 
 
 # --- drill-down and slices -------------------------------------------------------------------
