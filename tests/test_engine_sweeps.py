@@ -159,3 +159,20 @@ def test_cells_calibration_and_bins_come_from_one_scan(duck, tmp_path, frame):
 
     other = metrics.reliability(m.confidence, m.correct, n_bins=7)  # another bin count: its own query
     assert e.reliability_bins(7)["count"].tolist() == other["count"].tolist()
+
+
+def _rows_view(duck) -> str:
+    return duck.row("SELECT sql FROM duckdb_views() WHERE view_name = 'ev_rows'")["sql"]
+
+
+def test_few_classes_are_mapped_without_a_join(duck, tmp_path):
+    same_report(duck, write(multiclass_ties(n=500, seed=5), tmp_path / "few.parquet"))
+    assert " JOIN " not in _rows_view(duck).upper()
+
+
+def test_many_class_names_still_join_their_map(duck, tmp_path):
+    rng = np.random.default_rng(3)
+    names = np.array([f"c{i:03d}" for i in range(70)])
+    frame = pd.DataFrame({"label": names[rng.integers(0, 70, 3000)], "prediction": names[rng.integers(0, 70, 3000)]})
+    same_report(duck, write(frame, tmp_path / "many.parquet"))
+    assert "JOIN EV_LABEL_MAP" in _rows_view(duck).upper()

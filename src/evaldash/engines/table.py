@@ -267,10 +267,17 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     metadata = tuple(c for c in columns if c not in used)
     index = {c: i for i, c in enumerate(classes)}
     # the class maps' columns are named apart from the file's, so its columns need no qualifier
-    engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
-                                                  "ev_idx_l": np.array([index[n] for n in label_names], np.int32)}))
-    joins = f" JOIN ev_label_map ON {q(label_col)} = ev_raw_l"
-    if pred_col:
+    joins = ""
+    y_true_expr, pred_expr = "ev_idx_l", "ev_idx_p"
+    if _small_map(kinds[label_col], label_raw):  # a CASE costs less per row than a join
+        y_true_expr = _class_case(q(label_col), label_raw, [index[n] for n in label_names])
+    else:
+        engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
+                                                      "ev_idx_l": np.array([index[n] for n in label_names], np.int32)}))
+        joins = f" JOIN ev_label_map ON {q(label_col)} = ev_raw_l"
+    if pred_col and _small_map(kinds[pred_col], pred_raw):
+        pred_expr = _class_case(q(pred_col), pred_raw, [index[n] for n in pred_names])
+    elif pred_col:
         engine.register("ev_pred_map", pd.DataFrame({"ev_raw_p": pred_raw.to_numpy(),
                                                      "ev_idx_p": np.array([index[n] for n in pred_names], np.int32)}))
         joins += f" JOIN ev_pred_map ON {q(pred_col)} = ev_raw_p"
@@ -290,8 +297,8 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     string = engine.dialect.string
     id_expr = f"CAST({q(id_col)} AS {string})" if id_col else f"CAST(ev_rn + 1 AS {string})"
     # the scores first, then the prediction that may read them, then its confidence
-    inner = (f"SELECT ev_rn, {id_expr} AS ev_id, ev_idx_l AS y_true"
-             + (", ev_idx_p" if pred_col else "")
+    inner = (f"SELECT ev_rn, {id_expr} AS ev_id, {y_true_expr} AS y_true"
+             + (f", {pred_expr} AS ev_idx_p" if pred_col else "")
              + "".join(f", {expr} AS {sql.score(c)}" for c, expr in enumerate(scores or []))
              + "".join(f", {q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata))
              + f" FROM ev_source{joins}")
@@ -311,6 +318,19 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
                          prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
                          metadata_columns=metadata, id_column=id_col, image_column=image_col,
                          column_kinds=tuple(kinds.items()))
+
+
+SMALL_MAP = 64  # class values up to which ev_rows maps them with a CASE instead of a join
+
+
+def _small_map(kind: str, raw: pd.Series) -> bool:
+    return kind in ("string", "integer", "boolean") and len(raw) <= SMALL_MAP
+
+
+def _class_case(column: str, raw: pd.Series, indices: list[int]) -> str:
+    """The class index of each raw value of ``column`` (every value is one of ``raw``)."""
+    return (f"CAST(CASE {column} " + " ".join(f"WHEN {_literal(v)} THEN {int(i)}" for v, i in zip(raw, indices))
+            + " END AS INTEGER)")
 
 
 def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str], classes, what: str,
