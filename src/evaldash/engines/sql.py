@@ -175,9 +175,10 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
     GROUP BY of distinct scores (which does not shrink data whose scores are nearly all distinct,
     and costs a hash table of every score). Each row sees its score's step through windows over
     ``t DESC``: ``tp``/``seen`` at or above its score (``RANGE`` frames take the score's peers
-    whole), ``pg``/``cg`` of its score alone, and the rows before and after it (a new distinct
+    whole), ``pg`` of its score alone, and the rows before and after it (a new distinct
     score where ``t`` changes). A negative row adds ``2 tp - pg`` to twice the ROC area (its
     step's trapezoid is ``(n - pos)(2 tp - pos)``), a positive row ``tp / seen`` to the AP sum.
+    (``sa``, the samples of a higher score, is ``RANK() - 1``: cheaper than a count over the peers.)
 
     With ``mirror`` (a binary file with one score column: the other class's score is
     ``MIRRORS[mirror]`` of ``t``, non-increasing) the same sort also gives the other class's sweep,
@@ -199,20 +200,21 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
               f"{big('SUM(CASE WHEN pos = 0 THEN 2 * tp - pg ELSE 0 END)')} AS auc2, "
               f"SUM(CASE WHEN pos = 1 THEN CAST(tp AS DOUBLE) / seen ELSE 0.0 END) AS ap_sum, MIN(t) AS low, "
               f"MAX(t) AS high")
-    windows = (f"SELECT t, pos, SUM(pos) OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen, "
-               f"SUM(pos) OVER ({w} {PEERS}) AS pg, COUNT(*) OVER ({w} {PEERS}) AS cg, LAG(t) OVER ({w}) AS ev_prev"
+    positives = "COUNT(CASE WHEN pos = 1 THEN 1 END)"  # BIGINT (a SUM may be wider): less to sort and spill
+    windows = (f"SELECT t, pos, {positives} OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen, "
+               f"{positives} OVER ({w} {PEERS}) AS pg, RANK() OVER ({w}) - 1 AS sa, LAG(t) OVER ({w}) AS ev_prev"
                + (f", LEAD(t) OVER ({w}) AS ev_next" if mirror else "") + f" FROM ({scores_sql}) ev_s")
     if mirror is None:
         return f"SELECT {totals} FROM ({windows}) ev_c"
     m = MIRRORS[mirror]
-    tp_o = f"({int(n_other)} - (seen - cg - (tp - pg)))"
+    tp_o = f"({int(n_other)} - (sa - (tp - pg)))"
     merges = (f"(ev_prev <> t AND {m.format('ev_prev')} = {m.format('t')}) OR "
               f"(ev_next <> t AND {m.format('ev_next')} = {m.format('t')})")
     return f"""
 SELECT ev_key, {totals},
-       CAST(SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (cg - pg) ELSE 0 END) AS BIGINT) AS auc2_o,
-       SUM(CASE WHEN pos = 0 THEN CAST({tp_o} AS DOUBLE) / ({int(n)} - (seen - cg)) ELSE 0.0 END) AS ap_sum_o,
-       CAST(MIN(pg) AS BIGINT) AS g_pos, CAST(MIN(cg) AS BIGINT) AS g_n, CAST(MIN(seen - cg) AS BIGINT) AS g_above,
+       CAST(SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (seen - sa - pg) ELSE 0 END) AS BIGINT) AS auc2_o,
+       SUM(CASE WHEN pos = 0 THEN CAST({tp_o} AS DOUBLE) / ({int(n)} - sa) ELSE 0.0 END) AS ap_sum_o,
+       CAST(MIN(pg) AS BIGINT) AS g_pos, CAST(MIN(seen - sa) AS BIGINT) AS g_n, CAST(MIN(sa) AS BIGINT) AS g_above,
        CAST(MIN(tp - pg) AS BIGINT) AS g_pos_above
 FROM (SELECT ev_w.*, CASE WHEN {merges} THEN t END AS ev_key FROM ({windows}) ev_w) ev_c
 GROUP BY ev_key"""
