@@ -92,16 +92,20 @@ def task_sklearn(path: str) -> dict:
     t0 = time.perf_counter()
     scores = _columns(path)
     table = pq.read_table(path, columns=["label", *scores])
-    y = table["label"].to_numpy()
-    if scores == ["score"]:
+    y = table["label"].to_numpy().astype(np.int8)
+    if scores == ["score"]:  # one column: as lean as it goes (int8 labels, one score array, 1-D log loss)
         s1 = table["score"].to_numpy()
         del table
         read = time.perf_counter() - t0
-        pred = (s1 >= 0.5).astype(np.int64)
-        out = {"read_s": read,
-               "roc_auc": [skm.roc_auc_score(y == 0, 1.0 - s1), skm.roc_auc_score(y, s1)],
-               "average_precision": [skm.average_precision_score(y == 0, 1.0 - s1), skm.average_precision_score(y, s1)]}
-        proba = np.column_stack([1.0 - s1, s1])
+        out = {"read_s": read, "roc_auc": [skm.roc_auc_score(y == 0, 1.0 - s1), skm.roc_auc_score(y, s1)],
+               "average_precision": [skm.average_precision_score(y == 0, 1.0 - s1), skm.average_precision_score(y, s1)],
+               "log_loss": skm.log_loss(y, s1)}
+        pred = (s1 >= 0.5).astype(np.int8)
+        del s1
+        p, r, f, support = skm.precision_recall_fscore_support(y, pred, zero_division=0)
+        out.update(precision=p.tolist(), recall=r.tolist(), f1=f.tolist(), support=support.tolist(),
+                   confusion=skm.confusion_matrix(y, pred).tolist(), seconds=time.perf_counter() - t0)
+        return out
     else:
         proba = np.column_stack([table[c].to_numpy() for c in scores])
         del table
@@ -112,7 +116,8 @@ def task_sklearn(path: str) -> dict:
                "average_precision": [skm.average_precision_score(y == c, proba[:, c]) for c in range(k)]}
     p, r, f, support = skm.precision_recall_fscore_support(y, pred, zero_division=0)
     out.update(precision=p.tolist(), recall=r.tolist(), f1=f.tolist(), support=support.tolist(),
-               confusion=skm.confusion_matrix(y, pred).tolist(), log_loss=skm.log_loss(y, proba))
+               confusion=skm.confusion_matrix(y, pred).tolist(), log_loss=skm.log_loss(y, proba),
+               seconds=time.perf_counter() - t0)
     return out
 
 
