@@ -64,6 +64,8 @@ def task_evaldash(path: str, engine: str) -> dict:
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = main(["report", path, "--json", "--engine", engine])
+    if code:  # evaldash said why on stderr (e.g. out of memory): that is the result
+        raise SystemExit(code)
     out = {"code": code, "report": json.loads(buf.getvalue())}
     if engine == "spark":
         out["jvm"] = _jvm_usage()
@@ -200,7 +202,7 @@ def measured(task: str, path: str, cap: float | None, timeout: float | None) -> 
     r = {"task": task, "file": Path(path).name, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
          "peak_rss_mib": usage.ru_maxrss / 1024, "code": code, "load_before": load0, "load_after": os.getloadavg(),
          "cap_gib": limit_bytes and limit_bytes / GIB, "timeout_s": timeout,
-         "error": "" if code == 0 else ("timed out" if code == -9 else " | ".join(err[-3:])[:400])}
+         "error": "" if code == 0 else ("timed out" if code == -9 else " | ".join(err[-4:])[:600])}
     if code == 0:
         r["result"] = json.loads(out_chunks[0].decode().strip().splitlines()[-1])
     return r
