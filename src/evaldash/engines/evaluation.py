@@ -141,9 +141,7 @@ class EngineEvaluation(Evaluation):
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
         if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
-            pair = self.memo("mirrored summaries", mirrored_summaries)
-            if pair[cls] is not None:
-                return pair[cls]
+            return self.memo("mirrored summaries", mirrored_summaries)[cls]
         return self.memo(("summary", cls),
                          lambda e: class_summary(e, sql.class_scores(cls), cls))
 
