@@ -255,7 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memory-cap", type=float, default=10.0, help="GiB of address space for memory and sklearn")
     p.add_argument("--timeout", type=float, default=None, help="seconds before a task is killed")
     p.add_argument("--json", type=Path, default=Path("/work/bench-data/bench_100m.json"))
+    p.add_argument("--compare-json", action="store_true", help="only compare the runs already in --json")
     args = p.parse_args(argv)
+    if args.compare_json:
+        return compare_json(args.json)
     if args.run:
         print(json.dumps(run_task(args.run, args.file)))
         return 0
@@ -275,13 +278,24 @@ def main(argv: list[str] | None = None) -> int:
             if r["code"] == 0 and r["task"] != "sklearn":
                 r["differences_from_sklearn"] = compare(sk, r)
                 print(f"{r['task']}: {'same numbers as scikit-learn (1e-9)' if not r['differences_from_sklearn'] else r['differences_from_sklearn']}")
-    for r in runs:  # keep the JSON small: no whole reports
-        if "result" in r and "report" in r["result"]:
-            rep = r["result"].pop("report")
-            r["result"]["summary"] = {k: rep.get(k) for k in ("n", "accuracy", "roc_auc", "average_precision",
-                                                             "calibration", "confusion_matrix")}
     old = json.loads(args.json.read_text()) if args.json.exists() else []
     args.json.write_text(json.dumps(old + runs, indent=1, default=str))
+    return 0
+
+
+def compare_json(path: Path) -> int:
+    """Compare every run in a results file with the scikit-learn run on the same file (tasks may
+    have run in separate invocations)."""
+    runs = json.loads(path.read_text())
+    for r in runs:
+        if r["code"] != 0 or r["task"] == "sklearn":
+            continue
+        sk = next((x["result"] for x in runs if x["task"] == "sklearn" and x["code"] == 0 and x["file"] == r["file"]),
+                  None)
+        if sk is None or ("report" not in r["result"] and r["task"] != "mllib"):
+            continue
+        diffs = compare(sk, r)
+        print(f"{r['file']} {r['task']}: {'same numbers as scikit-learn (1e-9)' if not diffs else diffs}")
     return 0
 
 
