@@ -46,6 +46,10 @@ PRESETS = {
     "1m10": dict(rows=1_000_000, classes=10, single_score=False, out=DATA / "1m_10.parquet"),
     "200k100": dict(rows=200_000, classes=100, single_score=False, out=DATA / "200k_100.parquet"),
     "10m2": dict(rows=10_000_000, classes=2, single_score=True, out=DATA / "10m_2.parquet"),
+    # issue 18's engine benchmarks (bench_100m.py): 1.6 GB and 1.8 GB of Parquet, written in chunks
+    # (~1 min and ~25 s here); give --out a disk with room
+    "100m2": dict(rows=100_000_000, classes=2, single_score=True, out=DATA / "100m_2.parquet"),
+    "20m10": dict(rows=20_000_000, classes=10, single_score=False, out=DATA / "20m_10.parquet"),
     # many classes (bench_many_classes.py): a score per class would be rows x classes floats
     # (8 GB at 1M x 1,000), so these files hold a predicted label instead
     "1m1000": dict(rows=1_000_000, classes=1000, predictions_only=True, out=DATA / "1m_1000.parquet"),
@@ -297,7 +301,7 @@ def generate(out: Path, rows: int, classes: int, fmt: str = "parquet", single_sc
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary, "
+    p.add_argument("--preset", choices=sorted(PRESETS), help="1m10: 1M x 10, 200k100: 200k x 100, 10m2: 10M binary, 100m2: 100M binary, 20m10: 20M x 10, "
                    "1m1000: 1M x 1,000 and 100k10000: 100k x 10,000 (predicted labels, no scores), "
                    "1m100ml: 1M x 100 multi-label")
     p.add_argument("--rows", type=int)

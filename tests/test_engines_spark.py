@@ -111,3 +111,21 @@ def test_spark_gallery_pages_rows_and_reduced_sweep_equal_memory(spark, tmp_path
     live, want_live = e.live_threshold(1, 0.4321), m.live_threshold(1, 0.4321)
     assert live["tp"].tolist() == want_live["tp"].tolist() and live["fp"].tolist() == want_live["fp"].tolist()
     np.testing.assert_allclose(e.matrix("score").values, m.matrix("score").values, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_spark_runs_the_row_sweep_too(spark, tmp_path):
+    # the one-sort sweep DuckDB runs (Spark's own is by score ranges): the same SQL text on Spark
+    import numpy as np
+
+    frame = binary_ties(n=800, seed=23)
+    frame.loc[10:60, "score"] = np.arange(51) * 1e-18  # distinct scores that 1 - s merges
+    spark.sweep_buckets = 1
+    try:
+        for path in (write(frame, tmp_path / "b.parquet"), write(multiclass_ties(n=600, seed=24), tmp_path / "m.parquet")):
+            mem, _ = memory_report(path)
+            got = to_jsonable(evaluate_file(spark, str(path)).report())
+            got["warnings"] = [w for w in got["warnings"] if "engine does not check the image paths" not in w]
+            assert differences(mem, got) == []
+    finally:
+        del spark.sweep_buckets

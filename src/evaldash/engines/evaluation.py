@@ -52,6 +52,70 @@ def summarize(row: dict) -> SweepSummary:
     return SweepSummary(n_pos, n_neg, int(row["m"]), auc, ap, float(row["low"]), float(row["high"]))
 
 
+def mirrored_summaries(e) -> dict:
+    """{class: SweepSummary} of both classes of a binary file with one score column, from one
+    engine sort (:func:`sql.row_sweep_summary`): the totals, then the other class's steps that the
+    mirror merges (``1 - s`` equal for neighbouring scores), merged here exactly."""
+    d = e.dataset
+    pos, other = d.positive, 1 - d.positive
+    n, n_other = d.n, int(e.counts.support[other])
+    f = e.engine.frame(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, n, n_other))
+
+    def total(col: str) -> int:
+        return sum(int(v) for v in f[col].dropna())
+
+    row = {c: total(c) for c in ("m", "n_pos", "n_neg", "auc2", "auc2_o")}
+    row.update(ap_sum=float(f["ap_sum"].sum()), ap_sum_o=float(f["ap_sum_o"].sum()), low=float(f["low"].min()),
+               high=float(f["high"].max()))
+    g = f[f["ev_key"].notna()].sort_values("ev_key", ascending=False)
+    merged_away = 0
+    if len(g):
+        t = g["ev_key"].to_numpy(np.float64)
+        u = 1.0 - t if d.score_mirror == "one_minus" else -t
+        p_g = g["g_pos"].to_numpy(np.int64)
+        n_g = g["g_n"].to_numpy(np.int64) - p_g
+        above = g["g_above"].to_numpy(np.int64)
+        tp_o = n_other - (above - g["g_pos_above"].to_numpy(np.int64))  # the other class's, at or above each step
+        starts = np.flatnonzero(np.concatenate([[True], u[1:] != u[:-1]]))
+        # the query summed each step on its own; the merged step has every count of its steps and the
+        # cumulated counts of its top one (the highest score, the first in descending order)
+        row["auc2_o"] -= sum(int(a) * (2 * int(b) - int(c)) for a, b, c in zip(p_g, tp_o, n_g))
+        row["ap_sum_o"] -= float(np.sum(n_g * (tp_o / (n - above))))
+        pm, nm = np.add.reduceat(p_g, starts), np.add.reduceat(n_g, starts)
+        top_tp, top_seen = tp_o[starts], n - above[starts]
+        row["auc2_o"] += sum(int(a) * (2 * int(b) - int(c)) for a, b, c in zip(pm, top_tp, nm))
+        row["ap_sum_o"] += float(np.sum(nm * (top_tp / top_seen)))
+        merged_away = len(t) - len(starts)
+    flip = (lambda v: 1.0 - v) if d.score_mirror == "one_minus" else (lambda v: -v)
+    return {pos: summarize(row),
+            other: summarize({"m": row["m"] - merged_away, "n_pos": row["n_neg"], "n_neg": row["n_pos"],
+                              "auc2": row["auc2_o"], "ap_sum": row["ap_sum_o"], "low": flip(row["high"]),
+                              "high": flip(row["low"])})}
+
+
+def scan_sums(e, by: list[str]):
+    """The sums of one scan for the confusion cells, the calibration sums and the confidence bins
+    (:func:`sql.cells_and_calibration`, run once per evaluation of probabilities), by ``by``:
+    columns ``n``, ``conf_sum``, ``correct``, ``log_loss_sum``, ``brier_sum``; ``[]``: one row (a dict)."""
+    f = e.memo("cells and calibration", lambda e: e.engine.frame(
+        sql.cells_and_calibration(e.dataset.n_classes, CALIBRATION_BINS)))
+    f = f.assign(correct=f["n"].where(f["y_true"] == f["y_pred"], 0))
+    sums = ["n", "conf_sum", "correct", "log_loss_sum", "brier_sum"]
+    if not by:
+        return {c: f[c].sum() for c in sums}
+    return f.groupby(by, as_index=False)[sums].sum().sort_values(by)
+
+
+def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
+    """The summary of the sweep of ``scores_sql`` (class ``cls``'s scores; None: every class's):
+    by one sort of the rows where the engine sorts well (DuckDB), by score ranges of distinct
+    scores where it runs windows in parallel tasks (Spark)."""
+    buckets = e.engine.sweep_buckets
+    if buckets <= 1:
+        return summarize(e.engine.row(sql.row_sweep_summary(scores_sql)))
+    return summarize(e.engine.row(sql.sweep_summary(scores_sql, *e.score_range(cls), buckets)))
+
+
 @dataclass(eq=False)
 class EngineEvaluation(Evaluation):
     """Evaluation of an :class:`~evaldash.engines.table.EngineDataset`; build with
@@ -66,7 +130,7 @@ class EngineEvaluation(Evaluation):
 
     @cached_property
     def counts(self) -> ConfusionCounts:
-        f = self._frame(sql.confusion_cells())
+        f = scan_sums(self, ["y_true", "y_pred"]) if self.dataset.is_probability else self._frame(sql.confusion_cells())
         return ConfusionCounts(self.dataset.n_classes, f["y_true"].to_numpy(np.int64), f["y_pred"].to_numpy(np.int64),
                                f["n"].to_numpy(np.int64))
 
@@ -77,8 +141,10 @@ class EngineEvaluation(Evaluation):
     def sweep_summary(self, cls: int) -> SweepSummary:
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
+        if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
+            return self.memo("mirrored summaries", mirrored_summaries)[cls]
         return self.memo(("summary", cls),
-                         lambda e: summarize(e.engine.row(sql.sweep_summary(sql.class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+                         lambda e: class_summary(e, sql.class_scores(cls), cls))
 
     def score_range(self, cls: int | None = None) -> tuple[float, float]:
         """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
@@ -241,7 +307,7 @@ class EngineEvaluation(Evaluation):
             return {"roc_auc": self.ranking["roc_auc"][d.positive], "ap": self.ranking["average_precision"][d.positive]}
 
         def pooled(e):
-            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_scores(d.n_classes), *e.score_range(), e.engine.sweep_buckets)))
+            s = class_summary(e, sql.pooled_scores(d.n_classes), None)
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
 
@@ -260,7 +326,7 @@ class EngineEvaluation(Evaluation):
         d = self.dataset
         if not d.is_probability:
             return {"available": False, "reason": d.probability_reason}
-        sums = self.engine.row(sql.calibration_summary(d.n_classes))
+        sums = scan_sums(self, [])
         brier = float(sums["brier_sum"]) / d.n
         bins = self.reliability_bins()
         return {"available": True, "reason": "", "log_loss": float(sums["log_loss_sum"]) / d.n,
@@ -269,7 +335,8 @@ class EngineEvaluation(Evaluation):
 
     def reliability_bins(self, n_bins: int = CALIBRATION_BINS) -> dict[str, np.ndarray]:
         """:func:`evaldash.metrics.reliability` of the confidences, from the engine's bin sums."""
-        f = self._frame(sql.reliability_bins(n_bins))
+        one_scan = n_bins == CALIBRATION_BINS and self.dataset.is_probability
+        f = scan_sums(self, ["ev_bin"]) if one_scan else self._frame(sql.reliability_bins(n_bins))
         count = np.zeros(n_bins)
         conf_sum = np.zeros(n_bins)
         acc_sum = np.zeros(n_bins)

@@ -33,6 +33,7 @@ class Dialect:
     quote_char: str = '"'
     string: str = "VARCHAR"
     quantile_function: str = "quantile_cont"  # exact, linear interpolation (numpy's default method)
+    hash_function: str = "hash"  # a 64-bit hash of any value (DuckDB's hash, Spark's xxhash64)
 
     def quantile(self, x: str, p: float) -> str:
         """The exact linear-interpolation quantile ``p`` of ``x`` (numpy's default method)."""
@@ -44,7 +45,7 @@ class Dialect:
 
 
 DUCKDB = Dialect('"')
-SPARK = Dialect("`", "STRING", "percentile")
+SPARK = Dialect("`", "STRING", "percentile", "xxhash64")
 
 
 def number(value: float) -> str:
@@ -164,6 +165,61 @@ FROM ({_cumulated(_runs(scores_sql), f"SELECT t, 1 AS n, pos FROM ({scores_sql})
                     buckets=buckets)}) ev_c"""
 
 
+MIRRORS = {"one_minus": "(1.0 - {})", "negate": "(-{})"}  # the other class's score (table.py's expressions)
+PEERS = "RANGE BETWEEN CURRENT ROW AND CURRENT ROW"  # the rows of the same score
+UP_TO_PEERS = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"  # every row of a score >= this one's
+
+
+def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_other: int = 0) -> str:
+    """:func:`sweep_summary` (same columns) from one sort of the samples themselves, without the
+    GROUP BY of distinct scores (which does not shrink data whose scores are nearly all distinct,
+    and costs a hash table of every score). Each row sees its score's step through windows over
+    ``t DESC``: ``tp``/``seen`` at or above its score (``RANGE`` frames take the score's peers
+    whole), ``pg`` of its score alone, and the rows before and after it (a new distinct
+    score where ``t`` changes). A negative row adds ``2 tp - pg`` to twice the ROC area (its
+    step's trapezoid is ``(n - pos)(2 tp - pos)``), a positive row ``tp / seen`` to the AP sum.
+    (``sa``, the samples of a higher score, is ``RANK() - 1``: cheaper than a count over the peers.)
+
+    With ``mirror`` (a binary file with one score column: the other class's score is
+    ``MIRRORS[mirror]`` of ``t``, non-increasing) the same sort also gives the other class's sweep,
+    which runs the same steps upward (columns ``*_o``; ``n``: samples, ``n_other``: samples of
+    the other class): at or above a step there are ``n - sa`` samples and ``n_other - negatives
+    above`` of its positives, ``sa`` being the samples of a higher score. Where the mirror makes
+    neighbouring distinct scores equal (``1 - s`` rounds tiny differences away), their steps are
+    one in the other class's sweep: the query then returns one row per such score besides the
+    totals (grouped by ``ev_key``, that score; NULL for every other row) with its step's counts
+    (``g_pos``, ``g_n``, ``g_above``: samples above, ``g_pos_above``), from which
+    :func:`evaldash.engines.evaluation.mirrored_summaries` merges the steps exactly."""
+    w = "ORDER BY t DESC"
+
+    def big(total: str) -> str:  # a frame's integer columns are exact as BIGINT (the grouped form)
+        return f"CAST({total} AS BIGINT)" if mirror else total
+
+    totals = (f"{big('SUM(CASE WHEN ev_prev IS NULL OR ev_prev <> t THEN 1 ELSE 0 END)')} AS m, "
+              f"{big('SUM(pos)')} AS n_pos, {big('SUM(1 - pos)')} AS n_neg, "
+              f"{big('SUM(CASE WHEN pos = 0 THEN 2 * tp - pg ELSE 0 END)')} AS auc2, "
+              f"SUM(CASE WHEN pos = 1 THEN CAST(tp AS DOUBLE) / seen ELSE 0.0 END) AS ap_sum, MIN(t) AS low, "
+              f"MAX(t) AS high")
+    positives = "COUNT(CASE WHEN pos = 1 THEN 1 END)"  # BIGINT (a SUM may be wider): less to sort and spill
+    windows = (f"SELECT t, pos, {positives} OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen, "
+               f"{positives} OVER ({w} {PEERS}) AS pg, RANK() OVER ({w}) - 1 AS sa, LAG(t) OVER ({w}) AS ev_prev"
+               + (f", LEAD(t) OVER ({w}) AS ev_next" if mirror else "") + f" FROM ({scores_sql}) ev_s")
+    if mirror is None:
+        return f"SELECT {totals} FROM ({windows}) ev_c"
+    m = MIRRORS[mirror]
+    tp_o = f"({int(n_other)} - (sa - (tp - pg)))"
+    merges = (f"(ev_prev <> t AND {m.format('ev_prev')} = {m.format('t')}) OR "
+              f"(ev_next <> t AND {m.format('ev_next')} = {m.format('t')})")
+    return f"""
+SELECT ev_key, {totals},
+       CAST(SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (seen - sa - pg) ELSE 0 END) AS BIGINT) AS auc2_o,
+       SUM(CASE WHEN pos = 0 THEN CAST({tp_o} AS DOUBLE) / ({int(n)} - sa) ELSE 0.0 END) AS ap_sum_o,
+       CAST(MIN(pg) AS BIGINT) AS g_pos, CAST(MIN(seen - sa) AS BIGINT) AS g_n, CAST(MIN(sa) AS BIGINT) AS g_above,
+       CAST(MIN(tp - pg) AS BIGINT) AS g_pos_above
+FROM (SELECT ev_w.*, CASE WHEN {merges} THEN t END AS ev_key FROM ({windows}) ev_w) ev_c
+GROUP BY ev_key"""
+
+
 def counts_at(scores_sql: str, thresholds, low: float, high: float, buckets: int = 1) -> str:
     """(t, tp, fp) at each of ``thresholds``, increasing: the samples with ``score >= t`` that are
     positive / negative, exactly as :meth:`~evaldash.metrics.ThresholdSweep.counts_at`.
@@ -230,10 +286,11 @@ def calibration_summary(k: int) -> str:
             f"COUNT(*) AS n FROM ev_rows")
 
 
-def reliability_bins(n_bins: int) -> str:
-    """(bin, count, confidence sum, correct count) of the equal-width confidence bins, with the bin
-    of a confidence chosen exactly as :func:`evaldash.metrics.reliability` does: ``ceil(c * n) - 1``
-    then corrected where rounding puts it across an edge of ``np.linspace(0, 1, n + 1)``."""
+def _binned(n_bins: int, columns: str, expressions: str | None = None) -> str:
+    """``columns`` (from ``expressions`` of ``ev_rows``, default the columns themselves) and
+    ``ev_bin``, the equal-width confidence bin of each row, chosen
+    exactly as :func:`evaldash.metrics.reliability` does: ``ceil(c * n) - 1`` then corrected
+    where rounding puts it across an edge of ``np.linspace(0, 1, n + 1)``."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
 
     def edge(col: str) -> str:
@@ -242,12 +299,34 @@ def reliability_bins(n_bins: int) -> str:
     first = (f"LEAST(GREATEST(CAST(CEIL(conf * {n_bins}) AS BIGINT) - 1, 0), {n_bins - 1})")
     down = f"ev_b0 - CASE WHEN ev_b0 > 0 AND conf <= {edge('ev_b0')} THEN 1 ELSE 0 END"
     up = f"ev_b1 + CASE WHEN ev_b1 < {n_bins - 1} AND conf > {edge('ev_b1 + 1')} THEN 1 ELSE 0 END"
+    return f"""(SELECT {columns}, {up} AS ev_bin FROM
+      (SELECT {columns}, {down} AS ev_b1 FROM
+       (SELECT {expressions or columns}, {first} AS ev_b0 FROM ev_rows) ev_x) ev_y) ev_z"""
+
+
+def reliability_bins(n_bins: int) -> str:
+    """(bin, count, confidence sum, correct count) of the equal-width confidence bins (see
+    :func:`_binned`)."""
     return f"""
 SELECT ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(CASE WHEN y_true = y_pred THEN 1 ELSE 0 END) AS correct
-FROM (SELECT conf, y_true, y_pred, {up} AS ev_bin FROM
-      (SELECT conf, y_true, y_pred, {down} AS ev_b1 FROM
-       (SELECT conf, y_true, y_pred, {first} AS ev_b0 FROM ev_rows) ev_x) ev_y) ev_z
+FROM {_binned(n_bins, "conf, y_true, y_pred")}
 GROUP BY ev_bin ORDER BY ev_bin"""
+
+
+def cells_and_calibration(k: int, n_bins: int) -> str:
+    """One scan for the confusion cells, the calibration sums and the confidence bins: (true,
+    pred, bin, count, confidence sum, log loss sum, Brier sum) per observed combination (at most
+    k × k × n_bins rows), which sum to :func:`confusion_cells`, :func:`calibration_summary` and
+    :func:`reliability_bins`."""
+    st = true_score(k)
+    squares = " + ".join(f"{score(c)} * {score(c)}" for c in range(k))
+    clip = f"LEAST(GREATEST({st}, {number(EPS)}), {number(1 - EPS)})"
+    expressions = f"conf, y_true, y_pred, -LN({clip}) AS ev_ll, {squares} - 2 * {st} + 1 AS ev_br"
+    return f"""
+SELECT y_true, y_pred, ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(ev_ll) AS log_loss_sum,
+       SUM(ev_br) AS brier_sum
+FROM {_binned(n_bins, "conf, y_true, y_pred, ev_ll, ev_br", expressions)}
+GROUP BY y_true, y_pred, ev_bin"""
 
 
 # --- drill-down and slices -------------------------------------------------------------------

@@ -271,10 +271,17 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     metadata = tuple(c for c in columns if c not in used)
     index = {c: i for i, c in enumerate(classes)}
     # the class maps' columns are named apart from the file's, so its columns need no qualifier
-    engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
-                                                  "ev_idx_l": np.array([index[n] for n in label_names], np.int32)}))
-    joins = f" JOIN ev_label_map ON {q(label_col)} = ev_raw_l"
-    if pred_col:
+    joins = ""
+    y_true_expr, pred_expr = "ev_idx_l", "ev_idx_p"
+    if _small_map(kinds[label_col], label_raw):  # a CASE costs less per row than a join
+        y_true_expr = _class_case(q(label_col), label_raw, [index[n] for n in label_names])
+    else:
+        engine.register("ev_label_map", pd.DataFrame({"ev_raw_l": label_raw.to_numpy(),
+                                                      "ev_idx_l": np.array([index[n] for n in label_names], np.int32)}))
+        joins = f" JOIN ev_label_map ON {q(label_col)} = ev_raw_l"
+    if pred_col and _small_map(kinds[pred_col], pred_raw):
+        pred_expr = _class_case(q(pred_col), pred_raw, [index[n] for n in pred_names])
+    elif pred_col:
         engine.register("ev_pred_map", pd.DataFrame({"ev_raw_p": pred_raw.to_numpy(),
                                                      "ev_idx_p": np.array([index[n] for n in pred_names], np.int32)}))
         joins += f" JOIN ev_pred_map ON {q(pred_col)} = ev_raw_p"
@@ -294,8 +301,8 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     string = engine.dialect.string
     id_expr = f"CAST({q(id_col)} AS {string})" if id_col else f"CAST(ev_rn + 1 AS {string})"
     # the scores first, then the prediction that may read them, then its confidence
-    inner = (f"SELECT ev_rn, {id_expr} AS ev_id, ev_idx_l AS y_true"
-             + (", ev_idx_p" if pred_col else "")
+    inner = (f"SELECT ev_rn, {id_expr} AS ev_id, {y_true_expr} AS y_true"
+             + (f", {pred_expr} AS ev_idx_p" if pred_col else "")
              + "".join(f", {expr} AS {sql.score(c)}" for c, expr in enumerate(scores or []))
              + "".join(f", {q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata))
              + (f", {q(image_col)} AS ev_image" if image_col else "")
@@ -316,6 +323,19 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
                          prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
                          metadata_columns=metadata, id_column=id_col, image_column=image_col,
                          column_kinds=tuple(kinds.items()))
+
+
+SMALL_MAP = 64  # class values up to which ev_rows maps them with a CASE instead of a join
+
+
+def _small_map(kind: str, raw: pd.Series) -> bool:
+    return kind in ("string", "integer", "boolean") and len(raw) <= SMALL_MAP
+
+
+def _class_case(column: str, raw: pd.Series, indices: list[int]) -> str:
+    """The class index of each raw value of ``column`` (every value is one of ``raw``)."""
+    return (f"CAST(CASE {column} " + " ".join(f"WHEN {_literal(v)} THEN {int(i)}" for v, i in zip(raw, indices))
+            + " END AS INTEGER)")
 
 
 def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str], classes, what: str,
@@ -355,8 +375,16 @@ def _check_ids(check: _Checker, id_col: str) -> None:
     as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
     missing = check.missing(id_col)
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
+    # TRIM removes spaces: only a text that is empty or starts with a space-like character is looked at
+    blank_fast = f"({as_text} = '' OR (ascii({as_text}) <= 32 AND {blank}))" if check.kinds[id_col] == "string" else blank
+    # one scan: missing and blank ids, and the distinct ids counted by a 64-bit hash of the text (a
+    # hash table of 8-byte keys, not of the strings; other kinds by the value itself); only fewer
+    # distinct hashes than ids (a duplicate, or two ids of one hash: about 1 in 10^11 files of 100M
+    # ids) takes the exact look at the ids below
+    key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
     counts = check.engine.row(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
-                              f"SUM(CASE WHEN {blank} THEN 1 ELSE 0 END) AS blank FROM ev_source")
+                              f"SUM(CASE WHEN {blank_fast} THEN 1 ELSE 0 END) AS blank, "
+                              f"COUNT(DISTINCT {key}) AS distinct_keys, COUNT({c}) AS present FROM ev_source")
     if counts["missing"]:
         raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
                          f"expected a unique id per row")
@@ -364,7 +392,7 @@ def _check_ids(check: _Checker, id_col: str) -> None:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
                          f"per row")
     groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
-    if len(check.engine.frame(f"{groups} LIMIT 1")):
+    if counts["distinct_keys"] < counts["present"] and len(check.engine.frame(f"{groups} LIMIT 1")):
         duplicated = f"{c} IN ({groups})"
         first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
                                    f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
