@@ -273,3 +273,13 @@ def test_compare_on_duckdb_equals_memory(capsys, tmp_path):
     eng = run_cli(capsys, "compare", a, b, "--json", "--resamples", "40", "--engine", "duckdb")
     assert eng[0] == mem[0] == 0
     assert differences(json.loads(mem[1]), json.loads(eng[1])) == []
+
+
+@pytest.mark.parametrize("form", ["list", "indicator"])
+def test_many_classes_take_the_stacked_queries_with_the_same_numbers(duck, tmp_path, monkeypatch, form):
+    from evaldash.engines import sql
+
+    monkeypatch.setattr(sql, "RANKING_TERMS_MAX", 0)  # the stacked form, as for more than 24 classes
+    monkeypatch.setattr(sql, "MATRIX_TERMS_MAX", 0)
+    path = write(frame(form, every=True, seed=21), tmp_path / "many.parquet")
+    assert_same(memory_evaluation(path), evaluate_path(duck, str(path)))

@@ -170,7 +170,9 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
             return {m: float("nan") for m in names}
 
         def sums(e):
-            row = e.engine.row(sql.label_ranking_sums(e.dataset.n_classes))
+            k = e.dataset.n_classes
+            row = e.engine.row(sql.label_ranking_sums(k) if k <= sql.RANKING_TERMS_MAX else
+                               sql.label_ranking_sums_stacked(k))
             n = e.dataset.n
             return {"label_ranking_average_precision": float(row["lrap_sum"]) / n,
                     "coverage_error": float(row["coverage_sum"]) / n, "label_ranking_loss": float(row["loss_sum"]) / n}
@@ -249,12 +251,17 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
     @cached_property
     def concept_counts(self) -> np.ndarray:
         k = self.dataset.n_classes
+        if k > sql.MATRIX_TERMS_MAX:
+            return _cells(self.engine.frame(sql.concept_cells_stacked(k, self._rows_sql)), k + 1)
         row = self.engine.row(sql.concept_cells(k, self._rows_sql))
         return np.array([[int(row[f"m_{i}_{j}"] or 0) for j in range(k + 1)] for i in range(k + 1)], dtype=np.int64)
 
     @cached_property
     def co_occurrence(self) -> np.ndarray:
         k = self.dataset.n_classes
+        if k > sql.MATRIX_TERMS_MAX:
+            upper = _cells(self.memo("co-occurrence", lambda e: e.engine.frame(sql.co_occurrence_stacked(k))), k)
+            return upper + np.triu(upper, 1).T
         row = self.memo("co-occurrence", lambda e: e.engine.row(sql.co_occurrence_cells(k)))
         out = np.zeros((k, k), dtype=np.int64)
         for i in range(k):
@@ -341,6 +348,13 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
                                  ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array, y_pred_given=given,
                                  is_probability=d.is_probability, probability_reason=d.probability_reason,
                                  warnings=d.warnings)
+
+
+def _cells(f: pd.DataFrame, size: int) -> np.ndarray:
+    """A (size, size) count matrix from its non-zero cells (i, j, n)."""
+    out = np.zeros((size, size), dtype=np.int64)
+    out[f["i"].to_numpy(np.int64), f["j"].to_numpy(np.int64)] = f["n"].to_numpy(np.int64)
+    return out
 
 
 def _mean_scores(e: EngineMultilabelEvaluation) -> np.ndarray:

@@ -433,3 +433,50 @@ def concept_error_rows(rows_sql: str, c: int, kind: str, has_scores: bool, limit
     order = "ev_rn" if not has_scores else f"{score(c)} {'DESC' if kind == 'fp' else 'ASC'}, ev_rn"
     return (f"SELECT ev_rn FROM ({rows_sql}) ev_a WHERE {where} ORDER BY {order} "
             f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+RANKING_TERMS_MAX = 24  # classes up to which label_ranking_sums compares scores in one row (k × k terms)
+
+
+def label_ranking_sums_stacked(k: int) -> str:
+    """:func:`label_ranking_sums` for many classes: every (sample, class) score stacked, and each
+    label's ``rank`` and ``above`` taken by a window over the sample's scores, highest first, ties
+    together (RANGE: the labels scored >= it). Costs samples × k log k, not samples × k × k."""
+    stacked = " UNION ALL ".join(f"SELECT ev_rn, {score(c)} AS t, {truth(c)} AS pos FROM ev_rows" for c in range(k))
+    window = f"(PARTITION BY ev_rn ORDER BY t DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    return f"""
+SELECT SUM(CASE WHEN nt > 0 AND nt < {k} THEN ratio / nt ELSE 1.0 END) AS lrap_sum,
+       SUM(cover) AS coverage_sum,
+       SUM(CASE WHEN nt > 0 AND nt < {k} THEN CAST(wrong AS DOUBLE) / (nt * ({k} - nt)) ELSE 0.0 END) AS loss_sum
+FROM (SELECT ev_rn, SUM(pos) AS nt, SUM(CASE WHEN pos = 1 THEN CAST(above AS DOUBLE) / rnk ELSE 0.0 END) AS ratio,
+             MAX(CASE WHEN pos = 1 THEN rnk ELSE 0 END) AS cover, SUM(CASE WHEN pos = 1 THEN rnk - above ELSE 0 END) AS wrong
+      FROM (SELECT ev_rn, pos, COUNT(*) OVER {window} AS rnk, SUM(pos) OVER {window} AS above
+            FROM ({stacked}) ev_s) ev_w
+      GROUP BY ev_rn) ev_r"""
+
+
+MATRIX_TERMS_MAX = 24  # classes up to which the matrices are one sum per cell in one scan (k × k sums)
+
+
+def _stacked_labels(k: int, rows_sql: str, column: str, count: str) -> str:
+    """(ev_rn, ev_c): one row per (sample, class) where ``column``_c is 1, and (ev_rn, k) for the
+    samples where ``count`` is 0 (no label / no prediction)."""
+    parts = [f"SELECT ev_rn, {c} AS ev_c FROM ({rows_sql}) ev_a WHERE {column}_{c} = 1" for c in range(k)]
+    parts.append(f"SELECT ev_rn, {k} AS ev_c FROM ({rows_sql}) ev_a WHERE {count} = 0")
+    return " UNION ALL ".join(parts)
+
+
+def concept_cells_stacked(k: int, rows_sql: str) -> str:
+    """(i, j, n): the non-zero cells of :func:`concept_cells` for many classes, from the labels and
+    predictions stacked one per row and joined by sample (labels × predictions per sample, not
+    k × k sums per sample)."""
+    return (f"SELECT ev_t.ev_c AS i, ev_p.ev_c AS j, COUNT(*) AS n FROM ({_stacked_labels(k, rows_sql, 'y', 'ev_nt')}) "
+            f"ev_t JOIN ({_stacked_labels(k, rows_sql, 'p', 'ev_np')}) ev_p ON ev_t.ev_rn = ev_p.ev_rn "
+            f"GROUP BY ev_t.ev_c, ev_p.ev_c")
+
+
+def co_occurrence_stacked(k: int) -> str:
+    """(i, j, n), i <= j: the non-zero cells of :func:`co_occurrence_cells` for many classes."""
+    labels = " UNION ALL ".join(f"SELECT ev_rn, {c} AS ev_c FROM ev_rows WHERE {truth(c)} = 1" for c in range(k))
+    return (f"SELECT a.ev_c AS i, b.ev_c AS j, COUNT(*) AS n FROM ({labels}) a JOIN ({labels}) b "
+            f"ON a.ev_rn = b.ev_rn AND a.ev_c <= b.ev_c GROUP BY a.ev_c, b.ev_c")
