@@ -144,7 +144,7 @@ class _TextForm(_Form):
         raws = list(self.parsed)
         table = {f"ev_raw_{tag}": pd.Series(raws, dtype=object)}
         for c, name in enumerate(classes):
-            table[f"ev_{tag}_{c}"] = np.array([name in self.parsed[r] for r in raws], dtype=np.int32)
+            table[f"ev_{tag}_{c}"] = np.array([name in self.parsed[r] for r in raws], dtype=np.int8)
         engine.register(f"ev_map_{tag}", pd.DataFrame(table))
         self.tag = tag
         return f" LEFT JOIN ev_map_{tag} ON {self.ref} = ev_raw_{tag}"
