@@ -283,3 +283,13 @@ def test_many_classes_take_the_stacked_queries_with_the_same_numbers(duck, tmp_p
     monkeypatch.setattr(sql, "MATRIX_TERMS_MAX", 0)
     path = write(frame(form, every=True, seed=21), tmp_path / "many.parquet")
     assert_same(memory_evaluation(path), evaluate_path(duck, str(path)))
+
+
+def test_the_micro_sweep_in_score_ranges_gives_the_same_numbers(duck, tmp_path, monkeypatch):
+    from evaldash.engines import sql
+
+    monkeypatch.setattr(sql, "POOLED_PART_VALUES", 150)  # about 20 parts of the 600 x 5 pooled scores
+    path = write(frame("list", seed=23), tmp_path / "parts.parquet")
+    m, e = memory_evaluation(path), evaluate_path(duck, str(path))
+    assert differences(to_jsonable(m.micro_ranking), to_jsonable(e.micro_ranking)) == []
+    assert_same(m, e)

@@ -223,8 +223,11 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
             return {"roc_auc": float("nan"), "ap": float("nan")}
 
         def pooled(e):
-            s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_label_scores(d.n_classes), *e.score_range(),
-                                                         e.engine.sweep_buckets)))
+            if d.n * d.n_classes > sql.POOLED_PART_VALUES:
+                s = _pooled_in_parts(e)
+            else:
+                s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_label_scores(d.n_classes), *e.score_range(),
+                                                             e.engine.sweep_buckets)))
             if s.n_pos == 0 or s.n_neg == 0:  # as micro_average.pooled_auc_ap
                 return {"roc_auc": float("nan"), "ap": float("nan")}
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
@@ -348,6 +351,31 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
                                  ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array, y_pred_given=given,
                                  is_probability=d.is_probability, probability_reason=d.probability_reason,
                                  warnings=d.warnings)
+
+
+def _pooled_in_parts(e: EngineMultilabelEvaluation):
+    """The pooled (micro) sweep's summary from consecutive score ranges of at most about
+    ``sql.POOLED_PART_VALUES`` scores, highest first: one window of samples × classes scores
+    would need them all in memory at once."""
+    d = e.dataset
+    scores = sql.pooled_label_scores(d.n_classes)
+    low, high = e.score_range()
+    fine = 64 * max(1, -(-d.n * d.n_classes // sql.POOLED_PART_VALUES))  # equal score ranges, merged below
+    f = e.engine.frame(sql.bucket_counts(scores, low, high, fine)).sort_values("ev_bucket", ascending=False)
+    parts, size = [], 0
+    for b, n in zip(f["ev_bucket"].astype(int), f["n"].astype(int)):
+        if not parts or size + n > sql.POOLED_PART_VALUES:
+            parts.append([b, b])
+            size = 0
+        parts[-1][0] = b
+        size += n
+    total = {"m": 0, "n_pos": 0, "n_neg": 0, "auc2": 0, "ap_sum": 0.0}
+    for first, last in parts:  # from the highest scores down: the counts above each part are known
+        row = e.engine.row(sql.sweep_summary_part(scores, low, high, fine, first, last, total["n_pos"],
+                                                  total["n_pos"] + total["n_neg"]))
+        for key in total:
+            total[key] += (float if key == "ap_sum" else int)(row[key] or 0)
+    return summarize({**total, "low": low, "high": high})
 
 
 def _cells(f: pd.DataFrame, size: int) -> np.ndarray:

@@ -480,3 +480,28 @@ def co_occurrence_stacked(k: int) -> str:
     labels = " UNION ALL ".join(f"SELECT ev_rn, {c} AS ev_c FROM ev_rows WHERE {truth(c)} = 1" for c in range(k))
     return (f"SELECT a.ev_c AS i, b.ev_c AS j, COUNT(*) AS n FROM ({labels}) a JOIN ({labels}) b "
             f"ON a.ev_rn = b.ev_rn AND a.ev_c <= b.ev_c GROUP BY a.ev_c, b.ev_c")
+
+
+POOLED_PART_VALUES = 4_000_000  # pooled (sample, class) scores a micro-average window takes at once
+
+
+def bucket_counts(scores_sql: str, low: float, high: float, buckets: int) -> str:
+    """(ev_bucket, n, pos) of ``scores_sql`` (t, pos) in ``buckets`` equal score ranges (:func:`bucket`)."""
+    b = bucket("t", low, high, buckets)
+    return f"SELECT {b} AS ev_bucket, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY {b}"
+
+
+def sweep_summary_part(scores_sql: str, low: float, high: float, buckets: int, first: int, last: int,
+                       pos_above: int, n_above: int) -> str:
+    """:func:`sweep_summary`'s sums over the steps whose score lies in buckets ``first``..``last``
+    (:func:`bucket`), given ``pos_above`` positives and ``n_above`` samples scored in the buckets
+    above: summed over consecutive parts, the whole sweep's, each part's window holding only its
+    own scores (an exact sweep of any size under a memory limit)."""
+    b = bucket("t", low, high, buckets)
+    steps = f"SELECT t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s WHERE {b} BETWEEN {int(first)} AND {int(last)} GROUP BY t"
+    return f"""
+SELECT COUNT(*) AS m, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg, SUM((n - pos) * (2 * tp - pos)) AS auc2,
+       SUM(CASE WHEN pos > 0 THEN pos * (CAST(tp AS DOUBLE) / seen) ELSE 0.0 END) AS ap_sum
+FROM (SELECT ev_st.*, {int(pos_above)} + SUM(pos) OVER (ORDER BY t DESC {CUMULATIVE}) AS tp,
+             {int(n_above)} + SUM(n) OVER (ORDER BY t DESC {CUMULATIVE}) AS seen
+      FROM ({steps}) ev_st) ev_c"""
