@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for path in (lists, indicators):
         results += bench(path, args.engines.split(","), args.repeat, args.memory_limit)
-    print(f"\n| file | engine | median wall s | median CPU s | peak RSS MiB | same numbers |\n| --- | --- | --- | --- | --- | --- |")
+    print("\n| file | engine | median wall s | median CPU s | peak RSS MiB | same numbers |\n| --- | --- | --- | --- | --- | --- |")
     for r in results:
         print(f"| {r['file']} | {r['engine']} | {r['median_wall_s']:.2f} | {r['median_cpu_s']:.2f} | "
               f"{r['peak_rss_mib']:.0f} | {'yes' if r['same_numbers'] else r['differences']} |")

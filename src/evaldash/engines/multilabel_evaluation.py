@@ -324,8 +324,8 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
         line = self._no_cleanlab() if self.dataset.is_probability else ""
         if self.dataset.image_column is not None:
             line = (f"the {self.engine.name} engine does not check the image paths of column "
-                    f"{self.dataset.image_column!r}" + (f", nor compute the suspected label errors (cleanlab needs "
-                                                         f"every row in memory)" if line else "")
+                    f"{self.dataset.image_column!r}" + (", nor compute the suspected label errors (cleanlab needs "
+                                                         "every row in memory)" if line else "")
                     + "; use --engine memory for them")
         return out + ([line] if line else [])
 

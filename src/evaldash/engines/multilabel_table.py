@@ -349,7 +349,7 @@ def open_multilabel_table(engine: Engine, path: str, *, label_sep: str = mld.DEF
     metadata = tuple(c for c in columns if c not in used)
     string = engine.dialect.string
     id_expr = f"CAST({q(id_col)} AS {string})" if id_col else f"CAST(ev_rn + 1 AS {string})"
-    select = [f"ev_rn", f"{id_expr} AS ev_id"]
+    select = ["ev_rn", f"{id_expr} AS ev_id"]
     select += [f"CAST({truth.indicator(name)} AS INT) AS {sql.truth(c)}" for c, name in enumerate(classes)]
     if given is not None:
         select += [f"CAST({given.indicator(name)} AS INT) AS g_{c}" for c, name in enumerate(classes)]

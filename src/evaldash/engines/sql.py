@@ -443,7 +443,7 @@ def label_ranking_sums_stacked(k: int) -> str:
     label's ``rank`` and ``above`` taken by a window over the sample's scores, highest first, ties
     together (RANGE: the labels scored >= it). Costs samples × k log k, not samples × k × k."""
     stacked = " UNION ALL ".join(f"SELECT ev_rn, {score(c)} AS t, {truth(c)} AS pos FROM ev_rows" for c in range(k))
-    window = f"(PARTITION BY ev_rn ORDER BY t DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    window = "(PARTITION BY ev_rn ORDER BY t DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
     return f"""
 SELECT SUM(CASE WHEN nt > 0 AND nt < {k} THEN ratio / nt ELSE 1.0 END) AS lrap_sum,
        SUM(cover) AS coverage_sum,
