@@ -209,8 +209,11 @@ def run(argv: list[str]) -> int:
         if evaluation.task == "multilabel":
             from evaldash.multilabel_cli import run_multilabel_evaluation
 
-            return run_multilabel_evaluation(args, evaluation, lambda: _evaluate(args, args.baseline, args.threshold,
-                                                                                 task="multilabel"))
+            def baseline_of():  # on its engine (None: read into memory, as --engine auto may choose)
+                if _engine(args, [args.baseline]) == "memory":
+                    return None
+                return _evaluate(args, args.baseline, args.threshold, task="multilabel")
+            return run_multilabel_evaluation(args, evaluation, baseline_of)
     dataset = evaluation.dataset
     if args.command == "check" and args.thresholds:
         raise InputError(f"{dataset.source}: check --thresholds applies to multi-label files and this one is "

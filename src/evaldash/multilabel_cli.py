@@ -40,7 +40,7 @@ def run_multilabel(args, dataset: MultilabelDataset) -> int:
 
 def run_multilabel_evaluation(args, evaluation: MultilabelEvaluation, baseline_of=None) -> int:
     """``report`` or ``check`` of a multi-label evaluation (in memory or on an engine);
-    ``baseline_of()``: the evaluation of ``--baseline`` (default: read into memory)."""
+    ``baseline_of()``: the evaluation of ``--baseline`` (None, or no function: read into memory)."""
     if args.command == "report":
         from evaldash.multilabel_report import multilabel_report_json, multilabel_report_text
 
@@ -57,9 +57,8 @@ def run_multilabel_evaluation(args, evaluation: MultilabelEvaluation, baseline_o
     lines = [gates_text(results)] if results else []
     passed = all(r.passed for r in results)
     if args.baseline:
-        if baseline_of is not None:
-            baseline = baseline_of()
-        else:
+        baseline = baseline_of() if baseline_of is not None else None
+        if baseline is None:
             from evaldash.tasks import load_dataset
 
             other = load_dataset(args.baseline, task="multilabel", label_sep=args.label_sep,
