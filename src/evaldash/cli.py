@@ -204,6 +204,14 @@ def run(argv: list[str]) -> int:
         evaluation = evaluate(dataset, threshold=args.threshold)
     else:
         evaluation = _evaluate(args, args.path, args.threshold)
+        if evaluation.task == "multilabel":
+            from evaldash.multilabel_cli import run_multilabel_evaluation
+
+            def baseline_of():  # on its engine (None: read into memory, as --engine auto may choose)
+                if _engine(args, [args.baseline]) == "memory":
+                    return None
+                return _evaluate(args, args.baseline, args.threshold, task="multilabel")
+            return run_multilabel_evaluation(args, evaluation, baseline_of)
     dataset = evaluation.dataset
     if args.command == "check" and args.thresholds:
         raise InputError(f"{dataset.source}: check --thresholds applies to multi-label files and this one is "
@@ -244,16 +252,21 @@ def _engine(args, paths) -> str:
     return engine_name(args, paths)
 
 
-def _evaluate(args, path: str, threshold: float | None = None, rows: bool = False):
+def _evaluate(args, path: str, threshold: float | None = None, rows: bool = False, task: str | None = None):
     """The evaluation of ``path`` on the engine of ``--engine`` (memory unless chosen); ``rows``: one
-    whose per-sample arrays are in memory (compare's bootstrap draws rows), read by the engine."""
+    whose per-sample arrays are in memory (compare's bootstrap draws rows), read by the engine;
+    ``task``: forced (a multi-label check's baseline)."""
     from evaldash.engines.options import evaluate_on
 
     name = _engine(args, [path])
     if name == "memory":
         return evaluate(load_predictions(path, positive=args.positive, images_root=args.images_root,
                                          classes=getattr(args, "classes", None)), threshold)
-    on_engine = evaluate_on(name, args, path, threshold)
+    on_engine = evaluate_on(name, args, path, threshold, task=task)
+    if rows and on_engine.task == "multilabel":
+        from evaldash.multilabel_evaluation import evaluate_multilabel
+
+        return evaluate_multilabel(on_engine.to_dataset(), thresholds=on_engine.thresholds)
     return evaluate(on_engine.to_dataset(), threshold) if rows else on_engine
 
 
@@ -272,6 +285,10 @@ def _compare(args) -> int:
         a, b = evaluate(a_set), evaluate(b_set)
     else:
         a, b = _evaluate(args, args.a, rows=True), _evaluate(args, args.b, rows=True)
+        if "multilabel" in (a.task, b.task):
+            from evaldash.multilabel_cli import compare_multilabel_files
+
+            return compare_multilabel_files(args, a.dataset, b.dataset)
     result = compare(a, b, resamples=args.resamples, seed=args.seed)
     if args.json:
         import json

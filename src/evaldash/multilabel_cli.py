@@ -35,7 +35,12 @@ def _evaluate(args, dataset: MultilabelDataset) -> MultilabelEvaluation:
 
 def run_multilabel(args, dataset: MultilabelDataset) -> int:
     """``report`` or ``check`` of a multi-label dataset; returns the exit code."""
-    evaluation = _evaluate(args, dataset)
+    return run_multilabel_evaluation(args, _evaluate(args, dataset))
+
+
+def run_multilabel_evaluation(args, evaluation: MultilabelEvaluation, baseline_of=None) -> int:
+    """``report`` or ``check`` of a multi-label evaluation (in memory or on an engine);
+    ``baseline_of()``: the evaluation of ``--baseline`` (None, or no function: read into memory)."""
     if args.command == "report":
         from evaldash.multilabel_report import multilabel_report_json, multilabel_report_text
 
@@ -52,10 +57,13 @@ def run_multilabel(args, dataset: MultilabelDataset) -> int:
     lines = [gates_text(results)] if results else []
     passed = all(r.passed for r in results)
     if args.baseline:
-        from evaldash.tasks import load_dataset
+        baseline = baseline_of() if baseline_of is not None else None
+        if baseline is None:
+            from evaldash.tasks import load_dataset
 
-        other = load_dataset(args.baseline, task="multilabel", label_sep=args.label_sep, images_root=args.images_root)
-        baseline = _evaluate(args, other)
+            other = load_dataset(args.baseline, task="multilabel", label_sep=args.label_sep,
+                                 images_root=args.images_root)
+            baseline = _evaluate(args, other)
         for text in args.max_drop:
             gate = parse_gate(text, "max-drop")
             now, before = metric_value(evaluation, gate.metric), metric_value(baseline, gate.metric)

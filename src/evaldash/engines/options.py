@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import atexit
 
-from evaldash.engines import ENGINES, choose_engine, evaluate_file, open_engine, spark_master_default
+from evaldash.engines import ENGINES, choose_engine, open_engine, spark_master_default
 from evaldash.errors import InputError
 
 _open: dict[tuple, object] = {}
@@ -27,15 +27,17 @@ def engine_name(args, paths) -> str:
     """The engine chosen for ``paths`` (``auto`` resolved), refusing options it cannot honour."""
     name = choose_engine(getattr(args, "engine", "memory") or "memory", paths)
     if name != "memory":
+        # --thresholds: per-class operating points of a single-label file, or a multi-label file's thresholds
         for option, given in (("--images-root", getattr(args, "images_root", None)),):
             if given:
                 raise InputError(f"{option} is not available on the {name} engine yet; use --engine memory")
     return name
 
 
-def evaluate_on(name: str, args, path: str, threshold: float | None = None):
+def evaluate_on(name: str, args, path: str, threshold: float | None = None, task: str | None = None):
     """The evaluation of ``path`` on engine ``name`` (one engine per kind for the whole command;
-    each file gets views of its own on it)."""
+    each file gets views of its own on it), for the file's task (``task``, else ``--task``, else
+    its columns' form)."""
     key = (name, getattr(args, "memory_limit", None), getattr(args, "spark_master", None))
     if key not in _open:
         _open[key] = open_engine(name, memory_limit=key[1], spark_master=key[2])
@@ -43,7 +45,14 @@ def evaluate_on(name: str, args, path: str, threshold: float | None = None):
         engine = _open[key]
     else:
         engine = _open[key].sibling()
-    return evaluate_file(engine, path, positive=getattr(args, "positive", None), threshold=threshold)
+    from evaldash.engines.multilabel_evaluation import evaluate_path
+
+    evaluation = evaluate_path(engine, path, task=task or getattr(args, "task", None),
+                               label_sep=getattr(args, "label_sep", "|"), positive=getattr(args, "positive", None),
+                               threshold=threshold, thresholds_file=getattr(args, "thresholds", None))
+    if getattr(args, "ci", False) and evaluation.task == "multilabel":
+        raise InputError(f"--ci on a multi-label file is not available on the {name} engine yet; use --engine memory")
+    return evaluation
 
 
 def close_engines() -> None:

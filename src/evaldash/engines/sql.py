@@ -452,3 +452,239 @@ def in_buckets(scores_sql: str, low: float, high: float, buckets: int, which) ->
     b = histogram_bucket("t", low, high, buckets)
     return (f"SELECT t, pos FROM ({scores_sql}) ev_s WHERE {b} IN "
             f"({', '.join(str(int(x)) for x in which)})")
+
+
+# --- multi-label (concept) files ---------------------------------------------------------------
+# ``ev_rows`` of a multi-label file (:mod:`evaldash.engines.multilabel_table`) holds ``y_c`` (0/1:
+# labelled c) and ``s_c`` per class, and ``g_c`` (0/1: the file predicts c) when the file gives
+# its predictions; the queries below read it through :func:`multilabel_rows`, which adds ``p_c``
+# (0/1: predicted c) at the evaluation's thresholds, and ``ev_nt``, ``ev_np``, ``ev_nb`` (labels,
+# predictions and labels predicted, per sample).
+
+# how each engine spells the list functions: (unnest a list into rows, does a list hold an item,
+# does a list hold a NULL item)
+_LISTS = {DUCKDB: ("UNNEST({l})", "list_contains({l}, {x})", "(list_count({l}) < len({l}))"),
+          SPARK: ("explode({l})", "array_contains({l}, {x})", "exists({l}, ev_x -> ev_x IS NULL)")}
+
+
+def list_items(dialect: Dialect, column: str) -> str:
+    """Each distinct item of the list column ``column`` (an identifier) of ``ev_source``, as ``v``."""
+    return f"SELECT DISTINCT {_LISTS[dialect][0].format(l=column)} AS v FROM ev_source"
+
+
+def list_holds(dialect: Dialect, column: str, item: str) -> str:
+    """Whether the list ``column`` holds ``item`` (a SQL literal); NULL for a NULL list."""
+    return _LISTS[dialect][1].format(l=column, x=item)
+
+
+def list_holds_null(dialect: Dialect, column: str) -> str:
+    """Whether the list ``column`` holds a NULL item."""
+    return _LISTS[dialect][2].format(l=column)
+
+
+def truth(c: int) -> str:
+    return f"y_{int(c)}"
+
+
+def predicted(c: int) -> str:
+    return f"p_{int(c)}"
+
+
+def multilabel_rows(k: int, predictions: list[str]) -> str:
+    """``ev_rows`` with ``p_c`` (``predictions[c]``, a 0/1 expression) and the per-sample counts
+    ``ev_nt`` (labels), ``ev_np`` (predicted labels), ``ev_nb`` (labels predicted)."""
+    preds = ", ".join(f"{expr} AS {predicted(c)}" for c, expr in enumerate(predictions))
+    nt = " + ".join(truth(c) for c in range(k))
+    np_ = " + ".join(predicted(c) for c in range(k))
+    nb = " + ".join(f"{truth(c)} * {predicted(c)}" for c in range(k))
+    return (f"SELECT ev_p.*, {nt} AS ev_nt, {np_} AS ev_np, {nb} AS ev_nb FROM "
+            f"(SELECT ev_rows.*, {preds} FROM ev_rows) ev_p")
+
+
+def threshold_predictions(k: int, thresholds) -> list[str]:
+    """``p_c`` of each class when its score is >= its threshold."""
+    return [f"CASE WHEN {score(c)} >= {number(t)} THEN 1 ELSE 0 END" for c, t in zip(range(k), thresholds)]
+
+
+def multilabel_class_counts(k: int, rows_sql: str) -> str:
+    """One row: ``sup_c`` (samples labelled c), ``prd_c`` (predicted c), ``tp_c`` (both) per class."""
+    sums = ", ".join(f"SUM({truth(c)}) AS sup_{c}, SUM({predicted(c)}) AS prd_{c}, "
+                     f"SUM({truth(c)} * {predicted(c)}) AS tp_{c}" for c in range(k))
+    return f"SELECT {sums} FROM ({rows_sql}) ev_a"
+
+
+def multilabel_sample_counts(rows_sql: str) -> str:
+    """(labels, predicted labels, labels predicted, samples): how many samples have each triple;
+    every sample-level metric (samples averages, subset accuracy, Hamming loss, Jaccard, label
+    cardinality) is a sum over these groups."""
+    return (f"SELECT ev_nt AS nt, ev_np AS np, ev_nb AS nb, COUNT(*) AS n FROM ({rows_sql}) ev_a "
+            f"GROUP BY ev_nt, ev_np, ev_nb ORDER BY ev_nt, ev_np, ev_nb")
+
+
+def concept_cells(k: int, rows_sql: str) -> str:
+    """One row: ``m_i_j`` of the concept matrix, shape (k + 1, k + 1): samples labelled i and
+    predicted j; row k: no label, column k: no prediction
+    (:func:`evaldash.multilabel_metrics.concept_matrix`)."""
+    def row(i):
+        return truth(i) if i < k else "CASE WHEN ev_nt = 0 THEN 1 ELSE 0 END"
+
+    def col(j):
+        return predicted(j) if j < k else "CASE WHEN ev_np = 0 THEN 1 ELSE 0 END"
+    sums = ", ".join(f"SUM({row(i)} * {col(j)}) AS m_{i}_{j}" for i in range(k + 1) for j in range(k + 1))
+    return f"SELECT {sums} FROM ({rows_sql}) ev_a"
+
+
+def co_occurrence_cells(k: int) -> str:
+    """One row: ``o_i_j`` (i <= j), the samples labelled both i and j."""
+    sums = ", ".join(f"SUM({truth(i)} * {truth(j)}) AS o_{i}_{j}" for i in range(k) for j in range(i, k))
+    return f"SELECT {sums} FROM ev_rows"
+
+
+def mean_score_sums(k: int) -> str:
+    """One row: ``ms_i_j``, the sum of class j's score over the samples labelled i (row k: with no
+    label), and ``mn_i``, the samples of row i."""
+    nt = " + ".join(truth(c) for c in range(k))
+    rows = [truth(i) for i in range(k)] + [f"CASE WHEN {nt} = 0 THEN 1 ELSE 0 END"]
+    sums = ", ".join(f"SUM(CASE WHEN {r} = 1 THEN {score(j)} ELSE 0.0 END) AS ms_{i}_{j}"
+                     for i, r in enumerate(rows) for j in range(k))
+    counts = ", ".join(f"SUM({r}) AS mn_{i}" for i, r in enumerate(rows))
+    return f"SELECT {sums}, {counts} FROM ev_rows"
+
+
+def label_scores(c: int) -> str:
+    """(t, pos) of class ``c``'s one-vs-rest problem on its indicator column."""
+    return f"SELECT {score(c)} AS t, {truth(c)} AS pos FROM ev_rows"
+
+
+def pooled_label_scores(k: int) -> str:
+    """(t, pos) of every (sample, class) score, positive where the sample is labelled with the class."""
+    return " UNION ALL ".join(label_scores(c) for c in range(k))
+
+
+def label_score_range(k: int) -> str:
+    """One row: ``low_c``/``high_c`` of each class's scores (as :func:`score_range`)."""
+    return score_range(k)
+
+
+def label_ranking_sums(k: int) -> str:
+    """One row: the sums over samples of label ranking average precision, coverage error and label
+    ranking loss (:func:`evaldash.multilabel_metrics.multilabel_ranking` before its mean): for
+    each true label j, ``rank`` = labels scored >= j's score and ``above`` = true labels among
+    them. Costs k × k comparisons a sample."""
+    def rank(j):
+        return " + ".join(f"CASE WHEN {score(i)} >= {score(j)} THEN 1 ELSE 0 END" for i in range(k))
+
+    def above(j):
+        return " + ".join(f"CASE WHEN {score(i)} >= {score(j)} THEN {truth(i)} ELSE 0 END" for i in range(k))
+    cols = ", ".join(f"{rank(j)} AS ev_r{j}, {above(j)} AS ev_a{j}" for j in range(k))
+    nt = " + ".join(truth(c) for c in range(k))
+    ratio = " + ".join(f"CASE WHEN {truth(j)} = 1 THEN CAST(ev_a{j} AS DOUBLE) / ev_r{j} ELSE 0.0 END"
+                       for j in range(k))
+    wrong = " + ".join(f"CASE WHEN {truth(j)} = 1 THEN ev_r{j} - ev_a{j} ELSE 0 END" for j in range(k))
+    cover = ("GREATEST(" + ", ".join(f"CASE WHEN {truth(j)} = 1 THEN ev_r{j} ELSE 0 END" for j in range(k)) + ")"
+             if k > 1 else f"CASE WHEN {truth(0)} = 1 THEN ev_r0 ELSE 0 END")
+    ranked = f"ev_nt > 0 AND ev_nt < {k}"
+    return f"""
+SELECT SUM(CASE WHEN {ranked} THEN ({ratio}) / ev_nt ELSE 1.0 END) AS lrap_sum,
+       SUM({cover}) AS coverage_sum,
+       SUM(CASE WHEN {ranked} THEN CAST({wrong} AS DOUBLE) / (ev_nt * ({k} - ev_nt)) ELSE 0.0 END) AS loss_sum
+FROM (SELECT ev_rows.*, {cols}, {nt} AS ev_nt FROM ev_rows) ev_a"""
+
+
+def multilabel_cell_rows(k: int, rows_sql: str, true: int, pred: int, has_scores: bool, limit: int,
+                         offset: int = 0) -> str:
+    """Row numbers of concept-matrix cell (true, pred), most confident first (the score of class
+    ``pred``; column k: the sample's highest score), ties in file order
+    (:func:`evaldash.multilabel_metrics.cell_rows`)."""
+    row = f"{truth(true)} = 1" if true < k else "ev_nt = 0"
+    col = f"{predicted(pred)} = 1" if pred < k else "ev_np = 0"
+    if not has_scores:
+        order = "ev_rn"
+    elif pred < k:
+        order = f"{score(pred)} DESC, ev_rn"
+    else:
+        order = ("GREATEST(" + ", ".join(score(c) for c in range(k)) + ")" if k > 1 else score(0)) + " DESC, ev_rn"
+    return (f"SELECT ev_rn FROM ({rows_sql}) ev_a WHERE {row} AND {col} ORDER BY {order} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+def concept_error_rows(rows_sql: str, c: int, kind: str, has_scores: bool, limit: int, offset: int = 0) -> str:
+    """Row numbers of class ``c``'s false positives (``fp``, highest score first) or false
+    negatives (``fn``, lowest score first), ties in file order
+    (:func:`evaldash.multilabel_metrics.concept_errors`)."""
+    where = (f"{predicted(c)} = 1 AND {truth(c)} = 0" if kind == "fp" else f"{truth(c)} = 1 AND {predicted(c)} = 0")
+    order = "ev_rn" if not has_scores else f"{score(c)} {'DESC' if kind == 'fp' else 'ASC'}, ev_rn"
+    return (f"SELECT ev_rn FROM ({rows_sql}) ev_a WHERE {where} ORDER BY {order} "
+            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+
+
+RANKING_TERMS_MAX = 24  # classes up to which label_ranking_sums compares scores in one row (k × k terms)
+
+
+def label_ranking_sums_stacked(k: int) -> str:
+    """:func:`label_ranking_sums` for many classes: every (sample, class) score stacked, and each
+    label's ``rank`` and ``above`` taken by a window over the sample's scores, highest first, ties
+    together (RANGE: the labels scored >= it). Costs samples × k log k, not samples × k × k."""
+    stacked = " UNION ALL ".join(f"SELECT ev_rn, {score(c)} AS t, {truth(c)} AS pos FROM ev_rows" for c in range(k))
+    window = "(PARTITION BY ev_rn ORDER BY t DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+    return f"""
+SELECT SUM(CASE WHEN nt > 0 AND nt < {k} THEN ratio / nt ELSE 1.0 END) AS lrap_sum,
+       SUM(cover) AS coverage_sum,
+       SUM(CASE WHEN nt > 0 AND nt < {k} THEN CAST(wrong AS DOUBLE) / (nt * ({k} - nt)) ELSE 0.0 END) AS loss_sum
+FROM (SELECT ev_rn, SUM(pos) AS nt, SUM(CASE WHEN pos = 1 THEN CAST(above AS DOUBLE) / rnk ELSE 0.0 END) AS ratio,
+             MAX(CASE WHEN pos = 1 THEN rnk ELSE 0 END) AS cover, SUM(CASE WHEN pos = 1 THEN rnk - above ELSE 0 END) AS wrong
+      FROM (SELECT ev_rn, pos, COUNT(*) OVER {window} AS rnk, SUM(pos) OVER {window} AS above
+            FROM ({stacked}) ev_s) ev_w
+      GROUP BY ev_rn) ev_r"""
+
+
+MATRIX_TERMS_MAX = 24  # classes up to which the matrices are one sum per cell in one scan (k × k sums)
+
+
+def _stacked_labels(k: int, rows_sql: str, column: str, count: str) -> str:
+    """(ev_rn, ev_c): one row per (sample, class) where ``column``_c is 1, and (ev_rn, k) for the
+    samples where ``count`` is 0 (no label / no prediction)."""
+    parts = [f"SELECT ev_rn, {c} AS ev_c FROM ({rows_sql}) ev_a WHERE {column}_{c} = 1" for c in range(k)]
+    parts.append(f"SELECT ev_rn, {k} AS ev_c FROM ({rows_sql}) ev_a WHERE {count} = 0")
+    return " UNION ALL ".join(parts)
+
+
+def concept_cells_stacked(k: int, rows_sql: str) -> str:
+    """(i, j, n): the non-zero cells of :func:`concept_cells` for many classes, from the labels and
+    predictions stacked one per row and joined by sample (labels × predictions per sample, not
+    k × k sums per sample)."""
+    return (f"SELECT ev_t.ev_c AS i, ev_p.ev_c AS j, COUNT(*) AS n FROM ({_stacked_labels(k, rows_sql, 'y', 'ev_nt')}) "
+            f"ev_t JOIN ({_stacked_labels(k, rows_sql, 'p', 'ev_np')}) ev_p ON ev_t.ev_rn = ev_p.ev_rn "
+            f"GROUP BY ev_t.ev_c, ev_p.ev_c")
+
+
+def co_occurrence_stacked(k: int) -> str:
+    """(i, j, n), i <= j: the non-zero cells of :func:`co_occurrence_cells` for many classes."""
+    labels = " UNION ALL ".join(f"SELECT ev_rn, {c} AS ev_c FROM ev_rows WHERE {truth(c)} = 1" for c in range(k))
+    return (f"SELECT a.ev_c AS i, b.ev_c AS j, COUNT(*) AS n FROM ({labels}) a JOIN ({labels}) b "
+            f"ON a.ev_rn = b.ev_rn AND a.ev_c <= b.ev_c GROUP BY a.ev_c, b.ev_c")
+
+
+POOLED_PART_VALUES = 4_000_000  # pooled (sample, class) scores a micro-average window takes at once
+
+
+def bucket_counts(scores_sql: str, low: float, high: float, buckets: int) -> str:
+    """(ev_bucket, n, pos) of ``scores_sql`` (t, pos) in ``buckets`` equal score ranges (:func:`bucket`)."""
+    b = bucket("t", low, high, buckets)
+    return f"SELECT {b} AS ev_bucket, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s GROUP BY {b}"
+
+
+def sweep_summary_part(scores_sql: str, low: float, high: float, buckets: int, first: int, last: int,
+                       pos_above: int, n_above: int) -> str:
+    """:func:`sweep_summary`'s sums over the steps whose score lies in buckets ``first``..``last``
+    (:func:`bucket`), given ``pos_above`` positives and ``n_above`` samples scored in the buckets
+    above: summed over consecutive parts, the whole sweep's, each part's window holding only its
+    own scores (an exact sweep of any size under a memory limit)."""
+    b = bucket("t", low, high, buckets)
+    steps = f"SELECT t, COUNT(*) AS n, SUM(pos) AS pos FROM ({scores_sql}) ev_s WHERE {b} BETWEEN {int(first)} AND {int(last)} GROUP BY t"
+    return f"""
+SELECT COUNT(*) AS m, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg, SUM((n - pos) * (2 * tp - pos)) AS auc2,
+       SUM(CASE WHEN pos > 0 THEN pos * (CAST(tp AS DOUBLE) / seen) ELSE 0.0 END) AS ap_sum
+FROM (SELECT ev_st.*, {int(pos_above)} + SUM(pos) OVER (ORDER BY t DESC {CUMULATIVE}) AS tp,
+             {int(n_above)} + SUM(n) OVER (ORDER BY t DESC {CUMULATIVE}) AS seen
+      FROM ({steps}) ev_st) ev_c"""

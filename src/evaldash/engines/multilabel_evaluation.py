@@ -1,0 +1,395 @@
+"""The results object of a multi-label file that stays in its engine:
+:class:`evaldash.multilabel_evaluation.MultilabelEvaluation`'s views (report, headline, warnings,
+per-class table, concept matrix, a cell's samples) over aggregates the engine computes.
+
+What comes back: each class's support, predictions and true positives; the samples counted by
+(labels, predicted labels, labels predicted), from which every sample-level metric is a sum; the
+concept and co-occurrence matrices; the sums of the label ranking metrics; each class's exact
+sweep summary (ROC AUC and AP computed in the engine, :func:`evaldash.engines.sql.sweep_summary`
+on the class's indicator column) and the pooled one (micro); one page of a cell's rows.
+Everything derived from them is the memory path's own code. Cleanlab's suspected label errors
+need every row in memory: the warnings say so in one line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from evaldash import metrics
+from evaldash import multilabel_metrics as mm
+from evaldash.engines import sql
+from evaldash.engines.evaluation import GALLERY_PAGE, summarize
+from evaldash.engines.multilabel_table import MultilabelEngineDataset, open_multilabel_table, source_columns
+from evaldash.errors import InputError
+from evaldash.multilabel_data import DEFAULT_SEPARATOR, detect_task
+from evaldash.multilabel_evaluation import _THRESHOLD_FREE, MultilabelEvaluation, evaluate_multilabel
+from evaldash.views import MatrixView
+
+
+def evaluate_engine_multilabel(dataset: MultilabelEngineDataset, threshold: float | None = None,
+                               thresholds=None) -> "EngineMultilabelEvaluation":
+    """:func:`evaldash.multilabel_evaluation.evaluate_multilabel` of a dataset in its engine
+    (same threshold rules and messages)."""
+    checked = evaluate_multilabel(dataset, threshold=threshold, thresholds=thresholds)
+    return EngineMultilabelEvaluation(dataset, checked.thresholds)
+
+
+def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str = DEFAULT_SEPARATOR,
+                  positive: str | None = None, threshold: float | None = None, thresholds_file: str | None = None):
+    """The evaluation of ``path`` in ``engine`` for its task, decided once from its columns (as
+    :func:`evaldash.tasks.load_dataset`): an :class:`EngineMultilabelEvaluation` or a single-label
+    :class:`~evaldash.engines.evaluation.EngineEvaluation`."""
+    from evaldash.engines import evaluate_file
+
+    if detect_task(source_columns(path), str(path), task) != "multilabel":
+        # a single-label file's --thresholds are per-class operating points, reported apart (cli)
+        evaluation = evaluate_file(engine, path, positive=positive, threshold=threshold)
+        d = evaluation.dataset
+        if task == "binary" and not d.is_binary:
+            raise InputError(f"{path}: --task binary needs exactly two classes; found {len(d.classes)}: "
+                             f"{list(d.classes)[:10]}")
+        return evaluation
+    if positive is not None:
+        raise InputError(f"--positive {positive!r}: a multi-label file has no positive class (every class is "
+                         f"scored on its own)")
+    dataset = open_multilabel_table(engine, path, label_sep=label_sep)
+    thresholds = None
+    if thresholds_file:
+        if not dataset.has_scores:
+            raise InputError(f"{dataset.source}: --thresholds needs per-class scores; the file has none")
+        from evaldash.decision import load_thresholds
+
+        thresholds = load_thresholds(thresholds_file, dataset.classes).thresholds
+    return evaluate_engine_multilabel(dataset, threshold=threshold, thresholds=thresholds)
+
+
+@dataclass(eq=False)
+class EngineMultilabelEvaluation(MultilabelEvaluation):
+    """Evaluation of a :class:`~evaldash.engines.multilabel_table.MultilabelEngineDataset`; build
+    with :func:`evaluate_engine_multilabel`."""
+
+    @property
+    def engine(self):
+        return self.dataset.engine
+
+    @cached_property
+    def _rows_sql(self) -> str:
+        """``ev_rows`` with the predictions at this evaluation's thresholds (or the file's own)."""
+        d = self.dataset
+        k = d.n_classes
+        preds = [f"g_{c}" for c in range(k)] if d.prediction_given else sql.threshold_predictions(k, self.thresholds)
+        return sql.multilabel_rows(k, preds)
+
+    @property
+    def predictions_thresholded(self) -> bool:
+        return not self.dataset.prediction_given
+
+    @property
+    def y_pred(self):
+        raise InputError(f"{self.dataset.source}: per-sample arrays stay in the {self.engine.name} engine")
+
+    def with_thresholds(self, thresholds) -> "EngineMultilabelEvaluation":
+        other = evaluate_engine_multilabel(self.dataset, thresholds=thresholds)
+        for name, value in list(self._memo.items()):
+            if (name[0] if isinstance(name, tuple) else name) in _THRESHOLD_FREE | {"summary", "micro", "score range", "co-occurrence"}:
+                other._memo[name] = value
+        return other
+
+    # --- counts -------------------------------------------------------------------------
+    @cached_property
+    def per_class(self) -> dict[str, np.ndarray]:
+        """As :func:`evaldash.multilabel_metrics.multilabel_per_class`, from per-class sums."""
+        d = self.dataset
+        k, n = d.n_classes, d.n
+        row = self.engine.row(sql.multilabel_class_counts(k, self._rows_sql))
+        get = lambda name: np.array([int(row[f"{name}_{c}"] or 0) for c in range(k)], dtype=np.int64)  # noqa: E731
+        tp, support, predicted = get("tp"), get("sup"), get("prd")
+        out = metrics.rates(tp, predicted - tp, support, n - support, zero_division=0.0)
+        out["support"] = support
+        out["prevalence"] = metrics._safe_div(support, np.full_like(support, n))
+        return out
+
+    @cached_property
+    def _samples(self) -> dict[str, np.ndarray]:
+        """Samples counted by (labels, predicted labels, labels predicted): arrays nt, np, nb, count."""
+        f = self.engine.frame(sql.multilabel_sample_counts(self._rows_sql))
+        return {key: f[key].to_numpy(np.int64) for key in ("nt", "np", "nb", "n")}
+
+    def _mean(self, numerator: np.ndarray, denominator: np.ndarray) -> float:
+        """The mean over samples of ``numerator / denominator`` (0 where the denominator is 0),
+        given per group of :attr:`_samples`: summed as exact fractions, so the mean is the
+        correctly rounded one, as near as can be to numpy's mean over every sample."""
+        from fractions import Fraction
+
+        total = sum((Fraction(int(c) * int(a), int(b)) for c, a, b in zip(self._samples["n"], numerator, denominator)
+                     if b), Fraction(0))
+        return float(total / self.dataset.n)
+
+    @cached_property
+    def averages(self) -> dict[str, dict[str, float]]:
+        s = self._samples
+        out = metrics.averages(self.per_class)
+        out["samples"] = {"precision": self._mean(s["nb"], s["np"]), "recall": self._mean(s["nb"], s["nt"]),
+                          "f1": self._mean(2 * s["nb"], s["nt"] + s["np"])}
+        return out
+
+    @cached_property
+    def subset_accuracy(self) -> float:
+        s = self._samples
+        return float(s["n"][(s["nt"] == s["nb"]) & (s["np"] == s["nb"])].sum() / self.dataset.n)
+
+    @cached_property
+    def hamming_loss(self) -> float:
+        s = self._samples
+        wrong = int(np.dot(s["n"], s["nt"] + s["np"] - 2 * s["nb"]))
+        return float(wrong / (self.dataset.n * self.dataset.n_classes))
+
+    @cached_property
+    def jaccard(self) -> dict[str, float]:
+        s, t = self._samples, self.per_class
+        tp, fp, fn = t["tp"], t["fp"], t["fn"]
+        pooled = int(tp.sum() + fp.sum() + fn.sum())
+        return {"samples": self._mean(s["nb"], s["nt"] + s["np"] - s["nb"]),
+                "macro": float(metrics._safe_div(tp, tp + fp + fn, 0.0).mean()),
+                "micro": float(tp.sum() / pooled) if pooled else 0.0}
+
+    @cached_property
+    def label_cardinality(self) -> dict[str, float]:
+        s, n = self._samples, self.dataset.n
+        return {"true": float(int(np.dot(s["n"], s["nt"])) / n), "predicted": float(int(np.dot(s["n"], s["np"])) / n)}
+
+    @cached_property
+    def ranking_metrics(self) -> dict[str, float]:
+        names = ("label_ranking_average_precision", "coverage_error", "label_ranking_loss")
+        if not self.dataset.has_scores:
+            return {m: float("nan") for m in names}
+
+        def sums(e):
+            k = e.dataset.n_classes
+            row = e.engine.row(sql.label_ranking_sums(k) if k <= sql.RANKING_TERMS_MAX else
+                               sql.label_ranking_sums_stacked(k))
+            n = e.dataset.n
+            return {"label_ranking_average_precision": float(row["lrap_sum"]) / n,
+                    "coverage_error": float(row["coverage_sum"]) / n, "label_ranking_loss": float(row["loss_sum"]) / n}
+        return self.memo("ranking metrics", sums)
+
+    # --- the sweeps, summarised in the engine -----------------------------------------------
+    def score_range(self, cls: int | None = None) -> tuple[float, float]:
+        """(lowest, highest) score of class ``cls`` (None: of every class), one scan for all."""
+        k = self.dataset.n_classes
+        row = self.memo("score range", lambda e: e.engine.row(sql.label_score_range(k)))
+        if cls is None:
+            return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
+        return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
+
+    def sweep_summary(self, cls: int):
+        """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine (once)."""
+        self._need_scores()
+        return self.memo(("summary", cls), lambda e: summarize(e.engine.row(
+            sql.sweep_summary(sql.label_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+
+    def _need_scores(self) -> None:
+        if not self.dataset.has_scores:
+            raise InputError(f"{self.dataset.source}: threshold metrics need per-class scores; the file has none")
+
+    def sweep(self, cls: int):
+        raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
+                         f"(its ROC AUC, AP and the counts at given thresholds are computed in the engine); use "
+                         f"--engine memory for the curves")
+
+    @cached_property
+    def ranking(self) -> dict:
+        d = self.dataset
+        if not d.has_scores:
+            nan = [float("nan")] * d.n_classes
+            return {"roc_auc": nan, "average_precision": nan, "roc_auc_macro": float("nan"),
+                    "ap_macro": float("nan"), "reasons": {}, "unavailable": "the file has no scores"}
+        summaries = [self.sweep_summary(c) for c in range(d.n_classes)]
+        auc = np.array([s.roc_auc for s in summaries])
+        ap = np.array([s.average_precision for s in summaries])
+        return {"roc_auc": auc.tolist(), "average_precision": ap.tolist(), "roc_auc_macro": mm._nanmean(auc),
+                "ap_macro": mm._nanmean(ap), "unavailable": "",
+                "reasons": {d.classes[c]: s.undefined_reason() for c, s in enumerate(summaries) if s.undefined_reason()}}
+
+    @property
+    def micro_ranking(self) -> dict[str, float]:
+        d = self.dataset
+        if not d.has_scores:
+            return {"roc_auc": float("nan"), "ap": float("nan")}
+
+        def pooled(e):
+            if d.n * d.n_classes > sql.POOLED_PART_VALUES:
+                s = _pooled_in_parts(e)
+            else:
+                s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_label_scores(d.n_classes), *e.score_range(),
+                                                             e.engine.sweep_buckets)))
+            if s.n_pos == 0 or s.n_neg == 0:  # as micro_average.pooled_auc_ap
+                return {"roc_auc": float("nan"), "ap": float("nan")}
+            return {"roc_auc": s.roc_auc, "ap": s.average_precision}
+        return self.memo("micro", pooled)
+
+    def counts_at(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
+        (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
+        self._need_scores()
+        f = self.engine.frame(sql.counts_at(sql.label_scores(cls), thresholds, *self.score_range(cls),
+                                            self.engine.sweep_buckets))
+        return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+
+    def slider_range(self, cls: int) -> tuple[float, float, float]:
+        import math
+
+        if self.dataset.is_probability:
+            return 0.0, 1.0, 0.001
+        lo, hi = self.score_range(cls)
+        step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
+        return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+
+    # --- matrices and drill-down ----------------------------------------------------------
+    @cached_property
+    def concept_counts(self) -> np.ndarray:
+        k = self.dataset.n_classes
+        if k > sql.MATRIX_TERMS_MAX:
+            return _cells(self.engine.frame(sql.concept_cells_stacked(k, self._rows_sql)), k + 1)
+        row = self.engine.row(sql.concept_cells(k, self._rows_sql))
+        return np.array([[int(row[f"m_{i}_{j}"] or 0) for j in range(k + 1)] for i in range(k + 1)], dtype=np.int64)
+
+    @cached_property
+    def co_occurrence(self) -> np.ndarray:
+        k = self.dataset.n_classes
+        if k > sql.MATRIX_TERMS_MAX:
+            upper = _cells(self.memo("co-occurrence", lambda e: e.engine.frame(sql.co_occurrence_stacked(k))), k)
+            return upper + np.triu(upper, 1).T
+        row = self.memo("co-occurrence", lambda e: e.engine.row(sql.co_occurrence_cells(k)))
+        out = np.zeros((k, k), dtype=np.int64)
+        for i in range(k):
+            for j in range(i, k):
+                out[i, j] = out[j, i] = int(row[f"o_{i}_{j}"] or 0)
+        return out
+
+    @cached_property
+    def _row_samples(self) -> np.ndarray:
+        s = self._samples
+        return np.append(self.per_class["support"], int(s["n"][s["nt"] == 0].sum()))
+
+    def matrix(self, mode: str = "counts") -> MatrixView:
+        if mode == "score" and self.dataset.has_scores and "mean score" not in self._memo:
+            self.memo("mean score", lambda e: _mean_scores(e))
+        return super().matrix(mode)
+
+    def cell_samples(self, true: int, pred: int, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
+        """Row numbers (0-based, file order) of one page of concept-matrix cell (true, pred), most
+        confident first, ties in file order: the memory path's order."""
+        d = self.dataset
+        k = d.n_classes
+        if not (0 <= true <= k and 0 <= pred <= k):
+            raise InputError(f"cell ({true}, {pred}) is outside the {k + 1} x {k + 1} concept matrix")
+        f = self.engine.frame(sql.multilabel_cell_rows(k, self._rows_sql, true, pred, d.has_scores, limit, offset))
+        return f["ev_rn"].to_numpy(np.int64)
+
+    def concept_errors(self, cls: int, kind: str, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
+        if kind not in ("fp", "fn"):
+            raise InputError(f"kind {kind!r}: expected 'fp' (predicted, not labelled) or 'fn' (labelled, not predicted)")
+        f = self.engine.frame(sql.concept_error_rows(self._rows_sql, cls, kind, self.dataset.has_scores, limit, offset))
+        return f["ev_rn"].to_numpy(np.int64)
+
+    def label_sets(self, rows: np.ndarray) -> pd.DataFrame:
+        d = self.dataset
+        k = d.n_classes
+        rows = np.asarray(rows, dtype=np.int64)
+        if not rows.size:
+            return pd.DataFrame({"id": [], "true": [], "predicted": []})
+        cols = ", ".join(["ev_rn", "ev_id"] + [sql.truth(c) for c in range(k)] + [sql.predicted(c) for c in range(k)])
+        f = self.engine.frame(f"SELECT {cols} FROM ({self._rows_sql}) ev_a WHERE ev_rn IN "
+                              f"({', '.join(str(int(r)) for r in rows)})").set_index("ev_rn").loc[rows]
+        names = np.asarray(d.classes, dtype=object)
+        join = lambda prefix: [", ".join(names[np.array([r[f"{prefix}_{c}"] == 1 for c in range(k)])])  # noqa: E731
+                               for _, r in f.iterrows()]
+        return pd.DataFrame({"id": f["ev_id"].astype(object).to_numpy(), "true": join("y"), "predicted": join("p")})
+
+    def label_issues(self) -> dict:
+        return {"available": False, "reason": self._no_cleanlab()}
+
+    def _no_cleanlab(self) -> str:
+        return (f"the {self.engine.name} engine does not compute the suspected label errors (cleanlab needs every "
+                f"row in memory); use --engine memory, or a sample of the rows, for them")
+
+    def warnings(self) -> list[str]:
+        out = super().warnings()
+        line = self._no_cleanlab() if self.dataset.is_probability else ""
+        if self.dataset.image_column is not None:
+            line = (f"the {self.engine.name} engine does not check the image paths of column "
+                    f"{self.dataset.image_column!r}" + (", nor compute the suspected label errors (cleanlab needs "
+                                                         "every row in memory)" if line else "")
+                    + "; use --engine memory for them")
+        return out + ([line] if line else [])
+
+    def to_dataset(self):
+        """The file as an in-memory :class:`~evaldash.multilabel_data.MultilabelDataset` (classes,
+        label sets, given predictions, scores, ids; no metadata or images), read by the engine: for
+        what needs every row (compare's bootstrap)."""
+        from evaldash.multilabel_data import MultilabelDataset
+
+        d = self.dataset
+        k = d.n_classes
+        cols = ["ev_id"] + [sql.truth(c) for c in range(k)] + ([f"g_{c}" for c in range(k)] if d.prediction_given
+                                                                else []) + ([sql.score(c) for c in range(k)]
+                                                                            if d.has_scores else [])
+        f = self.engine.frame(f"SELECT {', '.join(cols)} FROM ev_rows ORDER BY ev_rn")
+        y_true = f[[sql.truth(c) for c in range(k)]].to_numpy(np.int64) == 1
+        given = f[[f"g_{c}" for c in range(k)]].to_numpy(np.int64) == 1 if d.prediction_given else None
+        scores = np.asfortranarray(f[[sql.score(c) for c in range(k)]].to_numpy(np.float64)) if d.has_scores else None
+        for a in (y_true, given, scores):
+            if a is not None:
+                a.setflags(write=False)
+        return MultilabelDataset(source=d.source, classes=d.classes, y_true=y_true, scores=scores,
+                                 ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array, y_pred_given=given,
+                                 is_probability=d.is_probability, probability_reason=d.probability_reason,
+                                 warnings=d.warnings)
+
+
+def _pooled_in_parts(e: EngineMultilabelEvaluation):
+    """The pooled (micro) sweep's summary from consecutive score ranges of at most about
+    ``sql.POOLED_PART_VALUES`` scores, highest first: one window of samples × classes scores
+    would need them all in memory at once."""
+    d = e.dataset
+    scores = sql.pooled_label_scores(d.n_classes)
+    low, high = e.score_range()
+    fine = 64 * max(1, -(-d.n * d.n_classes // sql.POOLED_PART_VALUES))  # equal score ranges, merged below
+    f = e.engine.frame(sql.bucket_counts(scores, low, high, fine)).sort_values("ev_bucket", ascending=False)
+    parts, size = [], 0
+    for b, n in zip(f["ev_bucket"].astype(int), f["n"].astype(int)):
+        if not parts or size + n > sql.POOLED_PART_VALUES:
+            parts.append([b, b])
+            size = 0
+        parts[-1][0] = b
+        size += n
+    total = {"m": 0, "n_pos": 0, "n_neg": 0, "auc2": 0, "ap_sum": 0.0}
+    for first, last in parts:  # from the highest scores down: the counts above each part are known
+        row = e.engine.row(sql.sweep_summary_part(scores, low, high, fine, first, last, total["n_pos"],
+                                                  total["n_pos"] + total["n_neg"]))
+        for key in total:
+            total[key] += (float if key == "ap_sum" else int)(row[key] or 0)
+    return summarize({**total, "low": low, "high": high})
+
+
+def _cells(f: pd.DataFrame, size: int) -> np.ndarray:
+    """A (size, size) count matrix from its non-zero cells (i, j, n)."""
+    out = np.zeros((size, size), dtype=np.int64)
+    out[f["i"].to_numpy(np.int64), f["j"].to_numpy(np.int64)] = f["n"].to_numpy(np.int64)
+    return out
+
+
+def _mean_scores(e: EngineMultilabelEvaluation) -> np.ndarray:
+    """:func:`evaldash.multilabel_metrics.mean_score_matrix` from the engine's sums, shape (k + 1, k)."""
+    k = e.dataset.n_classes
+    row = e.engine.row(sql.mean_score_sums(k))
+    sums = np.array([[float(row[f"ms_{i}_{j}"] or 0.0) for j in range(k)] for i in range(k + 1)])
+    counts = np.array([int(row[f"mn_{i}"] or 0) for i in range(k + 1)], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return sums / counts[:, None]
+

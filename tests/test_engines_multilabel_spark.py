@@ -1,0 +1,75 @@
+"""Multi-label files on Spark in local mode, bound to loopback, give the memory path's numbers,
+cells and input errors (one session for the module: a few cases, since each Spark query costs
+about a second here)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from engine_cases import differences
+from evaldash.engines.multilabel_evaluation import evaluate_path
+from evaldash.errors import InputError
+from evaldash.report import to_jsonable
+from evaldash.tasks import load_dataset
+from multilabel_engine_cases import frame, memory_evaluation, write
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from evaldash.engines.spark_engine import SparkEngine, loopback_session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
+        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
+                                                                   "spark.default.parallelism": "2"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield SparkEngine(session=session)
+    session.stop()
+
+
+def assert_same(m, e):
+    assert differences(to_jsonable(m.report()), to_jsonable(e.report())) == []
+    mw, ew = m.warnings(), e.warnings()
+    assert ew[:len(mw)] == mw and len(ew) - len(mw) <= 1
+    k = len(m.classes)
+    for t, p in [(0, 0), (0, 2), (k, 1), (3, k)]:
+        assert e.cell_samples(t, p, limit=m.dataset.n).tolist() == m.cell_samples(t, p).tolist()
+    assert e.concept_errors(0, "fn", limit=m.dataset.n).tolist() == m.concept_errors(0, "fn").tolist()
+
+
+@pytest.mark.parametrize("case", ["lists", "indicator folder with given lists", "joined names, per-class thresholds"])
+def test_spark_multilabel_equals_memory(spark, tmp_path, case):
+    threshold = thresholds = None
+    if case == "lists":
+        path = write(frame("list", n=500, seed=31), tmp_path / "ml.parquet")
+        threshold = 0.3
+    elif case == "indicator folder with given lists":
+        path = write(frame("indicator", given="list", n=600, seed=32), tmp_path / "parts", parts=2)
+    else:
+        path = write(frame("text", n=400, seed=33), tmp_path / "text.parquet")
+        thresholds = np.array([0.2, 0.9, 0.35, 0.5, 0.61])
+    m = memory_evaluation(path, threshold=threshold, thresholds=thresholds)
+    e = evaluate_path(spark.sibling(), str(path), threshold=threshold)
+    if thresholds is not None:
+        e = e.with_thresholds(thresholds)
+    assert_same(m, e)
+    if m.dataset.has_scores:
+        t, tp, fp = e.counts_at(1, [0.2, 0.45, 0.77])
+        want_tp, want_fp = m.sweep(1).counts_at(t)
+        assert tp.tolist() == want_tp.tolist() and fp.tolist() == want_fp.tolist()
+
+
+def test_spark_refuses_a_list_item_without_a_score_column_as_memory_does(spark, tmp_path):
+    table = frame("list", n=30, seed=34)
+    table.at[6, "labels"] = ["wolf", "cat"]
+    path = write(table, tmp_path / "bad.parquet")
+    with pytest.raises(InputError) as mem:
+        load_dataset(path)
+    with pytest.raises(InputError) as eng:
+        evaluate_path(spark.sibling(), str(path))
+    assert str(eng.value) == str(mem.value)
