@@ -94,3 +94,23 @@ def test_no_cell_table_on_another_engine():
         engine = object()
     assert cells.duckdb_of(Other()) is None
     assert cells.duckdb_of(object()) is None
+
+
+def test_a_file_of_several_row_groups_sorted_in_parallel_keeps_the_order(tmp_path):
+    engine = open_engine("duckdb", memory_limit="1GB")
+    try:
+        engine.execute("SET threads = 2")
+        path = write(binary_ties(n=400_000, seed=41), tmp_path / "big.parquet")
+        _, m = memory_report(path)
+        e = evaluate_file(engine, str(path)).precompute()
+        assert e._memo["cell table"] is not None
+        rng = np.random.default_rng(0)
+        for t in range(2):
+            for p in range(2):
+                want = np.asarray(m.cell_samples(t, p), dtype=np.int64)
+                rows = e.cell_samples(t, p)
+                assert len(rows) == len(want)
+                for a in [0, len(want) - 24, *rng.integers(0, max(len(want) - 24, 1), 6).tolist()]:
+                    assert rows[a:a + 24].tolist() == want[a:a + 24].tolist(), (t, p, a)
+    finally:
+        engine.close()
