@@ -592,6 +592,11 @@ class EngineEvaluation(Evaluation):
             for c in classes:
                 step(f"class {d.classes[c]!r}: counts at the slider's positions and the curves' points")
                 self.class_curves(c)
+        from evaldash.engines import cells
+
+        if cells.duckdb_of(self.engine) is not None:
+            step(cells.STEP)
+            cells.build(self)
         return self
 
     @property

@@ -85,7 +85,12 @@ class RowCache:
     def page(self, where: str, order: str, limit: int, offset: int) -> np.ndarray:
         """Row numbers of one page of the rows where ``where`` holds, in ``order``, their records
         kept: one query."""
-        frame = self.dataset.engine.frame(sql.ranked_page(self.columns, where, order, limit, offset))
+        return self.query(sql.ranked_page(self.columns, where, order, limit, offset))
+
+    def query(self, text: str) -> np.ndarray:
+        """Row numbers of the rows ``text`` selects (columns :attr:`columns`), their records kept:
+        one query."""
+        frame = self.dataset.engine.frame(text)
         self.queries += 1
         return self.store(frame)
 
@@ -392,7 +397,7 @@ class RankedRows:
         pages = e._memo.setdefault("pages", OrderedDict())
         rows = pages.get(key)
         if rows is None:
-            rows = cache.page(self.where, self.order, stop - start, start)
+            rows = self._read(start, stop)
             rows.setflags(write=False)
             pages[key] = rows
             while len(pages) > PAGES_KEPT:
@@ -400,6 +405,10 @@ class RankedRows:
         else:
             cache.fetch(rows)  # the records may have left the LRU since
         return rows
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        """One query for rows ``start``..``stop``, their records kept."""
+        return self._e.dataset.row_cache.page(self.where, self.order, stop - start, start)
 
     def __getitem__(self, key):
         n = len(self)
@@ -448,3 +457,12 @@ class CellRows(RankedRows):
         self.true, self.pred = int(true), int(pred)
         super().__init__(evaluation, ("cell", self.true, self.pred), sql.cell_where(self.true, self.pred),
                          sql.MOST_CONFIDENT, int(count), f"cell ({self.true}, {self.pred})")
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
+        """From the sorted cell table when precompute built it (DuckDB: one row group read), else
+        the per-page query over the file."""
+        table = self._e._memo.get("cell table")
+        if table is None:
+            return super()._read(start, stop)
+        cache = self._e.dataset.row_cache
+        return cache.query(table.page_sql(cache.columns, self.true, self.pred, start, stop))
