@@ -22,7 +22,7 @@ import pandas as pd
 from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.engines import sql
-from evaldash.engines.evaluation import GALLERY_PAGE, summarize
+from evaldash.engines.evaluation import summarize
 from evaldash.engines.multilabel_table import MultilabelEngineDataset, open_multilabel_table, source_columns
 from evaldash.errors import InputError
 from evaldash.multilabel_data import DEFAULT_SEPARATOR, detect_task
@@ -65,6 +65,9 @@ def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str 
 
         thresholds = load_thresholds(thresholds_file, dataset.classes).thresholds
     return evaluate_engine_multilabel(dataset, threshold=threshold, thresholds=thresholds)
+
+
+GALLERY_PAGE = 100  # rows of one page of a cell's or a concept's errors (cell_samples' default limit)
 
 
 @dataclass(eq=False)
