@@ -93,5 +93,17 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
     return EngineEvaluation(dataset, threshold)
 
 
+def refuse_multilabel_dashboard(path: str, name: str, task: str | None = None) -> None:
+    """The dashboard shows a multi-label file in memory: its report, check and compare run on the
+    engines, its dashboard views (concept galleries, per-concept sliders) not yet."""
+    from evaldash.engines.multilabel_table import source_columns
+    from evaldash.multilabel_data import detect_task
+
+    if detect_task(source_columns(path), str(path), task) == "multilabel":
+        raise InputError(f"{path}: a multi-label file; the dashboard shows multi-label files in memory for now "
+                         f"(evaldash report, check and compare take --engine {name} for them): start it without "
+                         f"--engine {name}")
+
+
 def spark_master_default() -> str:
     return os.environ.get("EVALDASH_SPARK_MASTER", "local[*]")

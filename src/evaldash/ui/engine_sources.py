@@ -118,6 +118,9 @@ def _open_with_progress(source, name: str):
                 status.update(label=f"{Path(source.path).name} on the {name} engine: {text}…")
 
             progress("reading and checking the file")
+            from evaldash.engines import refuse_multilabel_dashboard
+
+            refuse_multilabel_dashboard(source.path, name, source.task)
             try:
                 engine = _engine(name, source.memory_limit, source.spark_master)
                 evaluation = evaluate_file(engine, source.path, positive=source.positive, threshold=source.threshold)
