@@ -215,3 +215,10 @@ def test_spark_unpaired_multiclass(spark, tmp_path):
     a = multiclass_ties(n=500, seed=111)
     b = multiclass_ties(n=520, seed=112)
     assert not _assert_same(spark, write(a, tmp_path / "a.parquet"), write(b, tmp_path / "b.parquet"))["paired"]
+
+
+def test_duckdb_prints_no_progress_bar_into_json_output():
+    # DuckDB's bar goes to stdout after 2 s of a query: inside `compare --json` on a large file
+    engine = open_engine("duckdb", memory_limit="500MB")
+    assert engine.row("SELECT current_setting('enable_progress_bar') AS on") == {"on": False}
+    engine.close()
