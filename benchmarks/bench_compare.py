@@ -43,7 +43,10 @@ def run(engine: str, a: Path, b: Path, resamples: int) -> tuple[dict, float, flo
                           check=True)
     wall = time.perf_counter() - start
     rss_gb = int(done.stderr.strip().splitlines()[-1]) / 1024 ** 2
-    return json.loads(done.stdout), wall, rss_gb
+    out = json.loads(done.stdout)
+    for side in ("a", "b"):  # the engines add one line that they do not check image paths
+        out[side]["warnings"] = [w for w in out[side]["warnings"] if "does not check the image paths" not in w]
+    return out, wall, rss_gb
 
 
 def main() -> None:
@@ -59,7 +62,7 @@ def main() -> None:
     first = None
     for engine in args.engines.split(","):
         out, wall, rss = run(engine, args.a, b, args.resamples)
-        same = "" if first is None else f", differences from {args.engines.split(',')[0]}: {len(differences(first, out))}"
+        same = "" if first is None else f", differences from the first: {len(differences(first, out))}"
         first = first or out
         print(f"{engine:>7}: {wall:7.1f} s, peak RSS {rss:.2f} GB{same}")
 

@@ -78,7 +78,7 @@ def test_paired_multiclass_with_ties_in_another_row_order(duck, tmp_path, suffix
     assert {"macro_roc_auc", "ece"} <= set(got["delta"])
 
 
-def test_paired_above_the_exact_size_grouped_ece_from_sql(duck, tmp_path, monkeypatch):
+def test_paired_above_the_exact_size_grouped_ece_from_sql(duck, tmp_path):
     n = bs.EXACT_MAX_CELLS + 5000  # ECE and macro ROC AUC take their grouped forms
     a = _binary(n, 41)
     pa = write(a, tmp_path / "a.parquet")

@@ -85,7 +85,8 @@ class MemorySides:
         auc_a, auc_b = _auc_input(self.a, None), _auc_input(self.b, self.rows)
         if self.rows is not None:
             return bs.paired_resampled_macro_auc_delta(auc_a, auc_b, resamples, seed)
-        return bs.resampled_macro_auc(*auc_b, resamples, seed + 1)[1] - bs.resampled_macro_auc(*auc_a, resamples, seed)[1]
+        return (bs.resampled_macro_auc(*auc_b, resamples, seed + 1)[1]
+                - bs.resampled_macro_auc(*auc_a, resamples, seed)[1])
 
     def ece_draws(self, resamples: int, seed: int) -> np.ndarray:
         """Resampled ECE of B minus that of A, shape (resamples,)."""

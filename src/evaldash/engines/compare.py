@@ -98,7 +98,8 @@ class EngineSides:
         out = []
         for e, s in ((self.a, seed), (self.b, seed + 1)):
             c, k = e.counts, e.dataset.n_classes
-            out.append(bs.class_count_metrics(**bs.class_counts_of_cells(c.true * k + c.pred, c.count, k, resamples, s)))
+            counts = bs.class_counts_of_cells(c.true * k + c.pred, c.count, k, resamples, s)
+            out.append(bs.class_count_metrics(**counts))
         return out[0], out[1]
 
     def outcomes(self) -> dict[str, int]:
@@ -121,7 +122,7 @@ class EngineSides:
             defined = [d.positive] if d.positive in defined else []
         return defined or "has no class with both positives and negatives"
 
-    def _columns(self, columns: list[str], side: str) -> "pd.DataFrame":  # noqa: F821
+    def _columns(self, columns: list[str], side: str):
         """Columns of A in file order, or of B: paired, in A's row order (by id); else its own."""
         names = ", ".join(f"ev_x.{c} AS {c}" for c in columns)
         if side == "a":
@@ -142,7 +143,8 @@ class EngineSides:
         auc_a, auc_b = self._auc_input("a"), self._auc_input("b")
         if self.paired:
             return bs.paired_resampled_macro_auc_delta(auc_a, auc_b, resamples, seed)
-        return bs.resampled_macro_auc(*auc_b, resamples, seed + 1)[1] - bs.resampled_macro_auc(*auc_a, resamples, seed)[1]
+        return (bs.resampled_macro_auc(*auc_b, resamples, seed + 1)[1]
+                - bs.resampled_macro_auc(*auc_a, resamples, seed)[1])
 
     def _ece_rows(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         f = self._columns(["conf", "y_true", "y_pred"], side)
