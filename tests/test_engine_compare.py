@@ -143,6 +143,7 @@ def test_view_names_are_renamed_outside_quotes_only():
     text = "SELECT ev_rn, ev_raw_l FROM ev_rows JOIN ev_label_map ON x = 'ev_rows.parquet' AND \"ev_source\" = 1"
     assert renamed(text, "b") == ("SELECT ev_rn, ev_raw_l FROM ev_rows_b JOIN ev_label_map_b ON x = 'ev_rows.parquet' "
                                   "AND \"ev_source\" = 1")
+    assert renamed("SELECT * FROM ev_map_labels", "b") == "SELECT * FROM ev_map_labels_b"  # multi-label class maps
 
 
 def test_the_second_file_sits_beside_the_first_in_one_session(duck, tmp_path):

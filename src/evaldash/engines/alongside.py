@@ -16,10 +16,11 @@ import re
 from evaldash.engines.base import Serialized
 from evaldash.engines.spark_engine import SparkEngine
 
-# the views and registered tables the engines define (column names such as ev_rn are left alone)
+# the views and registered tables the engines define, and the multi-label class maps ev_map_<...>
+# (column names such as ev_rn are left alone)
 VIEW_NAMES = ("ev_source", "ev_rows", "ev_raw", "ev_files", "ev_label_map", "ev_pred_map", "ev_sample")
 # a quoted string or identifier (left as it is: a file path or a column may hold these words), or a view name
-_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\b(" + "|".join(VIEW_NAMES) + r")\b")
+_TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\b(" + "|".join(VIEW_NAMES) + r"|ev_map_\w+)\b")
 
 
 def renamed(text: str, tag: str) -> str:
