@@ -293,8 +293,19 @@ def paired_resampled_class_counts(cells_a: np.ndarray, cells_b: np.ndarray, n_cl
     """Per-class counts of A and of B (as :func:`resampled_class_counts`) on the same resamples
     of shared samples: the draws of :func:`paired_resampled_confusions`, reduced in blocks of
     resamples to shape (resamples, k), never (resamples, k, k)."""
-    k, kk = n_classes, n_classes * n_classes
+    kk = n_classes * n_classes
     pairs, counts = np.unique(cells_a.astype(np.int64) * kk + cells_b, return_counts=True)
+    return paired_class_counts_of_pairs(pairs, counts, n_classes, resamples, seed)
+
+
+def paired_class_counts_of_pairs(pairs: np.ndarray, counts: np.ndarray, n_classes: int,
+                                 resamples: int = DEFAULT_RESAMPLES, seed: int = DEFAULT_SEED
+                                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:func:`paired_resampled_class_counts` from the observed pairs: their codes
+    ``cell_a * k² + cell_b`` (increasing) and counts, as an engine's JOIN and GROUP BY return them
+    (the draws are the same)."""
+    k, kk = n_classes, n_classes * n_classes
+    pairs, counts = np.asarray(pairs, dtype=np.int64), np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
     sides = []
     for codes in (pairs // kk, pairs % kk):
@@ -557,11 +568,25 @@ def paired_resampled_ece(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, 
         width = ECE_BINS * (2 * ECE_STEP + 1)
         joint, inverse, counts = np.unique(groups[0] if b is None else groups[0] * width + groups[1],
                                            return_inverse=True, return_counts=True)
-        draws = rng.multinomial(n, counts / n, size=resamples).astype(np.float64)
-        out = []
-        for side, (conf, corr) in enumerate(sides):
-            code = joint if b is None else (joint // width if side == 0 else joint % width)
-            mean_gap = np.bincount(inverse, weights=corr - conf) / counts
-            out.append(_grouped_ece(draws, code // (2 * ECE_STEP + 1), mean_gap, n))
+        gap_sums = [np.bincount(inverse, weights=corr - conf) for conf, corr in sides]
+        out = ece_of_groups(joint, counts, gap_sums, resamples, rng)
     return out[0], (out[1] if b is not None else None)
+
+
+def ece_of_groups(joint: np.ndarray, counts: np.ndarray, gap_sums: list[np.ndarray], resamples: int,
+                  rng: np.random.Generator) -> list[np.ndarray]:
+    """The grouped ECE resamples of :func:`paired_resampled_ece` (one side or two), each of shape
+    (resamples,), from the observed groups: ``joint`` (increasing; a side's group of
+    :func:`_ece_groups`, or paired ``group_a * width + group_b``), their counts and, per side, the
+    sum of ``correct - confidence`` over each group's rows: what an engine's GROUP BY returns."""
+    width = ECE_BINS * (2 * ECE_STEP + 1)
+    joint, counts = np.asarray(joint, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    draws = rng.multinomial(n, counts / n, size=resamples).astype(np.float64)
+    out = []
+    for side, gap_sum in enumerate(gap_sums):
+        code = joint if len(gap_sums) == 1 else (joint // width if side == 0 else joint % width)
+        mean_gap = np.asarray(gap_sum, dtype=np.float64) / counts
+        out.append(_grouped_ece(draws, code // (2 * ECE_STEP + 1), mean_gap, n))
+    return out
 

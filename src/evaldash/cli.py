@@ -275,7 +275,8 @@ def _compare(args) -> int:
 
     if args.resamples < 10:
         raise InputError(f"--resamples {args.resamples}: expected at least 10 resamples")
-    if {_engine(args, [args.a]), _engine(args, [args.b])} == {"memory"}:
+    names = {_engine(args, [args.a]), _engine(args, [args.b])}
+    if names == {"memory"}:
         a_set, b_set = (load_dataset(path, task=args.task, label_sep=args.label_sep, positive=args.positive,
                                      images_root=args.images_root, classes=args.classes) for path in (args.a, args.b))
         if "multilabel" in (a_set.task, b_set.task):
@@ -283,13 +284,23 @@ def _compare(args) -> int:
 
             return compare_multilabel_files(args, a_set, b_set)
         a, b = evaluate(a_set), evaluate(b_set)
+        result = compare(a, b, resamples=args.resamples, seed=args.seed)
+    elif len(names) == 1:  # one engine: B beside A, only aggregates come back
+        from evaldash.engines.compare import compare_on_engine, evaluate_pair
+
+        a, b = evaluate_pair(names.pop(), args, args.a, args.b)
+        if "multilabel" in (a.task, b.task):  # the multi-label compare draws rows: read back
+            from evaldash.multilabel_cli import compare_multilabel_files
+
+            return compare_multilabel_files(args, a.to_dataset(), b.to_dataset())
+        result = compare_on_engine(a, b, resamples=args.resamples, seed=args.seed)
     else:
         a, b = _evaluate(args, args.a, rows=True), _evaluate(args, args.b, rows=True)
         if "multilabel" in (a.task, b.task):
             from evaldash.multilabel_cli import compare_multilabel_files
 
             return compare_multilabel_files(args, a.dataset, b.dataset)
-    result = compare(a, b, resamples=args.resamples, seed=args.seed)
+        result = compare(a, b, resamples=args.resamples, seed=args.seed)
     if args.json:
         import json
 

@@ -39,6 +39,8 @@ class DuckDBEngine(Engine):
             raise InputError(f"--memory-limit {memory_limit}: {str(exc).splitlines()[0]}; expected a size such as "
                              f"2GB or 500MB") from None
         self.con.execute(f"SET temp_directory = {text(self.temp_dir)}")
+        # its bar is printed on stdout after 2 s of a query, inside `--json` output
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
 

@@ -79,7 +79,10 @@ class SparkEngine(Engine):
         self.spark.sql(sql)
 
     def register(self, name: str, table: pd.DataFrame) -> None:
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self._temp_view(self.spark.createDataFrame(table), name)
+
+    def _temp_view(self, df, name: str) -> None:
+        df.createOrReplaceTempView(name)
 
     def define_source(self, path: str, text_columns=()) -> dict[str, str]:
         kind, files = source_files(path)
@@ -91,10 +94,10 @@ class SparkEngine(Engine):
         raw = self.spark.read.parquet(*files)
         kinds = {f.name: column_kind(f.dataType.simpleString()) for f in raw.schema.fields}
         df = raw.select("*", F.col("_metadata.file_path").alias("ev_file"), F.col("_metadata.row_index").alias("ev_row"))
-        df.createOrReplaceTempView("ev_raw")
+        self._temp_view(df, "ev_raw")
         # each file's first row number: the row counts of the files before it, in path order
         position = {os.path.abspath(f): i for i, f in enumerate(files)}
-        counts = self.spark.sql("SELECT ev_file, COUNT(*) AS n FROM ev_raw GROUP BY ev_file").toPandas()
+        counts = self.frame("SELECT ev_file, COUNT(*) AS n FROM ev_raw GROUP BY ev_file")
         counts["order"] = [position.get(os.path.abspath(unquote(urlparse(u).path)), len(files)) for u in counts["ev_file"]]
         counts = counts.sort_values("order")
         counts["ev_offset"] = counts["n"].cumsum() - counts["n"]
