@@ -88,3 +88,20 @@ def clean_app(monkeypatch, tmp_path):
     st.cache_resource.clear()
     yield
     st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One Spark session in local mode, bound to loopback, for every Spark test of the run (a
+    session costs seconds to start)."""
+    import warnings
+
+    from evaldash.engines.spark_engine import SparkEngine, loopback_session
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
+        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
+                                                                   "spark.default.parallelism": "2"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield SparkEngine(session=session)
+    session.stop()

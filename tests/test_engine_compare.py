@@ -5,7 +5,6 @@ local mode on two cases."""
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -188,19 +187,6 @@ def test_cli_compare_json_is_the_same_on_duckdb_without_reading_rows_back(capsys
 
 
 # --- Spark ----------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def spark():
-    from evaldash.engines.spark_engine import SparkEngine, loopback_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
-        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
-                                                                   "spark.default.parallelism": "2"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield SparkEngine(session=session)
-    session.stop()
-
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_spark_paired_above_the_exact_size(spark, tmp_path):

@@ -4,7 +4,6 @@ about a second here)."""
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pytest
@@ -17,19 +16,6 @@ from evaldash.tasks import load_dataset
 from multilabel_engine_cases import frame, memory_evaluation, write
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from evaldash.engines.spark_engine import SparkEngine, loopback_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
-        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
-                                                                   "spark.default.parallelism": "2"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield SparkEngine(session=session)
-    session.stop()
 
 
 def assert_same(m, e):

@@ -3,7 +3,6 @@ session for the module: a few cases, since each Spark query costs about a second
 
 from __future__ import annotations
 
-import warnings
 
 import pytest
 
@@ -11,19 +10,6 @@ from engine_cases import binary_ties, differences, memory_report, multiclass_tie
 from evaldash.engines import evaluate_file
 from evaldash.errors import InputError
 from evaldash.report import to_jsonable
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from evaldash.engines.spark_engine import SparkEngine, loopback_session
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # pyspark's notice about pandas 3
-        session = loopback_session("local[2]", "evaldash-tests", {"spark.sql.shuffle.partitions": "2",
-                                                                   "spark.default.parallelism": "2"})
-    session.sparkContext.setLogLevel("ERROR")
-    yield SparkEngine(session=session)
-    session.stop()
 
 
 def test_spark_binds_to_loopback_only(spark):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaldash.errors import InputError
+from evaldash.named_classes import NamedClasses
 from evaldash.image_paths import ImageCheck, resolve_images
 from evaldash.io import file_format, read_header, read_table
 
@@ -32,7 +33,7 @@ MAX_ROWS_SHOWN = 5
 
 
 @dataclass(frozen=True, eq=False)
-class Dataset:
+class Dataset(NamedClasses):
     """A validated predictions file.
 
     Attributes
@@ -90,10 +91,6 @@ class Dataset:
         return int(self.y_true.shape[0])
 
     @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
     def is_binary(self) -> bool:
         return len(self.classes) == 2
 
@@ -106,18 +103,6 @@ class Dataset:
     def has_scores(self) -> bool:
         return self.scores is not None
 
-    @property
-    def name(self) -> str:
-        return Path(self.source).name
-
-    def class_index(self, name: str) -> int:
-        """Index of the class called ``name`` (raises :class:`InputError`)."""
-        try:
-            return self.classes.index(str(name))
-        except ValueError:
-            raise InputError(
-                f"{self.source}: no class named {name!r}; classes are {list(self.classes)}"
-            ) from None
 
     def confidence(self) -> np.ndarray:
         """Score of the predicted class per sample, shape (n_samples,); NaN without scores."""

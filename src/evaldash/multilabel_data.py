@@ -30,6 +30,7 @@ import pandas as pd
 from evaldash.dataset import (ID_NAMES, IMAGE_NAMES, LABEL_NAMES, MAX_ROWS_SHOWN, SCORE_PREFIXES, _find, _ids,
                               _norm, _numeric, _order_classes, _rows, _score_columns, _score_matrix, _string_bytes)
 from evaldash.errors import InputError
+from evaldash.named_classes import NamedClasses
 from evaldash.image_paths import ImageCheck, resolve_images
 from evaldash.io import file_format, read_header, read_table
 
@@ -46,7 +47,7 @@ _NOT_INDICATORS = ("label_corrected",)
 FINGERPRINT_ROWS = 65_536  # rows of scores hashed at a time (a 52 MB copy at 100 classes)
 
 @dataclass(frozen=True, eq=False)
-class MultilabelDataset:
+class MultilabelDataset(NamedClasses):
     """A validated multi-label predictions file.
 
     Attributes
@@ -95,10 +96,6 @@ class MultilabelDataset:
         return int(self.y_true.shape[0])
 
     @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
     def has_scores(self) -> bool:
         return self.scores is not None
 
@@ -106,16 +103,6 @@ class MultilabelDataset:
     def prediction_given(self) -> bool:
         return self.y_pred_given is not None
 
-    @property
-    def name(self) -> str:
-        return Path(self.source).name
-
-    def class_index(self, name: str) -> int:
-        """Index of the class called ``name`` (raises :class:`InputError`)."""
-        try:
-            return self.classes.index(str(name))
-        except ValueError:
-            raise InputError(f"{self.source}: no class named {name!r}; classes are {list(self.classes)}") from None
 
     def label_sets(self, indicators: np.ndarray | None = None) -> list[list[str]]:
         """The true (or the given ``indicators``') label sets as lists of class names, one per sample."""

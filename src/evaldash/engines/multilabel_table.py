@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,10 +33,11 @@ from evaldash.engines import sql
 from evaldash.engines.base import Engine, source_files
 from evaldash.engines.table import MAX_SHOWN, _check_ids, _Checker, _literal, metadata_ref, rows_text
 from evaldash.errors import InputError
+from evaldash.named_classes import NamedClasses
 
 
 @dataclass(frozen=True, eq=False)
-class MultilabelEngineDataset:
+class MultilabelEngineDataset(NamedClasses):
     """A validated multi-label file that stays in its engine: the scalars of
     :class:`evaldash.multilabel_data.MultilabelDataset` (same names and meaning), no per-sample
     arrays."""
@@ -59,19 +59,6 @@ class MultilabelEngineDataset:
     positive = None
     is_binary = False
 
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
-    def name(self) -> str:
-        return Path(self.source).name
-
-    def class_index(self, name: str) -> int:
-        try:
-            return self.classes.index(str(name))
-        except ValueError:
-            raise InputError(f"{self.source}: no class named {name!r}; classes are {list(self.classes)}") from None
 
 
 def source_columns(path: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ from evaldash.engines import sql
 from evaldash.engines.base import Engine
 from evaldash.engines.rows import RowAccess
 from evaldash.errors import InputError
+from evaldash.named_classes import NamedClasses
 
 MAX_SHOWN = ds.MAX_ROWS_SHOWN
 _NA_TEXT = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
@@ -28,7 +28,7 @@ _MAX_DOUBLE = "CAST('1.7976931348623157e308' AS DOUBLE)"
 
 
 @dataclass(frozen=True, eq=False)
-class EngineDataset(RowAccess):
+class EngineDataset(RowAccess, NamedClasses):
     """A validated predictions file that stays in its engine: the scalars of
     :class:`evaldash.dataset.Dataset` (same names and meaning); its per-sample columns are read
     a row or a page at a time (:class:`~evaldash.engines.rows.RowAccess`)."""
@@ -52,22 +52,9 @@ class EngineDataset(RowAccess):
     read_options: tuple = ()  # (name, value) of what changes the rows read (positive, threshold)
 
     @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
     def is_binary(self) -> bool:
         return len(self.classes) == 2
 
-    @property
-    def name(self) -> str:
-        return Path(self.source).name
-
-    def class_index(self, name: str) -> int:
-        try:
-            return self.classes.index(str(name))
-        except ValueError:
-            raise InputError(f"{self.source}: no class named {name!r}; classes are {list(self.classes)}") from None
 
 
 def metadata_ref(i: int) -> str:
