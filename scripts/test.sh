@@ -36,4 +36,6 @@ if [ "${#packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${packages[@]}" >/dev/null
   if [ -n "$policy" ]; then $SUDO rm -f "$policy"; trap - EXIT; fi
 fi
-python3 -m pytest -q "$@"
+# A worker per core (at most 4; EVALDASH_TEST_WORKERS to choose): the browser tests run in one, the
+# Spark tests in one, the rest spread over all (pytest-xdist, --dist loadgroup).
+python3 -m pytest -q -n "${EVALDASH_TEST_WORKERS:-auto}" --maxprocesses=4 --dist loadgroup "$@"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,18 @@ import streamlit as st
 
 from classification_cases import BINARY_CSV, CASE_NAMES, DIGITS_CSV, Case, make_case
 from databases import PostgresServer, PostgresUnavailable
+
+# The annotations' default database lives in the user's data folder: each test process (and the servers
+# it starts) gets a folder of its own, so tests never touch the user's data nor each other's (pytest-xdist).
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="evaldash-test-data-")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (``scripts/test.sh`` runs a worker per core, ``--dist loadgroup``) every test
+    that starts Spark runs in one worker, so one JVM serves them all."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()) or "spark" in item.name.lower():
+            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(params=CASE_NAMES)

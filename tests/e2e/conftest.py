@@ -39,6 +39,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+            # one worker runs every browser test (under pytest-xdist): one set of servers, one Chromium
+            item.add_marker(pytest.mark.xdist_group("e2e"))
             if missing:
                 item.add_marker(pytest.mark.skip(reason=missing))
 
