@@ -60,9 +60,14 @@ elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own number
     st.subheader("Headline and per-class F1", anchor=False)
     st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns[1:3]} | {"B − A": "{:+.3f}"}, na_rep="n/a"),
                  hide_index=True, key="cmp_engine_headline")
-    other = "B" if on == a_key else "A"
-    ui.engine_line(a if on == a_key else b, f"With {other} in memory, the differences' bootstrap intervals, the "
-                   "samples B fixed and broke and the paired matrices are", source=by_key[on])
+    engine_run = a if on == a_key else b
+    where = {k: f"on the {ui.on_engine(e)} engine" if ui.on_engine(e) else "in memory"
+             for k, e in ((a_key, a), (b_key, b))}
+    with st.container(key="cmp_engine_line", horizontal=True, vertical_alignment="center"):
+        st.caption(f"A is {ui.md(where[a_key])}, B is {ui.md(where[b_key])}: the differences' bootstrap intervals, "
+                   "the samples B fixed and broke and the paired matrices need both runs on one engine or both in "
+                   "memory.", width="content")
+        ui.sample_button(engine_run, source=by_key[on])
     ui.stop()
 if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
     ui.concept_compare(a, b, name_a, name_b)

@@ -575,8 +575,8 @@ def test_compare_of_a_run_on_an_engine_with_one_in_memory_shows_each_run_numbers
     assert np.allclose(table.iloc[:, 1].to_numpy(float)[:2], [head["accuracy"], head["macro_f1"]], atol=1e-12)
     assert np.allclose(table["B − A"].to_numpy(float), 0.0, atol=1e-12, equal_nan=True)
     assert list(table["metric"][4:]) == [f"F1 of {c}" for c in core.dataset.classes]
-    assert "With B in memory, the differences' bootstrap intervals, the samples B fixed and broke and the paired " \
-           "matrices are not available on the duckdb engine" in captions(at)
+    assert "A is on the duckdb engine, B is in memory: the differences' bootstrap intervals, the samples B fixed and broke and " \
+           "the paired matrices need both runs on one engine or both in memory." in captions(at)
     assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
 
 

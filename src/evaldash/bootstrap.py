@@ -383,7 +383,9 @@ def auc_influence(score: np.ndarray, positive: np.ndarray) -> tuple[float, np.nd
 
     For a positive the influence is (share of negatives ranked below it - AUC) / n_pos, for a
     negative (share of positives ranked above it - AUC) / n_neg (DeLong's structural components);
-    the influences sum to 0. Needs positives and negatives."""
+    the influences sum to 0. Needs positives and negatives. The AUC is the exact integer ratio
+    ``sum(pos · (2 · negatives below + negatives tied)) / (2 · n_pos · n_neg)`` rounded once, so an
+    engine computes the same float and with it the same influences (:mod:`evaldash.engines.auc_delta`)."""
     order = np.argsort(score)
     s, pos = score[order], positive[order]
     distinct = np.empty(s.size, dtype=bool)

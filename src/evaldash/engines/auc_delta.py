@@ -105,8 +105,8 @@ def linear_groups(engine, ctes: list[tuple[str, str]], rows_sql: str, n: int,
             f"ev_g AS (SELECT d, COUNT(*) AS c, SUM(d) AS s FROM ev_d GROUP BY d), "
             f"ev_w AS (SELECT d, c, s, SUM(c) OVER (ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - 1 "
             f"AS p, COUNT(*) OVER () AS m FROM ev_g) "
-            f"SELECT CASE WHEN ev_w.m <= {int(max_bins)} THEN ev_w.p ELSE LEAST({int(max_bins) - 1}, {grouped} - 1) END "
-            f"AS grp, SUM(ev_w.c) AS c, SUM(ev_w.s) AS s FROM ev_w GROUP BY 1 ORDER BY 1")
+            f"SELECT CASE WHEN ev_w.m <= {int(max_bins)} THEN ev_w.p "
+            f"ELSE LEAST({int(max_bins) - 1}, {grouped} - 1) END AS grp, SUM(ev_w.c) AS c, SUM(ev_w.s) AS s FROM ev_w GROUP BY 1 ORDER BY 1")
     f = engine.frame(text)
     return f["c"].to_numpy(np.int64), f["s"].to_numpy(np.float64)
 
