@@ -153,3 +153,40 @@ def test_the_pair_on_duckdb_gives_the_memory_comparison_and_names_its_steps(file
         assert list(moved_out[0:len(moved_out)]) == list(np.flatnonzero(in_a & ~in_b))
     finally:
         engine.close()
+
+
+def test_the_pair_names_its_steps_while_the_engine_works_then_removes_them(on_duckdb, monkeypatch):
+    from evaldash.ui import engine_compare
+    from evaldash.ui.sources import load, start_sources
+
+    labels = []
+
+    class Status:
+        def __init__(self, label, **kwargs):
+            labels.append(label)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, label=None, **kwargs):
+            labels.append(label)
+
+    class Empty:
+        status = Status
+
+        def empty(self):
+            labels.append("(removed)")
+
+    sa, sb = start_sources()
+    a, b = load(sa), load(sb)  # each run opened first (its own status)
+    monkeypatch.setattr(engine_compare.st, "empty", Empty)
+    pair, result = engine_compare.engine_comparison(sa, sb, a, b)
+    head = "Comparing a.parquet with b.parquet on the duckdb engine"
+    assert labels == [f"{head}…", f"{head}: opening b.parquet beside a.parquet…", f"{head}: pairing the samples by id…",
+                      f"{head}: resampling the paired confusion cells…", f"{head}: macro ROC AUC resamples…",
+                      f"{head}: ECE resamples…", "(removed)"]
+    assert engine_compare.engine_comparison(sa, sb, a, b) == (pair, result)  # computed: no second status
+    assert labels[-1] == "(removed)" and len(labels) == 7
