@@ -39,7 +39,14 @@ except InputError as exc:
     st.error(ui.md(exc))
     ui.stop()
 name_a, name_b = ui.run_name(by_key[a_key]), ui.run_name(by_key[b_key])
-if ui.on_engine(a) or ui.on_engine(b):  # each run's own numbers; what pairs their rows needs them in memory
+pair = None
+if ui.same_engine(a, b) and "multilabel" not in (a.task, b.task):  # paired by a JOIN on id in the engine
+    try:
+        pair, result = ui.engine_comparison(by_key[a_key], by_key[b_key], a, b)
+    except InputError as exc:
+        st.error(ui.md(exc))
+        ui.stop()
+elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own numbers; pairing needs both in one place
     on = a_key if ui.on_engine(a) else b_key
     head_a, head_b = a.headline(), b.headline()
     metrics = {"accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC",
@@ -53,15 +60,23 @@ if ui.on_engine(a) or ui.on_engine(b):  # each run's own numbers; what pairs the
     st.subheader("Headline and per-class F1", anchor=False)
     st.dataframe(table.style.format({c: "{:.3f}" for c in table.columns[1:3]} | {"B − A": "{:+.3f}"}, na_rep="n/a"),
                  hide_index=True, key="cmp_engine_headline")
-    ui.engine_line(a if on == a_key else b, "The differences' bootstrap intervals, the samples B fixed and broke "
-                   "and the paired matrices are", source=by_key[on])
+    engine_run = a if on == a_key else b
+    where = {k: f"on the {ui.on_engine(e)} engine" if ui.on_engine(e) else "in memory"
+             for k, e in ((a_key, a), (b_key, b))}
+    with st.container(key="cmp_engine_line", horizontal=True, vertical_alignment="center"):
+        st.caption(f"A is {ui.md(where[a_key])}, B is {ui.md(where[b_key])}: the differences' bootstrap intervals, "
+                   "the samples B fixed and broke and the paired matrices need both runs on one engine or both in "
+                   "memory.", width="content")
+        ui.sample_button(engine_run, source=by_key[on])
     ui.stop()
 if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match
     ui.concept_compare(a, b, name_a, name_b)
     ui.stop()
-result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
+if pair is None:
+    result = a.memo(("compare", b_key, ui.fingerprint(b)), lambda _: compare(a, b))
 iv = result["intervals"]
-rows_b = aligned_rows(a, b)  # B's row of each of A's samples (None unless the ids match): once per run
+# B's row of each of A's samples (None unless the ids match): once per run; on an engine, of the rows shown
+rows_b = aligned_rows(a, b) if pair is None else pair.rows_b if result["paired"] else None
 
 st.subheader("Headline", anchor=False)
 HEADLINE = {"accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC",
@@ -153,23 +168,26 @@ if a.dataset.classes == b.dataset.classes:
                       cells=figures.difference_cells(cb - ca))
     if picked and rows_b is not None:
         i, j = picked
-        da, db = a.dataset, b.dataset
-        in_a = (da.y_true == i) & (da.y_pred == j)
-        in_b = (db.y_true[rows_b] == i) & (db.y_pred[rows_b] == j)
+        if pair is None:
+            da, db = a.dataset, b.dataset
+            in_a = (da.y_true == i) & (da.y_pred == j)
+            in_b = (db.y_true[rows_b] == i) & (db.y_pred[rows_b] == j)
+            moved = np.flatnonzero(~in_a & in_b), np.flatnonzero(in_a & ~in_b)
+        else:  # each a page at a time from the engine, counted from the paired cells
+            moved = pair.moved(i, j)
         with st.container(key="cmp_moved"):
             st.markdown(f"**True {ui.md(labels[i])} → predicted {ui.md(labels[j])}**: "
-                        f"{int((~in_a & in_b).sum())} moved in with B, {int((in_a & ~in_b).sum())} moved out")
+                        f"{len(moved[0])} moved in with B, {len(moved[1])} moved out")
             ui.image_notice(a)  # the thumbnails below are A's images
-            for title, mask in (("moved in (B puts them here, A did not)", ~in_a & in_b),
-                                ("moved out (A put them here, B does not)", in_a & ~in_b)):
-                rows = np.flatnonzero(mask)
+            for title, rows in (("moved in (B puts them here, A did not)", moved[0]),
+                                ("moved out (A put them here, B does not)", moved[1])):
                 st.caption(f"{title}: {len(rows)} images")
                 ui.pair_gallery(a, b, rows[:ui.PAGE_SIZE], rows_b, key=f"cmp_moved_{title[:9]}")
             ui.scroll_into_view("cmp_moved")
     elif picked:
         st.info("The files hold different samples, so samples cannot be followed from A to B.")
 
-groups = fixed_broken(a, b, rows_b) if rows_b is not None else None
+groups = None if rows_b is None else fixed_broken(a, b, rows_b) if pair is None else pair.fixed_broken(result)
 if groups is not None:
     st.subheader("Samples that changed", anchor=False)
     which = st.segmented_control("Show", ["fixed", "broken", "both_wrong"], key="cmp_group",

@@ -561,12 +561,12 @@ def test_the_review_queue_on_an_engine_walks_the_mistakes_marks_them_and_resumes
     assert f"0 / {int(core.confusion[i, j])} reviewed" in progress(other)
 
 
-def test_compare_with_a_run_on_an_engine_shows_each_run_numbers_and_one_line(on_duckdb, joined):
-    from test_app import open_path
-
+def test_compare_of_a_run_on_an_engine_with_one_in_memory_shows_each_run_numbers_and_one_line(on_duckdb, joined):
+    # both on the engine: paired there (tests/test_engine_compare_app.py); one in memory: each run's own numbers
     core = memory_core(joined)
     at = open_page()
-    open_path(at, joined)  # B: the same rows, on the engine too
+    next(b for b in at.button if b.key == "engine_sample").click().run()  # B: the same rows, in memory
+    assert not at.exception, at.exception
     at.switch_page("pages/compare.py").run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
@@ -575,8 +575,9 @@ def test_compare_with_a_run_on_an_engine_shows_each_run_numbers_and_one_line(on_
     assert np.allclose(table.iloc[:, 1].to_numpy(float)[:2], [head["accuracy"], head["macro_f1"]], atol=1e-12)
     assert np.allclose(table["B − A"].to_numpy(float), 0.0, atol=1e-12, equal_nan=True)
     assert list(table["metric"][4:]) == [f"F1 of {c}" for c in core.dataset.classes]
-    assert "The differences' bootstrap intervals, the samples B fixed and broke and the paired matrices are not " \
-           "available on the duckdb engine" in captions(at)
+    assert "A is on the duckdb engine, B is in memory: the differences' bootstrap intervals, the samples B fixed and broke and " \
+           "the paired matrices need both runs on one engine or both in memory." in captions(at)
+    assert [b.label for b in at.button if b.key == "engine_sample"] == ["Open its 1,500 rows in memory"]
 
 
 def test_one_threshold_per_class_on_an_engine_is_the_memory_rule(on_duckdb, joined):

@@ -383,7 +383,9 @@ def auc_influence(score: np.ndarray, positive: np.ndarray) -> tuple[float, np.nd
 
     For a positive the influence is (share of negatives ranked below it - AUC) / n_pos, for a
     negative (share of positives ranked above it - AUC) / n_neg (DeLong's structural components);
-    the influences sum to 0. Needs positives and negatives."""
+    the influences sum to 0. Needs positives and negatives. The AUC is the exact integer ratio
+    ``sum(pos · (2 · negatives below + negatives tied)) / (2 · n_pos · n_neg)`` rounded once, so an
+    engine computes the same float and with it the same influences (:mod:`evaldash.engines.auc_delta`)."""
     order = np.argsort(score)
     s, pos = score[order], positive[order]
     distinct = np.empty(s.size, dtype=bool)
@@ -398,9 +400,12 @@ def auc_influence(score: np.ndarray, positive: np.ndarray) -> tuple[float, np.nd
     else:
         neg_g = 1.0 - pos_g
     n_pos, n_neg = pos_g.sum(), neg_g.sum()
-    below = (np.cumsum(neg_g) - neg_g / 2) / n_neg  # a positive's share of negatives below it
+    cum_neg = np.cumsum(neg_g)
+    below = (cum_neg - neg_g / 2) / n_neg  # a positive's share of negatives below it
     above = (n_pos - np.cumsum(pos_g) + pos_g / 2) / n_pos  # a negative's share of positives above it
-    auc = float((pos_g * below).sum() / n_pos)
+    # the exact integer ratio, rounded once: what an engine computes too (evaldash.engines.auc_delta)
+    auc = int(np.sum(pos_g.astype(np.int64) * (2 * cum_neg.astype(np.int64) - neg_g.astype(np.int64)))) / (
+        2 * int(n_pos) * int(n_neg))
     if not distinct.all():
         below, above = below[group], above[group]
     influence = np.zeros(s.size)
@@ -458,6 +463,15 @@ def resampled_linear(influence: np.ndarray, resamples: int, rng: np.random.Gener
     ``max_bins`` quantile bins, each standing at its mean) and the group counts drawn from their
     multinomial."""
     n = influence.size
+    counts, sums = linear_groups(influence, max_bins)
+    draws = rng.multinomial(n, counts / n, size=resamples)
+    return draws @ (sums / counts)
+
+
+def linear_groups(influence: np.ndarray, max_bins: int = MAX_AUC_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """The groups :func:`resampled_linear` draws from, in increasing order: each one's rows and sum
+    of ``influence``, shape (groups,) each (an engine counts the same: :mod:`evaldash.engines.auc_delta`)."""
+    n = influence.size
     ordered = np.sort(influence)
     values = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
     if values.size <= max_bins:
@@ -467,9 +481,7 @@ def resampled_linear(influence: np.ndarray, resamples: int, rng: np.random.Gener
         group = np.searchsorted(edges, influence, side="right")
     counts = np.bincount(group)
     used = counts > 0
-    means = np.bincount(group, weights=influence)[used] / counts[used]
-    draws = rng.multinomial(n, counts[used] / n, size=resamples)
-    return draws @ means
+    return counts[used], np.bincount(group, weights=influence)[used]
 
 
 def resampled_macro_auc(scores: np.ndarray, y_true: np.ndarray, classes: list[int],

@@ -12,10 +12,10 @@ What comes back from the engine:
   confidence and correctness columns are read (at most that many rows); above, the groups of
   (bin, difference rounded to 1/64) are counted in SQL, jointly for A and B when paired, with their
   sums of ``correct - confidence``.
-- macro ROC AUC: the score and label columns are read (B's in A's row order, by the JOIN), and the
-  bootstrap runs on them as in memory. Its grouped form (quantile bins of each row's influence)
-  is not computed in SQL yet: that is the one piece here that still reads rows × (classes + 1)
-  numbers.
+- macro ROC AUC: up to :data:`~evaldash.bootstrap.EXACT_MAX_CELLS` rows × classes averaged the
+  resamples draw rows, so the score and label columns are read (B's in A's row order, by the
+  JOIN; at most that many numbers); above, each row's influence is computed in the engine, bit
+  for bit numpy's, and only its groups come back (:mod:`evaldash.engines.auc_delta`).
 """
 
 from __future__ import annotations
@@ -141,11 +141,22 @@ class EngineSides:
                 self.auc_classes(side))
 
     def auc_draws(self, resamples: int, seed: int) -> np.ndarray:
-        auc_a, auc_b = self._auc_input("a"), self._auc_input("b")
+        from evaldash.engines import auc_delta
+
+        ca, cb = self.auc_classes("a"), self.auc_classes("b")
         if self.paired:
-            return bs.paired_resampled_macro_auc_delta(auc_a, auc_b, resamples, seed)
-        return (bs.resampled_macro_auc(*auc_b, resamples, seed + 1)[1]
-                - bs.resampled_macro_auc(*auc_a, resamples, seed)[1])
+            n = self.a.dataset.n
+            if not bs._exact(n * (len(ca) + len(cb)), None):  # the rows' influences grouped in the engine
+                return auc_delta.paired_auc_delta(self.engine, "ev_rows", self.b_rows, ca, cb, n, resamples, seed)
+            return bs.paired_resampled_macro_auc_delta(self._auc_input("a"), self._auc_input("b"), resamples, seed)
+        out = []
+        for side, classes, view, s in (("a", ca, "ev_rows", seed), ("b", cb, self.b_rows, seed + 1)):
+            n = (self.a if side == "a" else self.b).dataset.n
+            if bs._exact(n * len(classes), None):
+                out.append(bs.resampled_macro_auc(*self._auc_input(side), resamples, s)[1])
+            else:
+                out.append(auc_delta.macro_auc_draws(self.engine, view, classes, n, resamples, s))
+        return out[1] - out[0]
 
     def _ece_rows(self, side: str) -> tuple[np.ndarray, np.ndarray]:
         f = self._columns(["conf", "y_true", "y_pred"], side)

@@ -19,7 +19,8 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``review_sets``: what both review queues share (an uploaded id list, "reviewed" marks, progress);
 - ``engine_sources`` and ``engine_gate``: a file that stays in an engine (``--engine duckdb|spark|auto``):
   opened once per server with its steps shown, the sidebar's engine line, and the one line (with
-  "Open a sample of 1,000,000 rows in memory") where a view needs every row;
+  "Open a sample of 1,000,000 rows in memory") where a view needs every row; ``engine_compare``: two
+  runs on one engine paired and compared there (/compare), once per pair;
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -136,6 +137,10 @@ from evaldash.ui.open_panel import (  # noqa: F401
 from evaldash.ui.engine_sources import (  # noqa: F401
     on_engine,
     source_stat,
+)
+from evaldash.ui.engine_compare import (  # noqa: F401
+    same_engine,
+    engine_comparison,
 )
 from evaldash.ui.engine_gate import (  # noqa: F401
     engine_line,
