@@ -19,7 +19,8 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``review_sets``: what both review queues share (an uploaded id list, "reviewed" marks, progress);
 - ``engine_sources`` and ``engine_gate``: a file that stays in an engine (``--engine duckdb|spark|auto``):
   opened once per server with its steps shown, the sidebar's engine line, and the one line (with
-  "Open a sample of 1,000,000 rows in memory") where a view needs every row;
+  "Open a sample of 1,000,000 rows in memory") where a view needs every row; ``engine_views``: one
+  slice of such a file, or its corrected labels, computed in the engine once for every session;
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -57,6 +58,8 @@ from evaldash.ui.findings_store import (  # noqa: F401
     findings,
     tags_in,
     tagged_mask,
+    tagged_ids,
+    tag_picker,
     tag_filter,
     id_mask,
 )
@@ -118,6 +121,7 @@ from evaldash.ui.concept_scores import (  # noqa: F401
 )
 from evaldash.ui.review_sets import (  # noqa: F401
     uploaded_id_rows,
+    engine_uploaded_id_rows,
     reviewed_ids,
     review_progress,
 )
