@@ -113,3 +113,12 @@ def test_galleries_within_a_set_of_ids_keep_their_order_and_an_id_list_keeps_its
     assert len(got) == 300 and ids_of(e, got[:300]) == sorted(ids[:300], key=order.get)
     assert ids_of(e, np.asarray(got)) == sorted(ids[:300], key=order.get)
     assert len(id_rows(e, [])) == 0 and len(within(e, e.gallery_samples("mistakes"), [])) == 0
+
+
+def test_a_sample_opened_from_a_slice_is_of_the_whole_file(pair, tmp_path):
+    import pandas as pd
+
+    m, e = pair
+    es = slice_evaluation(e, "site", "north")
+    path = es.sample_to_parquet(10 ** 6, tmp_path / "s.parquet")
+    assert pd.read_parquet(path).equals(pd.read_parquet(e.dataset.source))  # every row (the slice applies in memory)

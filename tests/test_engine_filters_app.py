@@ -114,3 +114,20 @@ def test_corrected_labels_on_the_engine_are_the_memory_path_ones(on_duckdb, join
     assert "40 labels corrected; 40 former mistakes were label errors" in captions(at, at.sidebar)
     at.toggle(key="use_corrected").set_value(False).run()
     assert cards(at)["Accuracy"] == f"{core.accuracy:.3f}"
+
+
+def test_an_engine_failure_computing_a_slice_is_one_line_and_the_whole_file_is_shown(on_duckdb, monkeypatch):
+    import duckdb
+
+    from evaldash.engines import derived
+
+    def failed(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+    monkeypatch.setattr(derived, "slice_evaluation", failed)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["slice_by"] = "site"
+    at.query_params["slice"] = "north"
+    at.run()
+    assert not at.exception, at.exception
+    assert "slice site = north: the duckdb engine failed: Out of Memory Error" in at.error[0].value.replace("\\", "")
+    assert "1,500 samples · 4 classes" in captions(at, at.sidebar)

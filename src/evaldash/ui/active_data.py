@@ -11,6 +11,7 @@ from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.ui.findings_store import findings, fingerprint
 from evaldash.ui.links import active_slice, deep_link, set_slice
+from evaldash.ui.text import md
 from evaldash.ui.sources import _activate, _known_sources, load, runs, start_source
 
 
@@ -51,7 +52,11 @@ def current() -> Evaluation | None:
     if engine is not None:  # the corrections joined to the rows in the engine (engines.derived)
         from evaldash.ui.engine_views import engine_corrected
 
-        evaluation, info = engine_corrected(base, corrections)
+        try:
+            evaluation, info = engine_corrected(base, corrections)
+        except InputError as exc:  # the engine failed: said in one line, the labels as given shown
+            st.error(md(exc), icon=":material/warning:")
+            return base
         st.session_state["corrections"] = info
         return evaluation
     key = fingerprint(base) + hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()
@@ -71,7 +76,11 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     if getattr(base.dataset, "engine", None) is not None:  # a view of the rows in the engine (engines.derived)
         from evaldash.ui.engine_views import engine_slice
 
-        sliced = engine_slice(base, column, value) if base.task != "multilabel" else None
+        try:
+            sliced = engine_slice(base, column, value) if base.task != "multilabel" else None
+        except InputError as exc:  # the engine failed: said in one line, the whole file shown
+            st.error(md(exc), icon=":material/warning:")
+            sliced = None
         if sliced is None:
             set_slice(None)
             return base
