@@ -69,7 +69,12 @@ def view_key(evaluation) -> tuple:
     """What identifies ``evaluation``'s rows: the file's version (its fingerprint) and the views on it."""
     from evaldash.ui.findings_store import fingerprint
 
-    return (fingerprint(evaluation),) + evaluation.memo("engine view", lambda e: ())
+    return (fingerprint(evaluation),) + views_of(evaluation)
+
+
+def views_of(evaluation) -> tuple:
+    """The views (slice, corrections) ``evaluation`` shows of its file, in the order taken."""
+    return evaluation.memo("engine view", lambda e: ())
 
 
 def engine_slice(base, column: str, value: str):
@@ -81,7 +86,7 @@ def engine_slice(base, column: str, value: str):
             progress("the slice's rows")
             sliced = slice_evaluation(base, column, value)
             if sliced is not None:
-                sliced.memo("engine view", lambda e: base.memo("engine view", lambda b: ()) + (("slice", column, value),))
+                sliced.memo("engine view", lambda e: views_of(base) + (("slice", column, value),))
                 sliced.precompute(progress=progress)
             return sliced
         return _built(base, f"slice {column} = {value}", compute)
@@ -100,7 +105,7 @@ def engine_corrected(base, corrections: dict[str, str]):
         def compute():
             progress("the corrections joined to the rows")
             evaluation, info = corrected_evaluation(base, corrections)
-            evaluation.memo("engine view", lambda e: base.memo("engine view", lambda b: ()) + (("corrected", digest),))
+            evaluation.memo("engine view", lambda e: views_of(base) + (("corrected", digest),))
             evaluation.precompute(progress=progress)
             return evaluation, info
         return _built(base, "corrected labels", compute)
