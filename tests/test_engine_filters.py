@@ -90,6 +90,8 @@ def test_corrected_labels_are_the_memory_path_ones_also_within_a_slice(pair):
     assert esc_info == sub_info and esc.dataset.n == len(rows)
     assert_same_evaluation(evaluate(sub), esc)
     assert corrected_evaluation(e, {})[0] is e
+    assert corrected_evaluation(e, {str(d.ids[3]): "no such class"}) == (e, {"corrected": 0, "unknown": 1,
+                                                                            "mistakes_were_label_errors": 0})
 
 
 def test_galleries_within_a_set_of_ids_keep_their_order_and_an_id_list_keeps_its_own(pair):

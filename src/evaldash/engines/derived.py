@@ -121,7 +121,8 @@ def corrected_evaluation(base, corrections: dict[str, str]):
     """:func:`evaldash.evaluation.with_corrected_labels` on the engine: (the evaluation whose true
     class is COALESCE(correction, label), the summary ``corrected``, ``unknown``,
     ``mistakes_were_label_errors``). The corrections (sample id → class name) are registered as a
-    small table and LEFT JOINed on the id."""
+    small table and joined on the id once; the corrected rows' numbers and classes, a second small
+    table, are LEFT JOINed on the row number by every query of the evaluation."""
     d = base.dataset
     none = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
     if not corrections:
@@ -130,11 +131,16 @@ def corrected_evaluation(base, corrections: dict[str, str]):
     ids = [str(k) for k in corrections]
     labels = np.array([index.get(str(v), -1) for v in corrections.values()], dtype=np.int32)
     digest = hashlib.sha1(repr(sorted(zip(ids, labels.tolist()))).encode()).hexdigest()[:12]
-    table = f"ev_fix_{digest}"
-    base.engine.register(table, pd.DataFrame({"ev_cid": pd.Series(ids, dtype=object), "ev_label": labels}))
-    row = base.engine.row(sql.correction_summary(table))
-    info = {"corrected": int(row["corrected"] or 0), "unknown": int(row["unknown"] or 0),
-            "mistakes_were_label_errors": int(row["fixed"] or 0)}
+    base.engine.register(f"ev_fix_{digest}", pd.DataFrame({"ev_cid": pd.Series(ids, dtype=object), "ev_label": labels}))
+    f = base.engine.frame(sql.corrected_samples(f"ev_fix_{digest}"))
+    label, true, pred = (f[c].to_numpy(np.int64) for c in ("ev_label", "y_true", "y_pred"))
+    known = label >= 0
+    info = {"corrected": int(np.sum(known & (label != true))), "unknown": int(np.sum(~known)),
+            "mistakes_were_label_errors": int(np.sum(known & (true != pred) & (label == pred)))}
+    if not known.any():  # no correction names a class of the file: the labels as given
+        return base, info
+    base.engine.register(f"ev_fixrn_{digest}", pd.DataFrame({"ev_frn": f["ev_rn"].to_numpy(np.int64)[known],
+                                                             "ev_label": label[known].astype(np.int32)}))
     columns = list(base.engine.frame("SELECT * FROM ev_rows LIMIT 0").columns)
-    out = derived(base, sql.corrected_rows(columns, table), f"corrected\x1f{digest}", n=d.n)
+    out = derived(base, sql.corrected_rows(columns, f"ev_fixrn_{digest}"), f"corrected\x1f{digest}", n=d.n)
     return out, info
