@@ -86,7 +86,17 @@ def test_tags_filter_the_galleries_and_make_a_review_set_on_the_engine(on_duckdb
     progress = at.get_by_key("review_progress").get("progress")[0].proto.text
     assert f"0 / {len(tagged)} reviewed" in progress
     assert at.subheader[0].value.startswith(f"{d.ids[tagged[0]]}:")  # file order
-    assert "An uploaded id list" in at.segmented_control(key="review_set").options
+    listed = [str(d.ids[r]) for r in (7, 3, 900, 11)] + ["not an id"]  # reviewed in the list's order
+    at.segmented_control(key="review_set").set_value("ids").run()
+    at.file_uploader(key="review_ids").set_value(("ids.txt", "\n".join(listed).encode(), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "ids.txt: 1 of the 5 ids are not in this file; they are left out." in at.warning[0].value.replace("\\", "")
+    assert "0 / 4 reviewed" in at.get_by_key("review_progress").get("progress")[0].proto.text
+    assert at.subheader[0].value.startswith(f"{listed[0]}:")
+    at.text_input(key="annotator").set_value("ann").run()
+    at.button(key="review_next").click().run()
+    assert at.subheader[0].value.startswith(f"{listed[1]}:")
+    assert "1 / 4 reviewed" in at.get_by_key("review_progress").get("progress")[0].proto.text
 
 
 def test_corrected_labels_on_the_engine_are_the_memory_path_ones(on_duckdb, joined):
