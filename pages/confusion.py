@@ -124,9 +124,12 @@ else:
         st.subheader(f"True {ui.md(d.classes[i])} → predicted {ui.md(d.classes[j])}", anchor=False)
         ui.image_notice(ev)
         found = ui.findings(ev)
-        if ui.on_engine(ev):  # a tag's samples are found among every row's ids
-            chosen, tagged = [], None
-            ui.engine_line(ev, "Filtering the cell by tags is", key="cell_tags_sample")
+        if ui.on_engine(ev):  # the tags' ids joined to the cell's rows in the engine
+            from evaldash.engines.id_sets import within
+
+            chosen, tagged = ui.tag_picker(found, "Only samples tagged with", "cell_tags"), None
+            if chosen:
+                rows = within(ev, rows, ui.tagged_ids(found, chosen))
         else:
             chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
         if tagged is not None:

@@ -37,7 +37,11 @@ with st.expander("Filters", expanded=True):
     pred_sel = f2.multiselect("Predicted class", list(range(len(classes))), format_func=ui.class_label(ev),
                               key="err_pred", placeholder="all classes")
     found = ui.findings(ev)
-    _, tagged = ui.tag_filter(ev, found, "Tagged with (any of)", "err_tags") if not engine else (None, None)
+    if engine:  # the tags' ids joined to the gallery's rows in the engine
+        tags = ui.tag_picker(found, "Tagged with (any of)", "err_tags")
+        tagged, tag_ids = None, (ui.tagged_ids(found, tags) if tags else None)
+    else:
+        _, tagged = ui.tag_filter(ev, found, "Tagged with (any of)", "err_tags")
     meta_filters = {}
     options = ev.memo("metadata_filters", lambda e: e.metadata_filters() if engine else metadata_filters(e.dataset))
     if options:
@@ -74,12 +78,16 @@ else:
     st.caption("Right answers the model was least sure of: the border of what it has learned.")
 
 if engine:
-    ui.engine_line(ev, "The suspected label errors (cleanlab) and the tag filter are", key="err_sample")
+    ui.engine_line(ev, "The suspected label errors (cleanlab) are", key="err_sample")
 page_key = f"err_{kind}"
 page = int(st.session_state.get(f"{page_key}_page", 1)) - 1
 with st.spinner("Ranking suspected label errors…" if kind == "label_issues" else "…", show_time=False):
     if engine:  # lazy: its length is one count, a page one query
         ranked = ev.gallery_samples(kind, true_sel, pred_sel, meta_filters, cls, t)
+        if tag_ids is not None:
+            from evaldash.engines.id_sets import within
+
+            ranked = within(ev, ranked, tag_ids)
         total = len(ranked)
     else:
         rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)

@@ -98,15 +98,13 @@ store = ui.annotation_store()
 fp = ui.fingerprint(ev)
 classes = d.classes
 
-kinds = [k for k in SETS if (k != "label_issues" or d.is_probability)
-         and (not engine or k in ("mistakes", "cell"))]
+kinds = [k for k in SETS if (k != "label_issues" or (d.is_probability and not engine))]
 ui.remember("review_set", "mistakes")
 kind = st.segmented_control("Review set", kinds, format_func=SETS.get, key="review_set",
                             on_change=_save_typed) or "mistakes"
 ui.keep("review_set")
 if engine:
-    ui.engine_line(ev, "Reviewing suspected label errors, a tag's samples or an uploaded id list is",
-                   key="review_sample")
+    ui.engine_line(ev, "Reviewing suspected label errors is", key="review_sample")
 
 everything = np.ones(d.n, dtype=bool) if not engine else None
 if engine and kind == "mistakes":
@@ -134,8 +132,15 @@ elif kind == "tagged":
     tags = ui.tags_in(found)
     tag = st.selectbox("Tag", tags, key="review_tag", placeholder="no tags yet in this file", index=None if not tags else 0,
                        on_change=_save_typed)
-    rows = np.flatnonzero(ui.tagged_mask(d, found, [tag])) if tag else np.array([], dtype=np.int64)
+    if engine:  # the tag's ids joined to the rows in the engine, in file order
+        from evaldash.engines.id_sets import id_rows
+
+        rows = id_rows(ev, ui.tagged_ids(found, [tag]) if tag else [])
+    else:
+        rows = np.flatnonzero(ui.tagged_mask(d, found, [tag])) if tag else np.array([], dtype=np.int64)
     name = f"tag {tag}"
+elif engine:
+    rows, name = ui.engine_uploaded_id_rows(ev, "review_ids", _save_typed)
 else:
     rows, name = ui.uploaded_id_rows(d, "review_ids", _save_typed)
 

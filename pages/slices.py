@@ -42,12 +42,9 @@ shown = table.assign(
     reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]],
 )[["slice", "n", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "macro_roc_auc", "macro_roc_auc_ci",
    "reliable"]]
-st.caption("Worst macro F1 first; 95% bootstrap intervals."
-           + ("" if engine else " Select a row to show only that slice on every page."))
-if engine:
-    ui.engine_line(base, "Showing one slice on every page is")
+st.caption("Worst macro F1 first; 95% bootstrap intervals. Select a row to show only that slice on every page.")
 event = st.dataframe(
-    shown, key="slice_table", hide_index=True, width="stretch", on_select="ignore" if engine else "rerun",
+    shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun",
     selection_mode="single-row",
     column_config={"accuracy": st.column_config.NumberColumn(format="%.3f"),
                    "macro_f1": st.column_config.NumberColumn("macro F1", format="%.3f"),
@@ -55,7 +52,7 @@ event = st.dataframe(
                    "accuracy_ci": "accuracy 95%", "macro_f1_ci": "macro F1 95%",
                    "macro_roc_auc_ci": "macro ROC AUC 95%"},
 )
-picked = event.selection.rows if event and not engine else []
+picked = event.selection.rows if event else []
 if picked:
     value = str(table["slice"].iloc[picked[0]])
     if chosen != (column, value):

@@ -226,9 +226,8 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
 
 
 @pytest.mark.parametrize("page, line", [
-    ("pages/errors.py", "The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"),
-    ("pages/review.py", "Reviewing suspected label errors, a tag's samples or an uploaded id list is not available on "
-                        "the duckdb engine"),
+    ("pages/errors.py", "The suspected label errors (cleanlab) are not available on the duckdb engine"),
+    ("pages/review.py", "Reviewing suspected label errors is not available on the duckdb engine"),
 ])
 def test_pages_that_need_every_row_say_so_in_one_line_with_the_sample_button(on_duckdb, page, line):
     at = open_page(page)
@@ -279,12 +278,12 @@ def test_a_cell_gallery_on_an_engine_lists_the_memory_path_samples_page_by_page(
     gallery = at.get_by_key("cell_gallery")
     want = [str(d.ids[r]) for r in core.cell_samples(i, j)]
     assert len(want) > 24
-    assert gallery.caption[1].value.startswith(f"{len(want)} images")
+    assert gallery.caption[0].value.startswith(f"{len(want)} images")  # no sample line: tags filter here too
     assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
     at.number_input(key="cell_gallery_page").set_value(2).run()
     assert not at.exception, at.exception
     assert [img.captions[0].split(" · ")[0] for img in at.get_by_key("cell_gallery").image] == want[24:48]
-    assert "Filtering the cell by tags is not available on the duckdb engine" in captions(at)
+    assert "not available on the duckdb engine" not in captions(at)  # tags filter the cell in the engine
     for mode in ("true", "pred", "score"):
         at.segmented_control(key="cm_mode").set_value(mode).run()
         assert not at.exception, (mode, at.exception)
@@ -474,16 +473,6 @@ def test_a_reliability_bin_gallery_on_an_engine_is_the_memory_path_one(on_duckdb
     gallery = at.get_by_key("reliability_gallery")
     assert gallery.caption[0].value.startswith(f"{len(rows):,} images")
     assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(core.dataset.ids[r]) for r in rows[:24]]
-
-
-def test_corrected_labels_are_off_on_an_engine_and_say_why(on_duckdb):
-    at = open_page()
-    switch = at.toggle(key="use_corrected")
-    assert switch.disabled and "Not available on the duckdb engine" in switch.help
-    at.session_state["use_corrected"] = True  # turned on in a session that then showed a file on an engine
-    at.run()
-    assert not at.exception, at.exception
-    assert "corrections" not in at.session_state
 
 
 def test_the_memory_limit_reaches_duckdb_and_the_sidebar(monkeypatch, tmp_path, folder):

@@ -97,6 +97,24 @@ def test_spark_gallery_pages_rows_and_reduced_sweep_equal_memory(spark, tmp_path
     live, want_live = e.live_threshold(1, 0.4321), m.live_threshold(1, 0.4321)
     assert live["tp"].tolist() == want_live["tp"].tolist() and live["fp"].tolist() == want_live["fp"].tolist()
     np.testing.assert_allclose(e.matrix("score").values, m.matrix("score").values, rtol=1e-12)
+    # a slice, a gallery within a set of ids, corrected labels (engines.derived, engines.id_sets): the
+    # same SQL as on DuckDB (tests/test_engine_filters.py), here on the same opened file
+    from evaldash.dataset import subset
+    from evaldash.engines.derived import corrected_evaluation, slice_evaluation
+    from evaldash.engines.id_sets import within
+    from evaldash.evaluation import evaluate, with_corrected_labels
+    from evaldash.slices import slice_rows
+
+    es = slice_evaluation(e, "site", "east")
+    assert np.array_equal(es.confusion, evaluate(subset(md, slice_rows(md, "site", "east"))).confusion)
+    ids = [str(md.ids[r]) for r in range(0, md.n, 3)]
+    mask = np.zeros(md.n, dtype=bool)
+    mask[::3] = True
+    assert within(e, rows, ids)[:24].tolist() == want[mask[want]][:24].tolist()
+    corrections = {str(md.ids[r]): md.classes[0] for r in range(0, 60, 2)}
+    ec, info = corrected_evaluation(e, corrections)
+    fixed, want_info = with_corrected_labels(md, corrections)
+    assert info == want_info and np.array_equal(ec.confusion, evaluate(fixed).confusion)
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")

@@ -514,7 +514,8 @@ class EngineEvaluation(Evaluation):
         n = int(n)
         if n < 1:
             raise InputError(f"a sample needs at least one row, got {n}")
-        rows = np.sort(np.random.default_rng(seed).choice(d.n, size=min(n, d.n), replace=False)).astype(np.int64)
+        total = d.rows_in_file or d.n  # of the whole file, also from a view of it (a slice)
+        rows = np.sort(np.random.default_rng(seed).choice(total, size=min(n, total), replace=False)).astype(np.int64)
         self.engine.register("ev_sample", pd.DataFrame({"ev_rn": rows}))
         q = self.engine.dialect.ident
         names = [name for name, _ in d.column_kinds]

@@ -115,7 +115,7 @@ class RowColumn:
         return (self._d.n,) if self._column != "scores" else (self._d.n, self._d.n_classes)
 
     def _rows(self, key) -> list[int] | int:
-        n = self._d.n
+        n = getattr(self._d, "rows_in_file", None) or self._d.n  # a slice's rows keep the file's numbers
         if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
             r = int(key)
             if r < -n or r >= n:

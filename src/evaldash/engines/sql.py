@@ -688,3 +688,38 @@ SELECT COUNT(*) AS m, SUM(pos) AS n_pos, SUM(n - pos) AS n_neg, SUM((n - pos) * 
 FROM (SELECT ev_st.*, {int(pos_above)} + SUM(pos) OVER (ORDER BY t DESC {CUMULATIVE}) AS tp,
              {int(n_above)} + SUM(n) OVER (ORDER BY t DESC {CUMULATIVE}) AS seen
       FROM ({steps}) ev_st) ev_c"""
+
+
+# --- a view of the rows: corrected labels (engines.derived), a set of ids (engines.id_sets) ----------
+
+def corrected_samples(table: str) -> str:
+    """(row number, true class, predicted class, corrected class) of the samples whose id is in
+    ``table`` (``ev_cid``, ``ev_label``: a class index, -1 for a name that is no class)."""
+    return ("SELECT ev_r.ev_rn, ev_r.y_true, ev_r.y_pred, ev_c.ev_label FROM ev_rows ev_r "
+            f"JOIN {table} ev_c ON ev_r.ev_id = ev_c.ev_cid")
+
+
+def corrected_rows(columns, table: str) -> str:
+    """``ev_rows`` (its ``columns``) with ``y_true`` replaced by the corrected class of ``table``
+    (``ev_frn``: a row number, ``ev_label``: its class) where there is one: joined on the row number,
+    so that no scan reads the ids."""
+    picked = ", ".join("COALESCE(ev_c.ev_label, ev_r.y_true) AS y_true" if c == "y_true" else f"ev_r.{c}"
+                       for c in columns)
+    return f"SELECT {picked} FROM ev_rows ev_r LEFT JOIN {table} ev_c ON ev_r.ev_rn = ev_c.ev_frn"
+
+
+def id_set_rows(table: str) -> str:
+    """(row number, position) of the samples whose id is in ``table`` (``ev_sid``, ``ev_pos``)."""
+    return f"SELECT ev_rn, ev_pos FROM ev_rows JOIN {table} ON ev_id = ev_sid"
+
+
+def in_id_set(table: str) -> str:
+    """The rows whose number is in ``table`` (``ev_frn``, from :func:`id_set_rows`): a semi-join on
+    an integer, so that no scan reads the ids."""
+    return f"ev_rn IN (SELECT ev_frn FROM {table})"
+
+
+def listed_page(columns, table: str, where: str, limit: int, offset: int = 0) -> str:
+    """:func:`ranked_page` of the rows whose number is in ``table``, in its order (``ev_pos``)."""
+    return (f"SELECT {', '.join(columns)} FROM ev_rows JOIN {table} ON ev_rn = ev_frn WHERE {where} "
+            f"ORDER BY ev_pos, ev_rn LIMIT {int(limit)} OFFSET {int(offset)}")

@@ -50,6 +50,7 @@ class EngineDataset(RowAccess, NamedClasses):
     column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
     images_root: str | None = None  # with an image column: the folder images must lie in
     read_options: tuple = ()  # (name, value) of what changes the rows read (positive, threshold)
+    rows_in_file: int | None = None  # a view of some rows (a slice): the file's, whose numbers its rows keep
 
     @property
     def is_binary(self) -> bool:

@@ -20,7 +20,8 @@ they show lives in the Streamlit-free core. One module per concern:
 - ``engine_sources`` and ``engine_gate``: a file that stays in an engine (``--engine duckdb|spark|auto``):
   opened once per server with its steps shown, the sidebar's engine line, and the one line (with
   "Open a sample of 1,000,000 rows in memory") where a view needs every row; ``engine_compare``: two
-  runs on one engine paired and compared there (/compare), once per pair;
+  runs on one engine paired and compared there (/compare), once per pair; ``engine_views``: one
+  slice of such a file, or its corrected labels, computed in the engine once for every session;
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -58,6 +59,8 @@ from evaldash.ui.findings_store import (  # noqa: F401
     findings,
     tags_in,
     tagged_mask,
+    tagged_ids,
+    tag_picker,
     tag_filter,
     id_mask,
 )
@@ -119,6 +122,7 @@ from evaldash.ui.concept_scores import (  # noqa: F401
 )
 from evaldash.ui.review_sets import (  # noqa: F401
     uploaded_id_rows,
+    engine_uploaded_id_rows,
     reviewed_ids,
     review_progress,
 )

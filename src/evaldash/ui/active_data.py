@@ -11,6 +11,7 @@ from evaldash.errors import InputError
 from evaldash.evaluation import Evaluation, evaluate, with_corrected_labels
 from evaldash.ui.findings_store import findings, fingerprint
 from evaldash.ui.links import active_slice, deep_link, set_slice
+from evaldash.ui.text import md
 from evaldash.ui.sources import _activate, _known_sources, load, runs, start_source
 
 
@@ -40,15 +41,24 @@ def current() -> Evaluation | None:
         set_slice(by, value)
     base = _sliced_view(base)
     st.session_state.pop("corrections", None)
-    # corrected labels evaluate every row again: not on an engine (the sidebar's switch says so)
-    engine = st.session_state["_active_engine"] = getattr(getattr(base.dataset, "engine", None), "name", None)
-    if not st.session_state.get("use_corrected") or engine is not None:
+    engine = getattr(getattr(base.dataset, "engine", None), "name", None)
+    if not st.session_state.get("use_corrected"):
         return base
     state = findings(base)
     corrections = {str(k): v for k, v in state["corrected_label"].items() if v} if len(state) else {}
     if not corrections:
         st.session_state["corrections"] = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
         return base
+    if engine is not None:  # the corrections joined to the rows in the engine (engines.derived)
+        from evaldash.ui.engine_views import engine_corrected
+
+        try:
+            evaluation, info = engine_corrected(base, corrections)
+        except InputError as exc:  # the engine failed: said in one line, the labels as given shown
+            st.error(md(exc), icon=":material/warning:")
+            return base
+        st.session_state["corrections"] = info
+        return evaluation
     key = fingerprint(base) + hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()
     evaluation, info = _corrected(base, key, corrections)
     st.session_state["corrections"] = info
@@ -59,13 +69,22 @@ def _sliced_view(base: Evaluation) -> Evaluation:
     chosen = active_slice()
     if chosen is None:
         return base
-    if getattr(base.dataset, "engine", None) is not None:  # a slice's rows stay in the engine (see /slices)
-        set_slice(None)
-        return base
     column, value = chosen
     if column not in base.dataset.metadata.columns:
         set_slice(None)
         return base
+    if getattr(base.dataset, "engine", None) is not None:  # a view of the rows in the engine (engines.derived)
+        from evaldash.ui.engine_views import engine_slice
+
+        try:
+            sliced = engine_slice(base, column, value) if base.task != "multilabel" else None
+        except InputError as exc:  # the engine failed: said in one line, the whole file shown
+            st.error(md(exc), icon=":material/warning:")
+            sliced = None
+        if sliced is None:
+            set_slice(None)
+            return base
+        return sliced
     # a multi-label file read at other thresholds has the same fingerprint: they key its slice too
     at = ",".join(f"{t:.17g}" for t in base.thresholds) if base.task == "multilabel" else ""
     sliced = _slice_evaluation(base, fingerprint(base), column, value, at)

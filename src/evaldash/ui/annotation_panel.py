@@ -85,11 +85,8 @@ def annotator_panel() -> None:
         st.text_input("Your name (saved with each finding)", key="annotator", placeholder="e.g. Ana",
                       on_change=_keep_annotator)
         _annotator_cookie(st.session_state["_annotator"])
-    engine = st.session_state.get("_active_engine")
-    st.toggle("Use corrected labels", key="use_corrected", disabled=engine is not None,
-              help="Every metric, the confusion matrix and the curves use the annotators' corrected labels."
-              + (f" Not available on the {engine} engine (this needs every row in memory); open a sample in "
-                 "memory for it." if engine else ""))
+    st.toggle("Use corrected labels", key="use_corrected",
+              help="Every metric, the confusion matrix and the curves use the annotators' corrected labels.")
     info = st.session_state.get("corrections")
     if info is not None:
         st.caption(f"{info['corrected']} label{'s' if info['corrected'] != 1 else ''} corrected; "

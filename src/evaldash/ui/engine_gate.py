@@ -39,9 +39,15 @@ def engine_error(evaluation, exc: InputError, key: str = "engine_sample") -> Non
 
 
 def sample_button(evaluation, key: str = "engine_sample", source: Source | None = None) -> None:
-    n = evaluation.dataset.n
+    n = file_rows(evaluation)
     label = SAMPLE_LABEL if n > SAMPLE_ROWS else f"Open its {n:,} rows in memory"
     st.button(label, key=key, on_click=open_sample, args=(source or st.session_state["source"], evaluation))
+
+
+def file_rows(evaluation) -> int:
+    """The rows of the file a sample is drawn from: the whole file's, also while a view of it (a
+    slice) is shown (the slice then applies to the sample in memory)."""
+    return getattr(evaluation.dataset, "rows_in_file", None) or evaluation.dataset.n
 
 
 def sample_path(source: Source, folder: Path, rows: int = SAMPLE_ROWS) -> Path:
@@ -60,7 +66,7 @@ def write_sample(evaluation, path: Path, rows: int = SAMPLE_ROWS) -> Path:
     if writer is None:
         raise InputError(f"{evaluation.dataset.source}: the {on_engine(evaluation)} engine cannot write a sample of "
                          f"rows yet")
-    writer(min(rows, evaluation.dataset.n), str(partial), seed=0)
+    writer(min(rows, file_rows(evaluation)), str(partial), seed=0)
     os.replace(partial, path)
     return path
 
@@ -69,7 +75,7 @@ def sample_source(source: Source, evaluation, path: Path) -> Source:
     """The sample as a run of its own, in memory; its annotations are the whole file's (same ids)."""
     from evaldash.ui.findings_store import fingerprint
 
-    n = min(SAMPLE_ROWS, evaluation.dataset.n)
+    n = min(SAMPLE_ROWS, file_rows(evaluation))
     return replace(source, path=str(path), label=f"{run_name(source)}: sample of {n:,} rows", engine="memory",
                    memory_limit=None, spark_master=None, images_by_name=False,
                    findings_of=fingerprint(evaluation) if hasattr(evaluation.dataset, "fingerprint") else None)

@@ -49,18 +49,28 @@ def tags_in(found: pd.DataFrame) -> list[str]:
     return sorted({t for ts in found["tags"] for t in ts}) if len(found) else []
 
 
+def tagged_ids(found: pd.DataFrame, tags) -> list[str]:
+    """The ids of the samples carrying any of ``tags``."""
+    wanted = set(tags)
+    return [str(sid) for sid, ts in found["tags"].items() if wanted & set(ts)] if len(found) else []
+
+
 def tagged_mask(dataset, found: pd.DataFrame, tags) -> np.ndarray:
     """Boolean mask of shape (n_samples,): the samples carrying any of ``tags``."""
-    wanted = set(tags)
-    return id_mask(dataset, [sid for sid, ts in found["tags"].items() if wanted & set(ts)])
+    return id_mask(dataset, tagged_ids(found, tags))
 
 
 def tag_filter(evaluation: Evaluation, found: pd.DataFrame, label: str, key: str) -> tuple[list[str], np.ndarray | None]:
     """A tag picker for a gallery: the chosen tags and the mask of their samples (None: no filter)."""
-    options = tags_in(found)
-    chosen = st.multiselect(label, options, key=key,
-                            placeholder="any sample" if options else "no tags yet in this file")
+    chosen = tag_picker(found, label, key)
     return chosen, (tagged_mask(evaluation.dataset, found, chosen) if chosen else None)
+
+
+def tag_picker(found: pd.DataFrame, label: str, key: str) -> list[str]:
+    """The tag picker of a gallery: the chosen tags (an engine's gallery joins their ids,
+    :func:`tagged_ids`, in the engine: :mod:`evaldash.engines.id_sets`)."""
+    options = tags_in(found)
+    return st.multiselect(label, options, key=key, placeholder="any sample" if options else "no tags yet in this file")
 
 
 def id_mask(dataset, sample_ids) -> np.ndarray:

@@ -15,6 +15,28 @@ from evaldash.ui.text import md
 def uploaded_id_rows(dataset, key: str, on_change=None) -> tuple[np.ndarray, str]:
     """The uploader of an id list (widget ``key``) and the rows of its ids in the file, in the list's
     order (ids not in the file are left out, with a warning); and the review set's name."""
+    ids, upload = _uploaded_ids(key, on_change)
+    if upload is not None:
+        _warn_missing(upload, ids, int(id_mask(dataset, ids).sum()))
+    order = {sid: n for n, sid in enumerate(ids)}
+    rows = np.flatnonzero(id_mask(dataset, ids))
+    rows = rows[np.argsort([order[str(dataset.ids[r])] for r in rows], kind="stable")] if len(rows) else rows
+    return rows, f"ids {upload.name}" if upload is not None else "ids"
+
+
+def engine_uploaded_id_rows(evaluation, key: str, on_change=None):
+    """:func:`uploaded_id_rows` on an engine: the ids registered there and joined to the rows, a
+    page at a time in the list's order (:func:`evaldash.engines.id_sets.id_rows`)."""
+    from evaldash.engines.id_sets import id_rows
+
+    ids, upload = _uploaded_ids(key, on_change)
+    rows = id_rows(evaluation, ids, ordered=True, what="listed samples")
+    if upload is not None:
+        _warn_missing(upload, ids, len(rows))
+    return rows, f"ids {upload.name}" if upload is not None else "ids"
+
+
+def _uploaded_ids(key: str, on_change=None) -> tuple[list[str], object]:
     upload = st.file_uploader("Ids to review: a text file with one id per line, or a CSV with an 'id' column",
                               type=["txt", "csv"], key=key, on_change=on_change)
     ids = []
@@ -23,14 +45,13 @@ def uploaded_id_rows(dataset, key: str, on_change=None) -> tuple[np.ndarray, str
             ids = parse_id_list(upload.name, upload.getvalue())
         except InputError as exc:
             st.error(md(exc))
-        known = id_mask(dataset, ids)
-        missing = len(ids) - int(known.sum())
-        if missing:
-            st.warning(f"{md(upload.name)}: {missing} of the {len(ids)} ids are not in this file; they are left out.")
-    order = {sid: n for n, sid in enumerate(ids)}
-    rows = np.flatnonzero(id_mask(dataset, ids))
-    rows = rows[np.argsort([order[str(dataset.ids[r])] for r in rows], kind="stable")] if len(rows) else rows
-    return rows, f"ids {upload.name}" if upload is not None else "ids"
+    return ids, upload
+
+
+def _warn_missing(upload, ids: list[str], found: int) -> None:
+    missing = len(ids) - found
+    if missing:
+        st.warning(f"{md(upload.name)}: {missing} of the {len(ids)} ids are not in this file; they are left out.")
 
 
 def reviewed_ids(fingerprint: str, review_set: str) -> set[str]:

@@ -1,0 +1,113 @@
+"""Views of a file on its engine that every page shows (one slice of it, its corrected labels): each
+computed in the engine once per (file version, view) for every session, its steps shown while it runs
+(:mod:`evaldash.engines.derived`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+
+import streamlit as st
+
+from evaldash.errors import InputError
+from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine
+
+MAX_VIEWS = 16  # views kept (each holds a few aggregates and a view's name, no rows)
+
+
+@st.cache_resource(show_spinner=False)
+def _views() -> tuple[OrderedDict, threading.Lock, dict]:
+    """The views computed (for every session), a lock for the table and one lock per view being built."""
+    return OrderedDict(), threading.Lock(), {}
+
+
+def shared_view(key: tuple, label: str, build):
+    """``build(progress)``'s result, once per ``key`` for every session; the first build shows
+    ``label`` and each step ``progress(text)`` names, another session waiting for it says so."""
+    table, table_lock, view_locks = _views()
+    with table_lock:
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+        view_lock = view_locks.setdefault(key, threading.Lock())
+    shown = st.empty()
+    try:
+        if not view_lock.acquire(blocking=False):
+            with shown.status(f"{label} (another session started it)…"):
+                view_lock.acquire()
+        try:
+            with table_lock:
+                if key in table:
+                    return table[key]
+            with shown.status(f"{label}…") as status:
+                found = build(lambda text: status.update(label=f"{label}: {text}…"))
+            with table_lock:
+                table[key] = found
+                while len(table) > MAX_VIEWS:
+                    table.popitem(last=False)
+                view_locks.pop(key, None)
+            return found
+        finally:
+            view_lock.release()
+    finally:
+        shown.empty()
+
+
+def _built(evaluation, what: str, build):
+    try:
+        return build()
+    except Exception as exc:
+        if engine_failure(exc):
+            raise InputError(f"{evaluation.dataset.source}: {what}: {failure_text(exc, on_engine(evaluation))}") \
+                from None
+        raise
+
+
+def view_key(evaluation) -> tuple:
+    """What identifies ``evaluation``'s rows: the file's version (its fingerprint) and the views on it."""
+    from evaldash.ui.findings_store import fingerprint
+
+    return (fingerprint(evaluation),) + views_of(evaluation)
+
+
+def views_of(evaluation) -> tuple:
+    """The views (slice, corrections) ``evaluation`` shows of its file, in the order taken."""
+    return evaluation.memo("engine view", lambda e: ())
+
+
+def engine_slice(base, column: str, value: str):
+    """The evaluation of slice ``value`` of ``column`` on the engine (None: no row), shared."""
+    from evaldash.engines.derived import slice_evaluation
+
+    def build(progress):
+        def compute():
+            progress("the slice's rows")
+            sliced = slice_evaluation(base, column, value)
+            if sliced is not None:
+                sliced.memo("engine view", lambda e: views_of(base) + (("slice", column, value),))
+                sliced.precompute(progress=progress)
+            return sliced
+        return _built(base, f"slice {column} = {value}", compute)
+    return shared_view(view_key(base) + (("slice", column, value),),
+                       f"Computing the slice {column} = {value} on the {on_engine(base)} engine", build)
+
+
+def engine_corrected(base, corrections: dict[str, str]):
+    """(the evaluation with the corrected labels on the engine, its summary), shared per version of
+    the corrections."""
+    from evaldash.engines.derived import corrected_evaluation
+
+    digest = hashlib.sha256(json.dumps(sorted(corrections.items())).encode()).hexdigest()[:16]
+
+    def build(progress):
+        def compute():
+            progress("the corrections joined to the rows")
+            evaluation, info = corrected_evaluation(base, corrections)
+            evaluation.memo("engine view", lambda e: views_of(base) + (("corrected", digest),))
+            evaluation.precompute(progress=progress)
+            return evaluation, info
+        return _built(base, "corrected labels", compute)
+    return shared_view(view_key(base) + (("corrected", digest),),
+                       f"Computing the corrected labels on the {on_engine(base)} engine", build)
