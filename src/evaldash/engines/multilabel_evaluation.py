@@ -370,6 +370,9 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
                 self.sweep_summary(c)
             step("micro average and label ranking")
             _ = self.ranking, self.micro_ranking, self.ranking_metrics
+            for c in range(d.n_classes):  # /threshold draws every concept's curves (the macro average too)
+                step(f"concept {d.classes[c]!r}: counts at the slider's positions and the curves' points")
+                self.class_curves(c)
         return self
 
     def label_issues(self) -> dict:
