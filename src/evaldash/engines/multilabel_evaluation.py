@@ -6,9 +6,12 @@ What comes back: each class's support, predictions and true positives; the sampl
 (labels, predicted labels, labels predicted), from which every sample-level metric is a sum; the
 concept and co-occurrence matrices; the sums of the label ranking metrics; each class's exact
 sweep summary (ROC AUC and AP computed in the engine, :func:`evaldash.engines.sql.sweep_summary`
-on the class's indicator column) and the pooled one (micro); one page of a cell's rows.
+on the class's indicator column) and the pooled one (micro). For the dashboard: each concept's
+reduced sweep (the single-label engine's, :class:`~evaldash.engines.evaluation.OnEngine`: the
+slider's counts exact), its calibration bins, the slice table's per-slice sample counts, and the
+rows of a cell, a concept's FN / FP or a score bin a page at a time (lazy, in the memory order).
 Everything derived from them is the memory path's own code. Cleanlab's suspected label errors
-need every row in memory: the warnings say so in one line.
+need every row in memory: the warnings say so in one line (the pages: with the sample button).
 """
 
 from __future__ import annotations
@@ -187,7 +190,7 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
         """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine (once)."""
         self._need_scores()
         return self.memo(("summary", cls), lambda e: summarize(e.engine.row(
-            sql.sweep_summary(sql.label_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+            sql.sweep_summary(e._class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
 
     @cached_property
     def ranking(self) -> dict:

@@ -562,11 +562,6 @@ def pooled_label_scores(k: int) -> str:
     return " UNION ALL ".join(label_scores(c) for c in range(k))
 
 
-def label_score_range(k: int) -> str:
-    """One row: ``low_c``/``high_c`` of each class's scores (as :func:`score_range`)."""
-    return score_range(k)
-
-
 def label_ranking_sums(k: int) -> str:
     """One row: the sums over samples of label ranking average precision, coverage error and label
     ranking loss (:func:`evaldash.multilabel_metrics.multilabel_ranking` before its mean): for
