@@ -48,9 +48,12 @@ if ui.same_engine(a, b) and "multilabel" not in (a.task, b.task):  # paired by a
         ui.stop()
 elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own numbers; pairing needs both in one place
     on = a_key if ui.on_engine(a) else b_key
+    if a.task != b.task and "multilabel" in (a.task, b.task):
+        st.info("A and B are of different tasks (one multi-label, one single-label): pick two runs of the same task.")
+        ui.stop()
     head_a, head_b = a.headline(), b.headline()
-    metrics = {"accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC",
-               "ece": "ECE (lower is better)"}
+    metrics = ui.CONCEPT_COMPARED if a.task == "multilabel" else {
+        "accuracy": "accuracy", "macro_f1": "macro F1", "macro_roc_auc": "macro ROC AUC", "ece": "ECE (lower is better)"}
     shared = [c for c in a.dataset.classes if c in b.dataset.classes]
     f1 = lambda e, c: float(e.per_class["f1"][e.dataset.classes.index(c)])  # noqa: E731
     rows = [(label, head_a[m], head_b[m]) for m, label in metrics.items()] + [

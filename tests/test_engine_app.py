@@ -585,22 +585,23 @@ def test_one_threshold_per_class_on_an_engine_is_the_memory_rule(on_duckdb, join
     assert f"**macro F1** {want.macro['f1']:.3f}" in " ".join(m.value for m in at.markdown)
 
 
-def test_a_multilabel_file_on_an_engine_is_refused_in_one_line_by_serve_and_the_app(monkeypatch, tmp_path, capsys,
+def test_the_multi_label_sample_with_images_opens_on_an_engine_in_serve_and_the_app(monkeypatch, tmp_path, capsys,
                                                                                       execv):
     from evaldash.cli import main
 
     path = "sample_data/digits/concepts.csv"
-    assert main(["serve", path, "--engine", "duckdb"]) == 2
-    err = capsys.readouterr().err
-    assert "a multi-label file; the dashboard shows multi-label files in memory for now" in err
-    assert len(err.strip().splitlines()) == 1
+    assert main(["serve", path, "--engine", "duckdb"]) == 0
+    assert capsys.readouterr().err == ""
     monkeypatch.setattr(sys, "argv", ["app.py", path, "--engine", "duckdb"])
     monkeypatch.delenv("EVALDASH_PREDICTIONS", raising=False)
     monkeypatch.setenv("EVALDASH_DB", str(tmp_path / "annotations.db"))
     st.cache_resource.clear()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.run()
-    assert not at.exception
-    shown = " ".join(e.value for e in at.error).replace("\\", "")  # md() escapes
-    assert "a multi-label file; the dashboard shows multi-label files in memory for now" in shown
+    at.query_params["true"] = "even"
+    at.query_params["pred"] = "prime"
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert "Engine: duckdb" in captions(at, at.sidebar)
+    assert len(at.get_by_key("cell_gallery").image) > 0
     st.cache_resource.clear()

@@ -59,3 +59,22 @@ def test_spark_refuses_a_list_item_without_a_score_column_as_memory_does(spark, 
     with pytest.raises(InputError) as eng:
         evaluate_path(spark.sibling(), str(path))
     assert str(eng.value) == str(mem.value)
+
+
+def test_spark_gives_the_multilabel_dashboards_views_by_the_same_sql(spark, tmp_path):
+    """What the pages ask for in SQL of their own (a lazy cell page and its label sets, a concept's
+    calibration, the slice table, the sample of rows), the memory path's on Spark. (A concept's
+    slider counts are the single-label sweep's queries on its indicator column: tested there.)"""
+    import pandas as pd
+
+    path = write(frame("list", k=4, n=200, seed=35), tmp_path / "ml.parquet")
+    m, e = memory_evaluation(path), evaluate_path(spark.sibling(), str(path))
+    rows = e.cell_samples(3, 3)
+    assert len(rows) == len(m.cell_samples(3, 3)) and rows[1:6].tolist() == m.cell_samples(3, 3)[1:6].tolist()
+    pd.testing.assert_frame_equal(e.label_sets(rows[1:6]), m.label_sets(m.cell_samples(3, 3)[1:6]), check_dtype=False)
+    cal, want_cal = e.concept_calibration(3), m.concept_calibration(3)
+    assert cal["bins"]["count"].tolist() == want_cal["bins"]["count"].tolist()
+    assert cal["log_loss"] == pytest.approx(want_cal["log_loss"], abs=1e-12)
+    pd.testing.assert_frame_equal(e.slice_table("site"), m.slice_table("site"), rtol=1e-12)
+    sample = load_dataset(e.sample_to_parquet(20, tmp_path / "sample.parquet"))
+    assert sample.task == "multilabel" and sample.n == 20

@@ -388,9 +388,6 @@ def _serve(args) -> int:
     paths = [*args.paths, *args.predictions]
     for path in paths:  # a file that does not load stops here, as `report` would, before any server starts
         if _engine(args, [path]) != "memory":  # checked on its engine, where the dashboard will read it
-            from evaldash.engines import refuse_multilabel_dashboard
-
-            refuse_multilabel_dashboard(path, _engine(args, [path]), args.task)
             _evaluate(args, path, args.threshold)
             continue
         load_dataset(path, task=getattr(args, "task", None), label_sep=getattr(args, "label_sep", DEFAULT_SEPARATOR),

@@ -397,20 +397,10 @@ def _label_set_column(series: pd.Series, source: str, column: str, sep: str) -> 
         elif v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
             continue
         elif isinstance(v, str) and as_text:
-            text = v.strip()
-            if not text:
+            items = parse_label_cell(v, sep)
+            if items is None:
+                bad_json.append(i)
                 continue
-            if text.startswith("["):
-                try:
-                    items = json.loads(text)
-                except (ValueError, RecursionError):
-                    bad_json.append(i)
-                    continue
-                if not isinstance(items, list):
-                    bad_json.append(i)
-                    continue
-            else:
-                items = text.split(sep)
         else:
             bad.append(i)
             continue
@@ -498,6 +488,21 @@ def _list_sets(lists, n: int, column: str) -> _Sets | None:
     codes = inverse.reshape(-1)[encoded.indices.to_numpy(zero_copy_only=False)] if names else np.zeros(0, np.int64)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
     return _Sets(rows, codes.astype(np.int64), [str(m) for m in merged], column)
+
+
+def parse_label_cell(text: str, sep: str) -> list | None:
+    """The items of one text cell of a label-set column: a JSON array (``["cat", "dog"]``) or names
+    joined by ``sep``; ``[]`` for an empty cell; None when it starts with '[' but is not a JSON array."""
+    text = text.strip()
+    if not text:
+        return []
+    if not text.startswith("["):
+        return text.split(sep)
+    try:
+        items = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return items if isinstance(items, list) else None
 
 
 def _item_name(item) -> str | None:

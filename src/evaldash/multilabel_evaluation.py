@@ -20,7 +20,7 @@ from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.errors import InputError
 from evaldash.evaluation import (WARNED_CLASSES, Evaluation, _class_curves, _per_class_warnings,
-                                 live_threshold_view)
+                                 live_threshold_view, slider_span)
 from evaldash.multilabel_data import MultilabelDataset
 from evaldash.views import NO_LABEL, NO_PREDICTION, MatrixView
 
@@ -184,13 +184,35 @@ class MultilabelEvaluation:
         if self.dataset.is_probability:
             return 0.0, 1.0, 0.001
         col = self.dataset.scores[:, cls]
-        lo, hi = float(np.min(col)), float(np.max(col))
-        step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
-        return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
+        return slider_span(float(np.min(col)), float(np.max(col)))
 
     def live_threshold(self, cls: int, t: float) -> dict:
         """What the browser needs to move class ``cls``'s threshold (as the single-label's)."""
         return live_threshold_view(self, cls, t)
+
+    def metrics_at_thresholds(self, thresholds) -> dict:
+        """:func:`evaldash.multilabel_thresholds.metrics_at_thresholds` of this evaluation."""
+        from evaldash.multilabel_thresholds import metrics_at_thresholds
+
+        return metrics_at_thresholds(self, thresholds)
+
+    def concept_calibration(self, cls: int, n_bins: int = 15) -> dict:
+        """:func:`evaldash.multilabel_calibration.concept_calibration` of concept ``cls``."""
+        from evaldash.multilabel_calibration import concept_calibration
+
+        return concept_calibration(self, cls, n_bins)
+
+    def concept_bin_samples(self, cls: int, lower: float, upper: float) -> np.ndarray:
+        """Row indices of concept ``cls``'s score bin (``lower``, ``upper``], highest score first."""
+        from evaldash.figures import reliability_bin_rows
+
+        return reliability_bin_rows(np.asarray(self.dataset.scores[:, cls], dtype=np.float64), lower, upper)
+
+    def slice_table(self, column: str) -> pd.DataFrame:
+        """:func:`evaldash.multilabel_slices.multilabel_slice_table` of ``column``."""
+        from evaldash.multilabel_slices import multilabel_slice_table
+
+        return multilabel_slice_table(self, column)
 
     def thresholds_table(self) -> pd.DataFrame:
         """Each class's threshold with its precision and recall at it (the /threshold page's table)."""

@@ -53,11 +53,17 @@ def metrics_at_thresholds(evaluation, thresholds) -> dict:
     counts = _moved(evaluation, base, thresholds)
     n, k = d.n, d.n_classes
     f1 = metrics._safe_div(2 * counts["both"], counts["true"] + counts["pred"], 0.0)
-    rows = [evaluation.sweep(c).at(float(thresholds[c]), zero_division=0.0) for c in range(k)]
-    table = pd.DataFrame({"class": list(d.classes), "threshold": thresholds,
-                          "precision": [r["precision"] for r in rows], "recall": [r["recall"] for r in rows],
-                          "f1": [r["f1"] for r in rows]})
+    table = concept_table(evaluation, thresholds)
     return {"subset_accuracy": float(np.mean(counts["wrong"] == 0)) if n else float("nan"),
             "samples_f1": float(f1.mean()) if n else float("nan"),
             "hamming_loss": float(counts["wrong"].sum() / (n * k)) if n and k else float("nan"),
             "table": table}
+
+
+def concept_table(evaluation, thresholds: np.ndarray) -> pd.DataFrame:
+    """Each concept's threshold, precision, recall and F1 at it (from its sweep)."""
+    d = evaluation.dataset
+    rows = [evaluation.sweep(c).at(float(thresholds[c]), zero_division=0.0) for c in range(d.n_classes)]
+    return pd.DataFrame({"class": list(d.classes), "threshold": thresholds,
+                         "precision": [r["precision"] for r in rows], "recall": [r["recall"] for r in rows],
+                         "f1": [r["f1"] for r in rows]})

@@ -75,34 +75,29 @@ def evaluate_file(engine, path: str, *, positive: str | None = None, threshold: 
     """Validate ``path`` in ``engine`` and return its :class:`~evaldash.engines.evaluation.EngineEvaluation`;
     ``images_root`` (with an image column): the folder images must lie in (default: the file's folder)."""
     import math
-    from dataclasses import replace
 
-    from evaldash.engines.base import Serialized
     from evaldash.engines.evaluation import EngineEvaluation
-    from evaldash.engines.rows import source_folder
     from evaldash.engines.table import open_table
 
     if threshold is not None and not math.isfinite(threshold):
         raise InputError(f"--threshold must be a finite number, got {threshold}")
     dataset = open_table(engine, path, positive=positive, threshold=threshold)
-    # the dashboard's sessions share the evaluation: its queries run one at a time
-    dataset = replace(dataset, engine=Serialized(engine),
-                      read_options=(("positive", positive), ("threshold", threshold)),
-                      images_root=str(Path(images_root or source_folder(path)).resolve())
-                      if dataset.image_column is not None else None)
-    return EngineEvaluation(dataset, threshold)
+    return EngineEvaluation(shared(dataset, path, (("positive", positive), ("threshold", threshold)), images_root),
+                            threshold)
 
 
-def refuse_multilabel_dashboard(path: str, name: str, task: str | None = None) -> None:
-    """The dashboard shows a multi-label file in memory: its report, check and compare run on the
-    engines, its dashboard views (concept galleries, per-concept sliders) not yet."""
-    from evaldash.engines.multilabel_table import source_columns
-    from evaldash.multilabel_data import detect_task
+def shared(dataset, path: str, read_options: tuple, images_root: str | None = None):
+    """``dataset`` (an engine dataset of either task) for the dashboard's sessions, which share its
+    evaluation: its queries run one at a time, ``read_options`` name how it was read (its
+    annotations' fingerprint), images lie in ``images_root`` (default: the file's folder)."""
+    from dataclasses import replace
 
-    if detect_task(source_columns(path), str(path), task) == "multilabel":
-        raise InputError(f"{path}: a multi-label file; the dashboard shows multi-label files in memory for now "
-                         f"(evaldash report, check and compare take --engine {name} for them): start it without "
-                         f"--engine {name}")
+    from evaldash.engines.base import Serialized
+    from evaldash.engines.rows import source_folder
+
+    return replace(dataset, engine=Serialized(dataset.engine), read_options=read_options,
+                   images_root=str(Path(images_root or source_folder(path)).resolve())
+                   if dataset.image_column is not None else None)
 
 
 def spark_master_default() -> str:

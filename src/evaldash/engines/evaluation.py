@@ -116,10 +116,14 @@ def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
     return summarize(e.engine.row(sql.sweep_summary(scores_sql, *e.score_range(cls), buckets)))
 
 
-@dataclass(eq=False)
-class EngineEvaluation(Evaluation):
-    """Evaluation of an :class:`~evaldash.engines.table.EngineDataset`; build with
-    :func:`evaldash.engines.evaluate`."""
+class OnEngine:
+    """What an evaluation on an engine does the same way for any task: a class's threshold (its
+    score range, its exact reduced sweep, :mod:`evaldash.engines.reduced`, whose cut points are
+    the slider's positions, the counts at any threshold), a reliability bin's samples and the
+    sample of rows a page opens in memory. A task gives :meth:`_class_scores` (the (t, pos) rows
+    of a class's one-vs-rest problem), :meth:`_positive` and :meth:`sweep_summary`."""
+
+    SCORE_RANGE = staticmethod(sql.score_range)  # the query of every class's lowest and highest score
 
     @property
     def engine(self):
@@ -128,28 +132,22 @@ class EngineEvaluation(Evaluation):
     def _frame(self, text: str):
         return self.engine.frame(text)
 
-    @cached_property
-    def counts(self) -> ConfusionCounts:
-        f = scan_sums(self, ["y_true", "y_pred"]) if self.dataset.is_probability else self._frame(sql.confusion_cells())
-        return ConfusionCounts(self.dataset.n_classes, f["y_true"].to_numpy(np.int64), f["y_pred"].to_numpy(np.int64),
-                               f["n"].to_numpy(np.int64))
+    def _need_scores(self, what: str = "threshold metrics") -> None:
+        if not self.dataset.has_scores:
+            raise InputError(f"{self.dataset.source}: {what} need per-class scores; the file has none")
 
-    @cached_property
-    def accuracy(self) -> float:
-        return float(self.counts.diagonal.sum() / self.dataset.n)
+    def _class_scores(self, cls: int) -> str:
+        """(t, pos) of class ``cls``'s one-vs-rest problem."""
+        return sql.class_scores(cls)
 
-    def sweep_summary(self, cls: int) -> SweepSummary:
-        """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
-        self._need_scores("threshold metrics")
-        if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
-            return self.memo("mirrored summaries", mirrored_summaries)[cls]
-        return self.memo(("summary", cls),
-                         lambda e: class_summary(e, sql.class_scores(cls), cls))
+    def _positive(self, cls: int) -> str:
+        """SQL condition on ``ev_rows``: the sample is of (labelled with) class ``cls``."""
+        return f"y_true = {int(cls)}"
 
     def score_range(self, cls: int | None = None) -> tuple[float, float]:
         """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
         k = self.dataset.n_classes
-        row = self.memo("score range", lambda e: e.engine.row(sql.score_range(k)))
+        row = self.memo("score range", lambda e: e.engine.row(e.SCORE_RANGE(k)))
         if cls is None:
             return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
         return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
@@ -165,7 +163,7 @@ class EngineEvaluation(Evaluation):
         s = self.sweep_summary(cls)
         grid = slider_positions(*self.slider_range(cls))
         low, high = self.score_range(cls)
-        t, tp, fp = self._cut_points(sql.class_scores(cls), grid, s.n_pos + s.n_neg, s.n_pos, low, high,
+        t, tp, fp = self._cut_points(self._class_scores(cls), grid, s.n_pos + s.n_neg, s.n_pos, low, high,
                                      s.distinct <= reduced.EVERY_STEP)
         return reduced.from_cut_points(t, tp, fp, s.n_pos, s.n_neg, s.low, s.high,
                                        exact_auc=s.roc_auc, exact_ap=s.average_precision,
@@ -198,7 +196,7 @@ class EngineEvaluation(Evaluation):
         t = sorted({float(x) for x in thresholds})
         if len(t) > self.FEW:
             return self.counts_at(cls, t)
-        row = self.engine.row(sql.counts_at_few(sql.class_scores(cls), t))
+        row = self.engine.row(sql.counts_at_few(self._class_scores(cls), t))
         return (np.array(t, dtype=np.float64), np.array([int(row[f"tp_{i}"] or 0) for i in range(len(t))], np.int64),
                 np.array([int(row[f"fp_{i}"] or 0) for i in range(len(t))], np.int64))
 
@@ -214,6 +212,71 @@ class EngineEvaluation(Evaluation):
         points of the reduced sweep (exact counts, no query); a ``t`` off them is counted by the
         engine (one query)."""
         return live_threshold_view(self, cls, t)
+
+    def counts_at(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
+        (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
+        self._need_scores("threshold metrics")
+        f = self._frame(sql.counts_at(self._class_scores(cls), thresholds, *self.score_range(cls), self.engine.sweep_buckets))
+        return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
+
+    def bin_samples(self, lower: float, upper: float, conf: str = "conf") -> RankedRows:
+        """The samples of the reliability bin (``lower``, ``upper``] of ``conf`` (the confidence;
+        a concept's score column) (the first bin, ``lower`` 0, also holds 0), most confident
+        first, ties in file order: lazy, as :func:`evaldash.figures.reliability_bin_rows` on the
+        memory path."""
+        lo, hi = sql.number(lower), sql.number(upper)
+        where = f"{conf} <= {hi} AND ({conf} > {lo} OR ({lo} <= 0 AND {conf} >= 0))"
+        return RankedRows(self, ("bin", conf, float(lower), float(upper)), where, f"{conf} DESC, ev_rn",
+                          what=f"confidence bin ({lower:g}, {upper:g}]")
+
+    def sample_to_parquet(self, n: int, path, seed: int = 0) -> str:
+        """Write ``n`` rows drawn at random (``seed``: the same rows each time), every column of the
+        file in file order, to the Parquet file ``path``: what the memory path opens when a page
+        needs every row. Returns ``path``."""
+        import pandas as pd
+
+        d = self.dataset
+        n = int(n)
+        if n < 1:
+            raise InputError(f"a sample needs at least one row, got {n}")
+        total = getattr(d, "rows_in_file", None) or d.n  # of the whole file, also from a view of it (a slice)
+        rows = np.sort(np.random.default_rng(seed).choice(total, size=min(n, total), replace=False)).astype(np.int64)
+        self.engine.register("ev_sample", pd.DataFrame({"ev_rn": rows}))
+        q = self.engine.dialect.ident
+        names = [name for name, _ in d.column_kinds]
+        f = self._frame(f"SELECT {', '.join(q(c) for c in names)} FROM ev_source "
+                        f"WHERE ev_rn IN (SELECT ev_rn FROM ev_sample) ORDER BY ev_rn")
+        f.to_parquet(path, index=False)
+        return str(path)
+
+    def _needs_every_row(self, what: str):
+        raise InputError(f"{self.dataset.source}: {what} need every row in memory, which the {self.engine.name} "
+                         f"engine does not bring back; open a sample of rows in memory for them")
+
+
+@dataclass(eq=False)
+class EngineEvaluation(OnEngine, Evaluation):
+    """Evaluation of an :class:`~evaldash.engines.table.EngineDataset`; build with
+    :func:`evaldash.engines.evaluate`."""
+
+    @cached_property
+    def counts(self) -> ConfusionCounts:
+        f = scan_sums(self, ["y_true", "y_pred"]) if self.dataset.is_probability else self._frame(sql.confusion_cells())
+        return ConfusionCounts(self.dataset.n_classes, f["y_true"].to_numpy(np.int64), f["y_pred"].to_numpy(np.int64),
+                               f["n"].to_numpy(np.int64))
+
+    @cached_property
+    def accuracy(self) -> float:
+        return float(self.counts.diagonal.sum() / self.dataset.n)
+
+    def sweep_summary(self, cls: int) -> SweepSummary:
+        """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
+        self._need_scores("threshold metrics")
+        if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
+            return self.memo("mirrored summaries", mirrored_summaries)[cls]
+        return self.memo(("summary", cls),
+                         lambda e: class_summary(e, e._class_scores(cls), cls))
 
     @cached_property
     def selective(self) -> ReducedSelective:
@@ -275,9 +338,6 @@ class EngineEvaluation(Evaluation):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (sums / count[:, None],)
 
-    def _need_scores(self, what: str) -> None:
-        if not self.dataset.has_scores:
-            raise InputError(f"{self.dataset.source}: {what} need per-class scores; the file has none")
 
     @cached_property
     def ranking(self) -> dict:
@@ -348,13 +408,6 @@ class EngineEvaluation(Evaluation):
         return {"lower": edges[:-1], "upper": edges[1:], "count": count.astype(np.int64),
                 "confidence": metrics._safe_div(conf_sum, count), "accuracy": metrics._safe_div(acc_sum, count)}
 
-    def counts_at(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
-        (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
-        self._need_scores("threshold metrics")
-        f = self._frame(sql.counts_at(sql.class_scores(cls), thresholds, *self.score_range(cls), self.engine.sweep_buckets))
-        return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
-
     def at(self, cls: int, t: float, zero_division: float = np.nan) -> dict[str, float]:
         """:meth:`evaldash.metrics.ThresholdSweep.at` of class ``cls``."""
         _, tp, fp = self.counts_at(cls, [t])
@@ -399,15 +452,6 @@ class EngineEvaluation(Evaluation):
         from evaldash.engines.intervals import auc_groups
 
         return self.memo(("auc groups", cls), lambda e: auc_groups(e, cls))
-
-    def bin_samples(self, lower: float, upper: float) -> RankedRows:
-        """The samples of the reliability bin (``lower``, ``upper``] (the first bin, ``lower`` 0,
-        also holds a confidence of 0), most confident first, ties in file order: lazy, as
-        :func:`evaldash.figures.reliability_bin_rows` on the memory path."""
-        lo, hi = sql.number(lower), sql.number(upper)
-        where = f"conf <= {hi} AND (conf > {lo} OR ({lo} <= 0 AND conf >= 0))"
-        return RankedRows(self, ("bin", float(lower), float(upper)), where, "conf DESC, ev_rn",
-                          what=f"confidence bin ({lower:g}, {upper:g}]")
 
     def gallery_samples(self, kind: str, true=(), pred=(), metadata=None, cls: int | None = None,
                         threshold: float | None = None) -> RankedRows:
@@ -503,30 +547,6 @@ class EngineEvaluation(Evaluation):
     def confidence(self):
         """The predicted class's score per row, read a row or a page at a time (NaN without scores)."""
         return self.dataset.confidence_column()
-
-    def sample_to_parquet(self, n: int, path, seed: int = 0) -> str:
-        """Write ``n`` rows drawn at random (``seed``: the same rows each time), every column of the
-        file in file order, to the Parquet file ``path``: what the memory path opens when a page
-        needs every row. Returns ``path``."""
-        import pandas as pd
-
-        d = self.dataset
-        n = int(n)
-        if n < 1:
-            raise InputError(f"a sample needs at least one row, got {n}")
-        total = d.rows_in_file or d.n  # of the whole file, also from a view of it (a slice)
-        rows = np.sort(np.random.default_rng(seed).choice(total, size=min(n, total), replace=False)).astype(np.int64)
-        self.engine.register("ev_sample", pd.DataFrame({"ev_rn": rows}))
-        q = self.engine.dialect.ident
-        names = [name for name, _ in d.column_kinds]
-        f = self._frame(f"SELECT {', '.join(q(c) for c in names)} FROM ev_source "
-                        f"WHERE ev_rn IN (SELECT ev_rn FROM ev_sample) ORDER BY ev_rn")
-        f.to_parquet(path, index=False)
-        return str(path)
-
-    def _needs_every_row(self, what: str):
-        raise InputError(f"{self.dataset.source}: {what} need every row in memory, which the {self.engine.name} "
-                         f"engine does not bring back; open a sample of rows in memory for them")
 
     def auc_intervals(self, wait: bool = True):
         """The ROC AUC intervals once computed (``report --ci`` computes them in the engine); the

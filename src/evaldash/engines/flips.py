@@ -20,7 +20,8 @@ def engine_flips(evaluation, cls: int, a: float, b: float) -> dc.Flips:
     between = f"{score} >= {sql.number(lo)} AND {score} < {sql.number(hi)}"
 
     def rows(positive: bool) -> RankedRows:
-        where = f"{between} AND y_true {'=' if positive else '<>'} {int(cls)}"
+        is_class = evaluation._positive(int(cls))  # of class cls (single-label), labelled cls (multi-label)
+        where = f"{between} AND {'' if positive else 'NOT '}({is_class})"
         return RankedRows(evaluation, ("flips", int(cls), lo, hi, positive), where, f"{score} DESC, ev_rn",
                           what=f"samples between {lo:g} and {hi:g}")
 

@@ -6,9 +6,12 @@ What comes back: each class's support, predictions and true positives; the sampl
 (labels, predicted labels, labels predicted), from which every sample-level metric is a sum; the
 concept and co-occurrence matrices; the sums of the label ranking metrics; each class's exact
 sweep summary (ROC AUC and AP computed in the engine, :func:`evaldash.engines.sql.sweep_summary`
-on the class's indicator column) and the pooled one (micro); one page of a cell's rows.
+on the class's indicator column) and the pooled one (micro). For the dashboard: each concept's
+reduced sweep (the single-label engine's, :class:`~evaldash.engines.evaluation.OnEngine`: the
+slider's counts exact), its calibration bins, the slice table's per-slice sample counts, and the
+rows of a cell, a concept's FN / FP or a score bin a page at a time (lazy, in the memory order).
 Everything derived from them is the memory path's own code. Cleanlab's suspected label errors
-need every row in memory: the warnings say so in one line.
+need every row in memory: the warnings say so in one line (the pages: with the sample button).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import pandas as pd
 from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.engines import sql
-from evaldash.engines.evaluation import summarize
+from evaldash.engines.evaluation import OnEngine, summarize
+from evaldash.engines.rows import RankedRows
 from evaldash.engines.multilabel_table import MultilabelEngineDataset, open_multilabel_table, source_columns
 from evaldash.errors import InputError
 from evaldash.multilabel_data import DEFAULT_SEPARATOR, detect_task
@@ -56,7 +60,11 @@ def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str 
     if positive is not None:
         raise InputError(f"--positive {positive!r}: a multi-label file has no positive class (every class is "
                          f"scored on its own)")
-    dataset = open_multilabel_table(engine, path, label_sep=label_sep)
+    from evaldash.engines import shared
+
+    dataset = shared(open_multilabel_table(engine, path, label_sep=label_sep), path,
+                     (("task", "multilabel"), ("label_sep", label_sep), ("threshold", threshold),
+                      ("thresholds", thresholds_file)))
     thresholds = None
     if thresholds_file:
         if not dataset.has_scores:
@@ -67,17 +75,18 @@ def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str 
     return evaluate_engine_multilabel(dataset, threshold=threshold, thresholds=thresholds)
 
 
-GALLERY_PAGE = 100  # rows of one page of a cell's or a concept's errors (cell_samples' default limit)
-
-
 @dataclass(eq=False)
-class EngineMultilabelEvaluation(MultilabelEvaluation):
+class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
     """Evaluation of a :class:`~evaldash.engines.multilabel_table.MultilabelEngineDataset`; build
-    with :func:`evaluate_engine_multilabel`."""
+    with :func:`evaluate_engine_multilabel`. Each concept's threshold (its reduced sweep, the
+    counts at the slider's positions) is the single-label engine's (:class:`OnEngine`) on the
+    concept's indicator column."""
 
-    @property
-    def engine(self):
-        return self.dataset.engine
+    def _class_scores(self, cls: int) -> str:
+        return sql.label_scores(cls)
+
+    def _positive(self, cls: int) -> str:
+        return f"{sql.truth(cls)} = 1"
 
     @cached_property
     def _rows_sql(self) -> str:
@@ -93,7 +102,13 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
 
     @property
     def y_pred(self):
-        raise InputError(f"{self.dataset.source}: per-sample arrays stay in the {self.engine.name} engine")
+        """Predicted labels, shape (n, k), bool, read a row or a page at a time (the row cache's records)."""
+        return self.dataset.predicted(self.thresholds)
+
+    @property
+    def _view(self) -> str:
+        """``ev_rows`` with the predictions (``p_c``) and per-sample counts, as a FROM item."""
+        return f"({self._rows_sql}) ev_a"
 
     def with_thresholds(self, thresholds) -> "EngineMultilabelEvaluation":
         other = evaluate_engine_multilabel(self.dataset, thresholds=thresholds)
@@ -123,14 +138,7 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
         return {key: f[key].to_numpy(np.int64) for key in ("nt", "np", "nb", "n")}
 
     def _mean(self, numerator: np.ndarray, denominator: np.ndarray) -> float:
-        """The mean over samples of ``numerator / denominator`` (0 where the denominator is 0),
-        given per group of :attr:`_samples`: summed as exact fractions, so the mean is the
-        correctly rounded one, as near as can be to numpy's mean over every sample."""
-        from fractions import Fraction
-
-        total = sum((Fraction(int(c) * int(a), int(b)) for c, a, b in zip(self._samples["n"], numerator, denominator)
-                     if b), Fraction(0))
-        return float(total / self.dataset.n)
+        return sample_mean(self._samples, numerator, denominator, self.dataset.n)
 
     @cached_property
     def averages(self) -> dict[str, dict[str, float]]:
@@ -142,14 +150,11 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
 
     @cached_property
     def subset_accuracy(self) -> float:
-        s = self._samples
-        return float(s["n"][(s["nt"] == s["nb"]) & (s["np"] == s["nb"])].sum() / self.dataset.n)
+        return sample_metrics(self._samples, self.dataset.n, self.dataset.n_classes)["subset_accuracy"]
 
     @cached_property
     def hamming_loss(self) -> float:
-        s = self._samples
-        wrong = int(np.dot(s["n"], s["nt"] + s["np"] - 2 * s["nb"]))
-        return float(wrong / (self.dataset.n * self.dataset.n_classes))
+        return sample_metrics(self._samples, self.dataset.n, self.dataset.n_classes)["hamming_loss"]
 
     @cached_property
     def jaccard(self) -> dict[str, float]:
@@ -181,28 +186,11 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
         return self.memo("ranking metrics", sums)
 
     # --- the sweeps, summarised in the engine -----------------------------------------------
-    def score_range(self, cls: int | None = None) -> tuple[float, float]:
-        """(lowest, highest) score of class ``cls`` (None: of every class), one scan for all."""
-        k = self.dataset.n_classes
-        row = self.memo("score range", lambda e: e.engine.row(sql.label_score_range(k)))
-        if cls is None:
-            return min(float(row[f"low_{c}"]) for c in range(k)), max(float(row[f"high_{c}"]) for c in range(k))
-        return float(row[f"low_{cls}"]), float(row[f"high_{cls}"])
-
     def sweep_summary(self, cls: int):
         """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine (once)."""
         self._need_scores()
         return self.memo(("summary", cls), lambda e: summarize(e.engine.row(
-            sql.sweep_summary(sql.label_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
-
-    def _need_scores(self) -> None:
-        if not self.dataset.has_scores:
-            raise InputError(f"{self.dataset.source}: threshold metrics need per-class scores; the file has none")
-
-    def sweep(self, cls: int):
-        raise InputError(f"{self.dataset.source}: the {self.engine.name} engine does not bring a whole sweep back "
-                         f"(its ROC AUC, AP and the counts at given thresholds are computed in the engine); use "
-                         f"--engine memory for the curves")
+            sql.sweep_summary(e._class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
 
     @cached_property
     def ranking(self) -> dict:
@@ -234,23 +222,6 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
                 return {"roc_auc": float("nan"), "ap": float("nan")}
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
-
-    def counts_at(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(thresholds increasing and distinct, tp, fp) of class ``cls`` at ``thresholds``, exactly
-        (:meth:`evaldash.metrics.ThresholdSweep.counts_at`), computed in the engine."""
-        self._need_scores()
-        f = self.engine.frame(sql.counts_at(sql.label_scores(cls), thresholds, *self.score_range(cls),
-                                            self.engine.sweep_buckets))
-        return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
-
-    def slider_range(self, cls: int) -> tuple[float, float, float]:
-        import math
-
-        if self.dataset.is_probability:
-            return 0.0, 1.0, 0.001
-        lo, hi = self.score_range(cls)
-        step = float(f"{(hi - lo) / 1000:.2g}") or 1e-6
-        return math.floor(lo / step) * step, math.ceil(hi / step) * step, step
 
     # --- matrices and drill-down ----------------------------------------------------------
     @cached_property
@@ -284,35 +255,128 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
             self.memo("mean score", lambda e: _mean_scores(e))
         return super().matrix(mode)
 
-    def cell_samples(self, true: int, pred: int, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
-        """Row numbers (0-based, file order) of one page of concept-matrix cell (true, pred), most
-        confident first, ties in file order: the memory path's order."""
+    def cell_samples(self, true: int, pred: int, limit: int | None = None, offset: int = 0):
+        """Row numbers (0-based, file order) of concept-matrix cell (true, pred), most confident
+        first, ties in file order: the memory path's order. Without ``limit``: lazy
+        (:class:`~evaldash.engines.rows.RankedRows`: ``len()`` from the concept matrix, a page one
+        query); with ``limit``: that page (``offset`` on), an int64 ndarray."""
         d = self.dataset
         k = d.n_classes
         if not (0 <= true <= k and 0 <= pred <= k):
             raise InputError(f"cell ({true}, {pred}) is outside the {k + 1} x {k + 1} concept matrix")
-        f = self.engine.frame(sql.multilabel_cell_rows(k, self._rows_sql, true, pred, d.has_scores, limit, offset))
-        return f["ev_rn"].to_numpy(np.int64)
+        where, order = sql.multilabel_cell_where(k, true, pred), sql.multilabel_cell_order(k, pred, d.has_scores)
+        if limit is None:
+            return RankedRows(self, ("cell", int(true), int(pred)), where, order, int(self.concept_counts[true, pred]),
+                              f"cell ({true}, {pred})", self._view)
+        return self.engine.frame(sql.ranked_rows(where, order, limit, offset, self._view))["ev_rn"].to_numpy(np.int64)
 
-    def concept_errors(self, cls: int, kind: str, limit: int = GALLERY_PAGE, offset: int = 0) -> np.ndarray:
+    def concept_errors(self, cls: int, kind: str, limit: int | None = None, offset: int = 0):
+        """Class ``cls``'s false positives or false negatives, most confident mistakes first: lazy
+        without ``limit`` (as :meth:`cell_samples`), else that page."""
         if kind not in ("fp", "fn"):
             raise InputError(f"kind {kind!r}: expected 'fp' (predicted, not labelled) or 'fn' (labelled, not predicted)")
-        f = self.engine.frame(sql.concept_error_rows(self._rows_sql, cls, kind, self.dataset.has_scores, limit, offset))
-        return f["ev_rn"].to_numpy(np.int64)
+        where, order = sql.concept_error_where_order(cls, kind, self.dataset.has_scores)
+        if limit is None:
+            return RankedRows(self, ("errors", int(cls), kind), where, order, int(self.per_class[kind][cls]),
+                              f"the {kind.upper()} of {self.dataset.classes[cls]!r}", self._view)
+        return self.engine.frame(sql.ranked_rows(where, order, limit, offset, self._view))["ev_rn"].to_numpy(np.int64)
 
     def label_sets(self, rows: np.ndarray) -> pd.DataFrame:
+        """The true and predicted label sets of ``rows`` (from the row cache: a gallery page read
+        once serves its captions)."""
         d = self.dataset
-        k = d.n_classes
         rows = np.asarray(rows, dtype=np.int64)
         if not rows.size:
             return pd.DataFrame({"id": [], "true": [], "predicted": []})
-        cols = ", ".join(["ev_rn", "ev_id"] + [sql.truth(c) for c in range(k)] + [sql.predicted(c) for c in range(k)])
-        f = self.engine.frame(f"SELECT {cols} FROM ({self._rows_sql}) ev_a WHERE ev_rn IN "
-                              f"({', '.join(str(int(r)) for r in rows)})").set_index("ev_rn").loc[rows]
         names = np.asarray(d.classes, dtype=object)
-        join = lambda prefix: [", ".join(names[np.array([r[f"{prefix}_{c}"] == 1 for c in range(k)])])  # noqa: E731
-                               for _, r in f.iterrows()]
-        return pd.DataFrame({"id": f["ev_id"].astype(object).to_numpy(), "true": join("y"), "predicted": join("p")})
+        truth, pred = d.y_true[rows], self.y_pred[rows]
+        return pd.DataFrame({"id": np.asarray(d.ids[rows], dtype=object),
+                             "true": [", ".join(names[r]) for r in truth],
+                             "predicted": [", ".join(names[r]) for r in pred]})
+
+    def metrics_at_thresholds(self, thresholds) -> dict:
+        """:func:`evaldash.multilabel_thresholds.metrics_at_thresholds`: the sample-level metrics
+        counted by the engine at ``thresholds`` (two queries, kept for the last few), each
+        concept's precision and recall from its reduced sweep (exact at any threshold)."""
+        from evaldash.multilabel_thresholds import concept_table
+
+        thresholds = np.asarray(thresholds, dtype=np.float64)
+        if not self.predictions_thresholded or np.array_equal(thresholds, self.thresholds):
+            moved = self
+        else:
+            kept = self._memo.setdefault("at thresholds", {})
+            key = tuple(thresholds.tolist())
+            moved = kept.get(key)
+            if moved is None:
+                moved = kept[key] = self.with_thresholds(thresholds)
+                while len(kept) > 8:
+                    kept.pop(next(iter(kept)))
+        return {"subset_accuracy": moved.subset_accuracy, "samples_f1": moved.averages["samples"]["f1"],
+                "hamming_loss": moved.hamming_loss,
+                "table": self.thresholds_table() if not self.predictions_thresholded else concept_table(self, thresholds)}
+
+    def concept_calibration(self, cls: int, n_bins: int = 15) -> dict:
+        """:func:`evaldash.multilabel_calibration.concept_calibration` from the engine's bin sums."""
+        from evaldash import metrics as m
+        from evaldash.multilabel_calibration import EPS, concept_calibration
+
+        d = self.dataset
+        if not d.has_scores or not d.is_probability:
+            return concept_calibration(self, cls, n_bins)  # says why not
+        f = self.engine.frame(sql.concept_calibration(cls, n_bins, EPS))
+        count, conf_sum, hits = np.zeros(n_bins), np.zeros(n_bins), np.zeros(n_bins)
+        at = f["ev_bin"].to_numpy(np.int64)
+        count[at], conf_sum[at], hits[at] = (f[c].to_numpy(np.float64) for c in ("n", "conf_sum", "correct"))
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        bins = {"lower": edges[:-1], "upper": edges[1:], "count": count.astype(np.int64),
+                "confidence": m._safe_div(conf_sum, count), "accuracy": m._safe_div(hits, count)}
+        return {"available": True, "reason": "", "bins": bins, "ece": m.expected_calibration_error(bins),
+                "brier": float(f["brier_sum"].sum()) / d.n, "log_loss": float(f["log_loss_sum"].sum()) / d.n}
+
+    def concept_bin_samples(self, cls: int, lower: float, upper: float):
+        """The samples of concept ``cls``'s score bin (``lower``, ``upper``], highest score first (lazy)."""
+        return self.bin_samples(lower, upper, sql.score(int(cls)))
+
+    def slice_table(self, column: str) -> pd.DataFrame:
+        """:func:`evaldash.multilabel_slices.multilabel_slice_table` by GROUP BY slice in the engine:
+        each slice's samples counted by (labels, predicted labels, labels predicted), its metrics
+        the same sums as the whole file's."""
+        from evaldash.engines.slices import slice_expression
+        from evaldash.slices import MIN_RELIABLE
+
+        f = self.engine.frame(sql.multilabel_slice_samples(self._rows_sql, slice_expression(self, column)))
+        k, rows = self.dataset.n_classes, []
+        for value, g in f.groupby("ev_slice", sort=False, dropna=False):
+            s = {key: g[key].to_numpy(np.int64) for key in ("nt", "np", "nb", "n")}
+            n = int(s["n"].sum())
+            rows.append({"slice": str(value), "n": n, **sample_metrics(s, n, k), "reliable": bool(n >= MIN_RELIABLE)})
+        table = pd.DataFrame(rows, columns=["slice", "n", "subset_accuracy", "samples_f1", "hamming_loss", "reliable"])
+        return table.sort_values(["samples_f1", "slice"], kind="stable").reset_index(drop=True)
+
+    def precompute(self, background: bool = False, progress=None) -> "EngineMultilabelEvaluation":
+        """:meth:`MultilabelEvaluation.precompute` in named steps (``progress(text)`` before each),
+        then each concept's reduced sweep (the slider's counts)."""
+        d = self.dataset
+
+        def step(text: str) -> None:
+            if progress is not None:
+                progress(text)
+        step("per-concept counts")
+        _ = self.per_class, self.averages, self.subset_accuracy
+        step("the concept matrix")
+        _ = self.concept_counts, self.co_occurrence
+        if d.has_scores:
+            step("score ranges")
+            self.score_range()
+            for c in range(d.n_classes):
+                step(f"concept {d.classes[c]!r}: exact sweep (ROC AUC, average precision)")
+                self.sweep_summary(c)
+            step("micro average and label ranking")
+            _ = self.ranking, self.micro_ranking, self.ranking_metrics
+            for c in range(d.n_classes):  # /threshold draws every concept's curves (the macro average too)
+                step(f"concept {d.classes[c]!r}: counts at the slider's positions and the curves' points")
+                self.class_curves(c)
+        return self
 
     def label_issues(self) -> dict:
         return {"available": False, "reason": self._no_cleanlab()}
@@ -353,6 +417,27 @@ class EngineMultilabelEvaluation(MultilabelEvaluation):
                                  ids=pd.Series(f["ev_id"], dtype="string[pyarrow]").array, y_pred_given=given,
                                  is_probability=d.is_probability, probability_reason=d.probability_reason,
                                  warnings=d.warnings)
+
+
+def sample_mean(s: dict, numerator: np.ndarray, denominator: np.ndarray, n: int) -> float:
+    """The mean over ``n`` samples of ``numerator / denominator`` (0 where the denominator is 0),
+    given per group of ``s`` (:attr:`EngineMultilabelEvaluation._samples`): summed as exact
+    fractions, so the mean is the correctly rounded one, as near as can be to numpy's mean over
+    every sample."""
+    from fractions import Fraction
+
+    total = sum((Fraction(int(c) * int(a), int(b)) for c, a, b in zip(s["n"], numerator, denominator) if b),
+                Fraction(0))
+    return float(total / n)
+
+
+def sample_metrics(s: dict, n: int, k: int) -> dict[str, float]:
+    """Subset accuracy, samples F1 and Hamming loss of ``n`` samples of ``k`` classes counted by
+    (labels, predicted labels, labels predicted) in ``s``."""
+    wrong = int(np.dot(s["n"], s["nt"] + s["np"] - 2 * s["nb"]))
+    return {"subset_accuracy": float(s["n"][(s["nt"] == s["nb"]) & (s["np"] == s["nb"])].sum() / n),
+            "samples_f1": sample_mean(s, 2 * s["nb"], s["nt"] + s["np"], n),
+            "hamming_loss": float(wrong / (n * k))}
 
 
 def _pooled_in_parts(e: EngineMultilabelEvaluation):

@@ -20,7 +20,6 @@ The label sets become indicator columns in the engine:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
@@ -31,16 +30,18 @@ from evaldash import dataset as ds
 from evaldash import multilabel_data as mld
 from evaldash.engines import sql
 from evaldash.engines.base import Engine, source_files
+from evaldash.engines.rows import RowAccess, RowColumn, _whole
 from evaldash.engines.table import MAX_SHOWN, _check_ids, _Checker, _literal, metadata_ref, rows_text
 from evaldash.errors import InputError
 from evaldash.named_classes import NamedClasses
 
 
 @dataclass(frozen=True, eq=False)
-class MultilabelEngineDataset(NamedClasses):
+class MultilabelEngineDataset(RowAccess, NamedClasses):
     """A validated multi-label file that stays in its engine: the scalars of
-    :class:`evaldash.multilabel_data.MultilabelDataset` (same names and meaning), no per-sample
-    arrays."""
+    :class:`evaldash.multilabel_data.MultilabelDataset` (same names and meaning); its per-sample
+    columns (``ids``, ``y_true`` of shape (n, k), ``scores``, ``metadata``, ``image_paths``) are
+    read a row or a page at a time (:class:`~evaldash.engines.rows.RowAccess`)."""
 
     source: str
     classes: tuple[str, ...]
@@ -54,10 +55,45 @@ class MultilabelEngineDataset(NamedClasses):
     metadata_columns: tuple[str, ...] = ()
     id_column: str | None = None
     image_column: str | None = None
+    images_root: str | None = None  # with an image column: the folder images must lie in
+    read_options: tuple = ()  # how the file was read (part of the annotations' fingerprint)
+    column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
 
     task = "multilabel"
     positive = None
     is_binary = False
+
+    def record_columns(self) -> list[str]:
+        """A row's record in ``ev_rows``: row number, id, labels, given predictions, scores, metadata, image."""
+        k = self.n_classes
+        return (["ev_rn", "ev_id"] + [sql.truth(c) for c in range(k)]
+                + ([f"g_{c}" for c in range(k)] if self.prediction_given else [])
+                + ([sql.score(c) for c in range(k)] if self.has_scores else [])
+                + [metadata_ref(i) for i in range(len(self.metadata_columns))]
+                + (["ev_image"] if self.image_column is not None else []))
+
+    @property
+    def y_true(self) -> RowColumn:
+        """Each sample's labels, shape (n, k), bool; read a row or a page at a time."""
+        k = self.n_classes
+        return RowColumn(self, "y_true", "y_true", lambda r: np.array(r[2:2 + k], dtype=np.int64) == 1, bool, k)
+
+    def predicted(self, thresholds) -> RowColumn:
+        """Each sample's predicted labels, shape (n, k), bool: the file's own, else score >= ``thresholds``."""
+        k = self.n_classes
+        if self.prediction_given:
+            return RowColumn(self, "y_pred", "y_pred", lambda r: np.array(r[2 + k:2 + 2 * k], dtype=np.int64) == 1,
+                             bool, k)
+        first, t = self._at(sql.score(0)), np.asarray(thresholds, dtype=np.float64)
+        return RowColumn(self, "y_pred", "y_pred", lambda r: np.array(r[first:first + k], dtype=np.float64) >= t,
+                         bool, k)
+
+    @property
+    def y_pred(self):
+        raise _whole(self, "y_pred (the predictions depend on the thresholds: evaluation.y_pred)")
+
+    def confidence_column(self):
+        raise _whole(self, "the confidence (a multi-label file scores each concept on its own)")
 
 
 
@@ -186,21 +222,10 @@ def _label_set_form(check: _Checker, column: str, sep: str) -> _Form:
     parsed: dict[str, tuple[str, ...]] = {}
     bad_json, bad_item = [], []
     for v in cells:
-        text = str(v).strip()
-        if not text:
-            parsed[v] = ()
+        items = mld.parse_label_cell(str(v), sep)
+        if items is None:
+            bad_json.append(v)
             continue
-        if text.startswith("["):
-            try:
-                items = json.loads(text)
-            except (ValueError, RecursionError):
-                bad_json.append(v)
-                continue
-            if not isinstance(items, list):
-                bad_json.append(v)
-                continue
-        else:
-            items = text.split(sep)
         names = [mld._item_name(item) for item in items]
         if any(n is None for n in names):
             bad_item.append(v)
@@ -342,8 +367,10 @@ def open_multilabel_table(engine: Engine, path: str, *, label_sep: str = mld.DEF
         select += [f"CAST({given.indicator(name)} AS INT) AS g_{c}" for c, name in enumerate(classes)]
     select += [f"{expr} AS {sql.score(c)}" for c, expr in enumerate(scores or [])]
     select += [f"{q(c)} AS {metadata_ref(i)}" for i, c in enumerate(metadata)]
+    select += [f"{q(image_col)} AS ev_image"] if image_col else []
     engine.define_rows(f"SELECT {', '.join(select)} FROM ev_source{joins}")
     return MultilabelEngineDataset(source=source, classes=tuple(classes), n=n, engine=engine,
                                    has_scores=scores is not None, prediction_given=given is not None,
                                    is_probability=in_unit, probability_reason=reason,
-                                   metadata_columns=metadata, id_column=id_col, image_column=image_col)
+                                   metadata_columns=metadata, id_column=id_col, image_column=image_col,
+                                   column_kinds=tuple(kinds.items()))

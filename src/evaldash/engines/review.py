@@ -15,7 +15,7 @@ def reviewed_count(evaluation, rows: RankedRows, ids) -> int:
     n = 0
     for start in range(0, len(ids), IDS_PER_QUERY):
         listed = ", ".join(sql.text(i) for i in ids[start:start + IDS_PER_QUERY])
-        n += int(evaluation.engine.row(f"SELECT COUNT(*) AS n FROM ev_rows WHERE ({rows.where}) "
+        n += int(evaluation.engine.row(f"SELECT COUNT(*) AS n FROM {rows.view} WHERE ({rows.where}) "
                                        f"AND ev_id IN ({listed})")["n"] or 0)
     return n
 

@@ -41,15 +41,8 @@ class RowCache:
 
     @property
     def columns(self) -> list[str]:
-        """The record's columns in ``ev_rows``: row number, id, classes, confidence, scores,
-        metadata, image."""
-        from evaldash.engines.table import metadata_ref
-
-        d = self.dataset
-        return (["ev_rn", "ev_id", "y_true", "y_pred", "conf"]
-                + [sql.score(c) for c in range(d.n_classes) if d.has_scores]
-                + [metadata_ref(i) for i in range(len(d.metadata_columns))]
-                + (["ev_image"] if d.image_column is not None else []))
+        """The record's columns in ``ev_rows`` (:meth:`RowAccess.record_columns`)."""
+        return self.dataset.record_columns()
 
     def store(self, frame: pd.DataFrame) -> np.ndarray:
         """Keep the records of ``frame`` (columns :attr:`columns`); returns their row numbers, int64."""
@@ -82,10 +75,10 @@ class RowCache:
                 out[int(record[0])] = record
         return out
 
-    def page(self, where: str, order: str, limit: int, offset: int) -> np.ndarray:
-        """Row numbers of one page of the rows where ``where`` holds, in ``order``, their records
-        kept: one query."""
-        return self.query(sql.ranked_page(self.columns, where, order, limit, offset))
+    def page(self, where: str, order: str, limit: int, offset: int, view: str = "ev_rows") -> np.ndarray:
+        """Row numbers of one page of the rows of ``view`` where ``where`` holds, in ``order``,
+        their records kept: one query."""
+        return self.query(sql.ranked_page(self.columns, where, order, limit, offset, view))
 
     def query(self, text: str) -> np.ndarray:
         """Row numbers of the rows ``text`` selects (columns :attr:`columns`), their records kept:
@@ -104,15 +97,17 @@ class RowColumn:
     """One per-sample column of an engine dataset, indexed one row or a few rows at a time
     (shape (n,) as the memory path's array; ``scores``: (n, k))."""
 
-    def __init__(self, dataset, name: str, column: str, convert, dtype=object):
+    def __init__(self, dataset, name: str, column: str, convert, dtype=object, width: int | None = None):
         self._d, self._name, self._column, self._convert, self._dtype = dataset, name, column, convert, dtype
+        # a row of (n, k) columns (scores; a multi-label file's label sets): k values
+        self._width = dataset.n_classes if column == "scores" else width
 
     def __len__(self) -> int:
         return self._d.n
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return (self._d.n,) if self._column != "scores" else (self._d.n, self._d.n_classes)
+        return (self._d.n,) if self._width is None else (self._d.n, self._width)
 
     def _rows(self, key) -> list[int] | int:
         n = getattr(self._d, "rows_in_file", None) or self._d.n  # a slice's rows keep the file's numbers
@@ -136,7 +131,7 @@ class RowColumn:
 
     def __getitem__(self, key):
         column = None
-        if isinstance(key, tuple) and self._column == "scores" and len(key) == 2:
+        if isinstance(key, tuple) and self._width is not None and len(key) == 2:
             key, column = key
         rows = self._rows(key)
         records = self._d.row_cache.fetch([rows] if isinstance(rows, int) else rows)
@@ -144,8 +139,8 @@ class RowColumn:
             value = self._convert(records[rows])
         else:
             value = np.array([self._convert(records[r]) for r in rows], dtype=self._dtype)
-            if self._column == "scores":
-                value = value.reshape(len(rows), self._d.n_classes)
+            if self._width is not None:
+                value = value.reshape(len(rows), self._width)
         return value if column is None else value[..., column]
 
     def __array__(self, dtype=None, copy=None):
@@ -190,8 +185,10 @@ class LazyMetadata:
     def __init__(self, dataset):
         self._d = dataset
         self.columns = pd.Index(list(dataset.metadata_columns), dtype=object)
-        first = 5 + (dataset.n_classes if dataset.has_scores else 0)
-        self._positions = list(range(first, first + len(self.columns)))
+        from evaldash.engines.table import metadata_ref
+
+        at = {name: i for i, name in enumerate(dataset.record_columns())}
+        self._positions = [at[metadata_ref(i)] for i in range(len(self.columns))]
         self.iloc = _ILoc(self)
 
     @property
@@ -298,6 +295,19 @@ class RowAccess:
     """The per-row accessors of the memory :class:`~evaldash.dataset.Dataset`, for an engine
     dataset (mixed into :class:`~evaldash.engines.table.EngineDataset`)."""
 
+    def record_columns(self) -> list[str]:
+        """A row's record in ``ev_rows``: row number, id, classes, confidence, scores, metadata, image."""
+        from evaldash.engines.table import metadata_ref
+
+        return (["ev_rn", "ev_id", "y_true", "y_pred", "conf"]
+                + [sql.score(c) for c in range(self.n_classes) if self.has_scores]
+                + [metadata_ref(i) for i in range(len(self.metadata_columns))]
+                + (["ev_image"] if self.image_column is not None else []))
+
+    def _at(self, column: str) -> int:
+        """The position of ``column`` in a record."""
+        return self.record_columns().index(column)
+
     @property
     def row_cache(self) -> RowCache:
         cache = self.__dict__.get("_row_cache")
@@ -321,8 +331,9 @@ class RowAccess:
     def scores(self) -> RowColumn | None:
         if not self.has_scores:
             return None
-        k = self.n_classes
-        return RowColumn(self, "scores", "scores", lambda r: np.array(r[5:5 + k], dtype=np.float64), np.float64)
+        k, first = self.n_classes, self._at(sql.score(0))
+        return RowColumn(self, "scores", "scores", lambda r: np.array(r[first:first + k], dtype=np.float64),
+                         np.float64)
 
     def confidence_column(self) -> RowColumn:
         """The predicted class's score per row (NaN without scores), as ``Dataset.confidence()``."""
@@ -361,13 +372,15 @@ class RankedRows:
     int64 ndarray; ``rows[i]`` one row. Above :data:`FETCH_MAX` rows, whole-array use raises
     InputError. ``where``/``order``: SQL over ``ev_rows``; ``key``: names it in the caches."""
 
-    def __init__(self, evaluation, key, where: str, order: str, count: int | None = None, what: str = "rows"):
+    def __init__(self, evaluation, key, where: str, order: str, count: int | None = None, what: str = "rows",
+                 view: str = "ev_rows"):
         self._e, self.key, self.where, self.order, self._count, self.what = evaluation, key, where, order, count, what
+        self.view = view  # what ``where`` and ``order`` read: ev_rows, or a query over it (its columns kept)
 
     def __len__(self) -> int:
         if self._count is None:
             self._count = self._e.memo(("count", self.key), lambda e: int(
-                e.engine.row(sql.count_where(self.where))["n"] or 0))
+                e.engine.row(sql.count_where(self.where, self.view))["n"] or 0))
         return self._count
 
     @property
@@ -408,7 +421,7 @@ class RankedRows:
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         """One query for rows ``start``..``stop``, their records kept."""
-        return self._e.dataset.row_cache.page(self.where, self.order, stop - start, start)
+        return self._e.dataset.row_cache.page(self.where, self.order, stop - start, start, self.view)
 
     def __getitem__(self, key):
         n = len(self)
@@ -433,7 +446,7 @@ class RankedRows:
             raise _whole(self._e.dataset, f"{self.what} ({n:,} samples)")
 
         def every(ev):  # row numbers only: the records of thousands of rows are not kept
-            rows = ev.engine.frame(sql.ranked_rows(self.where, self.order, n, 0))["ev_rn"].to_numpy(np.int64)
+            rows = ev.engine.frame(sql.ranked_rows(self.where, self.order, n, 0, self.view))["ev_rn"].to_numpy(np.int64)
             rows.setflags(write=False)
             return rows
         rows = self._e.memo(("rows", self.key), every)

@@ -365,20 +365,21 @@ def cell_where(true: int, pred: int) -> str:
     return f"y_true = {int(true)} AND y_pred = {int(pred)}"
 
 
-def ranked_rows(where: str, order: str, limit: int, offset: int = 0) -> str:
-    """Row numbers of the rows where ``where`` holds, in ``order`` (which ends with ``ev_rn``), one page."""
-    return f"SELECT ev_rn FROM ev_rows WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
+def ranked_rows(where: str, order: str, limit: int, offset: int = 0, view: str = "ev_rows") -> str:
+    """Row numbers of the rows of ``view`` (``ev_rows``, or a query over it with an alias) where
+    ``where`` holds, in ``order`` (which ends with ``ev_rn``), one page."""
+    return f"SELECT ev_rn FROM {view} WHERE {where} ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
 
 
-def ranked_page(columns, where: str, order: str, limit: int, offset: int = 0) -> str:
+def ranked_page(columns, where: str, order: str, limit: int, offset: int = 0, view: str = "ev_rows") -> str:
     """:func:`ranked_rows`' page with every column in ``columns`` of its rows: a gallery page and
     its captions in one query."""
-    return (f"SELECT {', '.join(columns)} FROM ev_rows WHERE {where} ORDER BY {order} "
+    return (f"SELECT {', '.join(columns)} FROM {view} WHERE {where} ORDER BY {order} "
             f"LIMIT {int(limit)} OFFSET {int(offset)}")
 
 
-def count_where(where: str) -> str:
-    return f"SELECT COUNT(*) AS n FROM ev_rows WHERE {where}"
+def count_where(where: str, view: str = "ev_rows") -> str:
+    return f"SELECT COUNT(*) AS n FROM {view} WHERE {where}"
 
 
 def class_score_sums(k: int, classes=None, where: str = "") -> str:
@@ -561,11 +562,6 @@ def pooled_label_scores(k: int) -> str:
     return " UNION ALL ".join(label_scores(c) for c in range(k))
 
 
-def label_score_range(k: int) -> str:
-    """One row: ``low_c``/``high_c`` of each class's scores (as :func:`score_range`)."""
-    return score_range(k)
-
-
 def label_ranking_sums(k: int) -> str:
     """One row: the sums over samples of label ranking average precision, coverage error and label
     ranking loss (:func:`evaldash.multilabel_metrics.multilabel_ranking` before its mean): for
@@ -596,26 +592,57 @@ def multilabel_cell_rows(k: int, rows_sql: str, true: int, pred: int, has_scores
     """Row numbers of concept-matrix cell (true, pred), most confident first (the score of class
     ``pred``; column k: the sample's highest score), ties in file order
     (:func:`evaldash.multilabel_metrics.cell_rows`)."""
+    return ranked_rows(multilabel_cell_where(k, true, pred), multilabel_cell_order(k, pred, has_scores), limit,
+                       offset, f"({rows_sql}) ev_a")
+
+
+def multilabel_cell_where(k: int, true: int, pred: int) -> str:
+    """Concept-matrix cell (true, pred) over :func:`multilabel_rows` (row k: no label, column k: no prediction)."""
     row = f"{truth(true)} = 1" if true < k else "ev_nt = 0"
     col = f"{predicted(pred)} = 1" if pred < k else "ev_np = 0"
+    return f"{row} AND {col}"
+
+
+def multilabel_cell_order(k: int, pred: int, has_scores: bool) -> str:
     if not has_scores:
-        order = "ev_rn"
-    elif pred < k:
-        order = f"{score(pred)} DESC, ev_rn"
-    else:
-        order = ("GREATEST(" + ", ".join(score(c) for c in range(k)) + ")" if k > 1 else score(0)) + " DESC, ev_rn"
-    return (f"SELECT ev_rn FROM ({rows_sql}) ev_a WHERE {row} AND {col} ORDER BY {order} "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+        return "ev_rn"
+    if pred < k:
+        return f"{score(pred)} DESC, ev_rn"
+    return ("GREATEST(" + ", ".join(score(c) for c in range(k)) + ")" if k > 1 else score(0)) + " DESC, ev_rn"
 
 
 def concept_error_rows(rows_sql: str, c: int, kind: str, has_scores: bool, limit: int, offset: int = 0) -> str:
     """Row numbers of class ``c``'s false positives (``fp``, highest score first) or false
     negatives (``fn``, lowest score first), ties in file order
     (:func:`evaldash.multilabel_metrics.concept_errors`)."""
+    return ranked_rows(*concept_error_where_order(c, kind, has_scores), limit, offset, f"({rows_sql}) ev_a")
+
+
+def concept_error_where_order(c: int, kind: str, has_scores: bool) -> tuple[str, str]:
     where = (f"{predicted(c)} = 1 AND {truth(c)} = 0" if kind == "fp" else f"{truth(c)} = 1 AND {predicted(c)} = 0")
     order = "ev_rn" if not has_scores else f"{score(c)} {'DESC' if kind == 'fp' else 'ASC'}, ev_rn"
-    return (f"SELECT ev_rn FROM ({rows_sql}) ev_a WHERE {where} ORDER BY {order} "
-            f"LIMIT {int(limit)} OFFSET {int(offset)}")
+    return where, order
+
+
+def concept_calibration(c: int, n_bins: int, eps: float) -> str:
+    """(bin, count, score sum, labelled count, log loss sum, Brier sum) of concept ``c``'s
+    equal-width score bins (:func:`_binned`; :func:`evaldash.multilabel_calibration.concept_calibration`)."""
+    s, y = score(c), truth(c)
+    clip = f"LEAST(GREATEST({s}, {number(eps)}), {number(1 - eps)})"
+    expressions = (f"{s} AS conf, {y} AS ev_y, CASE WHEN {y} = 1 THEN -LN({clip}) ELSE -LN(1 - {clip}) END AS ev_ll, "
+                   f"({s} - {y}) * ({s} - {y}) AS ev_br")
+    return f"""
+SELECT ev_bin, COUNT(*) AS n, SUM(conf) AS conf_sum, SUM(ev_y) AS correct, SUM(ev_ll) AS log_loss_sum,
+       SUM(ev_br) AS brier_sum
+FROM {_binned(n_bins, "conf, ev_y, ev_ll, ev_br", expressions)}
+GROUP BY ev_bin ORDER BY ev_bin"""
+
+
+def multilabel_slice_samples(rows_sql: str, slice_expr: str) -> str:
+    """:func:`multilabel_sample_counts` per slice: (slice, nt, np, nb, n)."""
+    return (f"SELECT ev_slice, ev_nt AS nt, ev_np AS np, ev_nb AS nb, COUNT(*) AS n FROM "
+            f"(SELECT {slice_expr} AS ev_slice, ev_nt, ev_np, ev_nb FROM ({rows_sql}) ev_a) ev_b "
+            f"GROUP BY ev_slice, ev_nt, ev_np, ev_nb")
 
 
 RANKING_TERMS_MAX = 24  # classes up to which label_ranking_sums compares scores in one row (k × k terms)

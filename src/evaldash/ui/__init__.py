@@ -127,6 +127,7 @@ from evaldash.ui.review_sets import (  # noqa: F401
     review_progress,
 )
 from evaldash.ui.concept_runs import (  # noqa: F401
+    COMPARED as CONCEPT_COMPARED,
     concept_slices,
     concept_compare,
 )

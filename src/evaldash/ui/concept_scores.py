@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from evaldash.multilabel_thresholds import metrics_at_thresholds
 from evaldash.report import fmt
 from evaldash.ui.concepts import sample_gallery
 from evaldash.ui.text import md
@@ -47,7 +46,7 @@ def concept_thresholds_panel(ev, cls: int, t: float) -> None:
     chosen[cls] = float(t)
     thresholds = np.array([chosen[c] for c in range(ev.dataset.n_classes)])
     # one column of per-sample counts updated per moved concept: milliseconds, not a re-evaluation
-    after, before = metrics_at_thresholds(ev, thresholds), ev.headline()
+    after, before = ev.metrics_at_thresholds(thresholds), ev.headline()
     st.subheader("Every concept at its threshold", anchor=False)
     if not ev.predictions_thresholded:
         st.info("This file gives its predictions (predicted_labels or pred_<class>): they are used as given, so "
@@ -85,7 +84,6 @@ def concept_calibration_view(ev) -> None:
     carrying the concept per score bin; click a bar for its images), ECE, Brier score and log loss.
     Abstention on the top score does not apply: each concept is scored on its own."""
     from evaldash import figures
-    from evaldash.multilabel_calibration import concept_calibration
     from evaldash.ui.components import chart, picked
     from evaldash.ui.links import deep_link, keep, remember, sync_query
 
@@ -100,7 +98,7 @@ def concept_calibration_view(ev) -> None:
     c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="class_select")
     keep("class_select")
     sync_query(**{"class": d.classes[c]})
-    cal = ev.memo(("concept calibration", c), lambda e: concept_calibration(e, c))
+    cal = ev.memo(("concept calibration", c), lambda e: e.concept_calibration(c))
     if not cal["available"]:
         st.info(f"Calibration needs probabilities: {md(cal['reason'])}.")
         return
@@ -127,7 +125,7 @@ def concept_calibration_view(ev) -> None:
     b = st.session_state.get("reliability_bin")
     if b is not None and 0 <= b < len(bins["count"]) and bins["count"][b] > 0:
         lower, upper = float(bins["lower"][b]), float(bins["upper"][b])
-        rows = figures.reliability_bin_rows(np.asarray(d.scores[:, c], dtype=np.float64), lower, upper)
+        rows = ev.memo(("concept bin rows", c, b), lambda e: e.concept_bin_samples(c, lower, upper))
         sample_gallery(ev, rows, f"Score of {md(name)} in ({lower:.2f}, {upper:.2f}]",
                         f"share labelled {name} {bins['accuracy'][b]:.3f}, highest scores first",
                         key="concept_bin_gallery")

@@ -10,6 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from evaldash.report import fmt
+from evaldash.ui.engine_gate import engine_line
+from evaldash.ui.engine_sources import on_engine
 from evaldash.ui.links import link_params
 from evaldash.ui.text import md
 
@@ -276,7 +278,9 @@ def sample_gallery(ev, rows: np.ndarray, title: str, order: str, key: str = "cel
         st.subheader(title, anchor=False)
         image_notice(ev)
         found = findings(ev)
-        chosen, tagged = tag_filter(ev, found, "Only samples tagged with", f"{key}_tags")
+        # on an engine the rows stay there: a tag's samples need every id (the page's one line says so)
+        chosen, tagged = tag_filter(ev, found, "Only samples tagged with", f"{key}_tags") if not on_engine(ev) \
+            else ([], None)
         if tagged is not None:
             rows = rows[tagged[rows]]
         st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(md(c) for c in chosen) if chosen else "")
@@ -296,8 +300,9 @@ def concept_error_galleries(ev) -> None:
     from evaldash.ui.links import deep_link, keep, remember, sync_query
 
     d = ev.dataset
+    engine = on_engine(ev)
     kinds = {"fn": "False negatives", "fp": "False positives"}
-    if d.is_probability:  # cleanlab needs probabilities
+    if d.is_probability and not engine:  # cleanlab needs probabilities (and every row in memory)
         kinds["label_issues"] = "Suspected label errors"
     remember("err_ml_gallery", "fn")
     remember("err_concept", 0)
@@ -312,6 +317,8 @@ def concept_error_galleries(ev) -> None:
         st.session_state["err_concept"] = 0
     kind = st.segmented_control("Gallery", list(kinds), format_func=kinds.get, key="err_ml_gallery") or "fn"
     keep("err_ml_gallery")
+    if engine:
+        engine_line(ev, "The suspected label errors (cleanlab) and the tag filter are", key="err_sample")
     if kind == "label_issues":
         with st.spinner("Ranking suspected label errors…", show_time=False):
             issues = ev.label_issues()
@@ -359,12 +366,17 @@ def concept_review(ev) -> None:
     from evaldash.ui.sample_details import findings_form, sample_scores
 
     d = ev.dataset
-    sets = {k: v for k, v in REVIEW_SETS.items() if k != "label_issues" or d.is_probability}
+    engine = on_engine(ev)  # on an engine: a concept's FN / FP and a cell, ranked there and read a page at a time
+    sets = {k: v for k, v in REVIEW_SETS.items() if (k != "label_issues" or d.is_probability)
+            and (not engine or k in ("fn", "fp", "cell"))}
     remember("review_ml_set", next(iter(sets)))
     if st.session_state["review_ml_set"] not in sets:
         st.session_state["review_ml_set"] = next(iter(sets))
     kind = st.segmented_control("Review", list(sets), format_func=sets.get, key="review_ml_set") or next(iter(sets))
     keep("review_ml_set")
+    if engine:
+        engine_line(ev, "Reviewing suspected label errors, a tag's samples or an uploaded id list is",
+                    key="review_sample")
     if kind in ERROR_KINDS:
         remember("review_concept", 0)
         c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="review_concept")
@@ -405,15 +417,25 @@ def concept_review(ev) -> None:
         st.info("Nothing to review in this set.")
         return
     fp = fingerprint(ev)
-    ids_in_set = [str(s) for s in np.asarray(d.ids.take(rows) if hasattr(d.ids, "take") else d.ids[rows], dtype=object)]
     reviewed = reviewed_ids(fp, name)
     where = (name, tuple(rows[:3].tolist()), len(rows))
+    if engine:  # counted in the engine; the set is read a page at a time
+        from evaldash.engines.review import first_not_reviewed, reviewed_count
+
+        done = reviewed_count(ev, rows, reviewed)
+        first = lambda: first_not_reviewed(ev, rows, reviewed, done)  # noqa: E731
+    else:
+        ids_in_set = [str(s) for s in np.asarray(d.ids.take(rows) if hasattr(d.ids, "take") else d.ids[rows],
+                                                 dtype=object)]
+        done = sum(1 for s in ids_in_set if s in reviewed)
+        first = lambda: next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)  # noqa: E731
     if st.session_state.get("_review_ml_where") != where:  # another set: from its first sample nobody reviewed
         st.session_state["_review_ml_where"] = where
-        st.session_state["review_ml_pos"] = next((n for n, s in enumerate(ids_in_set) if s not in reviewed), 0)
+        st.session_state["review_ml_pos"] = first()
     pos = min(max(int(st.session_state.get("review_ml_pos", 0)), 0), len(rows) - 1)
+    sid = str(d.ids[int(rows[pos])])
     with st.container(key="review_ml_progress"):
-        review_progress(sum(1 for s in ids_in_set if s in reviewed), len(rows), pos)
+        review_progress(done, len(rows), pos)
 
     def _reviewed_next() -> None:  # the "reviewed" event of the single-label queue: value = the set's name
         who, store = annotator_name(), annotation_store()
@@ -424,7 +446,7 @@ def concept_review(ev) -> None:
             st.session_state["review_ml_msg"] = "Findings cannot be saved: the dashboard is read-only."
             return
         try:
-            store.record(fp, ids_in_set[pos], who, "reviewed", name)
+            store.record(fp, sid, who, "reviewed", name)
         except StoreError as exc:
             st.session_state["review_ml_msg"] = str(exc)
             return

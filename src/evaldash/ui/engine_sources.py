@@ -77,7 +77,7 @@ def load_on_engine(source):
     if name == "memory":
         return None
     key = (source.path, file_version(source.path), name, source.memory_limit, source.spark_master,
-           source.positive, source.threshold)
+           source.positive, source.threshold, source.task, source.label_sep, source.thresholds)
     table, table_lock, file_locks = _opened()
     with table_lock:
         found = table.get(key)
@@ -109,7 +109,7 @@ def load_on_engine(source):
 def _open_with_progress(source, name: str):
     """Validate ``source`` on engine ``name`` and compute its first numbers, naming each step in a
     status box (removed when done)."""
-    from evaldash.engines import evaluate_file
+    from evaldash.engines.multilabel_evaluation import evaluate_path
 
     shown = st.empty()
     try:
@@ -118,12 +118,11 @@ def _open_with_progress(source, name: str):
                 status.update(label=f"{Path(source.path).name} on the {name} engine: {text}…")
 
             progress("reading and checking the file")
-            from evaldash.engines import refuse_multilabel_dashboard
-
-            refuse_multilabel_dashboard(source.path, name, source.task)
             try:
                 engine = _engine(name, source.memory_limit, source.spark_master)
-                evaluation = evaluate_file(engine, source.path, positive=source.positive, threshold=source.threshold)
+                evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
+                                           positive=source.positive, threshold=source.threshold,
+                                           thresholds_file=source.thresholds)
                 evaluation.precompute(progress=progress)
             except Exception as exc:
                 if engine_failure(exc):
