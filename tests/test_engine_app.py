@@ -219,7 +219,7 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
     load(start_source())
     assert len(steps) == 1 and callable(steps[0])
     assert labels[0] == f"Opening {on_duckdb.name} on the duckdb engine…"
-    assert labels[1] == f"{on_duckdb.name} on the duckdb engine: reading and checking the file…"
+    assert labels[1] == f"Opening {on_duckdb.name} on the duckdb engine: reading and checking the file…"
     assert len(labels) > 3 and labels[-1] == "(removed)"
     load(start_source())  # opened: no second status
     assert len(steps) == 1

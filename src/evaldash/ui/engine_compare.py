@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from evaldash.errors import InputError
-from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine
+from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine, shared_once
 
 MAX_PAIRS = 4  # pairs kept (each holds B's views in A's session and its comparison)
 
@@ -33,44 +33,17 @@ def engine_comparison(source_a, source_b, a, b):
     engine, computed once for every session while the two evaluations stay open."""
     from evaldash.engines.paired import EnginePair, pair_tag
 
-    key = (id(a), id(b))
-    table, table_lock, locks = _pairs()
-    with table_lock:
-        found = table.get(key)
-        if found is not None and found[0] is a and found[1] is b:
-            table.move_to_end(key)
-            return found[2], found[3]
-        lock = locks.setdefault(key, threading.Lock())
-    label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
-    shown = st.empty()
-    if not lock.acquire(blocking=False):  # another session is at work on it: wait, said so
-        with shown.status(f"{label} (another session started it)…"):
-            lock.acquire()
-        shown.empty()
-    try:
-        with table_lock:
-            found = table.get(key)
-        if found is not None and found[0] is a and found[1] is b:
-            return found[2], found[3]
+    def build(progress):
+        progress(f"opening {Path(b.dataset.source).name} beside {Path(a.dataset.source).name}")
         try:
-            with shown.status(f"{label}…") as status:
-                def progress(text: str) -> None:
-                    status.update(label=f"{label}: {text}…")
-
-                progress(f"opening {Path(b.dataset.source).name} beside {Path(a.dataset.source).name}")
-                pair = EnginePair(a, b, pair_tag(f"{source_b.key}|{id(b)}"))
-                result = pair.compare(progress=progress)
+            pair = EnginePair(a, b, pair_tag(f"{source_b.key}|{id(b)}"))
+            return a, b, pair, pair.compare(progress=progress)
         except Exception as exc:
             if engine_failure(exc):
                 raise InputError(f"{source_a.path}, {source_b.path}: {failure_text(exc, on_engine(a))}") from None
             raise
-        finally:
-            shown.empty()
-        with table_lock:
-            table[key] = (a, b, pair, result)
-            while len(table) > MAX_PAIRS:
-                table.popitem(last=False)
-            locks.pop(key, None)
-        return pair, result
-    finally:
-        lock.release()
+
+    # keyed by the two open evaluations: the entry holds them, so their ids stay theirs while it is kept
+    label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
+    _, _, pair, result = shared_once(_pairs(), (id(a), id(b)), label, build, MAX_PAIRS)
+    return pair, result

@@ -70,6 +70,41 @@ def _engine(name: str, memory_limit: str | None, spark_master: str | None):
     return engines[key].sibling()
 
 
+def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str, build, keep: int):
+    """``build(progress)``'s result, computed once per ``key`` for every session and kept in ``store``
+    (a table, its lock and one lock per key at work; the newest ``keep`` stay). The first build shows
+    ``label`` in a status box, with each step ``progress(text)`` names, removed when done; a session
+    arriving while another builds it waits, said so. An engine's own error becomes one
+    :class:`InputError` line (``label`` names what failed)."""
+    table, table_lock, locks = store
+    with table_lock:
+        if key in table:
+            table.move_to_end(key)
+            return table[key]
+        lock = locks.setdefault(key, threading.Lock())
+    shown = st.empty()
+    try:
+        if not lock.acquire(blocking=False):  # another session is at work on it: wait for it, said so
+            with shown.status(f"{label} (another session started it)…"):
+                lock.acquire()
+        try:
+            with table_lock:
+                if key in table:
+                    return table[key]
+            with shown.status(f"{label}…") as status:
+                found = build(lambda text: status.update(label=f"{label}: {text}…"))
+            with table_lock:
+                table[key] = found
+                while len(table) > keep:
+                    table.popitem(last=False)
+                locks.pop(key, None)
+            return found
+        finally:
+            lock.release()
+    finally:
+        shown.empty()
+
+
 def load_on_engine(source):
     """The evaluation of ``source`` on its engine, opened once per file version for every session;
     None when ``auto`` chose memory. The first opening shows its steps while the engine works."""
@@ -78,58 +113,25 @@ def load_on_engine(source):
         return None
     key = (source.path, file_version(source.path), name, source.memory_limit, source.spark_master,
            source.positive, source.threshold, source.task, source.label_sep, source.thresholds)
-    table, table_lock, file_locks = _opened()
-    with table_lock:
-        found = table.get(key)
-        if found is not None:
-            table.move_to_end(key)
-            return found
-        file_lock = file_locks.setdefault(key, threading.Lock())
-    if not file_lock.acquire(blocking=False):  # another session is opening it: wait for its work, said so
-        shown = st.empty()
-        with shown.status(f"{Path(source.path).name} is being opened on the {name} engine (another session "
-                          f"started it)…"):
-            file_lock.acquire()
-        shown.empty()
-    try:
-        with table_lock:
-            found = table.get(key)
-        if found is None:
-            found = _open_with_progress(source, name)
-            with table_lock:
-                table[key] = found
-                while len(table) > MAX_OPEN:
-                    table.popitem(last=False)
-                file_locks.pop(key, None)
-    finally:
-        file_lock.release()
-    return found
+    return shared_once(_opened(), key, f"Opening {Path(source.path).name} on the {name} engine",
+                       lambda progress: _open(source, name, progress), MAX_OPEN)
 
 
-def _open_with_progress(source, name: str):
-    """Validate ``source`` on engine ``name`` and compute its first numbers, naming each step in a
-    status box (removed when done)."""
+def _open(source, name: str, progress):
+    """Validate ``source`` on engine ``name`` and compute its first numbers, naming each step."""
     from evaldash.engines.multilabel_evaluation import evaluate_path
 
-    shown = st.empty()
+    progress("reading and checking the file")
     try:
-        with shown.status(f"Opening {Path(source.path).name} on the {name} engine…") as status:
-            def progress(text: str) -> None:  # the step now running, in the box's label
-                status.update(label=f"{Path(source.path).name} on the {name} engine: {text}…")
-
-            progress("reading and checking the file")
-            try:
-                engine = _engine(name, source.memory_limit, source.spark_master)
-                evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
-                                           positive=source.positive, threshold=source.threshold,
-                                           thresholds_file=source.thresholds)
-                evaluation.precompute(progress=progress)
-            except Exception as exc:
-                if engine_failure(exc):
-                    raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
-                raise
-    finally:
-        shown.empty()
+        engine = _engine(name, source.memory_limit, source.spark_master)
+        evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
+                                   positive=source.positive, threshold=source.threshold,
+                                   thresholds_file=source.thresholds)
+        evaluation.precompute(progress=progress)
+    except Exception as exc:
+        if engine_failure(exc):
+            raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
+        raise
     return evaluation
 
 

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import streamlit as st
 
 from evaldash.errors import InputError
-from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine
+from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine, shared_once
 
 MAX_VIEWS = 16  # views kept (each holds a few aggregates and a view's name, no rows)
 
@@ -24,35 +24,9 @@ def _views() -> tuple[OrderedDict, threading.Lock, dict]:
 
 
 def shared_view(key: tuple, label: str, build):
-    """``build(progress)``'s result, once per ``key`` for every session; the first build shows
-    ``label`` and each step ``progress(text)`` names, another session waiting for it says so."""
-    table, table_lock, view_locks = _views()
-    with table_lock:
-        if key in table:
-            table.move_to_end(key)
-            return table[key]
-        view_lock = view_locks.setdefault(key, threading.Lock())
-    shown = st.empty()
-    try:
-        if not view_lock.acquire(blocking=False):
-            with shown.status(f"{label} (another session started it)…"):
-                view_lock.acquire()
-        try:
-            with table_lock:
-                if key in table:
-                    return table[key]
-            with shown.status(f"{label}…") as status:
-                found = build(lambda text: status.update(label=f"{label}: {text}…"))
-            with table_lock:
-                table[key] = found
-                while len(table) > MAX_VIEWS:
-                    table.popitem(last=False)
-                view_locks.pop(key, None)
-            return found
-        finally:
-            view_lock.release()
-    finally:
-        shown.empty()
+    """``build(progress)``'s result, once per ``key`` for every session, its steps shown
+    (:func:`~evaldash.ui.engine_sources.shared_once`)."""
+    return shared_once(_views(), key, label, build, MAX_VIEWS)
 
 
 def _built(evaluation, what: str, build):
