@@ -53,7 +53,9 @@ def test_tag_two_samples_from_a_cell_gallery_and_reload(dash, digits_ev, app_ser
     dash.page.reload()
     dash.page.locator("h1").first.wait_for()
     dash.wait_idle()
-    captions = dash.page.locator(".st-key-cell_gallery [data-testid='stImageCaption']").all_inner_texts()
+    shown = dash.page.locator(".st-key-cell_gallery [data-testid='stImageCaption']")
+    expect(shown.nth(1)).to_be_visible()  # the gallery drawn again after the reload
+    captions = shown.all_inner_texts()
     assert "tags: label error" in captions[0] and " · note" in captions[0], captions[0]
     assert "tags: ambiguous, smudge e2e" in captions[1], captions[1]
 

@@ -121,7 +121,8 @@ def test_reload_decision_keeps_the_typed_inputs(sized):
     reload(dash)
     expect(summary).to_contain_text("At threshold 0.35, with 2.50% 8 in deployment")
     expect(summary).to_contain_text("Per day at 5,000 items")
-    assert numbers(dash, list(INPUTS)) == typed
+    for key, value in zip(INPUTS, typed):  # each input refilled from the link (drawn after the summary)
+        expect(dash.page.locator(f".st-key-{key} input")).to_have_value(value)
     expect(dash.exceptions).to_have_count(0)
 
 
