@@ -138,6 +138,7 @@ from evaldash.ui.engine_sources import (  # noqa: F401
     source_stat,
 )
 from evaldash.ui.engine_gate import (  # noqa: F401
+    cell_table_line,
     engine_line,
     engine_error,
     engine_guard,

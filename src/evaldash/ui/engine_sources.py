@@ -124,7 +124,8 @@ def _open_with_progress(source, name: str):
             try:
                 engine = _engine(name, source.memory_limit, source.spark_master)
                 evaluation = evaluate_file(engine, source.path, positive=source.positive, threshold=source.threshold)
-                evaluation.precompute(progress=progress)
+                # the cell galleries' sorted table is built after the first view, in the background
+                evaluation.precompute(background=True, progress=progress)
             except Exception as exc:
                 if engine_failure(exc):
                     raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
