@@ -84,7 +84,11 @@ def wait_for_build(browser, url: str, heading: str, n: int, timeout_s: float, ev
     """(seconds waited, polls) until a new session's cell gallery at ``url`` shows no status line."""
     t0, polls = time.monotonic(), 0
     while True:
-        ctx, page, _ = bb.load(browser, url, "gallery", {"heading": heading, "n": n}, 600)
+        ctx, page = bb.new_page(browser)
+        page.goto(url)
+        page.locator(".st-key-cell_gallery h3").filter(has_text=heading).first.wait_for(timeout=600_000)
+        page.locator('.st-key-cell_gallery [data-testid="stCaptionContainer"]').filter(
+            has_text=f"{n} images").first.wait_for(timeout=600_000)
         bb.wait_idle(page, 600)
         building = bool(status_line(page))
         ctx.close()
