@@ -89,7 +89,8 @@ def wait_for_build(browser, url: str, heading: str, n: int, timeout_s: float, ev
         page.locator(".st-key-cell_gallery h3").filter(has_text=heading).first.wait_for(timeout=600_000)
         page.locator('.st-key-cell_gallery [data-testid="stCaptionContainer"]').filter(
             has_text=f"{n} images").first.wait_for(timeout=600_000)
-        bb.wait_idle(page, 600)
+        # the status line is drawn before the page's images: once one image shows, it is there or not
+        page.locator('.st-key-cell_gallery [data-testid="stImage"]').first.wait_for(timeout=600_000)
         building = bool(status_line(page))
         ctx.close()
         polls += 1
