@@ -136,6 +136,7 @@ else:
             rows = rows[tagged[rows]]
         st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")
                    + f" · {kind}, most confident first")
+        ui.cell_table_line(ev)  # drawn before the page's query, which it explains
         if len(rows):
             page = ui.pager("cell_gallery", len(rows))
             start = page * ui.PAGE_SIZE

@@ -804,3 +804,49 @@ def test_report_with_the_suggested_images_root_has_no_image_warning(capsys, outp
     assert main(["report", str(outputs_csv), "--json", "--images-root",
                  str(outputs_csv.parent.parent / "images")]) == 0
     assert not [w for w in json.loads(capsys.readouterr().out)["warnings"] if "image" in w]
+
+
+# --- a file too large for memory ------------------------------------------------------------------
+
+def _raise(exc):
+    def raising(*args, **kwargs):
+        raise exc
+    return raising
+
+
+@pytest.mark.parametrize("fmt, target, exc", [
+    ("parquet", "pyarrow.parquet.read_table", "arrow"),  # what `ulimit -v` gives on the 100M file
+    ("parquet", "pyarrow.parquet.read_table", "python"),
+    ("csv", "pandas.read_csv", "python"),
+])
+def test_a_file_too_large_for_memory_says_so_and_names_the_duckdb_engine(tmp_path, capsys, monkeypatch, fmt, target,
+                                                                         exc):
+    import pyarrow as pa
+
+    from evaldash.cli import main
+
+    frame = pd.DataFrame({"label": ["a", "b"], "score_a": [0.7, 0.2], "score_b": [0.3, 0.8]})
+    path = tmp_path / f"big.{fmt}"
+    frame.to_parquet(path, index=False) if fmt == "parquet" else frame.to_csv(path, index=False)
+    error = (pa.ArrowMemoryError("malloc of size 1073741824 failed") if exc == "arrow" else MemoryError())
+    monkeypatch.setattr(target, _raise(error))
+    assert main(["report", str(path), "--engine", "memory"]) == 2
+    err = capsys.readouterr().err
+    assert "not a valid Parquet file" not in err
+    assert err.startswith(f"error: {path}: the file does not fit in memory (")
+    assert ("the memory engine reads every row into pandas and numpy, 0.0 GB on disk. Open it with --engine duckdb, "
+            "which reads it in place out of core under --memory-limit (or --engine auto") in err
+    if exc == "arrow":
+        assert "(ArrowMemoryError: malloc of size 1073741824 failed)" in err
+
+
+def test_memory_running_out_after_reading_names_the_duckdb_engine_too(tmp_path, capsys, monkeypatch):
+    from evaldash.cli import main
+
+    path = tmp_path / "p.csv"
+    pd.DataFrame({"label": ["a", "b"], "score_a": [0.7, 0.2], "score_b": [0.3, 0.8]}).to_csv(path, index=False)
+    monkeypatch.setattr("evaldash.cli.evaluate", _raise(MemoryError("Unable to allocate 8 GiB")))
+    assert main(["report", str(path)]) == 2
+    assert capsys.readouterr().err == ("error: out of memory (MemoryError: Unable to allocate 8 GiB): the rows do not fit "
+                                       "in memory on the memory engine; run it with --engine duckdb (out of core, "
+                                       "under --memory-limit) or --engine auto\n")

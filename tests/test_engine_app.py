@@ -289,6 +289,45 @@ def test_a_cell_gallery_on_an_engine_lists_the_memory_path_samples_page_by_page(
         assert not at.exception, (mode, at.exception)
 
 
+def test_the_first_view_does_not_wait_for_the_cell_table_and_a_cell_meanwhile_shows_the_memory_samples(on_duckdb,
+                                                                                                       joined):
+    from test_app import expected_threshold_metrics, shown_threshold_metrics
+
+    from evaldash.engines import cells
+    from evaldash.ui.engine_sources import _opened
+
+    core = memory_core(joined)
+    d = core.dataset
+    i, j = 1, 0
+    want = [str(d.ids[r]) for r in core.cell_samples(i, j)]
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["true"], at.query_params["pred"] = d.classes[i], d.classes[j]
+    with cells._one_sort:  # another file's table is being sorted: this file's build waits its turn
+        at.run()
+        assert not at.exception, at.exception
+        e = next(iter(_opened()[0].values()))
+        job = e._memo[cells.JOB]
+        assert job.running and e._memo.get("cell table") is None  # started, not waited for
+        at.switch_page("pages/confusion.py").run()
+        assert not at.exception, at.exception
+        gallery = at.get_by_key("cell_gallery")
+        assert gallery.caption[1].value.startswith(f"{len(want)} images")
+        assert ("Cell galleries: the table of every row sorted by cell and confidence, which reads a page at once, "
+                "waits for another file's table to be built first; until then each page is read from the file"
+                in captions(at, gallery))
+        assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
+        at.switch_page("pages/threshold.py").run()
+        assert not at.exception, at.exception
+        c, t = int(at.session_state["class_select"]), float(at.session_state["threshold_t"])
+        assert shown_threshold_metrics(at) == expected_threshold_metrics(core, c, t)
+        assert job.running
+    assert job.wait(60) and job.error is None and e._memo["cell table"] is job.table
+    at.switch_page("pages/confusion.py").run()
+    gallery = at.get_by_key("cell_gallery")
+    assert "Cell galleries" not in captions(at, gallery)  # built: the line is gone (its pages: test_engine_cells)
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
+
+
 @pytest.mark.parametrize("t", [0.3, 0.123457])
 def test_the_live_threshold_on_an_engine_shows_the_memory_path_counts(on_duckdb, joined, t):
     from test_app import expected_threshold_metrics, set_threshold, shown_threshold_metrics

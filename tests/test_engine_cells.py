@@ -1,10 +1,15 @@
 """Cell galleries from the table precompute sorts once (DuckDB): exactly the memory path's pages
 (most confident first, ties in file order) and records, on random files with ties, a partitioned
-folder and a CSV; the build is a progress step; without precompute the per-page query stays."""
+folder and a CSV; the build is a progress step; without precompute the per-page query stays. In the
+dashboard (``precompute(background=True)``) the build runs after the first view on a connection of
+its own, once for every caller, and a page asked meanwhile is the per-page query."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -114,3 +119,123 @@ def test_a_file_of_several_row_groups_sorted_in_parallel_keeps_the_order(tmp_pat
                     assert rows[a:a + 24].tolist() == want[a:a + 24].tolist(), (t, p, a)
     finally:
         engine.close()
+
+
+# --- built in the background, after the first view ------------------------------------------------
+
+@pytest.fixture
+def paused(monkeypatch):
+    """The cell table's sort held just before it runs (on its own connection, settings made) until
+    ``go`` is set; ``reached`` is set when it got there."""
+    from evaldash.engines.duckdb_engine import DuckDBEngine
+
+    state = SimpleNamespace(go=threading.Event(), reached=threading.Event())
+    real = DuckDBEngine.worker
+
+    def worker(self):
+        out = real(self)
+        run = out.execute
+
+        def execute(text):
+            if text.startswith("CREATE TABLE"):
+                state.reached.set()
+                assert state.go.wait(60)
+            run(text)
+        out.execute = execute
+        return out
+    monkeypatch.setattr(DuckDBEngine, "worker", worker)
+    yield state
+    state.go.set()
+
+
+def cell_pages_match(e, m, starts=(0, 24, BLOCK + 3)) -> None:
+    k = e.dataset.n_classes
+    for t in range(k):
+        for p in range(k):
+            want = np.asarray(m.cell_samples(t, p), dtype=np.int64)
+            rows = e.cell_samples(t, p)
+            assert len(rows) == len(want)
+            for a in starts:
+                assert rows[a:a + 24].tolist() == want[a:a + 24].tolist(), (t, p, a)
+
+
+def test_the_first_view_does_not_wait_for_the_cell_table_and_pages_meanwhile_are_the_memory_ones(duck, tmp_path,
+                                                                                                 paused):
+    path = write(multiclass_ties(n=2000, seed=51), tmp_path / "m.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    steps = []
+    assert e.precompute(background=True, progress=steps.append) is e
+    assert cells.STEP not in steps and e.calibration["available"] and e._memo[("sweep", 0)] is not None
+    assert paused.reached.wait(60)  # the sort began, on a connection of its own
+    job = e._memo[cells.JOB]
+    assert job.running and e._memo.get("cell table") is None
+    line = cells.status(e)
+    assert "is being built in the background" in line and "until then each page is read from the file" in line
+    # the engine's own connection answers meanwhile: the per-page query, the memory path's rows
+    cell_pages_match(e, m)
+    assert e._memo.get("cell table") is None
+    paused.go.set()
+    assert job.wait(60) and job.error is None
+    assert cells.status(e) is None and e._memo["cell table"] is job.table
+    e._memo.pop("pages")  # the blocks read meanwhile: read again, now from the table only
+    duck.execute("CREATE OR REPLACE TEMP VIEW ev_cells_hidden AS SELECT * FROM ev_rows")
+    hide_the_file(duck)
+    cell_pages_match(e, m)
+
+
+def test_callers_asking_at_once_share_one_build(duck, tmp_path, monkeypatch):
+    path = write(binary_ties(n=1500, seed=52), tmp_path / "b.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    _ = e.counts
+    sorts = []
+    real = cells._sort_rows
+
+    def counted(job):
+        sorts.append(job)
+        time.sleep(0.3)  # the others ask while it runs
+        return real(job)
+    monkeypatch.setattr(cells, "_sort_rows", counted)
+    gate = threading.Barrier(4)
+    jobs, tables = [], []
+
+    def ask(i):
+        gate.wait()
+        if i == 0:  # the opening session starts it in the background
+            jobs.append(cells.start(e))
+        else:  # the others need the table and wait for it
+            tables.append(cells.build(e))
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    e.precompute(background=True)  # a later opening starts nothing
+    assert jobs[0].wait(60) and jobs[0] is e._memo[cells.JOB]
+    assert len(sorts) == 1 and sorts[0] is jobs[0]
+    assert len(tables) == 3 and all(t is jobs[0].table is e._memo["cell table"] for t in tables)
+    cell_pages_match(e, m)
+
+
+def test_a_failed_build_is_one_line_and_pages_stay_the_per_page_query(duck, tmp_path, monkeypatch):
+    import duckdb
+
+    from evaldash.engines.duckdb_engine import DuckDBEngine
+
+    path = write(binary_ties(n=900, seed=53), tmp_path / "b.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+
+    def worker(self):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+    monkeypatch.setattr(DuckDBEngine, "worker", worker)
+    e.precompute(background=True)
+    job = e._memo[cells.JOB]
+    assert job.wait(60) and isinstance(job.error, duckdb.OutOfMemoryException)
+    assert cells.status(e) == ("Cell galleries: the sorted table of the rows could not be built (Out of Memory Error: "
+                               "could not allocate block of size 256.0 KiB); each page is read from the file instead "
+                               "(a query over every row).")
+    cell_pages_match(e, m)
+    with pytest.raises(duckdb.OutOfMemoryException, match="could not allocate"):
+        cells.build(e)  # a caller that needs the table hears why there is none; no second build

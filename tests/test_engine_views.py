@@ -311,7 +311,7 @@ def test_a_sample_of_rows_opens_in_memory(duck, tmp_path):
 def test_precompute_reports_each_engine_step(duck, tmp_path):
     e = evaluate_file(duck, str(write(multiclass_ties(n=500, seed=19), tmp_path / "m.parquet")))
     steps = []
-    assert e.precompute(background=True, progress=steps.append) is e
+    assert e.precompute(progress=steps.append) is e  # background=True: the cell table after it (test_engine_cells)
     assert steps[:2] == ["confusion counts", "calibration"]
     assert "class '2': exact sweep (ROC AUC, average precision)" in steps
     assert steps[-2] == "class '3': counts at the slider's positions and the curves' points"

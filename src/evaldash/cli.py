@@ -494,6 +494,11 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     except KeyboardInterrupt:
         code = 130
+    except MemoryError as exc:  # past reading (io says it for the file itself): the arrays derived from it
+        print(f"error: out of memory ({type(exc).__name__}: {' '.join(str(exc).split())}): the rows do not fit in "
+              f"memory on the memory engine; run it with --engine duckdb (out of core, under --memory-limit) or "
+              f"--engine auto", file=sys.stderr)
+        code = 2
     except Exception as exc:  # never a traceback for a user
         print(f"error: unexpected {type(exc).__name__}: {' '.join(str(exc).split())}", file=sys.stderr)
         code = 2

@@ -64,15 +64,30 @@ def read_table(path: str | Path, text_columns: Iterable[str] = (),
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a predictions file")
     warnings = warnings if warnings is not None else []
-    if fmt == "csv":
-        frame = _read_csv(path, set(text_columns), warnings)
-    elif fmt == "parquet":
-        frame = _read_parquet(path)
-    else:
-        frame = _read_jsonl(path)
-    from evaldash.score_lists import named_scores
+    try:
+        if fmt == "csv":
+            frame = _read_csv(path, set(text_columns), warnings)
+        elif fmt == "parquet":
+            frame = _read_parquet(path)
+        else:
+            frame = _read_jsonl(path)
+        from evaldash.score_lists import named_scores
 
-    return named_scores(frame, path, classes, warnings)
+        return named_scores(frame, path, classes, warnings)
+    except MemoryError as exc:  # pyarrow's ArrowMemoryError too
+        raise too_large(path, exc) from None
+
+
+def too_large(path: str | Path, exc: BaseException | None = None) -> InputError:
+    """The error of a file whose rows do not fit in this process's memory: what to run instead."""
+    try:
+        size = f", {Path(path).stat().st_size / 1e9:.1f} GB on disk"
+    except OSError:
+        size = ""
+    cause = f" ({type(exc).__name__}{': ' + str(exc).splitlines()[0] if str(exc).strip() else ''})" if exc else ""
+    return InputError(f"{path}: the file does not fit in memory{cause}: the memory engine reads every row into "
+                      f"pandas and numpy{size}. Open it with --engine duckdb, which reads it in place out of core "
+                      f"under --memory-limit (or --engine auto, which chooses DuckDB for a file too large for memory)")
 
 
 def read_header(path: str | Path) -> list[str]:
@@ -157,6 +172,8 @@ def _read_csv(path: Path, text_columns: set[str], warnings: list[str]) -> pd.Dat
                                 # field more than the header (a comma at the end of each data row)
                                 index_col=False)
     except pd.errors.ParserError as exc:
+        if "out of memory" in str(exc):  # the C parser's own allocation failed
+            raise too_large(path, exc) from None
         if "fields" in str(exc):
             _check_row_lengths(path, len(header))  # names the rows of every length that is off
         raise InputError(f"{path}: malformed CSV ({exc})") from None
@@ -263,6 +280,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         # per row stays in Arrow (no Python list per row)
         table, lists = arrow_list_columns(pq.read_table(path))
         return put_back(table.to_pandas(self_destruct=True, split_blocks=True), lists)
+    except MemoryError:  # a valid file too large for memory (pyarrow's ArrowMemoryError too): read_table says so
+        raise
     except Exception as exc:  # pyarrow raises several unrelated types for bad files
         raise InputError(f"{path}: not a valid Parquet file ({type(exc).__name__}: {exc})") from None
 

@@ -11,19 +11,34 @@ counts, and a page is ``WHERE rowid >= a AND rowid < b``: DuckDB's zone maps on 
 one row group (122,880 rows) that holds it. The table lives on disk under the engine's memory limit
 (its buffer pool), so the server's memory does not grow with the file; it is removed with the
 engine's temporary folder. Spark keeps the per-page query.
+
+The build sorts every row (2–3 minutes at 100M rows), so the dashboard does not wait for it: it
+runs after the first view (:func:`start`, from ``precompute(background=True)``) in a thread of
+its own on a second connection to the same database (:meth:`DuckDBEngine.worker`), while the
+first connection answers the pages; the evaluation, shared by every session, holds the one
+:class:`CellBuild`. Until the table is there a cell's page is the per-page query (the same rows in
+the same order), and :func:`status` says what is being built and how far it got.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import threading
+import time
+from contextlib import nullcontext
 
 from evaldash.engines import sql
 
 DATABASE = "ev_cells"  # the attached database file's name in SQL
 FILE = "evaldash-cells.duckdb"
 STEP = "cell galleries: every row sorted by cell and confidence, once"  # precompute's progress step
+JOB = "cell table build"  # the evaluation's memo entry holding its CellBuild
 _names = itertools.count()
+_claim = threading.Lock()  # one build per evaluation: the first caller claims it under this lock
+# one build at a time in the process: each sorts every row of its file under the one memory limit
+_one_sort = threading.Lock()
 
 
 def duckdb_of(engine):
@@ -60,30 +75,129 @@ def starts_of(counts, k: int) -> dict[tuple[int, int], int]:
     return out
 
 
-def build(evaluation) -> CellTable | None:
-    """The evaluation's sorted cell table, built once (None on an engine other than DuckDB)."""
-    memo = evaluation._memo
-    if "cell table" in memo:
-        return memo["cell table"]
-    engine = evaluation.engine
-    duck = duckdb_of(engine)
-    if duck is None:
-        memo["cell table"] = None
+class CellBuild:
+    """The one build of an evaluation's cell table: started once, waited for by whoever needs it,
+    its progress read while it runs (by the sessions' threads)."""
+
+    def __init__(self, evaluation):
+        self.evaluation = evaluation
+        self.table: CellTable | None = None
+        self.error: BaseException | None = None
+        self.started = time.monotonic()
+        self.sorting: float | None = None  # when its sort began (it may wait for another file's first)
+        self.finished: float | None = None
+        self._done = threading.Event()
+        self._worker = None  # the connection running the sort, while it runs
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the build has finished (successfully or not) within ``timeout`` seconds."""
+        return self._done.wait(timeout)
+
+    def progress(self) -> float | None:
+        """The sort's progress in percent as DuckDB estimates it, None when not known."""
+        worker = self._worker
+        try:
+            value = worker.con.query_progress() if worker is not None else -1
+        except Exception:  # noqa: BLE001 - the connection closed meanwhile: no estimate
+            return None
+        return float(value) if value is not None and value >= 0 else None
+
+    def run(self) -> None:
+        try:
+            self.table = _sort_rows(self)
+        except BaseException as exc:  # noqa: BLE001 - kept: the pages say it, a synchronous build raises it
+            logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
+            self.error = exc
+        finally:
+            self.finished = time.monotonic()
+            self._done.set()
+
+
+def start(evaluation, background: bool = True) -> CellBuild | None:
+    """The evaluation's cell-table build, started now unless it already was (by any session); with
+    ``background``, in a daemon thread at low priority, else here. None on an engine other than
+    DuckDB."""
+    if duckdb_of(evaluation.engine) is None:
+        evaluation._memo.setdefault("cell table", None)
         return None
+    with _claim:
+        job = evaluation._memo.get(JOB)
+        claimed = job is None
+        if claimed:
+            job = evaluation._memo[JOB] = CellBuild(evaluation)
+    if claimed:
+        if background:
+            from evaldash.evaluation import _background
+
+            _background(job.run, "evaldash-cell-table")
+        else:
+            job.run()
+    return job
+
+
+def build(evaluation) -> CellTable | None:
+    """The evaluation's sorted cell table, built once (None on an engine other than DuckDB): waits
+    for a build already running (never starts a second one); raises what made the build fail."""
+    job = start(evaluation, background=False)
+    if job is None:
+        return None
+    job.wait()
+    if job.error is not None:
+        raise job.error
+    return job.table
+
+
+def status(evaluation) -> str | None:
+    """One line on the cell table while it is being built or if its build failed (what the pages
+    read meanwhile); None when it is ready or not built on this engine."""
+    job = evaluation._memo.get(JOB)
+    if job is None or (not job.running and job.error is None):
+        return None
+    if job.error is not None:
+        first = str(job.error).strip().splitlines()
+        return (f"Cell galleries: the sorted table of the rows could not be built "
+                f"({first[0] if first else type(job.error).__name__}); each page is read from the file instead "
+                f"(a query over every row).")
+    if job.sorting is None:
+        doing = "waits for another file's table to be built first"
+    else:
+        done = job.progress()
+        seconds = int(time.monotonic() - job.sorting)
+        doing = (f"is being built in the background ({f'about {done:.0f} %, ' if done is not None else ''}"
+                 f"{seconds // 60} min {seconds % 60} s so far)")
+    return (f"Cell galleries: the table of every row sorted by cell and confidence, which reads a page at "
+            f"once, {doing}; until then each page is read from the file (a query over every row: slower).")
+
+
+def _sort_rows(job: CellBuild) -> CellTable:
+    """Sort every row's record into the attached database file, on a connection of its own."""
+    evaluation = job.evaluation
+    engine = evaluation.engine
     d = evaluation.dataset
     starts = starts_of(evaluation.counts, d.n_classes)
     columns = d.row_cache.columns
     name = f"{DATABASE}.cells_{os.getpid()}_{next(_names)}"
-    attached = engine.frame(f"SELECT COUNT(*) AS n FROM duckdb_databases() WHERE database_name = '{DATABASE}'")
-    if not int(attached["n"].iloc[0]):
-        engine.execute(f"ATTACH {sql.text(os.path.join(duck.temp_dir, FILE))} AS {DATABASE}")
-    kept = engine.frame("SELECT current_setting('preserve_insertion_order') AS v")["v"].iloc[0]
-    try:  # the ORDER BY must become the table's order (its rowid)
-        engine.execute("SET preserve_insertion_order = true")
-        engine.execute(f"CREATE TABLE {name} AS SELECT {', '.join(columns)} FROM ev_rows "
-                       f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
-    finally:
-        engine.execute(f"SET preserve_insertion_order = {'true' if kept in (True, 'true') else 'false'}")
+    with _one_sort:
+        job.sorting = time.monotonic()
+        # the engine's connection may be running a query of a page: its cursor is made between two
+        with getattr(engine, "_lock", None) or nullcontext():
+            worker = duckdb_of(engine).worker()
+        job._worker = worker
+        try:
+            worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
+            worker.execute("SET enable_progress_bar_print = false")
+            # this connection only: the ORDER BY must become the table's order (its rowid)
+            worker.execute("SET SESSION preserve_insertion_order = true")
+            worker.execute(f"ATTACH IF NOT EXISTS {sql.text(os.path.join(worker.temp_dir, FILE))} AS {DATABASE}")
+            worker.execute(f"CREATE TABLE {name} AS SELECT {', '.join(columns)} FROM ev_rows "
+                           f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
+        finally:
+            job._worker = None
+            worker.con.close()
     table = CellTable(name, starts)
-    memo["cell table"] = table
+    evaluation._memo["cell table"] = table
     return table

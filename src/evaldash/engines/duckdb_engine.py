@@ -47,6 +47,25 @@ class DuckDBEngine(Engine):
     def sibling(self) -> "DuckDBEngine":
         return DuckDBEngine(parent=self)
 
+    def worker(self) -> "DuckDBEngine":
+        """A second connection to the same database (one memory limit, the same attached files)
+        with this engine's views and registered tables defined again: long work runs on it in a
+        thread of its own while this connection answers other queries (a DuckDB connection runs one
+        query at a time). Close it when done."""
+        out = DuckDBEngine.__new__(DuckDBEngine)
+        out._own_temp, out.temp_dir, out.con = False, self.temp_dir, self.con.cursor()
+        for kind, name, value in self.__dict__.get("_definitions", []):
+            if kind == "sql":
+                out.execute(value)
+            else:
+                out.register(name, value)
+        return out
+
+    def _remember(self, kind: str, name: str, value) -> None:
+        """Keep a view's or a registered table's definition for :meth:`worker` (in order; a view
+        defined again is replayed again, the last one wins as it did here)."""
+        self.__dict__.setdefault("_definitions", []).append((kind, name, value))
+
     def frame(self, sql: str) -> pd.DataFrame:
         return self.con.execute(sql).df()
 
@@ -58,9 +77,12 @@ class DuckDBEngine(Engine):
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
+        if sql.lstrip().upper().startswith("CREATE OR REPLACE TEMP VIEW"):
+            self._remember("sql", "", sql)
 
     def register(self, name: str, table: pd.DataFrame) -> None:
         self.con.register(name, table)
+        self._remember("table", name, table)
 
     def define_source(self, path: str, text_columns=()) -> dict[str, str]:
         kind, files = source_files(path)
@@ -90,7 +112,7 @@ class DuckDBEngine(Engine):
             # of the unordered window is the line's
             sql = (f"SELECT *, row_number() OVER () - 1 AS ev_rn FROM read_csv({listed}, header = true"
                    + (f", types = {{{types}}}" if types else "") + ")")
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev_source AS {sql}")
+        self.execute(f"CREATE OR REPLACE TEMP VIEW ev_source AS {sql}")
         described = self.con.execute("DESCRIBE SELECT * FROM ev_source").fetchall()
         return {str(row[0]): column_kind(str(row[1])) for row in described if row[0] != "ev_rn"}
 

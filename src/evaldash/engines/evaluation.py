@@ -591,8 +591,9 @@ class EngineEvaluation(OnEngine, Evaluation):
     def precompute(self, background: bool = False, progress=None) -> "EngineEvaluation":
         """Run what the first views need (counts, calibration, each class's exact summary, then
         each class's reduced sweep and drawn curves), calling ``progress(text)`` before each
-        engine step. ``background`` is accepted for the memory path's signature and ignored: every
-        step runs here (one engine connection serves one query at a time)."""
+        engine step; then the sorted cell table of the cell galleries (DuckDB,
+        :mod:`evaldash.engines.cells`): here, or with ``background`` after this returns, in a
+        thread of its own on a second connection (the first view does not wait for its sort)."""
         d = self.dataset
 
         def step(text: str) -> None:
@@ -616,8 +617,11 @@ class EngineEvaluation(OnEngine, Evaluation):
         from evaldash.engines import cells
 
         if cells.duckdb_of(self.engine) is not None:
-            step(cells.STEP)
-            cells.build(self)
+            if background:
+                cells.start(self)
+            else:
+                step(cells.STEP)
+                cells.build(self)
         return self
 
     @property

@@ -148,6 +148,7 @@ from evaldash.ui.engine_compare import (  # noqa: F401
     engine_comparison,
 )
 from evaldash.ui.engine_gate import (  # noqa: F401
+    cell_table_line,
     engine_line,
     engine_error,
     engine_guard,

@@ -30,6 +30,20 @@ def engine_line(evaluation, what: str, key: str = "engine_sample", source: Sourc
         sample_button(evaluation, key, source)
 
 
+def cell_table_line(evaluation) -> None:
+    """One line while the cell galleries' sorted table is being built after the first view (DuckDB,
+    :func:`evaldash.engines.cells.status`): how far it got, and that a page is read from the file
+    meanwhile (slower); nothing once it is ready, or in memory."""
+    if on_engine(evaluation) is None:
+        return
+    from evaldash.engines.cells import status
+
+    text = status(evaluation)
+    if text:
+        st.caption(md(text), help="Built once for every session, on a second connection to the engine: "
+                                  "the other pages answer meanwhile.")
+
+
 def engine_error(evaluation, exc: InputError, key: str = "engine_sample") -> None:
     """An engine's :class:`InputError` as one line (never a traceback), with the sample button."""
     with st.container(key=f"{key}_error", horizontal=True, vertical_alignment="center"):

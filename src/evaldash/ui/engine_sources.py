@@ -127,7 +127,8 @@ def _open(source, name: str, progress):
         evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
                                    positive=source.positive, threshold=source.threshold,
                                    thresholds_file=source.thresholds)
-        evaluation.precompute(progress=progress)
+        # the cell galleries' sorted table is built after the first view, in the background
+        evaluation.precompute(background=True, progress=progress)
     except Exception as exc:
         if engine_failure(exc):
             raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
