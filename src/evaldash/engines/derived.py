@@ -35,16 +35,25 @@ def reading(text: str, view: str) -> str:
 
 class _ViewConnection:
     """A DuckDB connection whose SQL reads ``ev_rows`` as another view; closing it leaves the shared
-    connection open (its owner closes it)."""
+    connection open (its owner closes it) unless it was made ``owned`` (a worker's cursor)."""
 
-    def __init__(self, con, view: str):
-        self._con, self._view = con, view
+    def __init__(self, con, view: str, owned: bool = False):
+        self._con, self._view, self._owned = con, view, owned
 
     def execute(self, text: str, *args):
-        return self._con.execute(reading(text, self._view), *args)
+        return self._con.execute(self.rewrite(text), *args)
+
+    def rewrite(self, text: str) -> str:
+        """``text`` as this connection runs it (what a worker replays)."""
+        return reading(text, self._view)
+
+    def around(self, con) -> "_ViewConnection":
+        """``con`` (a worker's own cursor, with the views replayed) reading ``ev_rows`` as this view."""
+        return _ViewConnection(con, self._view, owned=True)
 
     def close(self) -> None:
-        pass
+        if self._owned:
+            self._con.close()
 
     def __getattr__(self, name):
         return getattr(self._con, name)
@@ -81,6 +90,9 @@ def view_engine(engine, view: str):
         out = DuckDBEngine.__new__(DuckDBEngine)
         con = inner.con._con if isinstance(inner.con, _ViewConnection) else inner.con
         out._own_temp, out.temp_dir, out.con = False, inner.temp_dir, _ViewConnection(con, view)
+        # one list of definitions for the file and its views: a worker (the cell table's sort)
+        # replays them all, in order, then reads ev_rows as this view
+        out.__dict__["_definitions"] = inner.__dict__.setdefault("_definitions", [])
     elif inner.name == "spark":
         out = _ViewSpark(inner.spark, view)
     else:

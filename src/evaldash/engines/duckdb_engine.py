@@ -59,6 +59,9 @@ class DuckDBEngine(Engine):
                 out.execute(value)
             else:
                 out.register(name, value)
+        around = getattr(self.con, "around", None)  # a view's engine: the worker reads ev_rows as it
+        if around is not None:
+            out.con = around(out.con)
         return out
 
     def _remember(self, kind: str, name: str, value) -> None:
@@ -78,7 +81,8 @@ class DuckDBEngine(Engine):
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
         if sql.lstrip().upper().startswith("CREATE OR REPLACE TEMP VIEW"):
-            self._remember("sql", "", sql)
+            rewrite = getattr(self.con, "rewrite", None)  # a view's engine: as its connection ran it
+            self._remember("sql", "", rewrite(sql) if rewrite is not None else sql)
 
     def register(self, name: str, table: pd.DataFrame) -> None:
         self.con.register(name, table)

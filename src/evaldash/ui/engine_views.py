@@ -61,7 +61,7 @@ def engine_slice(base, column: str, value: str):
             sliced = slice_evaluation(base, column, value)
             if sliced is not None:
                 sliced.memo("engine view", lambda e: views_of(base) + (("slice", column, value),))
-                sliced.precompute(progress=progress)
+                sliced.precompute(background=True, progress=progress)  # its cell table after the first view
             return sliced
         return _built(base, f"slice {column} = {value}", compute)
     return shared_view(view_key(base) + (("slice", column, value),),
@@ -80,7 +80,7 @@ def engine_corrected(base, corrections: dict[str, str]):
             progress("the corrections joined to the rows")
             evaluation, info = corrected_evaluation(base, corrections)
             evaluation.memo("engine view", lambda e: views_of(base) + (("corrected", digest),))
-            evaluation.precompute(progress=progress)
+            evaluation.precompute(background=True, progress=progress)  # its cell table after the first view
             return evaluation, info
         return _built(base, "corrected labels", compute)
     return shared_view(view_key(base) + (("corrected", digest),),
