@@ -46,6 +46,9 @@ if ui.same_engine(a, b) and "multilabel" not in (a.task, b.task):  # paired by a
     except InputError as exc:
         st.error(ui.md(exc))
         ui.stop()
+elif ui.same_engine(a, b) and a.task == b.task == "multilabel" and ui.multilabel_pair(a, b) is not None:
+    ui.concept_compare(a, b, name_a, name_b, pair=ui.multilabel_pair(a, b))  # the memory path's numbers and rows
+    ui.stop()
 elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own numbers; pairing needs both in one place
     on = a_key if ui.on_engine(a) else b_key
     if a.task != b.task and "multilabel" in (a.task, b.task):
