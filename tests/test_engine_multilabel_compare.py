@@ -123,3 +123,15 @@ def test_compare_on_duckdb_shows_the_memory_paths_intervals_moves_and_galleries(
                           for m in (ma.dataset.y_true[r], ma.y_pred[r], mb.y_pred[rows_b[r]]))
     first = changed.get("image")[0].captions[0].replace("\\", "")
     assert first == f"{ids[r]} · true {{{true}}} · A {{{set_a}}} · B {{{set_b}}}"
+
+
+def test_runs_too_large_to_read_back_keep_the_headline_and_say_why_in_one_line(on_duckdb, memory, monkeypatch):
+    from evaldash.engines import multilabel_paired
+
+    monkeypatch.setattr(multilabel_paired, "IN_MEMORY_MAX_CELLS", N * 4 - 1)
+    at = compare_page()
+    line = " ".join(c.value for c in at.get_by_key("cmp_engine_line").caption).replace("\\", "")
+    assert "A and B are both on the duckdb engine but too large to read back" in line
+    assert f"up to {N * 4 - 1:,} rows × concepts per file" in line
+    with pytest.raises(KeyError):
+        at.get_by_key("cml_changed")
