@@ -46,6 +46,9 @@ if ui.same_engine(a, b) and "multilabel" not in (a.task, b.task):  # paired by a
     except InputError as exc:
         st.error(ui.md(exc))
         ui.stop()
+elif ui.same_engine(a, b) and a.task == b.task == "multilabel" and ui.multilabel_pair(a, b) is not None:
+    ui.concept_compare(a, b, name_a, name_b, pair=ui.multilabel_pair(a, b))  # the memory path's numbers and rows
+    ui.stop()
 elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own numbers; pairing needs both in one place
     on = a_key if ui.on_engine(a) else b_key
     if a.task != b.task and "multilabel" in (a.task, b.task):
@@ -66,10 +69,17 @@ elif ui.on_engine(a) or ui.on_engine(b):  # one in memory: each run's own number
     engine_run = a if on == a_key else b
     where = {k: f"on the {ui.on_engine(e)} engine" if ui.on_engine(e) else "in memory"
              for k, e in ((a_key, a), (b_key, b))}
+    line = (f"A is {ui.md(where[a_key])}, B is {ui.md(where[b_key])}: the differences' bootstrap intervals, "
+            "the samples B fixed and broke and the paired matrices need both runs on one engine or both in memory.")
+    if ui.same_engine(a, b):  # two multi-label runs too large to read back for the row bootstrap
+        from evaldash.engines import multilabel_paired
+
+        line = (f"A and B are both on the {ui.on_engine(a)} engine but too large to read back: the multi-label "
+                "bootstrap draws rows, so the differences' intervals, the concept-matrix difference and the samples "
+                f"B fixed and broke are shown up to {multilabel_paired.IN_MEMORY_MAX_CELLS:,} rows × concepts per "
+                "file.")
     with st.container(key="cmp_engine_line", horizontal=True, vertical_alignment="center"):
-        st.caption(f"A is {ui.md(where[a_key])}, B is {ui.md(where[b_key])}: the differences' bootstrap intervals, "
-                   "the samples B fixed and broke and the paired matrices need both runs on one engine or both in "
-                   "memory.", width="content")
+        st.caption(line, width="content")
         ui.sample_button(engine_run, source=by_key[on])
     ui.stop()
 if "multilabel" in (a.task, b.task):  # the multi-label metrics, paired when the ids match

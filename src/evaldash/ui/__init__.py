@@ -146,6 +146,7 @@ from evaldash.ui.engine_sources import (  # noqa: F401
 from evaldash.ui.engine_compare import (  # noqa: F401
     same_engine,
     engine_comparison,
+    multilabel_pair,
 )
 from evaldash.ui.engine_gate import (  # noqa: F401
     cell_table_line,

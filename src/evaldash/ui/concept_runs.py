@@ -47,10 +47,11 @@ COMPARED = {"subset_accuracy": "subset accuracy", "samples_f1": "samples F1", "m
             "micro_f1": "micro F1", "hamming_loss": "Hamming loss (lower is better)", "macro_roc_auc": "macro ROC AUC"}
 
 
-def concept_compare(a, b, name_a: str, name_b: str) -> None:
+def concept_compare(a, b, name_a: str, name_b: str, pair=None) -> None:
     """/compare of two multi-label runs: B − A of the sample-level metrics and each shared concept's F1,
     with 95% bootstrap intervals (paired when the ids and concepts match), and the samples fixed and
-    broken (exact matches). Two runs of different tasks say so."""
+    broken (exact matches). Two runs of different tasks say so. ``pair``: two runs on one engine
+    (:class:`~evaldash.engines.multilabel_paired.MultilabelEnginePair`), the memory path's numbers and rows."""
     from evaldash.multilabel_compare import compare_multilabel
 
     if a.task != b.task:
@@ -58,7 +59,10 @@ def concept_compare(a, b, name_a: str, name_b: str) -> None:
         return
     from evaldash.ui.findings_store import fingerprint
 
-    result = a.memo(("compare", b.dataset.source, fingerprint(b)), lambda e: compare_multilabel(e, b))
+    if pair is None:
+        result = a.memo(("compare", b.dataset.source, fingerprint(b)), lambda e: compare_multilabel(e, b))
+    else:  # kept in A's evaluation (shared by every session) while B's stays open
+        result = a.memo(("compare", b.dataset.source, id(b)), lambda e: pair.compare())
     delta, iv = result["delta"], result["intervals"]
     head_a, head_b = a.headline(), b.headline()
     st.subheader("Headline", anchor=False)
@@ -83,14 +87,23 @@ def concept_compare(a, b, name_a: str, name_b: str) -> None:
         st.dataframe(per, hide_index=True, column_config={"F1 B − A": st.column_config.NumberColumn(format="%+.3f")})
     from evaldash.multilabel_compare import _aligned
 
-    rows_b = _aligned(a, b)  # B's row of each of A's samples, when the ids and concepts match
+    # B's row of each of A's samples, when the ids and concepts match
+    rows_b = _aligned(a, b) if pair is None else pair.rows_b
     if a.dataset.classes == b.dataset.classes:
-        _concept_difference(a, b, rows_b)
+        _concept_difference(a, b, rows_b, pair)
     if rows_b is not None:
-        _exact_match_galleries(a, b, rows_b)
+        _exact_match_galleries(a, b, rows_b, pair)
 
 
-def _concept_difference(a, b, rows_b) -> None:
+def _prefetch(a, b, rows, rows_b) -> None:
+    """On an engine: the records of a gallery page of A's ``rows`` and of B's, one query each."""
+    for e, page in ((a, rows), (b, [int(rows_b[int(r)]) for r in rows])):
+        cache = getattr(e.dataset, "row_cache", None)
+        if cache is not None and len(page):
+            cache.fetch(np.asarray(page, dtype=np.int64))
+
+
+def _concept_difference(a, b, rows_b, pair=None) -> None:
     """The concept-matrix difference (B − A counts) in the confusion grid; a clicked cell shows the
     samples that moved into or out of it (when the ids match)."""
     from evaldash import figures
@@ -123,7 +136,7 @@ def _concept_difference(a, b, rows_b) -> None:
         st.info("The files hold different samples, so samples cannot be followed from A to B.")
         return
     i, j = picked
-    moves = concept_cell_moves(a, b, rows_b, i, j)
+    moves = concept_cell_moves(a, b, rows_b, i, j) if pair is None else pair.moved(i, j)
     with st.container(key="cml_moved"):
         st.markdown(f"**True {md(view.rows[i])} → predicted {md(view.columns[j])}**: "
                     f"{len(moves['moved_in'])} moved in with B, {len(moves['moved_out'])} moved out")
@@ -132,17 +145,18 @@ def _concept_difference(a, b, rows_b) -> None:
                             ("moved_out", "moved out (A put them here, B does not)")):
             rows = moves[kind]
             st.caption(f"{title}: {len(rows)} images")
+            _prefetch(a, b, rows[:PAGE_SIZE], rows_b)
             pair_gallery(a, b, rows[:PAGE_SIZE], rows_b, key=f"cml_{kind}")
         scroll_into_view("cml_moved")
 
 
-def _exact_match_galleries(a, b, rows_b) -> None:
+def _exact_match_galleries(a, b, rows_b, pair=None) -> None:
     """Galleries of the samples B fixed (its predicted set is the true set, A's is not) and broke."""
     from evaldash.multilabel_compare import exact_match_changes
     from evaldash.ui.galleries import PAGE_SIZE, pager, pair_gallery
     from evaldash.ui.notices import image_notice
 
-    groups = exact_match_changes(a, b, rows_b)
+    groups = exact_match_changes(a, b, rows_b) if pair is None else pair.fixed_broken()
     st.subheader("Samples that changed", anchor=False)
     which = st.segmented_control("Show", ["fixed", "broken", "both_wrong"], key="cml_group",
                                  format_func={"fixed": f"B fixed ({len(groups['fixed'])})",
@@ -156,4 +170,5 @@ def _exact_match_galleries(a, b, rows_b) -> None:
                    "shows both models' sets")
         if len(rows):
             page = pager("cml_changed", len(rows))
+            _prefetch(a, b, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], rows_b)
             pair_gallery(a, b, rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], rows_b, key=f"cml_{which}")

@@ -47,3 +47,25 @@ def engine_comparison(source_a, source_b, a, b):
     label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
     _, _, pair, result = shared_once(_pairs(), (id(a), id(b)), label, build, MAX_PAIRS)
     return pair, result
+
+
+def multilabel_pair(a, b):
+    """:class:`~evaldash.engines.multilabel_paired.MultilabelEnginePair` of multi-label runs ``a``
+    and ``b`` on one engine (their columns read back once for every session, the step shown), or
+    None when they are too large to read back (:func:`~evaldash.engines.multilabel_paired.fits`)."""
+    from evaldash.engines.multilabel_paired import MultilabelEnginePair, fits
+
+    if not fits(a, b):
+        return None
+
+    def build(progress):
+        progress("reading both runs' labels, predictions and scores for the paired resamples")
+        try:
+            return a, b, MultilabelEnginePair(a, b)
+        except Exception as exc:
+            if engine_failure(exc):
+                raise InputError(f"{a.dataset.source}, {b.dataset.source}: {failure_text(exc, on_engine(a))}") from None
+            raise
+
+    label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
+    return shared_once(_pairs(), ("multilabel", id(a), id(b)), label, build, MAX_PAIRS)[2]
