@@ -396,3 +396,15 @@ def test_sessions_sharing_an_evaluation_query_it_from_several_threads(duck, tmp_
         t.join()
     assert errors == []
     assert all(a == b for a, b in seen.values()) and len(seen) == 48
+
+
+def test_quantile_bin_names_on_the_engine_are_the_memory_ones(duck, tmp_path):
+    from test_slices import noisy_edges_frame
+
+    from evaldash.engines.slices import slice_table as engine_slice_table
+    from evaldash.slices import slice_table
+
+    m, e = pair(duck, write(noisy_edges_frame(), tmp_path / "noisy.parquet"), positive="b")
+    shown = sorted(engine_slice_table(e, "ink", resamples=20)["slice"])
+    assert shown == sorted(slice_table(m.dataset, "ink", resamples=20)["slice"])
+    assert shown[0] == "(0.343, 0.418]"

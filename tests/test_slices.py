@@ -136,3 +136,21 @@ def test_numeric_bins_name_missing_values():
     want = pd.qcut(frame["depth"], 4, precision=3).astype(str)
     assert (labels[frame["depth"].notna()] == want[frame["depth"].notna()]).all()
     assert slice_table(d, "depth", resamples=20)["n"].sum() == 100
+
+
+# edges where pandas' own bin name reads "(0.34299999999999997, 0.418]": one float step off 0.343
+NOISY_EDGES_INK = np.round(np.linspace(0.344, 0.641, 13), 3)
+
+
+def noisy_edges_frame() -> pd.DataFrame:
+    n = NOISY_EDGES_INK.size
+    return pd.DataFrame({"id": [f"s{i}" for i in range(n)], "label": ["a", "b"] * (n // 2) + ["a"] * (n % 2),
+                         "score": np.linspace(0.05, 0.95, n), "ink": NOISY_EDGES_INK})
+
+
+def test_quantile_bin_names_read_as_decimals_not_float_noise(tmp_path):
+    path = tmp_path / "noisy.csv"
+    noisy_edges_frame().to_csv(path, index=False)
+    d = evaldash.load_predictions(path, positive="b")
+    names = list(dict.fromkeys(slice_labels(d, "ink")))
+    assert names == ["(0.343, 0.418]", "(0.418, 0.492]", "(0.492, 0.567]", "(0.567, 0.641]"]

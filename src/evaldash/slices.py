@@ -33,9 +33,21 @@ def slice_labels(dataset: Dataset, column: str, bins: int = QUANTILE_BINS) -> pd
             cut = pd.qcut(x[finite], q=bins, duplicates="drop", precision=3)
             # each bin's name once, taken per row: converting the categorical to text row by row
             # took 1.7 s at 1M rows
-            labels[finite] = cut.categories.astype(str).to_numpy(dtype=object)[cut.codes]
+            labels[finite] = bin_names(cut.categories)[cut.codes]
         return pd.Series(labels, index=values.index, name=column, dtype=object)
     return value_text(values)
+
+
+def bin_names(categories: pd.IntervalIndex) -> np.ndarray:
+    """The quantile bins' names as text, shape (bins,), e.g. ``(0.343, 0.469]``: pandas' own names,
+    each edge written from its value rounded to 12 significant digits (pandas' rounded edge can be
+    one float step off its decimal, and its name then read ``0.34299999999999997``)."""
+    def edge(v: float) -> str:
+        return repr(float(f"{v:.12g}"))
+
+    left, right = ("[", "]") if categories.closed == "both" else \
+        ("(", "]") if categories.closed == "right" else ("[", ")") if categories.closed == "left" else ("(", ")")
+    return np.array([f"{left}{edge(i.left)}, {edge(i.right)}{right}" for i in categories], dtype=object)
 
 
 def slice_rows(dataset: Dataset, column: str, value: str) -> np.ndarray:

@@ -47,7 +47,7 @@ def slice_expression(evaluation, column: str) -> str:
             else:
                 cut = pd.cut(np.array(edges, dtype=float), bins=np.array(edges, dtype=float), include_lowest=True,
                              precision=3, duplicates="drop")
-                names = cut.categories.astype(str).to_numpy(dtype=object)
+                names = memory_slices.bin_names(cut.categories)
                 right = np.unique(np.array(edges, dtype=float))[1:].tolist()  # the bins' upper edges, as cut
                 bins = "CASE " + " ".join(f"WHEN {xr} <= {sql.number(r)} THEN {sql.text(n)}"
                                           for r, n in zip(right, names)) + " END"
