@@ -97,7 +97,7 @@ def pooled_scores(k: int) -> str:
     return " UNION ALL ".join(class_scores(c) for c in range(k))
 
 
-BUCKETS = 1024  # score ranges that Spark sorts and sums in parallel (one window per range; a few MB each at 1B rows)
+BUCKETS = 1024  # score ranges that Spark sorts and sums in parallel (one window per range; ~1M rows each at 1B)
 
 
 def _runs(scores_sql: str) -> str:
