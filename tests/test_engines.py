@@ -253,6 +253,19 @@ def test_running_sums_split_by_score_range_give_the_same_numbers(duck, tmp_path,
     assert_same_threshold_counts(m, e, probes)
 
 
+def test_a_mirror_merge_across_a_score_range_edge_is_merged(duck, tmp_path):
+    # 0.5 and the double just below it are two steps of class 1's sweep in two score ranges (the
+    # edge of 2 ranges of [0, 1] lies between them), one step of class 0's (1 - s is 0.5 for both)
+    frame = binary_ties(n=600, seed=12)
+    frame.loc[6:9, "score"] = np.nextafter(0.5, 0.0)
+    duck.sweep_buckets = 2
+    try:
+        m, e = assert_same(duck, write(frame, tmp_path / "f.parquet"))
+    finally:
+        del duck.sweep_buckets
+    assert e.sweep_summary(0).distinct == e.sweep_summary(1).distinct - 2  # and 1e-300 with 0.0 (1 - s: 1.0)
+
+
 # --- slices ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("column", ["site", "brightness", "batch"])

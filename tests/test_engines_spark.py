@@ -118,13 +118,15 @@ def test_spark_gallery_pages_rows_and_reduced_sweep_equal_memory(spark, tmp_path
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
-def test_spark_runs_the_row_sweep_too(spark, tmp_path):
-    # the one-sort sweep DuckDB runs (Spark's own is by score ranges): the same SQL text on Spark
+def test_spark_row_sweep_by_score_ranges_merges_mirror_steps_across_range_edges(spark, tmp_path):
+    # the one sort of the rows, split by score range (2 ranges of [0, 1]: the edge between 0.5 and
+    # the double below it, which 1 - s merges)
     import numpy as np
 
     frame = binary_ties(n=800, seed=23)
     frame.loc[10:60, "score"] = np.arange(51) * 1e-18  # distinct scores that 1 - s merges
-    spark.sweep_buckets = 1
+    frame.loc[61:64, "score"] = np.nextafter(0.5, 0.0)
+    spark.sweep_buckets = 2
     try:
         for path in (write(frame, tmp_path / "b.parquet"), write(multiclass_ties(n=600, seed=24), tmp_path / "m.parquet")):
             mem, _ = memory_report(path)

@@ -59,7 +59,9 @@ def mirrored_summaries(e) -> dict:
     d = e.dataset
     pos, other = d.positive, 1 - d.positive
     n, n_other = d.n, int(e.counts.support[other])
-    f = e.engine.frame(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, n, n_other))
+    buckets = e.engine.sweep_buckets
+    ranged = e.score_range(pos) if buckets > 1 else (0.0, 0.0)
+    f = e.engine.frame(sql.row_sweep_summary(sql.class_scores(pos), d.score_mirror, n, n_other, *ranged, buckets))
 
     def total(col: str) -> int:
         return sum(int(v) for v in f[col].dropna())
@@ -108,12 +110,11 @@ def scan_sums(e, by: list[str]):
 
 def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
     """The summary of the sweep of ``scores_sql`` (class ``cls``'s scores; None: every class's):
-    by one sort of the rows where the engine sorts well (DuckDB), by score ranges of distinct
-    scores where it runs windows in parallel tasks (Spark)."""
+    by one sort of the rows, in one task where the engine sorts well on its own (DuckDB), split by
+    score range where it sorts each partition in its own task (Spark)."""
     buckets = e.engine.sweep_buckets
-    if buckets <= 1:
-        return summarize(e.engine.row(sql.row_sweep_summary(scores_sql)))
-    return summarize(e.engine.row(sql.sweep_summary(scores_sql, *e.score_range(cls), buckets)))
+    ranged = e.score_range(cls) if buckets > 1 else (0.0, 0.0)
+    return summarize(e.engine.row(sql.row_sweep_summary(scores_sql, None, 0, 0, *ranged, buckets)))
 
 
 class OnEngine:
@@ -273,7 +274,7 @@ class EngineEvaluation(OnEngine, Evaluation):
     def sweep_summary(self, cls: int) -> SweepSummary:
         """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
         self._need_scores("threshold metrics")
-        if self.dataset.score_mirror is not None and self.engine.sweep_buckets <= 1:  # both from one sort
+        if self.dataset.score_mirror is not None:  # both classes from one sort
             return self.memo("mirrored summaries", mirrored_summaries)[cls]
         return self.memo(("summary", cls),
                          lambda e: class_summary(e, e._class_scores(cls), cls))

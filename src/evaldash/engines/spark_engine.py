@@ -20,9 +20,25 @@ from evaldash.errors import InputError
 LOOPBACK = "127.0.0.1"
 
 
+LOCAL_DRIVER_MEMORY = "3g"  # the DuckDB engine's budget; Spark's own default (1g) spills a 100M-row sort
+
+
+def local_cores(master: str) -> int:
+    """The cores a local master runs tasks on (``local``: 1, ``local[N]``: N, ``local[*]``: all)."""
+    inside = master[len("local["):].split(",")[0].rstrip("]") if master.startswith("local[") else "1"
+    if inside == "*":
+        return os.cpu_count() or 1
+    return max(1, int(inside)) if inside.isdigit() else 1
+
+
 def loopback_session(master: str = "local[*]", app_name: str = "evaldash", extra: dict | None = None):
     """A SparkSession whose driver listens on loopback only, with the UI off (for local mode,
-    tests and benchmarks)."""
+    tests and benchmarks).
+
+    A sweep sorts every row once (by score range, :func:`evaldash.engines.sql.row_sweep_summary`):
+    shuffle partitions are a few per core, so that each task's share of a 100M-row sort fits in
+    the driver's heap without spilling; adaptive execution (Spark's default) merges them where the
+    data is small."""
     os.environ["SPARK_LOCAL_IP"] = LOOPBACK
     from pyspark.sql import SparkSession
 
@@ -31,8 +47,11 @@ def loopback_session(master: str = "local[*]", app_name: str = "evaldash", extra
                .config("spark.driver.host", LOOPBACK)
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.sql.shuffle.partitions", str(max(8, 8 * local_cores(master))))
+               .config("spark.sql.adaptive.enabled", "true")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    if "--driver-memory" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        builder = builder.config("spark.driver.memory", LOCAL_DRIVER_MEMORY)  # read when the JVM starts
     for key, value in (extra or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
@@ -48,7 +67,7 @@ def _loopback_master(master: str) -> bool:
 class SparkEngine(Engine):
     name = "spark"
     dialect = SPARK
-    sweep_buckets = BUCKETS  # a cluster takes each score range's running sums in its own task
+    sweep_buckets = BUCKETS  # each score range's sort and running sums run in a task of their own
 
     def __init__(self, master: str | None = None, session=None):
         if session is None:
@@ -93,6 +112,11 @@ class SparkEngine(Engine):
 
         raw = self.spark.read.parquet(*files)
         kinds = {f.name: column_kind(f.dataType.simpleString()) for f in raw.schema.fields}
+        names = ", ".join(f"r.{self.dialect.ident(c)}" for c in kinds)
+        if len(files) == 1:  # the row's index in the file is its number: no count, no join per row
+            self._temp_view(raw.select("*", F.col("_metadata.row_index").alias("ev_row")), "ev_raw")
+            self.execute(f"CREATE OR REPLACE TEMP VIEW ev_source AS SELECT {names}, r.ev_row AS ev_rn FROM ev_raw r")
+            return {c: ("string" if k == "other" and c in text_columns else k) for c, k in kinds.items()}
         df = raw.select("*", F.col("_metadata.file_path").alias("ev_file"), F.col("_metadata.row_index").alias("ev_row"))
         self._temp_view(df, "ev_raw")
         # each file's first row number: the row counts of the files before it, in path order
@@ -102,7 +126,6 @@ class SparkEngine(Engine):
         counts = counts.sort_values("order")
         counts["ev_offset"] = counts["n"].cumsum() - counts["n"]
         self.register("ev_files", counts[["ev_file", "ev_offset"]].astype({"ev_offset": "int64"}))
-        names = ", ".join(f"r.{self.dialect.ident(c)}" for c in kinds)
         self.execute(f"CREATE OR REPLACE TEMP VIEW ev_source AS SELECT {names}, f.ev_offset + r.ev_row AS ev_rn "
                      f"FROM ev_raw r JOIN ev_files f ON r.ev_file = f.ev_file")
         return {c: ("string" if k == "other" and c in text_columns else k) for c, k in kinds.items()}

@@ -97,7 +97,7 @@ def pooled_scores(k: int) -> str:
     return " UNION ALL ".join(class_scores(c) for c in range(k))
 
 
-BUCKETS = 64  # score ranges whose running sums Spark takes in parallel (one window per range)
+BUCKETS = 1024  # score ranges that Spark sorts and sums in parallel (one window per range; ~1M rows each at 1B)
 
 
 def _runs(scores_sql: str) -> str:
@@ -170,7 +170,8 @@ PEERS = "RANGE BETWEEN CURRENT ROW AND CURRENT ROW"  # the rows of the same scor
 UP_TO_PEERS = "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"  # every row of a score >= this one's
 
 
-def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_other: int = 0) -> str:
+def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_other: int = 0,
+                      low: float = 0.0, high: float = 0.0, buckets: int = 1) -> str:
     """:func:`sweep_summary` (same columns) from one sort of the samples themselves, without the
     GROUP BY of distinct scores (which does not shrink data whose scores are nearly all distinct,
     and costs a hash table of every score). Each row sees its score's step through windows over
@@ -189,8 +190,19 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
     one in the other class's sweep: the query then returns one row per such score besides the
     totals (grouped by ``ev_key``, that score; NULL for every other row) with its step's counts
     (``g_pos``, ``g_n``, ``g_above``: samples above, ``g_pos_above``), from which
-    :func:`evaldash.engines.evaluation.mirrored_summaries` merges the steps exactly."""
+    :func:`evaldash.engines.evaluation.mirrored_summaries` merges the steps exactly.
+
+    With ``buckets`` above 1 (``low``/``high``: the scores' range, :func:`score_range`) the sort
+    is split by score range (:func:`bucket`): each range's rows are sorted and windowed in their
+    own task (Spark would otherwise sort every row in one task for a window without ``PARTITION
+    BY``), and ``tp``, ``seen`` and ``sa`` are offset by the positives and samples of the ranges
+    above (a scan and a table of ``buckets`` rows). A distinct score lies in one range, so every
+    step is whole in its range; the first and the last step of each range also come back as
+    ``ev_key`` rows (a merge of the mirror may join steps across a range's edge, which the
+    windows of one range cannot see; a step that merges with nothing is left as it is)."""
     w = "ORDER BY t DESC"
+    if buckets > 1:
+        w = f"PARTITION BY ev_bucket {w}"
 
     def big(total: str) -> str:  # a frame's integer columns are exact as BIGINT (the grouped form)
         return f"CAST({total} AS BIGINT)" if mirror else total
@@ -204,12 +216,25 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
     windows = (f"SELECT t, pos, {positives} OVER ({w} {UP_TO_PEERS}) AS tp, COUNT(*) OVER ({w} {UP_TO_PEERS}) AS seen, "
                f"{positives} OVER ({w} {PEERS}) AS pg, RANK() OVER ({w}) - 1 AS sa, LAG(t) OVER ({w}) AS ev_prev"
                + (f", LEAD(t) OVER ({w}) AS ev_next" if mirror else "") + f" FROM ({scores_sql}) ev_s")
+    edges = ""
+    if buckets > 1:
+        b = bucket("t", low, high, buckets)
+        above = (f"SELECT ev_bucket, SUM(bp) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bp AS pos_above, "
+                 f"SUM(bn) OVER (ORDER BY ev_bucket DESC {CUMULATIVE}) - bn AS n_above "
+                 f"FROM (SELECT {b} AS ev_bucket, SUM(pos) AS bp, COUNT(*) AS bn FROM ({scores_sql}) ev_s2 "
+                 f"GROUP BY {b}) ev_bt")
+        ranged = windows.replace(f" FROM ({scores_sql}) ev_s",
+                                 f", ev_bucket FROM (SELECT t, pos, {b} AS ev_bucket FROM ({scores_sql}) ev_s0) ev_s")
+        windows = (f"SELECT ev_r.t, ev_r.pos, ev_o.pos_above + ev_r.tp AS tp, ev_o.n_above + ev_r.seen AS seen, "
+                   f"ev_r.pg, ev_o.n_above + ev_r.sa AS sa, ev_r.ev_prev" + (", ev_r.ev_next" if mirror else "")
+                   + f" FROM ({ranged}) ev_r JOIN ({above}) ev_o ON ev_r.ev_bucket = ev_o.ev_bucket")
+        edges = " OR ev_prev IS NULL OR ev_next IS NULL"
     if mirror is None:
         return f"SELECT {totals} FROM ({windows}) ev_c"
     m = MIRRORS[mirror]
     tp_o = f"({int(n_other)} - (sa - (tp - pg)))"
     merges = (f"(ev_prev <> t AND {m.format('ev_prev')} = {m.format('t')}) OR "
-              f"(ev_next <> t AND {m.format('ev_next')} = {m.format('t')})")
+              f"(ev_next <> t AND {m.format('ev_next')} = {m.format('t')}){edges}")
     return f"""
 SELECT ev_key, {totals},
        CAST(SUM(CASE WHEN pos = 1 THEN 2 * {tp_o} - (seen - sa - pg) ELSE 0 END) AS BIGINT) AS auc2_o,
