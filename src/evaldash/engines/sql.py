@@ -225,8 +225,8 @@ def row_sweep_summary(scores_sql: str, mirror: str | None = None, n: int = 0, n_
                  f"GROUP BY {b}) ev_bt")
         ranged = windows.replace(f" FROM ({scores_sql}) ev_s",
                                  f", ev_bucket FROM (SELECT t, pos, {b} AS ev_bucket FROM ({scores_sql}) ev_s0) ev_s")
-        windows = (f"SELECT ev_r.t, ev_r.pos, ev_o.pos_above + ev_r.tp AS tp, ev_o.n_above + ev_r.seen AS seen, "
-                   f"ev_r.pg, ev_o.n_above + ev_r.sa AS sa, ev_r.ev_prev" + (", ev_r.ev_next" if mirror else "")
+        windows = ("SELECT ev_r.t, ev_r.pos, ev_o.pos_above + ev_r.tp AS tp, ev_o.n_above + ev_r.seen AS seen, "
+                   "ev_r.pg, ev_o.n_above + ev_r.sa AS sa, ev_r.ev_prev" + (", ev_r.ev_next" if mirror else "")
                    + f" FROM ({ranged}) ev_r JOIN ({above}) ev_o ON ev_r.ev_bucket = ev_o.ev_bucket")
         edges = " OR ev_prev IS NULL OR ev_next IS NULL"
     if mirror is None:
