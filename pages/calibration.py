@@ -67,7 +67,7 @@ if ev.calibration["available"]:
                            else figures.reliability_bin_rows(e.confidence, lower, upper))
             ui.image_notice(ev)
             st.markdown(f"**Confidence ({lower:.2f}, {upper:.2f}]**")
-            st.caption(f"{len(rows):,} images · mean confidence {bins['confidence'][b]:.3f} · "
+            st.caption(f"{ui.images(len(rows), thousands=True)} · mean confidence {bins['confidence'][b]:.3f} · "
                        f"accuracy {bins['accuracy'][b]:.3f} · most confident first")
             page = ui.pager("reliability_gallery", len(rows))
             start = page * ui.PAGE_SIZE

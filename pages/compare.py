@@ -194,7 +194,7 @@ if a.dataset.classes == b.dataset.classes:
             ui.image_notice(a)  # the thumbnails below are A's images
             for title, rows in (("moved in (B puts them here, A did not)", moved[0]),
                                 ("moved out (A put them here, B does not)", moved[1])):
-                st.caption(f"{title}: {len(rows)} images")
+                st.caption(f"{title}: {ui.images(len(rows))}")
                 ui.pair_gallery(a, b, rows[:ui.PAGE_SIZE], rows_b, key=f"cmp_moved_{title[:9]}")
             ui.scroll_into_view("cmp_moved")
     elif picked:
@@ -211,7 +211,7 @@ if groups is not None:
     rows = groups[which]
     with st.container(key="cmp_changed"):
         ui.image_notice(a)
-        st.caption(f"{len(rows)} images · B's most confident first · each caption shows both models' answers")
+        st.caption(f"{ui.images(len(rows))} · B's most confident first · each caption shows both models' answers")
         if len(rows):
             page = ui.pager("cmp_changed", len(rows))
             ui.pair_gallery(a, b, rows[page * ui.PAGE_SIZE:(page + 1) * ui.PAGE_SIZE], rows_b,

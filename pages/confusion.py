@@ -134,7 +134,7 @@ else:
             chosen, tagged = ui.tag_filter(ev, found, "Only samples tagged with", "cell_tags")
         if tagged is not None:
             rows = rows[tagged[rows]]
-        st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")
+        st.caption(ui.images(len(rows)) + (" tagged " + ", ".join(ui.md(c) for c in chosen) if chosen else "")
                    + f" · {kind}, most confident first")
         ui.cell_table_line(ev)  # drawn before the page's query, which it explains
         if len(rows):

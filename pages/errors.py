@@ -93,7 +93,7 @@ with st.spinner("Ranking suspected label errors…" if kind == "label_issues" el
         rows, total = gallery_rows(ev, kind, mask, (page + 1) * ui.PAGE_SIZE, cls, t)
 with st.container(key="error_gallery"):
     ui.image_notice(ev)
-    st.caption(f"{total} images")
+    st.caption(ui.images(total))
     if total:
         page = ui.pager(page_key, total)
         start = page * ui.PAGE_SIZE

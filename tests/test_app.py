@@ -203,7 +203,7 @@ def expected_summary(path: Path) -> str:
 
 
 def images_count(caption: str) -> int:
-    match = re.match(r"^(\d[\d,]*) images\b", caption)
+    match = re.match(r"^(\d[\d,]*) images?\b", caption)
     assert match, f"caption {caption!r} does not start with '<count> images'"
     return int(match.group(1).replace(",", ""))
 
@@ -603,6 +603,18 @@ def test_confusion_deep_link_shows_cell_count_and_images(open_file):
     ids = [img.captions[0].split(" · ")[0] for img in images]
     assert ids == list(cell_rows_from_file(SAMPLE, "1", "8")["id"][:len(images)])
     assert at.query_params["true"] == "1" and at.query_params["pred"] == "8"
+
+
+def test_a_cell_of_one_sample_says_one_image(open_file):
+    frame = pd.read_csv(SAMPLE, dtype={"label": str, "prediction": str})
+    labels = [str(c) for c in range(10)]
+    m = confusion_matrix(frame["label"], frame["prediction"], labels=labels)
+    true, pred = (int(v[0]) for v in np.nonzero(m == 1))  # the first cell of exactly one sample
+    at = open_file()
+    at.query_params["true"], at.query_params["pred"] = labels[true], labels[pred]
+    goto(at, "pages/confusion.py")
+    caption = block(at, "cell_gallery").caption[0].value
+    assert caption.startswith("1 image") and not caption.startswith("1 images"), caption
 
 
 def test_confusion_deep_link_diagonal_cell_is_paged(open_file):

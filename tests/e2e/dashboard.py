@@ -253,9 +253,9 @@ def expect_cell_gallery(dash, ev, i: int, j: int) -> None:
 
     expect(gallery.locator("h3")).to_have_text(f"True {d.classes[i]} → predicted {d.classes[j]}")
     caption = gallery.locator('[data-testid="stCaptionContainer"]').filter(
-        has_text=re.compile(r"^\s*\d+ images\b"))
+        has_text=re.compile(r"^\s*\d+ images?\b"))
     expect(caption).to_have_count(1)
-    expect(caption).to_have_text(re.compile(rf"^\s*{count} images\b"))
+    expect(caption).to_have_text(re.compile(rf"^\s*{count} images?\b"))
     expect(gallery.locator('[data-testid="stImage"] img')).to_have_count(shown)
 
     # the first page: that cell's samples, most confident first

@@ -53,5 +53,5 @@ def test_a_click_in_the_most_confused_concepts_grid_shows_that_cells_samples(pag
     n = len(ev.cell_samples(i, j))
     assert n > 0
     expect(page.locator(".st-key-cell_gallery [data-testid='stCaptionContainer']").filter(
-        has_text=re.compile(r"^\s*\d+ images\b"))).to_have_text(re.compile(rf"^\s*{n} images\b"))
+        has_text=re.compile(r"^\s*\d+ images?\b"))).to_have_text(re.compile(rf"^\s*{n} images?\b"))
     expect(dash.exceptions).to_have_count(0)

@@ -29,6 +29,7 @@ from evaldash.ui.text import (  # noqa: F401
     WORD_JOINER,
     md,
     class_label,
+    images,
 )
 from evaldash.ui.sources import (  # noqa: F401
     add_run,

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from evaldash.ui.text import images
 
 
 def concept_slices(ev, column: str, chosen: tuple[str, str] | None = None, shown_n: int | None = None) -> None:
@@ -144,7 +145,7 @@ def _concept_difference(a, b, rows_b, pair=None) -> None:
         for kind, title in (("moved_in", "moved in (B puts them here, A did not)"),
                             ("moved_out", "moved out (A put them here, B does not)")):
             rows = moves[kind]
-            st.caption(f"{title}: {len(rows)} images")
+            st.caption(f"{title}: {images(len(rows))}")
             _prefetch(a, b, rows[:PAGE_SIZE], rows_b)
             pair_gallery(a, b, rows[:PAGE_SIZE], rows_b, key=f"cml_{kind}")
         scroll_into_view("cml_moved")
@@ -166,7 +167,7 @@ def _exact_match_galleries(a, b, rows_b, pair=None) -> None:
     rows = groups[which]
     with st.container(key="cml_changed"):
         image_notice(a)
-        st.caption(f"{len(rows)} images · an exact match is a predicted set equal to the true set · each caption "
+        st.caption(f"{images(len(rows))} · an exact match is a predicted set equal to the true set · each caption "
                    "shows both models' sets")
         if len(rows):
             page = pager("cml_changed", len(rows))

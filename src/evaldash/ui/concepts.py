@@ -13,7 +13,7 @@ from evaldash.report import fmt
 from evaldash.ui.engine_gate import engine_line
 from evaldash.ui.engine_sources import on_engine
 from evaldash.ui.links import link_params
-from evaldash.ui.text import md
+from evaldash.ui.text import images, md
 
 ERROR_KINDS = {"fn": "false negatives", "fp": "false positives"}
 ERROR_HELP = {"fn": "labelled with the concept, not predicted", "fp": "predicted, not labelled"}
@@ -283,7 +283,7 @@ def sample_gallery(ev, rows: np.ndarray, title: str, order: str, key: str = "cel
             else ([], None)
         if tagged is not None:
             rows = rows[tagged[rows]]
-        st.caption(f"{len(rows)} images" + (" tagged " + ", ".join(md(c) for c in chosen) if chosen else "")
+        st.caption(images(len(rows)) + (" tagged " + ", ".join(md(c) for c in chosen) if chosen else "")
                    + f" · {order}")
         if len(rows):
             page = pager(key, len(rows))

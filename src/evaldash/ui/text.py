@@ -23,6 +23,11 @@ def md(text) -> str:
     return _AUTOLINK.sub(WORD_JOINER, str(text)).translate(_MD_SPECIAL)
 
 
+def images(n: int, thousands: bool = False) -> str:
+    """``n`` images as a caption counts them: "1 image", "24 images" (``thousands``: "2,400 images")."""
+    return f"{n:,} image" if n == 1 else (f"{n:,} images" if thousands else f"{n} images")
+
+
 def class_label(evaluation: Evaluation):
     """A ``format_func`` that shows class indices as their names."""
     classes = evaluation.dataset.classes
