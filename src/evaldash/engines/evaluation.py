@@ -189,6 +189,23 @@ class OnEngine:
             return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
         return reduced.histogram_cut_points(hist, grid, own_counts, reduced.SPREAD)
 
+    def suggestions(self, cls: int, target_precision: float = 0.9, target_recall: float = 0.9,
+                    cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
+        """Suggested thresholds of class ``cls``, those of its full sweep (every distinct score) as in
+        memory: from the reduced sweep where it is whole, else by branch and bound over the gaps
+        between its cut points (:func:`evaldash.engines.reduced.exact_suggestions`: the engine reads
+        only the gaps that could hold one, in one query)."""
+        sweep = self.sweep(cls)
+        if self.sweep_summary(cls).distinct <= reduced.EVERY_STEP:  # every distinct score is a cut point
+            return metrics.suggested_thresholds(sweep, target_precision, target_recall, cost_fp, cost_fn)
+        asked = tuple(float(v) for v in (target_precision, target_recall, cost_fp, cost_fn))
+        return self.memo(("suggestions", cls, asked), lambda e: reduced.exact_suggestions(
+            sweep, lambda ranges: e._steps_between(cls, ranges), *asked))
+
+    def _steps_between(self, cls: int, ranges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = self._frame(sql.steps_in_ranges(self._class_scores(cls), ranges))
+        return f["t"].to_numpy(np.float64), f["pos"].to_numpy(np.int64), f["neg"].to_numpy(np.int64)
+
     FEW = 16  # thresholds counted by one filtered scan; above, by the sweep's window (counts_at)
 
     def _counts_few(self, cls: int, thresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

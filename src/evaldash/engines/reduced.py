@@ -97,6 +97,60 @@ class ReducedSweep(metrics.ThresholdSweep):
         return out
 
 
+def exact_suggestions(sweep: ReducedSweep, steps_between, target_precision: float = 0.9,
+                      target_recall: float = 0.9, cost_fp: float = 1.0, cost_fn: float = 1.0) -> dict[str, float]:
+    """:func:`evaldash.metrics.suggested_thresholds` of the FULL sweep (every distinct score), from a
+    reduced one, by branch and bound: the full sweep's points between two cut points have counts
+    between theirs, so each gap between cut points bounds what its points can reach; only the gaps
+    that could hold a suggestion (its best value, or a tie above it) are read from the engine,
+    ``steps_between(ranges)`` → (t, pos, neg) of each distinct score in the ranges [lo, hi), in
+    one query. The suggestions are then the memory path's functions on those points: the same
+    floats, the same tie rules (the highest threshold)."""
+    P, N = sweep.n_pos, sweep.n_neg
+    T = np.concatenate([sweep.thresholds, [-np.inf]])  # gap j: scores in [T[j+1], T[j])
+    tp = np.concatenate([sweep.tp, [P]]).astype(np.float64)
+    fp = np.concatenate([sweep.fp, [N]]).astype(np.float64)
+    hi_tp, lo_fp = tp[1:], fp[:-1]  # a gap's points: tp at most hi_tp, fp at least lo_fp
+    if P == 0 or N == 0:  # every rate of one kind undefined: the cut points decide as well
+        return metrics.suggested_thresholds(sweep, target_precision, target_recall, cost_fp, cost_fn)
+    eps = 1e-12
+    reduced_rates = sweep.curve()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gaps = np.zeros(T.size - 1, dtype=bool)
+        f1 = np.nan_to_num(reduced_rates["f1"][1:], nan=-np.inf)  # reached by a full sweep point each
+        gaps |= 2 * hi_tp / (hi_tp + lo_fp + P) >= (f1.max() if f1.size else -np.inf) - eps
+        youden = np.nan_to_num((reduced_rates["recall"] - reduced_rates["fpr"])[1:], nan=-np.inf)
+        gaps |= hi_tp / P - lo_fp / N >= (youden.max() if youden.size else -np.inf) - eps
+        cost = cost_fp * sweep.fp + cost_fn * (P - sweep.tp)
+        gaps |= cost_fp * lo_fp + cost_fn * (P - hi_tp) <= cost.min() * (1 + eps) + eps
+        # the lowest threshold reaching the target precision: gaps from the lowest cut point reaching it down
+        may_precision = np.nan_to_num(hi_tp / (hi_tp + lo_fp), nan=1.0) >= target_precision - eps
+        ok = np.flatnonzero(reduced_rates["precision"][1:] >= target_precision) + 1
+        gaps |= may_precision & (np.arange(gaps.size) >= (ok[-1] - 1 if ok.size else 0))
+        # the highest threshold reaching the target recall: gaps above the highest cut point reaching it
+        may_recall = hi_tp / P >= target_recall - eps
+        ok = np.flatnonzero(reduced_rates["recall"][1:] >= target_recall) + 1
+        gaps |= may_recall & (np.arange(gaps.size) <= (ok[0] - 1 if ok.size else gaps.size))
+    picked = np.flatnonzero(gaps)
+    points_t, points_tp, points_fp = [], [], []
+    if picked.size:
+        runs = np.split(picked, np.flatnonzero(np.diff(picked) > 1) + 1)  # adjacent gaps: one range
+        t, pos, neg = steps_between([(float(T[r[-1] + 1]), float(T[r[0]])) for r in runs])
+        order = np.argsort(-t, kind="stable")
+        t, pos, neg = t[order], pos[order], neg[order]
+        gap = np.searchsorted(-T, -t, side="left") - 1  # T[gap+1] <= t < T[gap]
+        for j in picked:  # each gap's points: its upper cut point's counts plus the scores at or above
+            at = gap == j
+            points_t.append(t[at])
+            points_tp.append(sweep.tp[j] + np.cumsum(pos[at]))
+            points_fp.append(sweep.fp[j] + np.cumsum(neg[at]))
+    full = metrics.ThresholdSweep(
+        thresholds=np.concatenate([[np.inf], *points_t]),
+        tp=np.concatenate([[0], *points_tp]).astype(np.int64), fp=np.concatenate([[0], *points_fp]).astype(np.int64),
+        n_pos=int(P), n_neg=int(N))
+    return metrics.suggested_thresholds(full, target_precision, target_recall, cost_fp, cost_fn)
+
+
 def from_cut_points(t: np.ndarray, tp: np.ndarray, fp: np.ndarray, n_pos: int, n_neg: int, low: float,
                     high: float, **exact) -> ReducedSweep:
     """The reduced sweep of the engine's (t increasing, tp, fp) at the cut points; where every

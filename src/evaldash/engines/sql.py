@@ -453,6 +453,16 @@ def counts_at_few(scores_sql: str, thresholds) -> str:
     return f"SELECT {sums} FROM ({scores_sql}) ev_s"
 
 
+def steps_in_ranges(scores_sql: str, ranges) -> str:
+    """Each distinct score ``t`` lying in one of ``ranges`` (``[lo, hi)`` pairs; an infinite end is
+    open) with its positive and negative samples: the full sweep's steps between two cut points."""
+    def within(lo: float, hi: float) -> str:
+        parts = ([f"t >= {number(lo)}"] if lo > -math.inf else []) + ([f"t < {number(hi)}"] if hi < math.inf else [])
+        return "(" + " AND ".join(parts or ["TRUE"]) + ")"
+    where = " OR ".join(within(float(lo), float(hi)) for lo, hi in ranges)
+    return f"SELECT t, SUM(pos) AS pos, COUNT(*) - SUM(pos) AS neg FROM ({scores_sql}) ev_s WHERE {where} GROUP BY t"
+
+
 def histogram_bucket(t: str, low: float, high: float, buckets: int) -> str:
     """Which of ``buckets`` equal ranges of [low, high] holds ``t``: non-decreasing in ``t`` (each
     step rounds monotonically; halves keep ``high - low`` finite), so a range's lowest score has
