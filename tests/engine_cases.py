@@ -101,3 +101,28 @@ def differences(a, b, path: str = "", tol: float = 1e-9) -> list[str]:
     elif a != b or type(a) is not type(b):
         out.append(f"{path}: {a!r} and {b!r}")
     return out
+
+
+def status_recorder(labels: list):
+    """A stand-in for ``st.empty`` whose status boxes append their label and each update to
+    ``labels``, and "(removed)" when emptied: the steps a page shows while an engine works."""
+    class Status:
+        def __init__(self, label, **kwargs):
+            labels.append(label)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, label=None, **kwargs):
+            labels.append(label)
+
+    class Empty:
+        status = Status
+
+        def empty(self):
+            labels.append("(removed)")
+
+    return Empty

@@ -16,7 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from engine_cases import multiclass_ties, write
+from engine_cases import status_recorder, multiclass_ties, write
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -193,27 +193,8 @@ def test_the_first_opening_names_its_steps_as_the_engine_works(on_duckdb, monkey
         steps.append(progress)
         return real(self, *args, progress=progress, **kwargs)
 
-    class Status:
-        def __init__(self, label, **kwargs):
-            labels.append(label)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, label=None, **kwargs):
-            labels.append(label)
-
-    class Empty:
-        status = Status
-
-        def empty(self):
-            labels.append("(removed)")
-
     monkeypatch.setattr(EngineEvaluation, "precompute", recorded)
-    monkeypatch.setattr(engine_sources.st, "empty", Empty)
+    monkeypatch.setattr(engine_sources.st, "empty", status_recorder(labels))
     from evaldash.ui.sources import load, start_source
 
     load(start_source())

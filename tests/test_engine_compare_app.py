@@ -13,7 +13,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from engine_cases import differences, multiclass_ties, write
+from engine_cases import status_recorder, differences, multiclass_ties, write
 from evaldash.compare import aligned_rows, compare, fixed_broken
 from evaldash.dataset import load_predictions
 from evaldash.evaluation import evaluate
@@ -161,28 +161,9 @@ def test_the_pair_names_its_steps_while_the_engine_works_then_removes_them(on_du
 
     labels = []
 
-    class Status:
-        def __init__(self, label, **kwargs):
-            labels.append(label)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, label=None, **kwargs):
-            labels.append(label)
-
-    class Empty:
-        status = Status
-
-        def empty(self):
-            labels.append("(removed)")
-
     sa, sb = start_sources()
     a, b = load(sa), load(sb)  # each run opened first (its own status)
-    monkeypatch.setattr(engine_compare.st, "empty", Empty)
+    monkeypatch.setattr(engine_compare.st, "empty", status_recorder(labels))
     pair, result = engine_compare.engine_comparison(sa, sb, a, b)
     head = "Comparing a.parquet with b.parquet on the duckdb engine"
     assert labels == [f"{head}…", f"{head}: opening b.parquet beside a.parquet…", f"{head}: pairing the samples by id…",
