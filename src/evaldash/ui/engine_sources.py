@@ -7,6 +7,7 @@ import functools
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
@@ -122,17 +123,13 @@ def _open(source, name: str, progress):
     from evaldash.engines.multilabel_evaluation import evaluate_path
 
     progress("reading and checking the file")
-    try:
+    with engine_failures(source.path, name):
         engine = _engine(name, source.memory_limit, source.spark_master)
         evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
                                    positive=source.positive, threshold=source.threshold,
                                    thresholds_file=source.thresholds)
         # the cell galleries' sorted table is built after the first view, in the background
         evaluation.precompute(background=True, progress=progress)
-    except Exception as exc:
-        if engine_failure(exc):
-            raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
-        raise
     return evaluation
 
 
@@ -175,3 +172,16 @@ def engine_failure(exc: BaseException) -> bool:
 def failure_text(exc: BaseException, name: str) -> str:
     lines = str(exc).strip().splitlines()
     return f"the {name} engine failed: {lines[0] if lines else type(exc).__name__}"
+
+
+@contextmanager
+def engine_failures(what: str, name: str | None):
+    """Work on engine ``name`` whose engine's own error (:func:`engine_failure`) becomes one
+    :class:`InputError` line, ``<what>: the <name> engine failed: <its first line>`` (``what``
+    names what failed: the file, the view, the pair); any other error passes through."""
+    try:
+        yield
+    except Exception as exc:
+        if engine_failure(exc):
+            raise InputError(f"{what}: {failure_text(exc, name)}") from None
+        raise

@@ -11,8 +11,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from evaldash.errors import InputError
-from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine, shared_once
+from evaldash.ui.engine_sources import engine_failures, on_engine, shared_once
 
 MAX_VIEWS = 16  # views kept (each holds a few aggregates and a view's name, no rows)
 
@@ -30,13 +29,8 @@ def shared_view(key: tuple, label: str, build):
 
 
 def _built(evaluation, what: str, build):
-    try:
+    with engine_failures(f"{evaluation.dataset.source}: {what}", on_engine(evaluation)):
         return build()
-    except Exception as exc:
-        if engine_failure(exc):
-            raise InputError(f"{evaluation.dataset.source}: {what}: {failure_text(exc, on_engine(evaluation))}") \
-                from None
-        raise
 
 
 def view_key(evaluation) -> tuple:
