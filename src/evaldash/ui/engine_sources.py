@@ -71,12 +71,13 @@ def _engine(name: str, memory_limit: str | None, spark_master: str | None):
     return engines[key].sibling()
 
 
-def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str, build, keep: int):
+def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str, build, keep: int,
+                dropped=None):
     """``build(progress)``'s result, computed once per ``key`` for every session and kept in ``store``
-    (a table, its lock and one lock per key at work; the newest ``keep`` stay). The first build shows
-    ``label`` in a status box, with each step ``progress(text)`` names, removed when done; a session
-    arriving while another builds it waits, said so. An engine's own error becomes one
-    :class:`InputError` line (``label`` names what failed)."""
+    (a table, its lock and one lock per key at work; the newest ``keep`` stay, ``dropped(key, value)``
+    is called with each entry no longer kept). The first build shows ``label`` in a status box, with
+    each step ``progress(text)`` names, removed when done; a session arriving while another builds it
+    waits, said so."""
     table, table_lock, locks = store
     with table_lock:
         if key in table:
@@ -96,9 +97,10 @@ def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str
                 found = build(lambda text: status.update(label=f"{label}: {text}…"))
             with table_lock:
                 table[key] = found
-                while len(table) > keep:
-                    table.popitem(last=False)
+                gone = [table.popitem(last=False) for _ in range(len(table) - keep)]
                 locks.pop(key, None)
+            for entry in gone if dropped is not None else ():
+                dropped(*entry)
             return found
         finally:
             lock.release()
