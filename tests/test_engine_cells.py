@@ -47,7 +47,7 @@ def test_sorted_cell_table_gives_the_memory_pages_and_records(duck, tmp_path, wh
     assert cells.STEP in steps and steps[-1] == cells.STEP
     table = e._memo["cell table"]
     assert table is not None
-    assert os.path.exists(os.path.join(duck.temp_dir, cells.FILE))  # on disk, not in memory
+    assert os.path.dirname(table.path) == duck.temp_dir and os.path.exists(table.path)  # on disk, not in memory
     # the file's view is replaced by an empty one: every page below must come from the table
     duck.execute("CREATE OR REPLACE TEMP VIEW ev_cells_hidden AS SELECT * FROM ev_rows")
     hide_the_file(duck)
@@ -239,3 +239,87 @@ def test_a_failed_build_is_one_line_and_pages_stay_the_per_page_query(duck, tmp_
     cell_pages_match(e, m)
     with pytest.raises(duckdb.OutOfMemoryException, match="could not allocate"):
         cells.build(e)  # a caller that needs the table hears why there is none; no second build
+
+
+# --- dropped with a derived view no longer kept -----------------------------------------------------
+
+def file_and_slice(duck, tmp_path, seed: int):
+    """(the memory evaluation, the file's on ``duck``, its slice site = south on the same engine)."""
+    from evaldash.engines.derived import slice_evaluation
+
+    path = write(multiclass_ties(n=1200, seed=seed), tmp_path / "m.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    return m, e, slice_evaluation(e, "site", "south")
+
+
+def first_pages(e) -> list[list[int]]:
+    k = e.dataset.n_classes
+    return [e.cell_samples(t, p)[0:24].tolist() for t in range(k) for p in range(k)]
+
+
+def cell_files(engine) -> list[str]:
+    """The cell tables' database files in the engine's temporary folder (a write-ahead log as its database)."""
+    return sorted({f.removesuffix(".wal") for f in os.listdir(engine.temp_dir) if f.startswith("evaldash-cells")})
+
+
+def test_dropping_a_views_cell_table_deletes_its_file_and_the_files_table_stays(duck, tmp_path):
+    m, e, es = file_and_slice(duck, tmp_path, 61)
+    e.precompute()
+    es.precompute()
+    root, view = e._memo["cell table"], es._memo["cell table"]
+    assert os.path.exists(view.path) and os.path.exists(root.path) and view.path != root.path
+    want = first_pages(es)  # from the view's table
+    cells.drop(es)
+    assert not os.path.exists(view.path) and cell_files(duck) == [os.path.basename(root.path)]
+    assert view.dropped and "cell table" not in es._memo and cells.status(es) is None
+    es._memo.pop("pages")
+    assert first_pages(es) == want  # now the per-page query: the same rows
+    assert cells.build(es) is None and es.precompute() is es  # no second build
+    assert cell_files(duck) == [os.path.basename(root.path)]
+    # the file's pages still come from its table (the file is hidden from every other query)
+    e._memo.pop("pages", None)
+    duck.execute("CREATE OR REPLACE TEMP VIEW ev_cells_hidden AS SELECT * FROM ev_rows")
+    hide_the_file(duck)
+    cell_pages_match(e, m, starts=(0, 30))
+
+
+def test_a_page_read_while_its_table_is_dropped_is_the_per_page_query(duck, tmp_path, monkeypatch):
+    _, _, es = file_and_slice(duck, tmp_path, 62)
+    es.precompute()
+    table = es._memo["cell table"]
+    want = first_pages(es)
+    es._memo.pop("pages")
+    cache = es.dataset.row_cache
+    real = cache.query
+
+    def racing(text):
+        if table.name in text and not table.dropped:
+            cells.drop(es)  # the view is dropped after this page took its table, before its query
+        return real(text)
+    monkeypatch.setattr(cache, "query", racing)
+    assert first_pages(es) == want
+    assert table.dropped and not os.path.exists(table.path)
+
+
+def test_dropping_a_build_under_way_stops_it_and_leaves_no_file(duck, tmp_path, paused):
+    _, _, es = file_and_slice(duck, tmp_path, 63)
+    es.precompute(background=True)
+    assert paused.reached.wait(60)  # its database attached, the sort about to run
+    job = es._memo[cells.JOB]
+    assert job.running and cell_files(duck)
+    dropping = cells.drop(es, background=True)
+    paused.go.set()
+    dropping.join(60)
+    assert not dropping.is_alive() and not job.running and job.dropped
+    assert cell_files(duck) == [] and es._memo.get("cell table") is None
+    assert cells.status(es) is None and cells.build(es) is None
+
+
+def test_a_build_waiting_for_another_files_sort_is_dropped_at_once(duck, tmp_path):
+    _, _, es = file_and_slice(duck, tmp_path, 64)
+    with cells._one_sort:  # another file's table is being sorted meanwhile
+        es.precompute(background=True)
+        job = es._memo[cells.JOB]
+        cells.drop(es)  # does not wait for that sort
+        assert not job.running and job.sorting is None and cell_files(duck) == []

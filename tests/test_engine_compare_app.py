@@ -171,3 +171,26 @@ def test_the_pair_names_its_steps_while_the_engine_works_then_removes_them(on_du
                       f"{head}: ECE resamples…", "(removed)"]
     assert engine_compare.engine_comparison(sa, sb, a, b) == (pair, result)  # computed: no second status
     assert labels[-1] == "(removed)" and len(labels) == 7
+
+
+def test_an_engine_failure_while_comparing_is_one_line_naming_both_files(on_duckdb, monkeypatch):
+    import duckdb
+
+    from evaldash.engines.paired import EnginePair
+    from evaldash.errors import InputError
+    from evaldash.ui import engine_compare
+    from evaldash.ui.sources import load, start_sources
+
+    def failed(self, *args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block\nmore")
+    monkeypatch.setattr(EnginePair, "compare", failed)
+    sa, sb = start_sources()
+    a, b = load(sa), load(sb)
+    monkeypatch.setattr(engine_compare.st, "empty", status_recorder([]))
+    with pytest.raises(InputError) as raised:
+        engine_compare.engine_comparison(sa, sb, a, b)
+    assert str(raised.value) == (f"{sa.path}, {sb.path}: the duckdb engine failed: Out of Memory Error: could not "
+                                 f"allocate block")
+    monkeypatch.setattr(EnginePair, "compare", lambda self, *args, **kwargs: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # not an engine's own error: as it is
+        engine_compare.engine_comparison(sa, sb, a, b)

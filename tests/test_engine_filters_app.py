@@ -141,3 +141,48 @@ def test_an_engine_failure_computing_a_slice_is_one_line_and_the_whole_file_is_s
     assert not at.exception, at.exception
     assert "slice site = north: the duckdb engine failed: Out of Memory Error" in at.error[0].value.replace("\\", "")
     assert "1,500 samples · 4 classes" in captions(at, at.sidebar)
+
+
+def test_a_view_no_longer_kept_or_replaced_leaves_the_disk_and_the_files_table_stays(on_duckdb, joined, monkeypatch):
+    import os
+    import time
+
+    from engine_cases import status_recorder
+    from evaldash.engines import cells
+    from evaldash.engines.evaluation import EngineEvaluation
+    from evaldash.ui import engine_sources, engine_views
+    from evaldash.ui.sources import load, start_source
+
+    def gone(path: str) -> bool:
+        deadline = time.monotonic() + 30  # dropped in a thread of its own
+        while os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not os.path.exists(path)
+
+    monkeypatch.setattr(engine_views, "MAX_VIEWS", 3)
+    # each view's first numbers are not the point here: only its cell table is built
+    monkeypatch.setattr(EngineEvaluation, "precompute", lambda self, background=False, progress=None: (
+        cells.start(self, background), self)[1])
+    monkeypatch.setattr(engine_sources.st, "empty", status_recorder([]))
+    d = memory_core(joined).dataset
+    base = load(start_source())
+    root = cells.build(base)  # the file's table (the opening sorts it in the background)
+    north = engine_views.engine_slice(base, "site", "north")
+    south = engine_views.engine_slice(base, "site", "south")
+    first, _ = engine_views.engine_corrected(base, {str(d.ids[0]): d.classes[1]})
+    tables = {name: cells.build(e) for name, e in [("north", north), ("south", south), ("first", first)]}
+    assert all(os.path.exists(t.path) for t in [root, *tables.values()])
+    # newer corrections: their view replaces the first's (not kept: nobody asks for it again)
+    engine_views.engine_corrected(base, {str(d.ids[0]): d.classes[2]})
+    assert gone(tables["first"].path)
+    assert all(os.path.exists(t.path) for t in [root, tables["north"], tables["south"]])
+    # corrections that change no known class keep the file's evaluation: its table stays when they go
+    same, _ = engine_views.engine_corrected(base, {str(d.ids[0]): "no such class"})
+    assert same is base
+    east = engine_views.engine_slice(base, "site", "east")  # a fourth view: the oldest (north) goes
+    assert gone(tables["north"].path) and os.path.exists(tables["south"].path)
+    east_table = cells.build(east)
+    monkeypatch.setattr(engine_views, "MAX_VIEWS", 1)
+    engine_views.engine_slice(base, "site", "north")  # south, the file's own entry and east go
+    assert gone(tables["south"].path) and gone(east_table.path)
+    assert os.path.exists(root.path) and base._memo["cell table"] is root and not root.dropped

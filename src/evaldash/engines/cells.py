@@ -9,8 +9,10 @@ each cell. The cells follow one another, so cell (t, p) holds the table's positi
 ``start(t, p)`` .. ``start(t, p) + count(t, p)`` with the starts the running sum of the confusion
 counts, and a page is ``WHERE rowid >= a AND rowid < b``: DuckDB's zone maps on ``rowid`` read the
 one row group (122,880 rows) that holds it. The table lives on disk under the engine's memory limit
-(its buffer pool), so the server's memory does not grow with the file; it is removed with the
-engine's temporary folder. Spark keeps the per-page query.
+(its buffer pool), so the server's memory does not grow with the file. Each table is a database
+file of its own: :func:`drop` removes one (a derived view no longer kept, a build still running
+cancelled), the others are removed with the engine's temporary folder. Spark keeps the per-page
+query.
 
 The build sorts every row (2–3 minutes at 100M rows), so the dashboard does not wait for it: it
 runs after the first view (:func:`start`, from ``precompute(background=True)``) in a thread of
@@ -31,8 +33,8 @@ from contextlib import nullcontext
 
 from evaldash.engines import sql
 
-DATABASE = "ev_cells"  # the attached database file's name in SQL
-FILE = "evaldash-cells.duckdb"
+DATABASE = "ev_cells"  # the prefix of each attached database file's name in SQL
+FILE = "evaldash-cells-{}.duckdb"  # each table's database file in the engine's temporary folder, by its name
 STEP = "cell galleries: every row sorted by cell and confidence, once"  # precompute's progress step
 JOB = "cell table build"  # the evaluation's memo entry holding its CellBuild
 _names = itertools.count()
@@ -51,10 +53,12 @@ def duckdb_of(engine):
 
 
 class CellTable:
-    """Where each cell's rows start in the sorted table ``name``."""
+    """Where each cell's rows start in the sorted table ``name`` (in the database file ``path``);
+    ``dropped`` once :func:`drop` removed it (a page read meanwhile is the per-page query)."""
 
-    def __init__(self, name: str, starts: dict[tuple[int, int], int]):
-        self.name, self.starts = name, starts
+    def __init__(self, name: str, starts: dict[tuple[int, int], int], path: str | None = None):
+        self.name, self.starts, self.path = name, starts, path
+        self.dropped = False
 
     def page_sql(self, columns, true: int, pred: int, start: int, stop: int) -> str:
         """Every column in ``columns`` of the cell's samples ``start`` .. ``stop`` (most confident
@@ -88,6 +92,8 @@ class CellBuild:
         self.finished: float | None = None
         self._done = threading.Event()
         self._worker = None  # the connection running the sort, while it runs
+        self.database: str | None = None  # the database file attached for the table, once attached
+        self.dropped = False  # set by drop: the sort does not start, or is interrupted
 
     @property
     def running(self) -> bool:
@@ -110,7 +116,8 @@ class CellBuild:
         try:
             self.table = _sort_rows(self)
         except BaseException as exc:  # noqa: BLE001 - kept: the pages say it, a synchronous build raises it
-            logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
+            if not self.dropped:
+                logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
             self.error = exc
         finally:
             self.finished = time.monotonic()
@@ -146,7 +153,7 @@ def build(evaluation) -> CellTable | None:
     if job is None:
         return None
     job.wait()
-    if job.error is not None:
+    if job.error is not None and not job.dropped:
         raise job.error
     return job.table
 
@@ -155,7 +162,7 @@ def status(evaluation) -> str | None:
     """One line on the cell table while it is being built or if its build failed (what the pages
     read meanwhile); None when it is ready or not built on this engine."""
     job = evaluation._memo.get(JOB)
-    if job is None or (not job.running and job.error is None):
+    if job is None or job.dropped or (not job.running and job.error is None):
         return None
     if job.error is not None:
         first = str(job.error).strip().splitlines()
@@ -180,8 +187,11 @@ def _sort_rows(job: CellBuild) -> CellTable:
     d = evaluation.dataset
     starts = starts_of(evaluation.counts, d.n_classes)
     columns = d.row_cache.columns
-    name = f"{DATABASE}.cells_{os.getpid()}_{next(_names)}"
-    with _one_sort:
+    database = f"{DATABASE}_{os.getpid()}_{next(_names)}"
+    while not _one_sort.acquire(timeout=0.1):  # a dropped job waits for no other file's sort
+        _unless_dropped(job)
+    try:
+        _unless_dropped(job)
         job.sorting = time.monotonic()
         # the engine's connection may be running a query of a page: its cursor is made between two
         with getattr(engine, "_lock", None) or nullcontext():
@@ -192,12 +202,80 @@ def _sort_rows(job: CellBuild) -> CellTable:
             worker.execute("SET enable_progress_bar_print = false")
             # this connection only: the ORDER BY must become the table's order (its rowid)
             worker.execute("SET SESSION preserve_insertion_order = true")
-            worker.execute(f"ATTACH IF NOT EXISTS {sql.text(os.path.join(worker.temp_dir, FILE))} AS {DATABASE}")
-            worker.execute(f"CREATE TABLE {name} AS SELECT {', '.join(columns)} FROM ev_rows "
+            _unless_dropped(job)
+            job.database = database
+            worker.execute(f"ATTACH {sql.text(_file(worker, database))} AS {database}")
+            _unless_dropped(job)
+            worker.execute(f"CREATE TABLE {database}.cells AS SELECT {', '.join(columns)} FROM ev_rows "
                            f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
         finally:
             job._worker = None
             worker.con.close()
-    table = CellTable(name, starts)
+    finally:
+        _one_sort.release()
+    table = CellTable(f"{database}.cells", starts, _file(worker, database))
     evaluation._memo["cell table"] = table
     return table
+
+
+class Dropped(Exception):
+    """The build of a table that :func:`drop` removed before it was done."""
+
+
+def _unless_dropped(job: CellBuild) -> None:
+    if job.dropped:
+        raise Dropped("the cell table was dropped before it was built")
+
+
+def _file(engine, database: str) -> str:
+    return os.path.join(engine.temp_dir, FILE.format(database))
+
+
+def drop(evaluation, background: bool = False):
+    """Remove the evaluation's cell table from the temporary disk (a derived view no longer kept):
+    a build not started yet never starts, one running is interrupted and waited for, then its
+    database file is detached and deleted. A page read meanwhile or later (a session still showing
+    the evaluation) is the per-page query. With ``background``, in a daemon thread (returned: it
+    may wait for a page's query to end). Nothing on an engine other than DuckDB."""
+    duck = duckdb_of(evaluation.engine)
+    if duck is None:
+        return None
+    if background:
+        from evaldash.evaluation import _background
+
+        def run():
+            try:
+                drop(evaluation)
+            except Exception as exc:  # noqa: BLE001 - the file stays until the engine's folder goes
+                logging.getLogger(__name__).warning("the cell table was not dropped: %s", exc)
+        return _background(run, "evaldash-drop-cell-table")
+    with _claim:  # a build not claimed yet is claimed here, as dropped: none starts later
+        job = evaluation._memo.get(JOB)
+        if job is None:
+            job = evaluation._memo[JOB] = CellBuild(evaluation)
+            job.finished = time.monotonic()
+            job._done.set()
+        job.dropped = True
+    while not job.wait(0.05):
+        worker = job._worker
+        if worker is not None:  # again until it ends: an interrupt before its query starts is lost
+            try:
+                worker.con.interrupt()
+            except Exception:  # noqa: BLE001 - the connection closed meanwhile: the build is ending
+                pass
+    table = evaluation._memo.pop("cell table", None) or job.table
+    job.table = None
+    if table is not None:
+        table.dropped = True  # a page that took it before it was popped reads the file instead
+    if job.database is None:
+        return None
+    # between two page queries of the engine's connection (the database is the process's, not the cursor's)
+    with getattr(evaluation.engine, "_lock", None) or nullcontext():
+        duck.con.execute(f"DETACH DATABASE IF EXISTS {job.database}")
+    path = _file(duck, job.database)
+    for name in (path, path + ".wal"):
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
+    return None

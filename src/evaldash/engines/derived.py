@@ -11,6 +11,7 @@ are not renumbered (that would sort the file in every query), so its galleries n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -21,7 +22,7 @@ import pandas as pd
 
 from evaldash.engines import sql
 from evaldash.engines.base import Serialized
-from evaldash.engines.spark_engine import SparkEngine
+from evaldash.engines.rewritten import raw_engine, rewritten
 
 _names = itertools.count()
 # a quoted string or identifier (left as it is), or the bare view name ev_rows
@@ -33,71 +34,13 @@ def reading(text: str, view: str) -> str:
     return _ROWS.sub(lambda m: view if m.group(1) else m.group(0), text)
 
 
-class _ViewConnection:
-    """A DuckDB connection whose SQL reads ``ev_rows`` as another view; closing it leaves the shared
-    connection open (its owner closes it) unless it was made ``owned`` (a worker's cursor)."""
-
-    def __init__(self, con, view: str, owned: bool = False):
-        self._con, self._view, self._owned = con, view, owned
-
-    def execute(self, text: str, *args):
-        return self._con.execute(self.rewrite(text), *args)
-
-    def rewrite(self, text: str) -> str:
-        """``text`` as this connection runs it (what a worker replays)."""
-        return reading(text, self._view)
-
-    def around(self, con) -> "_ViewConnection":
-        """``con`` (a worker's own cursor, with the views replayed) reading ``ev_rows`` as this view."""
-        return _ViewConnection(con, self._view, owned=True)
-
-    def close(self) -> None:
-        if self._owned:
-            self._con.close()
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
-
-
-class _ViewSpark(SparkEngine):
-    """A Spark engine on a shared session whose SQL reads ``ev_rows`` as another view."""
-
-    def __init__(self, session, view: str):
-        super().__init__(session=session)
-        self.view = view
-
-    def frame(self, text: str):
-        return super().frame(reading(text, self.view))
-
-    def row(self, text: str) -> dict:
-        return super().row(reading(text, self.view))
-
-    def execute(self, text: str) -> None:
-        super().execute(reading(text, self.view))
-
-
-def raw_engine(engine):
-    """The engine behind ``engine``'s :class:`~evaldash.engines.base.Serialized` wrapper."""
-    return engine.engine if isinstance(engine, Serialized) else engine
-
-
 def view_engine(engine, view: str):
     """An engine on ``engine``'s session (one lock with it) whose queries read ``ev_rows`` as ``view``."""
-    inner = raw_engine(engine)
-    if inner.name == "duckdb":
-        from evaldash.engines.duckdb_engine import DuckDBEngine
-
-        out = DuckDBEngine.__new__(DuckDBEngine)
-        con = inner.con._con if isinstance(inner.con, _ViewConnection) else inner.con
-        out._own_temp, out.temp_dir, out.con = False, inner.temp_dir, _ViewConnection(con, view)
+    out = rewritten(engine, functools.partial(reading, view=view))
+    if out.name == "duckdb":
         # one list of definitions for the file and its views: a worker (the cell table's sort)
         # replays them all, in order, then reads ev_rows as this view
-        out.__dict__["_definitions"] = inner.__dict__.setdefault("_definitions", [])
-    elif inner.name == "spark":
-        out = _ViewSpark(inner.spark, view)
-    else:
-        raise ValueError(f"no view on the {inner.name!r} engine")
-    out.__dict__["_serialized_lock"] = Serialized(inner)._lock
+        out.__dict__["_definitions"] = raw_engine(engine).__dict__.setdefault("_definitions", [])
     return Serialized(out)
 
 

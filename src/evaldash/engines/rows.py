@@ -473,9 +473,14 @@ class CellRows(RankedRows):
 
     def _read(self, start: int, stop: int) -> np.ndarray:
         """From the sorted cell table when precompute built it (DuckDB: one row group read), else
-        the per-page query over the file."""
+        (or once it was dropped, :func:`evaldash.engines.cells.drop`) the per-page query over the file."""
         table = self._e._memo.get("cell table")
-        if table is None:
+        if table is None or table.dropped:
             return super()._read(start, stop)
         cache = self._e.dataset.row_cache
-        return cache.query(table.page_sql(cache.columns, self.true, self.pred, start, stop))
+        try:
+            return cache.query(table.page_sql(cache.columns, self.true, self.pred, start, stop))
+        except Exception:
+            if not table.dropped:  # dropped while this page was read: its database is gone
+                raise
+            return super()._read(start, stop)

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from evaldash.errors import InputError
-from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine, shared_once
+from evaldash.ui.engine_sources import engine_failures, on_engine, shared_once
 
 MAX_PAIRS = 4  # pairs kept (each holds B's views in A's session and its comparison)
 
@@ -35,13 +34,9 @@ def engine_comparison(source_a, source_b, a, b):
 
     def build(progress):
         progress(f"opening {Path(b.dataset.source).name} beside {Path(a.dataset.source).name}")
-        try:
+        with engine_failures(f"{source_a.path}, {source_b.path}", on_engine(a)):
             pair = EnginePair(a, b, pair_tag(f"{source_b.key}|{id(b)}"))
             return a, b, pair, pair.compare(progress=progress)
-        except Exception as exc:
-            if engine_failure(exc):
-                raise InputError(f"{source_a.path}, {source_b.path}: {failure_text(exc, on_engine(a))}") from None
-            raise
 
     # keyed by the two open evaluations: the entry holds them, so their ids stay theirs while it is kept
     label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
@@ -60,12 +55,8 @@ def multilabel_pair(a, b):
 
     def build(progress):
         progress("reading both runs' labels, predictions and scores for the paired resamples")
-        try:
+        with engine_failures(f"{a.dataset.source}, {b.dataset.source}", on_engine(a)):
             return a, b, MultilabelEnginePair(a, b)
-        except Exception as exc:
-            if engine_failure(exc):
-                raise InputError(f"{a.dataset.source}, {b.dataset.source}: {failure_text(exc, on_engine(a))}") from None
-            raise
 
     label = f"Comparing {Path(a.dataset.source).name} with {Path(b.dataset.source).name} on the {on_engine(a)} engine"
     return shared_once(_pairs(), ("multilabel", id(a), id(b)), label, build, MAX_PAIRS)[2]

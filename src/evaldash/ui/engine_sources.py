@@ -7,6 +7,7 @@ import functools
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
@@ -70,12 +71,13 @@ def _engine(name: str, memory_limit: str | None, spark_master: str | None):
     return engines[key].sibling()
 
 
-def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str, build, keep: int):
+def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str, build, keep: int,
+                dropped=None):
     """``build(progress)``'s result, computed once per ``key`` for every session and kept in ``store``
-    (a table, its lock and one lock per key at work; the newest ``keep`` stay). The first build shows
-    ``label`` in a status box, with each step ``progress(text)`` names, removed when done; a session
-    arriving while another builds it waits, said so. An engine's own error becomes one
-    :class:`InputError` line (``label`` names what failed)."""
+    (a table, its lock and one lock per key at work; the newest ``keep`` stay, ``dropped(key, value)``
+    is called with each entry no longer kept). The first build shows ``label`` in a status box, with
+    each step ``progress(text)`` names, removed when done; a session arriving while another builds it
+    waits, said so."""
     table, table_lock, locks = store
     with table_lock:
         if key in table:
@@ -95,9 +97,10 @@ def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str
                 found = build(lambda text: status.update(label=f"{label}: {text}…"))
             with table_lock:
                 table[key] = found
-                while len(table) > keep:
-                    table.popitem(last=False)
+                gone = [table.popitem(last=False) for _ in range(len(table) - keep)]
                 locks.pop(key, None)
+            for entry in gone if dropped is not None else ():
+                dropped(*entry)
             return found
         finally:
             lock.release()
@@ -122,17 +125,13 @@ def _open(source, name: str, progress):
     from evaldash.engines.multilabel_evaluation import evaluate_path
 
     progress("reading and checking the file")
-    try:
+    with engine_failures(source.path, name):
         engine = _engine(name, source.memory_limit, source.spark_master)
         evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
                                    positive=source.positive, threshold=source.threshold,
                                    thresholds_file=source.thresholds)
         # the cell galleries' sorted table is built after the first view, in the background
         evaluation.precompute(background=True, progress=progress)
-    except Exception as exc:
-        if engine_failure(exc):
-            raise InputError(f"{source.path}: {failure_text(exc, name)}") from None
-        raise
     return evaluation
 
 
@@ -175,3 +174,16 @@ def engine_failure(exc: BaseException) -> bool:
 def failure_text(exc: BaseException, name: str) -> str:
     lines = str(exc).strip().splitlines()
     return f"the {name} engine failed: {lines[0] if lines else type(exc).__name__}"
+
+
+@contextmanager
+def engine_failures(what: str, name: str | None):
+    """Work on engine ``name`` whose engine's own error (:func:`engine_failure`) becomes one
+    :class:`InputError` line, ``<what>: the <name> engine failed: <its first line>`` (``what``
+    names what failed: the file, the view, the pair); any other error passes through."""
+    try:
+        yield
+    except Exception as exc:
+        if engine_failure(exc):
+            raise InputError(f"{what}: {failure_text(exc, name)}") from None
+        raise

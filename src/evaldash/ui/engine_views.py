@@ -11,8 +11,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from evaldash.errors import InputError
-from evaldash.ui.engine_sources import engine_failure, failure_text, on_engine, shared_once
+from evaldash.ui.engine_sources import engine_failures, on_engine, shared_once
 
 MAX_VIEWS = 16  # views kept (each holds a few aggregates and a view's name, no rows)
 
@@ -25,18 +24,36 @@ def _views() -> tuple[OrderedDict, threading.Lock, dict]:
 
 def shared_view(key: tuple, label: str, build):
     """``build(progress)``'s result, once per ``key`` for every session, its steps shown
-    (:func:`~evaldash.ui.engine_sources.shared_once`)."""
-    return shared_once(_views(), key, label, build, MAX_VIEWS)
+    (:func:`~evaldash.ui.engine_sources.shared_once`); a view no longer kept leaves the temporary
+    disk (:func:`_dropped`)."""
+    return shared_once(_views(), key, label, build, MAX_VIEWS, _dropped)
+
+
+def _dropped(key: tuple, value) -> None:
+    """Delete the sorted cell table (:func:`evaldash.engines.cells.drop`, in a thread of its own) of
+    the view that the entry ``key`` built; not the table of the file or of another view that the
+    entry holds as it was (corrections that changed no label keep the evaluation they were given)."""
+    from evaldash.engines import cells
+
+    evaluation = value[0] if isinstance(value, tuple) else value
+    if evaluation is not None and views_of(evaluation) == key[1:]:
+        cells.drop(evaluation, background=True)
+
+
+def _replace_older(key: tuple) -> None:
+    """Forget the views of ``key``'s kind on the same rows kept so far (before ``key``'s was built:
+    older corrections of the file) and drop their cell tables: nobody asks for them again."""
+    table, table_lock, _ = _views()
+    with table_lock:
+        older = [(k, table.pop(k)) for k in list(table)
+                 if k != key and k[:-1] == key[:-1] and k[-1][0] == key[-1][0]]
+    for entry in older:
+        _dropped(*entry)
 
 
 def _built(evaluation, what: str, build):
-    try:
+    with engine_failures(f"{evaluation.dataset.source}: {what}", on_engine(evaluation)):
         return build()
-    except Exception as exc:
-        if engine_failure(exc):
-            raise InputError(f"{evaluation.dataset.source}: {what}: {failure_text(exc, on_engine(evaluation))}") \
-                from None
-        raise
 
 
 def view_key(evaluation) -> tuple:
@@ -81,7 +98,8 @@ def engine_corrected(base, corrections: dict[str, str]):
             evaluation, info = corrected_evaluation(base, corrections)
             evaluation.memo("engine view", lambda e: views_of(base) + (("corrected", digest),))
             evaluation.precompute(background=True, progress=progress)  # its cell table after the first view
+            _replace_older(key)  # the file's corrections are one set: the views of older versions are stale
             return evaluation, info
         return _built(base, "corrected labels", compute)
-    return shared_view(view_key(base) + (("corrected", digest),),
-                       f"Computing the corrected labels on the {on_engine(base)} engine", build)
+    key = view_key(base) + (("corrected", digest),)
+    return shared_view(key, f"Computing the corrected labels on the {on_engine(base)} engine", build)
