@@ -128,8 +128,7 @@ def test_a_concepts_false_negatives_on_errors_and_the_line_for_what_needs_every_
     gallery = at.get_by_key("error_gallery")
     assert captions(at, gallery).startswith(f"{len(want)} images")
     assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
-    assert ("The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"
-            in captions(at))
+    assert "The suspected label errors (cleanlab) are not available on the duckdb engine" in captions(at)
     assert [b.label for b in at.button if b.key == "err_sample"] == ["Open its 300 rows in memory"]
 
 
@@ -180,3 +179,48 @@ def test_the_review_queue_walks_a_concepts_false_positives_on_the_engine(files):
     first = str(m.label_sets(m.concept_errors(c, "fp")[:1])["id"][0])
     facts = at.get_by_key("review_ml_facts").dataframe[0].value
     assert facts["value"].iloc[0] == first
+
+
+def test_tags_filter_a_concepts_gallery_and_make_review_sets_on_the_engine(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d = m.dataset
+    c = m.classes.index("cat")
+    tagged = np.arange(1, d.n, 3)
+    mask = np.zeros(d.n, dtype=bool)
+    mask[tagged] = True
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    store.record_many([{"dataset": fp, "sample_id": str(d.ids[r]), "annotator": "a", "kind": "tag",
+                        "value": "blurry", "created_at": None} for r in tagged])
+    at = open_page("pages/errors.py", concept="cat", gallery="fp")
+    at.multiselect(key="error_gallery_tags").set_value(["blurry"]).run()
+    assert not at.exception, at.exception
+    want = m.concept_errors(c, "fp")
+    want = want[mask[want]]
+    gallery = at.get_by_key("error_gallery")
+    assert captions(at, gallery).startswith(f"{len(want)} images tagged blurry")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(d.ids[r]) for r in want[:24]]
+    assert "tag filter" not in captions(at)
+
+    at = open_page("pages/review.py")
+    at.segmented_control(key="review_ml_set").set_value("tagged").run()
+    assert not at.exception, at.exception
+    assert any(f"0 / {len(tagged)} reviewed" in str(p.proto) for p in at.get("progress"))
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == str(d.ids[tagged[0]])  # file order
+    assert "a tag's samples" not in captions(at)
+    listed = [str(d.ids[r]) for r in (7, 3, 250, 11)] + ["not an id"]  # reviewed in the list's order
+    at.segmented_control(key="review_ml_set").set_value("ids").run()
+    at.file_uploader(key="review_ml_ids").set_value(("ids.txt", "\n".join(listed).encode(), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "ids.txt: 1 of the 5 ids are not in this file" in at.warning[0].value.replace("\\", "")
+    assert any("0 / 4 reviewed" in str(p.proto) for p in at.get("progress"))
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == listed[0]
+    at.text_input(key="annotator").set_value("ann").run()
+    at.button(key="review_ml_reviewed").click().run()
+    assert not at.exception, at.exception
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == listed[1]
+    assert any("1 / 4 reviewed" in str(p.proto) for p in at.get("progress"))

@@ -47,9 +47,11 @@ def within(evaluation, rows: RankedRows, ids, what: str = "") -> RankedRows:
     """The rows of ``rows`` (a gallery, a cell) whose id is in ``ids``, in ``rows``' order."""
     found = id_table(evaluation, ids)
     if found is None or not found[1]:
-        return RankedRows(evaluation, (rows.key, "ids", None), "FALSE", rows.order, count=0, what=what or rows.what)
+        return RankedRows(evaluation, (rows.key, "ids", None), "FALSE", rows.order, count=0, what=what or rows.what,
+                          view=rows.view)
+    # rows.view: what the gallery's condition reads (a multi-label gallery's: ev_rows with its predictions)
     return RankedRows(evaluation, (rows.key, "ids", found[0]), f"({rows.where}) AND {sql.in_id_set(found[0])}",
-                      rows.order, what=what or rows.what)
+                      rows.order, what=what or rows.what, view=rows.view)
 
 
 def id_rows(evaluation, ids, ordered: bool = False, what: str = "samples") -> RankedRows:

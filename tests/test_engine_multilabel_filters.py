@@ -1,0 +1,79 @@
+"""A multi-label file's views on an engine (DuckDB) equal the memory path's: galleries within a tag's
+ids and an id list's rows in its order (:mod:`evaldash.engines.id_sets`), one slice and the
+corrected label sets (:mod:`evaldash.engines.derived`, :mod:`evaldash.engines.multilabel_corrected`),
+each a whole evaluation (every number of the report, every cell's and concept's gallery). One small
+file with ties, a concept never labelled, one never predicted and samples without labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from engine_cases import differences
+from evaldash.engines import open_engine
+from evaldash.engines.id_sets import id_rows, within
+from evaldash.engines.multilabel_evaluation import evaluate_path
+from evaldash.report import to_jsonable
+from multilabel_engine_cases import frame, memory_evaluation, write
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    """(memory evaluation, DuckDB evaluation) of one multi-label Parquet file of 5 concepts, with a
+    numeric metadata column of many values (quantile slices)."""
+    table = frame("list", k=5, n=400, seed=9)
+    table["age"] = np.random.default_rng(3).integers(0, 90, len(table)).astype(float)
+    path = write(table, tmp_path_factory.mktemp("mlfilters") / "ml.parquet")
+    engine = open_engine("duckdb", memory_limit="1GB")
+    yield memory_evaluation(path), evaluate_path(engine, str(path))
+    engine.close()
+
+
+def ids_of(e, rows) -> list[str]:
+    return [str(e.dataset.ids[int(r)]) for r in rows]
+
+
+def report(e) -> dict:
+    out = to_jsonable(e.report())
+    out.pop("source")
+    return out
+
+
+def assert_same_evaluation(m, e):
+    """Every number of the report, and the first rows of every cell's and concept's gallery."""
+    assert e.dataset.n == m.dataset.n
+    assert differences(report(m), report(e)) == []
+    k = m.dataset.n_classes
+    assert e.concept_counts.tolist() == m.concept_counts.tolist()
+    for t in range(k + 1):
+        for p in range(k + 1):
+            assert ids_of(e, e.cell_samples(t, p)[:20]) == ids_of(m, m.cell_samples(t, p)[:20]), (t, p)
+    for c in range(k):
+        for kind in ("fn", "fp"):
+            assert ids_of(e, e.concept_errors(c, kind)[:20]) == ids_of(m, m.concept_errors(c, kind)[:20]), (c, kind)
+        assert e.live_threshold(c, 0.37)["tp"].tolist() == m.live_threshold(c, 0.37)["tp"].tolist()
+
+
+def test_galleries_within_a_tags_ids_keep_their_order_and_an_id_list_keeps_its_own(pair):
+    m, e = pair
+    d = m.dataset
+    picked = np.random.default_rng(1).choice(d.n, size=150, replace=False)
+    ids = [str(d.ids[r]) for r in picked] + ["not an id"]
+    mask = np.zeros(d.n, dtype=bool)
+    mask[picked] = True
+    k = d.n_classes
+    for t, p in ((0, 0), (0, 3), (k, k), (2, k)):
+        want = m.cell_samples(t, p)
+        got = within(e, e.cell_samples(t, p), ids)
+        assert len(got) == int(mask[want].sum()) and ids_of(e, got[:len(got)]) == ids_of(m, want[mask[want]])
+    for kind in ("fn", "fp"):
+        want = m.concept_errors(3, kind)
+        got = within(e, e.concept_errors(3, kind), ids)
+        assert ids_of(e, np.asarray(got)) == ids_of(m, want[mask[want]])
+    assert len(within(e, e.cell_samples(0, 0), [])) == 0
+    assert ids_of(e, id_rows(e, ids)[:150]) == ids_of(m, np.sort(picked))  # file order
+    listed = ids[::-1]
+    got = id_rows(e, listed, ordered=True)
+    assert ids_of(e, got[:len(got)]) == [s for s in listed if s != "not an id"]
