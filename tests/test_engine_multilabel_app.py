@@ -144,7 +144,8 @@ def test_calibration_slices_and_compare_show_the_memory_numbers(files):
     want = m.slice_table("site")
     assert list(shown["slice"]) == list(want["slice"])
     assert np.allclose(shown["samples_f1"].to_numpy(float), want["samples_f1"].to_numpy(float), atol=1e-12)
-    assert "Showing one slice on every page is not available on the duckdb engine" in captions(at)
+    assert "not available on the duckdb engine" not in captions(at)
+    assert "Select a row to show only that slice on every page" in captions(at)
     at = open_page("pages/compare.py")
     table = at.dataframe[0].value
     b = memory_evaluation(files[1])
@@ -224,3 +225,32 @@ def test_tags_filter_a_concepts_gallery_and_make_review_sets_on_the_engine(files
     assert not at.exception, at.exception
     assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == listed[1]
     assert any("1 / 4 reviewed" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_slice_shows_on_every_page_from_the_engine(files):
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.report import fmt
+    from evaldash.slices import slice_rows
+
+    m = files[2]
+    sliced = multilabel_slice_evaluation(m, slice_rows(m.dataset, "site", "north"))
+    assert 0 < sliced.dataset.n < m.dataset.n
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["slice_by"], at.query_params["slice"] = "site", "north"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert f"{sliced.dataset.n} samples · 4 classes · multi-label" in captions(at, at.sidebar)
+    head = sliced.headline()
+    assert {x.label: x.value for x in at.metric}["Samples F1"] == fmt(head["samples_f1"]) != fmt(m.headline()["samples_f1"])
+    i, j = m.classes.index("cat"), m.classes.index("owl")
+    at.query_params["true"], at.query_params["pred"] = "cat", "owl"
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception, at.exception
+    want = [str(s) for s in sliced.label_sets(sliced.cell_samples(i, j))["id"]]
+    gallery = at.get_by_key("cell_gallery")
+    assert captions(at, gallery).startswith(f"{len(want)} images")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
+    at.switch_page("pages/slices.py").run()
+    assert not at.exception, at.exception
+    assert "Every page now shows only" in at.success[0].value and "not available on" not in captions(at)

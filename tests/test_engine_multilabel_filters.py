@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from engine_cases import differences
@@ -37,7 +38,7 @@ def ids_of(e, rows) -> list[str]:
 
 def report(e) -> dict:
     out = to_jsonable(e.report())
-    out.pop("source")
+    out.pop("source", None)
     return out
 
 
@@ -77,3 +78,25 @@ def test_galleries_within_a_tags_ids_keep_their_order_and_an_id_list_keeps_its_o
     listed = ids[::-1]
     got = id_rows(e, listed, ordered=True)
     assert ids_of(e, got[:len(got)]) == [s for s in listed if s != "not an id"]
+
+
+@pytest.mark.parametrize("column, value", [("site", "north"), ("age", None)])
+def test_a_slice_is_the_memory_path_slice_on_every_view(pair, column, value):
+    from evaldash.engines.derived import slice_evaluation
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.slices import slice_labels, slice_rows
+
+    m, e = pair
+    if value is None:  # a quantile bin, named as the memory path names it
+        value = str(sorted(slice_labels(m.dataset, column).unique())[1])
+    rows = slice_rows(m.dataset, column, value)
+    ms = multilabel_slice_evaluation(m, rows, f"{column} = {value}")
+    es = slice_evaluation(e, column, value)
+    assert 0 < es.dataset.n == len(rows) < m.dataset.n
+    assert_same_evaluation(ms, es)
+    pd.testing.assert_frame_equal(es.slice_table("site"), ms.slice_table("site"), rtol=1e-12)
+    assert es.memo("fingerprint", lambda x: None) == e.dataset.fingerprint()  # the file's findings
+    half = {str(m.dataset.ids[r]) for r in rows[::2]}  # a tag's ids within the slice's gallery
+    got = within(es, es.cell_samples(0, 0), half)
+    assert ids_of(es, got[:len(got)]) == [s for s in ids_of(ms, ms.cell_samples(0, 0)) if s in half]
+    assert slice_evaluation(e, column, "no such value") is None

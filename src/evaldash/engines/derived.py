@@ -113,7 +113,12 @@ def derived(base, select_sql: str, key: str, n: int | None = None):
     if n is None:
         n = int(engine.row("SELECT COUNT(*) AS n FROM ev_rows")["n"] or 0)
     dataset = replace(d, engine=engine, n=int(n), rows_in_file=d.rows_in_file or d.n)
-    out = EngineEvaluation(dataset, base.threshold)
+    if base.task == "multilabel":  # at the file's per-concept thresholds, as the memory path's slice
+        from evaldash.engines.multilabel_evaluation import EngineMultilabelEvaluation
+
+        out = EngineMultilabelEvaluation(dataset, base.thresholds)
+    else:
+        out = EngineEvaluation(dataset, base.threshold)
     fp = base.memo("fingerprint", lambda e: e.dataset.fingerprint())
     out.memo("fingerprint", lambda e: fp)  # annotations are keyed by the whole file, as in memory
     return out
