@@ -254,3 +254,32 @@ def test_a_slice_shows_on_every_page_from_the_engine(files):
     at.switch_page("pages/slices.py").run()
     assert not at.exception, at.exception
     assert "Every page now shows only" in at.success[0].value and "not available on" not in captions(at)
+
+
+def test_corrected_label_sets_on_the_engine_are_the_memory_path_ones(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.multilabel_corrections import corrected_evaluation, label_set_value
+    from evaldash.report import fmt
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d, names = m.dataset, np.asarray(m.classes)
+    pred = np.asarray(m.y_pred)
+    wrong = np.flatnonzero((d.y_true != pred).any(axis=1))[:40]
+    corrections = {str(d.ids[r]): label_set_value(names[pred[r]], m.classes) for r in wrong}
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    for sid, value in corrections.items():
+        store.record(fp, sid, "ann", "label", value)
+    fixed, info = corrected_evaluation(m, corrections)
+    at = open_page()
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    cards = {x.label: x.value for x in at.metric}
+    assert cards["Samples F1"] == fmt(fixed.headline()["samples_f1"]) != fmt(m.headline()["samples_f1"])
+    assert (f"40 labels corrected; {info['mistakes_were_label_errors']} former mistakes were label errors"
+            in captions(at, at.sidebar))
+    at.toggle(key="use_corrected").set_value(False).run()
+    assert {x.label: x.value for x in at.metric}["Samples F1"] == fmt(m.headline()["samples_f1"])

@@ -100,3 +100,48 @@ def test_a_slice_is_the_memory_path_slice_on_every_view(pair, column, value):
     got = within(es, es.cell_samples(0, 0), half)
     assert ids_of(es, got[:len(got)]) == [s for s in ids_of(ms, ms.cell_samples(0, 0)) if s in half]
     assert slice_evaluation(e, column, "no such value") is None
+
+
+def corrections_of(m) -> dict[str, str]:
+    """Corrected sets: mistakes that were label errors (a row's set made its predicted set), a set
+    emptied, one unchanged, one not a set, one naming no class, and an id not in the file."""
+    from evaldash.multilabel_corrections import label_set_value
+
+    d, names = m.dataset, np.asarray(m.classes)
+    pred = np.asarray(m.y_pred)
+    wrong = np.flatnonzero((d.y_true != pred).any(axis=1))
+    wrong = wrong[wrong > 4]
+    out = {str(d.ids[r]): label_set_value(names[pred[r]], m.classes) for r in wrong[:30]}
+    out[str(d.ids[0])] = "[]"
+    out[str(d.ids[2])] = label_set_value(names[d.y_true[2]], m.classes)
+    out[str(d.ids[3])] = "cat"
+    out[str(d.ids[4])] = json.dumps(["cat", "no such concept"])
+    out["not an id of the file"] = "[]"
+    return out
+
+
+def test_corrected_label_sets_are_the_memory_path_ones_also_within_a_slice(pair):
+    from evaldash.engines.derived import corrected_evaluation, slice_evaluation
+    from evaldash.multilabel_corrections import corrected_evaluation as memory_corrected
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.slices import slice_rows
+
+    m, e = pair
+    corrections = corrections_of(m)
+    mc, info = memory_corrected(m, corrections)
+    ec, einfo = corrected_evaluation(e, corrections)
+    assert einfo == info and info["unknown"] == 2 and info["corrected"] == 31
+    assert info["mistakes_were_label_errors"] > 30
+    assert_same_evaluation(mc, ec)
+    assert ec.memo("fingerprint", lambda x: None) == e.dataset.fingerprint()  # the file's findings
+    assert ec.label_sets(np.array([0, 7]))["true"].tolist() == mc.label_sets(np.array([0, 7]))["true"].tolist()
+    # a slice's corrected sets: the corrections within the slice
+    rows = slice_rows(m.dataset, "site", "south")
+    ms = multilabel_slice_evaluation(m, rows)
+    msc, msc_info = memory_corrected(ms, corrections)
+    esc, esc_info = corrected_evaluation(slice_evaluation(e, "site", "south"), corrections)
+    assert esc_info == msc_info and esc.dataset.n == len(rows)
+    assert_same_evaluation(msc, esc)
+    assert corrected_evaluation(e, {})[0] is e
+    assert corrected_evaluation(e, {str(m.dataset.ids[3]): "[\"no such concept\"]"}) == (
+        e, {"corrected": 0, "unknown": 1, "mistakes_were_label_errors": 0})

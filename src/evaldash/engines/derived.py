@@ -140,6 +140,10 @@ def corrected_evaluation(base, corrections: dict[str, str]):
     ``mistakes_were_label_errors``). The corrections (sample id → class name) are registered as a
     small table and joined on the id once; the corrected rows' numbers and classes, a second small
     table, are LEFT JOINed on the row number by every query of the evaluation."""
+    if base.task == "multilabel":  # corrected label SETS
+        from evaldash.engines.multilabel_corrected import corrected_label_sets
+
+        return corrected_label_sets(base, corrections)
     d = base.dataset
     none = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
     if not corrections:
