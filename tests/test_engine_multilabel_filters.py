@@ -145,3 +145,4 @@ def test_corrected_label_sets_are_the_memory_path_ones_also_within_a_slice(pair)
     assert corrected_evaluation(e, {})[0] is e
     assert corrected_evaluation(e, {str(m.dataset.ids[3]): "[\"no such concept\"]"}) == (
         e, {"corrected": 0, "unknown": 1, "mistakes_were_label_errors": 0})
+

@@ -36,6 +36,8 @@ def id_table(evaluation, ids) -> tuple[str, int] | None:
             "ev_sid": pd.Series(list(order), dtype=object),
             "ev_pos": np.fromiter(order.values(), np.int64, len(order))}))
         f = e.engine.frame(sql.id_set_rows(f"ev_ids_{digest}"))
+        if not len(f):  # none of the ids is a row here (Spark cannot register an empty table)
+            return None, 0
         name = f"ev_idrn_{digest}_{next(_names)}"  # each view its own: a slice holds fewer of the ids
         e.engine.register(name, pd.DataFrame({"ev_frn": f["ev_rn"].to_numpy(np.int64),
                                               "ev_pos": f["ev_pos"].to_numpy(np.int64)}))
