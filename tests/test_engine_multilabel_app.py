@@ -283,3 +283,38 @@ def test_corrected_label_sets_on_the_engine_are_the_memory_path_ones(files):
             in captions(at, at.sidebar))
     at.toggle(key="use_corrected").set_value(False).run()
     assert {x.label: x.value for x in at.metric}["Samples F1"] == fmt(m.headline()["samples_f1"])
+
+
+def test_every_page_runs_on_a_slice_with_corrected_label_sets(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.multilabel_corrections import corrected_evaluation, label_set_value
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.slices import slice_rows
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d, names = m.dataset, np.asarray(m.classes)
+    pred = np.asarray(m.y_pred)
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    corrections = {str(d.ids[r]): label_set_value(names[pred[r]], m.classes) for r in range(0, 60, 3)}
+    for sid, value in corrections.items():
+        store.record(fp, sid, "ann", "label", value)
+    state = store.state(fp)  # with those an earlier test of the module stored
+    corrections = {str(k): v for k, v in state["corrected_label"].items() if v}
+    rows = slice_rows(d, "site", "north")
+    _, info = corrected_evaluation(multilabel_slice_evaluation(m, rows), corrections)  # those within the slice
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["slice_by"], at.query_params["slice"] = "site", "north"
+    at.run()
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert 0 < info["corrected"] < len(corrections)
+    assert (f"{info['corrected']} labels corrected; {info['mistakes_were_label_errors']} former mistakes were label "
+            f"errors") in captions(at, at.sidebar)
+    n = len(rows)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert f"{n} samples · 4 classes · multi-label" in captions(at, at.sidebar), page
