@@ -128,8 +128,7 @@ def test_a_concepts_false_negatives_on_errors_and_the_line_for_what_needs_every_
     gallery = at.get_by_key("error_gallery")
     assert captions(at, gallery).startswith(f"{len(want)} images")
     assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
-    assert ("The suspected label errors (cleanlab) and the tag filter are not available on the duckdb engine"
-            in captions(at))
+    assert "The suspected label errors (cleanlab) are not available on the duckdb engine" in captions(at)
     assert [b.label for b in at.button if b.key == "err_sample"] == ["Open its 300 rows in memory"]
 
 
@@ -145,7 +144,8 @@ def test_calibration_slices_and_compare_show_the_memory_numbers(files):
     want = m.slice_table("site")
     assert list(shown["slice"]) == list(want["slice"])
     assert np.allclose(shown["samples_f1"].to_numpy(float), want["samples_f1"].to_numpy(float), atol=1e-12)
-    assert "Showing one slice on every page is not available on the duckdb engine" in captions(at)
+    assert "not available on the duckdb engine" not in captions(at)
+    assert "Select a row to show only that slice on every page" in captions(at)
     at = open_page("pages/compare.py")
     table = at.dataframe[0].value
     b = memory_evaluation(files[1])
@@ -180,3 +180,141 @@ def test_the_review_queue_walks_a_concepts_false_positives_on_the_engine(files):
     first = str(m.label_sets(m.concept_errors(c, "fp")[:1])["id"][0])
     facts = at.get_by_key("review_ml_facts").dataframe[0].value
     assert facts["value"].iloc[0] == first
+
+
+def test_tags_filter_a_concepts_gallery_and_make_review_sets_on_the_engine(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d = m.dataset
+    c = m.classes.index("cat")
+    tagged = np.arange(1, d.n, 3)
+    mask = np.zeros(d.n, dtype=bool)
+    mask[tagged] = True
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    store.record_many([{"dataset": fp, "sample_id": str(d.ids[r]), "annotator": "a", "kind": "tag",
+                        "value": "blurry", "created_at": None} for r in tagged])
+    at = open_page("pages/errors.py", concept="cat", gallery="fp")
+    at.multiselect(key="error_gallery_tags").set_value(["blurry"]).run()
+    assert not at.exception, at.exception
+    want = m.concept_errors(c, "fp")
+    want = want[mask[want]]
+    gallery = at.get_by_key("error_gallery")
+    assert captions(at, gallery).startswith(f"{len(want)} images tagged blurry")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == [str(d.ids[r]) for r in want[:24]]
+    assert "tag filter" not in captions(at)
+
+    at = open_page("pages/review.py")
+    at.segmented_control(key="review_ml_set").set_value("tagged").run()
+    assert not at.exception, at.exception
+    assert any(f"0 / {len(tagged)} reviewed" in str(p.proto) for p in at.get("progress"))
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == str(d.ids[tagged[0]])  # file order
+    assert "a tag's samples" not in captions(at)
+    listed = [str(d.ids[r]) for r in (7, 3, 250, 11)] + ["not an id"]  # reviewed in the list's order
+    at.segmented_control(key="review_ml_set").set_value("ids").run()
+    at.file_uploader(key="review_ml_ids").set_value(("ids.txt", "\n".join(listed).encode(), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "ids.txt: 1 of the 5 ids are not in this file" in at.warning[0].value.replace("\\", "")
+    assert any("0 / 4 reviewed" in str(p.proto) for p in at.get("progress"))
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == listed[0]
+    at.text_input(key="annotator").set_value("ann").run()
+    at.button(key="review_ml_reviewed").click().run()
+    assert not at.exception, at.exception
+    assert at.get_by_key("review_ml_facts").dataframe[0].value["value"].iloc[0] == listed[1]
+    assert any("1 / 4 reviewed" in str(p.proto) for p in at.get("progress"))
+
+
+def test_a_slice_shows_on_every_page_from_the_engine(files):
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.report import fmt
+    from evaldash.slices import slice_rows
+
+    m = files[2]
+    sliced = multilabel_slice_evaluation(m, slice_rows(m.dataset, "site", "north"))
+    assert 0 < sliced.dataset.n < m.dataset.n
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["slice_by"], at.query_params["slice"] = "site", "north"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert f"{sliced.dataset.n} samples · 4 classes · multi-label" in captions(at, at.sidebar)
+    head = sliced.headline()
+    assert {x.label: x.value for x in at.metric}["Samples F1"] == fmt(head["samples_f1"]) != fmt(m.headline()["samples_f1"])
+    i, j = m.classes.index("cat"), m.classes.index("owl")
+    at.query_params["true"], at.query_params["pred"] = "cat", "owl"
+    at.switch_page("pages/confusion.py").run()
+    assert not at.exception, at.exception
+    want = [str(s) for s in sliced.label_sets(sliced.cell_samples(i, j))["id"]]
+    gallery = at.get_by_key("cell_gallery")
+    assert captions(at, gallery).startswith(f"{len(want)} images")
+    assert [img.captions[0].split(" · ")[0] for img in gallery.image] == want[:24]
+    at.switch_page("pages/slices.py").run()
+    assert not at.exception, at.exception
+    assert "Every page now shows only" in at.success[0].value and "not available on" not in captions(at)
+
+
+def test_corrected_label_sets_on_the_engine_are_the_memory_path_ones(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.multilabel_corrections import corrected_evaluation, label_set_value
+    from evaldash.report import fmt
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d, names = m.dataset, np.asarray(m.classes)
+    pred = np.asarray(m.y_pred)
+    wrong = np.flatnonzero((d.y_true != pred).any(axis=1))[:40]
+    corrections = {str(d.ids[r]): label_set_value(names[pred[r]], m.classes) for r in wrong}
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    for sid, value in corrections.items():
+        store.record(fp, sid, "ann", "label", value)
+    fixed, info = corrected_evaluation(m, corrections)
+    at = open_page()
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    cards = {x.label: x.value for x in at.metric}
+    assert cards["Samples F1"] == fmt(fixed.headline()["samples_f1"]) != fmt(m.headline()["samples_f1"])
+    assert (f"40 labels corrected; {info['mistakes_were_label_errors']} former mistakes were label errors"
+            in captions(at, at.sidebar))
+    at.toggle(key="use_corrected").set_value(False).run()
+    assert {x.label: x.value for x in at.metric}["Samples F1"] == fmt(m.headline()["samples_f1"])
+
+
+def test_every_page_runs_on_a_slice_with_corrected_label_sets(files):
+    from evaldash.annotations import AnnotationStore
+    from evaldash.multilabel_corrections import corrected_evaluation, label_set_value
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.slices import slice_rows
+    from evaldash.ui.findings_store import fingerprint
+    from evaldash.ui.sources import load, start_source
+
+    m = files[2]
+    d, names = m.dataset, np.asarray(m.classes)
+    pred = np.asarray(m.y_pred)
+    store = AnnotationStore(None)
+    fp = fingerprint(load(start_source()))
+    corrections = {str(d.ids[r]): label_set_value(names[pred[r]], m.classes) for r in range(0, 60, 3)}
+    for sid, value in corrections.items():
+        store.record(fp, sid, "ann", "label", value)
+    state = store.state(fp)  # with those an earlier test of the module stored
+    corrections = {str(k): v for k, v in state["corrected_label"].items() if v}
+    rows = slice_rows(d, "site", "north")
+    _, info = corrected_evaluation(multilabel_slice_evaluation(m, rows), corrections)  # those within the slice
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["slice_by"], at.query_params["slice"] = "site", "north"
+    at.run()
+    at.toggle(key="use_corrected").set_value(True).run()
+    assert 0 < info["corrected"] < len(corrections)
+    assert (f"{info['corrected']} labels corrected; {info['mistakes_were_label_errors']} former mistakes were label "
+            f"errors") in captions(at, at.sidebar)
+    n = len(rows)
+    for page in PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+        assert f"{n} samples · 4 classes · multi-label" in captions(at, at.sidebar), page

@@ -78,3 +78,28 @@ def test_spark_gives_the_multilabel_dashboards_views_by_the_same_sql(spark, tmp_
     pd.testing.assert_frame_equal(e.slice_table("site"), m.slice_table("site"), rtol=1e-12)
     sample = load_dataset(e.sample_to_parquet(20, tmp_path / "sample.parquet"))
     assert sample.task == "multilabel" and sample.n == 20
+    assert_views_on_spark(m, e)
+
+
+def assert_views_on_spark(m, e):
+    """A slice, a gallery within a tag's ids and corrected label sets (engines.derived,
+    engines.id_sets, engines.multilabel_corrected): the same SQL as on DuckDB
+    (tests/test_engine_multilabel_filters.py), a few numbers of each on the same opened file."""
+    from evaldash.engines.derived import corrected_evaluation, slice_evaluation
+    from evaldash.engines.id_sets import within
+    from evaldash.multilabel_corrections import corrected_evaluation as memory_corrected
+    from evaldash.multilabel_slices import multilabel_slice_evaluation
+    from evaldash.slices import slice_rows
+    from test_engine_multilabel_filters import corrections_of, ids_of
+
+    ms = multilabel_slice_evaluation(m, slice_rows(m.dataset, "site", "north"))
+    es = slice_evaluation(e, "site", "north")
+    assert es.dataset.n == ms.dataset.n and es.concept_counts.tolist() == ms.concept_counts.tolist()
+    assert es.averages["samples"]["f1"] == pytest.approx(ms.averages["samples"]["f1"], abs=1e-12)
+    ids = {str(m.dataset.ids[r]) for r in range(0, m.dataset.n, 3)}
+    got = within(es, es.cell_samples(0, 0), ids)
+    assert ids_of(es, got[:len(got)]) == [s for s in ids_of(ms, ms.cell_samples(0, 0)) if s in ids]
+    assert len(within(es, es.cell_samples(0, 0), ["not an id"])) == 0
+    mc, info = memory_corrected(m, corrections_of(m))
+    ec, einfo = corrected_evaluation(e, corrections_of(m))
+    assert einfo == info and ec.concept_counts.tolist() == mc.concept_counts.tolist()

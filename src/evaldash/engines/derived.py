@@ -56,7 +56,12 @@ def derived(base, select_sql: str, key: str, n: int | None = None):
     if n is None:
         n = int(engine.row("SELECT COUNT(*) AS n FROM ev_rows")["n"] or 0)
     dataset = replace(d, engine=engine, n=int(n), rows_in_file=d.rows_in_file or d.n)
-    out = EngineEvaluation(dataset, base.threshold)
+    if base.task == "multilabel":  # at the file's per-concept thresholds, as the memory path's slice
+        from evaldash.engines.multilabel_evaluation import EngineMultilabelEvaluation
+
+        out = EngineMultilabelEvaluation(dataset, base.thresholds)
+    else:
+        out = EngineEvaluation(dataset, base.threshold)
     fp = base.memo("fingerprint", lambda e: e.dataset.fingerprint())
     out.memo("fingerprint", lambda e: fp)  # annotations are keyed by the whole file, as in memory
     return out
@@ -78,6 +83,10 @@ def corrected_evaluation(base, corrections: dict[str, str]):
     ``mistakes_were_label_errors``). The corrections (sample id → class name) are registered as a
     small table and joined on the id once; the corrected rows' numbers and classes, a second small
     table, are LEFT JOINed on the row number by every query of the evaluation."""
+    if base.task == "multilabel":  # corrected label SETS
+        from evaldash.engines.multilabel_corrected import corrected_label_sets
+
+        return corrected_label_sets(base, corrections)
     d = base.dataset
     none = {"corrected": 0, "unknown": 0, "mistakes_were_label_errors": 0}
     if not corrections:

@@ -36,6 +36,8 @@ def id_table(evaluation, ids) -> tuple[str, int] | None:
             "ev_sid": pd.Series(list(order), dtype=object),
             "ev_pos": np.fromiter(order.values(), np.int64, len(order))}))
         f = e.engine.frame(sql.id_set_rows(f"ev_ids_{digest}"))
+        if not len(f):  # none of the ids is a row here (Spark cannot register an empty table)
+            return None, 0
         name = f"ev_idrn_{digest}_{next(_names)}"  # each view its own: a slice holds fewer of the ids
         e.engine.register(name, pd.DataFrame({"ev_frn": f["ev_rn"].to_numpy(np.int64),
                                               "ev_pos": f["ev_pos"].to_numpy(np.int64)}))
@@ -47,9 +49,11 @@ def within(evaluation, rows: RankedRows, ids, what: str = "") -> RankedRows:
     """The rows of ``rows`` (a gallery, a cell) whose id is in ``ids``, in ``rows``' order."""
     found = id_table(evaluation, ids)
     if found is None or not found[1]:
-        return RankedRows(evaluation, (rows.key, "ids", None), "FALSE", rows.order, count=0, what=what or rows.what)
+        return RankedRows(evaluation, (rows.key, "ids", None), "FALSE", rows.order, count=0, what=what or rows.what,
+                          view=rows.view)
+    # rows.view: what the gallery's condition reads (a multi-label gallery's: ev_rows with its predictions)
     return RankedRows(evaluation, (rows.key, "ids", found[0]), f"({rows.where}) AND {sql.in_id_set(found[0])}",
-                      rows.order, what=what or rows.what)
+                      rows.order, what=what or rows.what, view=rows.view)
 
 
 def id_rows(evaluation, ids, ordered: bool = False, what: str = "samples") -> RankedRows:

@@ -58,6 +58,7 @@ class MultilabelEngineDataset(RowAccess, NamedClasses):
     images_root: str | None = None  # with an image column: the folder images must lie in
     read_options: tuple = ()  # how the file was read (part of the annotations' fingerprint)
     column_kinds: tuple[tuple[str, str], ...] = ()  # (column, kind) of the file's columns
+    rows_in_file: int | None = None  # a view of some rows (a slice): the file's, whose numbers its rows keep
 
     task = "multilabel"
     positive = None

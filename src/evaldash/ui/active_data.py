@@ -77,7 +77,7 @@ def _sliced_view(base: Evaluation) -> Evaluation:
         from evaldash.ui.engine_views import engine_slice
 
         try:
-            sliced = engine_slice(base, column, value) if base.task != "multilabel" else None
+            sliced = engine_slice(base, column, value)
         except InputError as exc:  # the engine failed: said in one line, the whole file shown
             st.error(md(exc), icon=":material/warning:")
             sliced = None

@@ -17,23 +17,17 @@ def concept_slices(ev, column: str, chosen: tuple[str, str] | None = None, shown
     from evaldash.ui.links import set_slice
     from evaldash.ui.text import md
 
-    from evaldash.ui.engine_gate import engine_line
-    from evaldash.ui.engine_sources import on_engine
-
     table = ev.memo(("slices", column), lambda e: e.slice_table(column))  # on an engine: GROUP BY slice there
     shown = table.assign(reliable=["yes" if r else f"no (n < {MIN_RELIABLE})" for r in table["reliable"]])
-    engine = on_engine(ev)
-    st.caption("Worst samples F1 first." + ("" if engine else " Select a row to show only that slice on every page."))
-    if engine:
-        engine_line(ev, "Showing one slice on every page is")
+    st.caption("Worst samples F1 first. Select a row to show only that slice on every page.")
     with st.container(key="concept_slices"):
         event = st.dataframe(
-            shown, key="slice_table", hide_index=True, width="stretch", on_select="ignore" if engine else "rerun",
+            shown, key="slice_table", hide_index=True, width="stretch", on_select="rerun",
             selection_mode="single-row",
             column_config={"subset_accuracy": st.column_config.NumberColumn("subset accuracy", format="%.3f"),
                            "samples_f1": st.column_config.NumberColumn("samples F1", format="%.3f"),
                            "hamming_loss": st.column_config.NumberColumn("Hamming loss", format="%.3f")})
-    picked = event.selection.rows if event and not engine else []
+    picked = event.selection.rows if event else []
     if picked:
         value = str(table["slice"].iloc[picked[0]])
         if chosen != (column, value):

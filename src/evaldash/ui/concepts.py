@@ -278,9 +278,15 @@ def sample_gallery(ev, rows: np.ndarray, title: str, order: str, key: str = "cel
         st.subheader(title, anchor=False)
         image_notice(ev)
         found = findings(ev)
-        # on an engine the rows stay there: a tag's samples need every id (the page's one line says so)
-        chosen, tagged = tag_filter(ev, found, "Only samples tagged with", f"{key}_tags") if not on_engine(ev) \
-            else ([], None)
+        if on_engine(ev):  # the tags' ids joined to the gallery's rows in the engine (its order kept)
+            from evaldash.engines.id_sets import within
+            from evaldash.ui.findings_store import tag_picker, tagged_ids
+
+            chosen, tagged = tag_picker(found, "Only samples tagged with", f"{key}_tags"), None
+            if chosen:
+                rows = within(ev, rows, tagged_ids(found, chosen))
+        else:
+            chosen, tagged = tag_filter(ev, found, "Only samples tagged with", f"{key}_tags")
         if tagged is not None:
             rows = rows[tagged[rows]]
         st.caption(images(len(rows)) + (" tagged " + ", ".join(md(c) for c in chosen) if chosen else "")
@@ -318,7 +324,7 @@ def concept_error_galleries(ev) -> None:
     kind = st.segmented_control("Gallery", list(kinds), format_func=kinds.get, key="err_ml_gallery") or "fn"
     keep("err_ml_gallery")
     if engine:
-        engine_line(ev, "The suspected label errors (cleanlab) and the tag filter are", key="err_sample")
+        engine_line(ev, "The suspected label errors (cleanlab) are", key="err_sample")
     if kind == "label_issues":
         with st.spinner("Ranking suspected label errors…", show_time=False):
             issues = ev.label_issues()
@@ -360,23 +366,22 @@ def concept_review(ev) -> None:
     from evaldash.annotations import StoreError
     from evaldash.images import full_image
     from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
-    from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tagged_mask, tags_in
+    from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tagged_ids, tagged_mask, tags_in
     from evaldash.ui.links import keep, remember
-    from evaldash.ui.review_sets import review_progress, reviewed_ids, uploaded_id_rows
+    from evaldash.ui.review_sets import engine_uploaded_id_rows, review_progress, reviewed_ids, uploaded_id_rows
     from evaldash.ui.sample_details import findings_form, sample_scores
 
     d = ev.dataset
     engine = on_engine(ev)  # on an engine: a concept's FN / FP and a cell, ranked there and read a page at a time
     sets = {k: v for k, v in REVIEW_SETS.items() if (k != "label_issues" or d.is_probability)
-            and (not engine or k in ("fn", "fp", "cell"))}
+            and (not engine or k != "label_issues")}
     remember("review_ml_set", next(iter(sets)))
     if st.session_state["review_ml_set"] not in sets:
         st.session_state["review_ml_set"] = next(iter(sets))
     kind = st.segmented_control("Review", list(sets), format_func=sets.get, key="review_ml_set") or next(iter(sets))
     keep("review_ml_set")
     if engine:
-        engine_line(ev, "Reviewing suspected label errors, a tag's samples or an uploaded id list is",
-                    key="review_sample")
+        engine_line(ev, "Reviewing suspected label errors is", key="review_sample")
     if kind in ERROR_KINDS:
         remember("review_concept", 0)
         c = st.selectbox("Concept", list(range(d.n_classes)), format_func=lambda i: d.classes[i], key="review_concept")
@@ -406,12 +411,19 @@ def concept_review(ev) -> None:
             return
         rows = pd.unique(issues["table"]["row"].to_numpy())
         name = kind
+    elif kind == "ids" and engine:  # the ids joined to the rows in the engine, in the list's order
+        rows, name = engine_uploaded_id_rows(ev, "review_ml_ids")
     elif kind == "ids":
         rows, name = uploaded_id_rows(d, "review_ml_ids")
     else:
         found = findings(ev)
         tags = tags_in(found)
-        rows = np.flatnonzero(tagged_mask(d, found, tags)) if tags else np.array([], dtype=np.int64)
+        if engine:  # the tagged ids joined to the rows in the engine, in file order
+            from evaldash.engines.id_sets import id_rows
+
+            rows = id_rows(ev, tagged_ids(found, tags))
+        else:
+            rows = np.flatnonzero(tagged_mask(d, found, tags)) if tags else np.array([], dtype=np.int64)
         name = "tagged"
     if not len(rows):
         st.info("Nothing to review in this set.")
