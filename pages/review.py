@@ -219,6 +219,7 @@ with st.container(key="review_tags"):
         st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))
 
 ui.image_notice(ev)
+ui.rows_image_notice(ev, [row])
 left, right = st.columns([1, 2])
 with left:
     st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320, root=d.images_root),

@@ -234,7 +234,7 @@ class EngineImageCheck:
 
     def matched(self) -> str:
         return (f"Image paths (column {self.column!r}) are not checked ahead on the {self.engine_name} engine: "
-                f"an image that cannot be read shows a placeholder.")
+                f"each gallery page says which of its images cannot be shown, and why.")
 
 
 def resolve_image(text, base: str, root: str) -> str | None:

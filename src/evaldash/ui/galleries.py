@@ -10,6 +10,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.images import thumbnail
 from evaldash.ui.concepts import corrected_text, sample_label_sets
 from evaldash.ui.findings_store import findings
+from evaldash.ui.notices import rows_image_notice
 from evaldash.ui.sample_details import detail_dialog
 from evaldash.ui.text import md
 
@@ -53,6 +54,7 @@ def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
     d = evaluation.dataset
     paths = d.image_paths
     found = findings(evaluation, [str(d.ids[int(r)]) for r in rows])
+    rows_image_notice(evaluation, rows)  # on an engine: what this page's images lack (checked as shown)
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
@@ -77,6 +79,7 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
     """Thumbnails of A's ``rows`` with both models' answers; ``rows_b[row]`` is the same sample in B."""
     d, db = a.dataset, b.dataset
     paths = d.image_paths
+    rows_image_notice(a, rows)
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
