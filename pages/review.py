@@ -125,6 +125,7 @@ elif kind == "cell":
                      on_change=_save_typed)
     ui.keep("review_true")
     ui.keep("review_pred")
+    ui.cell_table_line(ev)  # as on /confusion: the cell's samples are read from the file until the table is built
     rows = ev.cell_samples(i, j)
     name = f"cell {classes[i]} → {classes[j]}"
 elif kind == "tagged":
