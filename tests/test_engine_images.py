@@ -155,3 +155,10 @@ def test_the_unchecked_paths_line_is_said_once_above_a_pages_galleries(start, pr
     assert not at.exception, at.exception
     assert [b for b in at.main.button if b.key.startswith("cmp_moved_")], "no cell-difference gallery"
     assert len(unchecked_lines(at)) == 1
+
+
+def test_the_multilabel_review_queue_says_why_its_image_does_not_show(start, project):
+    at = start("pages/review.py", str(project / "outputs" / "concepts.csv"))
+    outputs = project / "outputs"
+    assert notices(at)[0].startswith(md(f"No image for this sample: its path leads outside the images root {outputs}."))
+    assert len(unchecked_lines(at)) == 1
