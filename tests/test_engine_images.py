@@ -5,6 +5,7 @@ engine's one line on unchecked paths is said once per page."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_a_page_of_rows_is_checked_as_the_memory_path_checks_the_file(duck, proj
     assert one.problem() == f"No image for this sample: its path leads outside the images root {project}."
 
 
-def test_images_root_is_taken_on_the_engines_command_line(project, capsys):
+def test_images_root_is_taken_on_the_engines_command_line(project, capsys, monkeypatch):
     from evaldash.cli import main
     from evaldash.engines.options import close_engines, evaluate_on
 
@@ -71,6 +72,12 @@ def test_images_root_is_taken_on_the_engines_command_line(project, capsys):
     assert main(["report", str(project / "outputs" / "predictions.csv"), "--engine", "duckdb",
                  "--images-root", images]) == 0
     capsys.readouterr()
+    started = []
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: started.append(cmd))  # serve: the app's command line
+    assert main(["serve", str(project / "outputs" / "predictions.csv"), "--engine", "duckdb",
+                 "--images-root", images]) == 0
+    app_args = started[0][started[0].index("--") + 1:]
+    assert app_args[app_args.index("--images-root") + 1] == images
     try:
         for name in ("predictions.csv", "concepts.csv"):  # single-label and multi-label files
             args = argparse.Namespace(images_root=images, engine="duckdb")
