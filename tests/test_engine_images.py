@@ -123,6 +123,8 @@ def test_a_gallery_page_says_why_its_images_do_not_show_and_how_to_fix_it(start,
         f"To show them, set the images root to {images}: --images-root DIR at start (the sidebar's Images root "
         f"takes only folders in the data roots).")]
     assert len(unchecked_lines(at)) == 1
+    at.run()
+    assert len(unchecked_lines(at)) == 1  # said again on the page's next run
     at.switch_page("pages/review.py").run()  # one sample at a time
     assert notices(at)[0].startswith(md(f"No image for this sample: its path leads outside the images root {outputs}."))
 
