@@ -157,7 +157,8 @@ def test_the_open_panels_images_root_shows_them_on_the_engine(start, project):
 def test_the_unchecked_paths_line_is_said_once_above_a_pages_galleries(start, project):
     from test_image_notice import _moved_cell
 
-    at = start("pages/compare.py", str(project / "outputs" / "predictions.csv"), str(project / "outputs" / "weaker.csv"),
+    outputs = project / "outputs"
+    at = start("pages/compare.py", str(outputs / "predictions.csv"), str(outputs / "weaker.csv"),
                "--images-root", str(project / "images"))
     at.session_state["cmp_cell"] = _moved_cell(SAMPLE, WEAKER)  # the cell-difference gallery too
     at.run()
