@@ -125,6 +125,7 @@ elif kind == "cell":
                      on_change=_save_typed)
     ui.keep("review_true")
     ui.keep("review_pred")
+    ui.cell_table_line(ev)  # as on /confusion: the cell's samples are read from the file until the table is built
     rows = ev.cell_samples(i, j)
     name = f"cell {classes[i]} → {classes[j]}"
 elif kind == "tagged":
@@ -219,6 +220,7 @@ with st.container(key="review_tags"):
         st.caption("Other tags: " + ", ".join(ui.md(t) for t in other))
 
 ui.image_notice(ev)
+ui.rows_image_notice(ev, [row])
 left, right = st.columns([1, 2])
 with left:
     st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 320, root=d.images_root),

@@ -233,11 +233,9 @@ def test_check_and_compare_on_duckdb(capsys, tmp_path):
                        _run_json(capsys, ["compare", a, b, "--json", "--resamples", "50", "--engine", "duckdb"])) == []
 
 
-def test_options_the_engines_cannot_honour_yet_are_refused(capsys):
-    from evaldash.cli import build_parser, main
+def test_serve_takes_the_engine():
+    from evaldash.cli import build_parser
 
-    assert main(["report", DIGITS, "--engine", "duckdb", "--images-root", "sample_data"]) == 2
-    assert "--images-root is not available on the duckdb engine yet; use --engine memory" in capsys.readouterr().err
     assert build_parser().parse_args(["serve", "--engine", "duckdb"]).engine == "duckdb"
 
 

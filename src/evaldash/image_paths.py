@@ -42,6 +42,7 @@ class ImageCheck:
     suggested_root: str | None = None
     example: str = ""
     in_upload: bool = False
+    where: str = ""  # what the counts cover, after "samples" ("": the whole file; " on this page")
 
     @property
     def not_shown(self) -> int:
@@ -53,13 +54,18 @@ class ImageCheck:
             return ""
         example = f" (for example {self.example})" if self.example else ""
         upload = " in the upload" if self.in_upload else ""
+        if self.where and self.with_path == 1:  # one sample shown (a review, a Details view)
+            path = f" ({self.example})" if self.example else ""
+            body = (f"its path leads outside the images root {self.root}" if self.refused
+                    else f"no file{upload} at its path{path}" if self.missing else "its file is not readable")
+            return f"No image for this sample: {body}."
         kinds = [(self.refused, f"lead outside the images root {self.root}",
                   f"their paths lead outside the images root {self.root}"),
                  (self.missing, f"not found{upload}{example}", f"no file{upload} at their paths{example}"),
                  (self.unreadable, "not readable", "their files are not readable")]
         present = [(n, some, every) for n, some, every in kinds if n]
         body = present[0][2] if len(present) == 1 else ", ".join(f"{n:,} {some}" for n, some, _ in present)
-        return f"No image for {self.not_shown:,} of {self.with_path:,} samples: {body}."
+        return f"No image for {self.not_shown:,} of {self.with_path:,} samples{self.where}: {body}."
 
     def fix(self, ways: str = "--images-root DIR") -> str:
         """How to show them; ``ways`` says where the images root is set (a command-line option, a field)."""

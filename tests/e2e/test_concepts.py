@@ -153,3 +153,31 @@ def test_a_missing_concept_saved_as_a_corrected_label_set_changes_the_metrics(cd
     expect(cdash.metric("Samples F1")).to_have_text(f"{f1_score(y, ev.y_pred, average='samples', zero_division=0):.3f}")
     assert cdash.metric("Subset accuracy").inner_text() != before
     expect(cdash.exceptions).to_have_count(0)
+
+
+# the words of each gallery caption whose letters the browser laid out on more than one line
+_SPLIT_WORDS_JS = """(selector) => {
+    const split = [];
+    for (const caption of document.querySelectorAll(selector)) {
+        const walker = document.createTreeWalker(caption, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const word of node.data.matchAll(/\\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, word.index);
+                range.setEnd(node, word.index + word[0].length);
+                const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (lines.size > 1) split.push(word[0]);
+            }
+        }
+    }
+    return split;
+}"""
+
+
+def test_label_set_captions_wrap_between_words_on_a_laptop(cdash):
+    cdash.page.set_viewport_size({"width": 1024, "height": 768})  # six columns of about 80 pixels
+    cdash.open("/errors")
+    captions = cdash.page.locator(".st-key-error_gallery [data-testid='stImageCaption']")
+    expect(captions).to_have_count(PAGE_SIZE)
+    assert "greater_than_5" in " ".join(captions.all_inner_texts())  # the text itself is whole
+    assert cdash.page.evaluate(_SPLIT_WORDS_JS, ".st-key-error_gallery [data-testid='stImageCaption']") == []

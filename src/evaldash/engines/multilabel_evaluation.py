@@ -43,15 +43,17 @@ def evaluate_engine_multilabel(dataset: MultilabelEngineDataset, threshold: floa
 
 
 def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str = DEFAULT_SEPARATOR,
-                  positive: str | None = None, threshold: float | None = None, thresholds_file: str | None = None):
+                  positive: str | None = None, threshold: float | None = None, thresholds_file: str | None = None,
+                  images_root: str | None = None):
     """The evaluation of ``path`` in ``engine`` for its task, decided once from its columns (as
     :func:`evaldash.tasks.load_dataset`): an :class:`EngineMultilabelEvaluation` or a single-label
-    :class:`~evaldash.engines.evaluation.EngineEvaluation`."""
+    :class:`~evaldash.engines.evaluation.EngineEvaluation`; ``images_root`` (with an image column):
+    the folder images must lie in (default: the file's folder)."""
     from evaldash.engines import evaluate_file
 
     if detect_task(source_columns(path), str(path), task) != "multilabel":
         # a single-label file's --thresholds are per-class operating points, reported apart (cli)
-        evaluation = evaluate_file(engine, path, positive=positive, threshold=threshold)
+        evaluation = evaluate_file(engine, path, positive=positive, threshold=threshold, images_root=images_root)
         d = evaluation.dataset
         if task == "binary" and not d.is_binary:
             raise InputError(f"{path}: --task binary needs exactly two classes; found {len(d.classes)}: "
@@ -64,7 +66,7 @@ def evaluate_path(engine, path: str, *, task: str | None = None, label_sep: str 
 
     dataset = shared(open_multilabel_table(engine, path, label_sep=label_sep), path,
                      (("task", "multilabel"), ("label_sep", label_sep), ("threshold", threshold),
-                      ("thresholds", thresholds_file)))
+                      ("thresholds", thresholds_file)), images_root)
     thresholds = None
     if thresholds_file:
         if not dataset.has_scores:

@@ -24,14 +24,8 @@ def add_engine_args(p, serve: bool = False) -> None:
 
 
 def engine_name(args, paths) -> str:
-    """The engine chosen for ``paths`` (``auto`` resolved), refusing options it cannot honour."""
-    name = choose_engine(getattr(args, "engine", "memory") or "memory", paths)
-    if name != "memory":
-        # --thresholds: per-class operating points of a single-label file, or a multi-label file's thresholds
-        for option, given in (("--images-root", getattr(args, "images_root", None)),):
-            if given:
-                raise InputError(f"{option} is not available on the {name} engine yet; use --engine memory")
-    return name
+    """The engine chosen for ``paths`` (``auto`` resolved)."""
+    return choose_engine(getattr(args, "engine", "memory") or "memory", paths)
 
 
 def evaluate_on(name: str, args, path: str, threshold: float | None = None, task: str | None = None):
@@ -49,7 +43,8 @@ def evaluate_on(name: str, args, path: str, threshold: float | None = None, task
 
     evaluation = evaluate_path(engine, path, task=task or getattr(args, "task", None),
                                label_sep=getattr(args, "label_sep", "|"), positive=getattr(args, "positive", None),
-                               threshold=threshold, thresholds_file=getattr(args, "thresholds", None))
+                               threshold=threshold, thresholds_file=getattr(args, "thresholds", None),
+                               images_root=getattr(args, "images_root", None))
     if getattr(args, "ci", False) and evaluation.task == "multilabel":
         raise InputError(f"--ci on a multi-label file is not available on the {name} engine yet; use --engine memory")
     return evaluation

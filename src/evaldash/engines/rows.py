@@ -214,8 +214,9 @@ class LazyMetadata:
 
 class EngineImageCheck:
     """The image check of an engine dataset: the paths are not checked ahead (that reads every
-    row); each shown image is checked when it is drawn. :func:`evaldash.ui.notices.image_notice`
-    shows :meth:`matched` as one line."""
+    row); the shown rows' paths are checked when they are drawn
+    (:func:`evaldash.engines.row_images.rows_image_check`). :func:`evaldash.ui.notices.image_notice`
+    shows :meth:`matched` as one line, once per page."""
 
     refused = missing = unreadable = not_shown = 0
     in_upload = False
@@ -234,7 +235,7 @@ class EngineImageCheck:
 
     def matched(self) -> str:
         return (f"Image paths (column {self.column!r}) are not checked ahead on the {self.engine_name} engine: "
-                f"an image that cannot be read shows a placeholder.")
+                f"each is checked when its image is shown, and a line above the images says why any cannot be.")
 
 
 def resolve_image(text, base: str, root: str) -> str | None:

@@ -93,6 +93,7 @@ from evaldash.ui.annotation_panel import (  # noqa: F401
 )
 from evaldash.ui.notices import (  # noqa: F401
     image_notice,
+    rows_image_notice,
 )
 from evaldash.ui.sample_details import (  # noqa: F401
     detail_dialog,

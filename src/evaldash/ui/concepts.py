@@ -476,6 +476,10 @@ def concept_review(ev) -> None:
         st.warning(md(st.session_state.pop("review_ml_msg")))
     row = int(rows[pos])
     true, predicted = sample_label_sets(ev, row)
+    from evaldash.ui.notices import image_notice, rows_image_notice
+
+    image_notice(ev)  # why the image below may not show, as on the single-label queue
+    rows_image_notice(ev, [row])
     left, right = st.columns([1, 2])
     left.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
                width="stretch", output_format="PNG")

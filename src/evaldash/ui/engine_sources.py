@@ -115,7 +115,7 @@ def load_on_engine(source):
     if name == "memory":
         return None
     key = (source.path, file_version(source.path), name, source.memory_limit, source.spark_master,
-           source.positive, source.threshold, source.task, source.label_sep, source.thresholds)
+           source.positive, source.threshold, source.task, source.label_sep, source.thresholds, source.images_root)
     return shared_once(_opened(), key, f"Opening {Path(source.path).name} on the {name} engine",
                        lambda progress: _open(source, name, progress), MAX_OPEN)
 
@@ -129,7 +129,7 @@ def _open(source, name: str, progress):
         engine = _engine(name, source.memory_limit, source.spark_master)
         evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
                                    positive=source.positive, threshold=source.threshold,
-                                   thresholds_file=source.thresholds)
+                                   thresholds_file=source.thresholds, images_root=source.images_root)
         # the cell galleries' sorted table is built after the first view, in the background
         evaluation.precompute(background=True, progress=progress)
     return evaluation

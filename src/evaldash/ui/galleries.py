@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -10,6 +13,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.images import thumbnail
 from evaldash.ui.concepts import corrected_text, sample_label_sets
 from evaldash.ui.findings_store import findings
+from evaldash.ui.notices import rows_image_notice
 from evaldash.ui.sample_details import detail_dialog
 from evaldash.ui.text import md
 
@@ -46,13 +50,26 @@ def gallery(evaluation: Evaluation, rows: np.ndarray, total: int, key: str, page
     With ``rerun_alone`` the grid is a fragment: a Details click reruns the grid and its dialog,
     not the page (the matrix, the sidebar) behind it. The captions read the findings of the grid's
     own rows, so that its own reruns (closing the dialog) show what was just saved."""
+    caption_style()
     (_thumbnails_alone if rerun_alone else _thumbnails)(evaluation, np.asarray(rows), key)
+
+
+@functools.lru_cache(maxsize=1)
+def _caption_css() -> str:
+    return f"<style>{(Path(__file__).resolve().parents[1] / 'web' / 'gallery_captions.css').read_text()}</style>"
+
+
+def caption_style() -> None:
+    """The galleries' captions wrap between words, a name too wide for its column shortened with an
+    ellipsis (a laptop's six narrow columns; style only: it takes no space on the page)."""
+    st.html(_caption_css())
 
 
 def _thumbnails(evaluation: Evaluation, rows: np.ndarray, key: str) -> None:
     d = evaluation.dataset
     paths = d.image_paths
     found = findings(evaluation, [str(d.ids[int(r)]) for r in rows])
+    rows_image_notice(evaluation, rows)  # on an engine: what this page's images lack (checked as shown)
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):
@@ -77,6 +94,8 @@ def pair_gallery(a: Evaluation, b: Evaluation, rows: np.ndarray, rows_b: np.ndar
     """Thumbnails of A's ``rows`` with both models' answers; ``rows_b[row]`` is the same sample in B."""
     d, db = a.dataset, b.dataset
     paths = d.image_paths
+    rows_image_notice(a, rows)
+    caption_style()
     for start in range(0, len(rows), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
         for col, row in zip(cols, rows[start:start + GRID_COLUMNS]):

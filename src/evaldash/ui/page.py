@@ -12,6 +12,7 @@ from evaldash.evaluation import Evaluation
 from evaldash.ui.active_data import current
 from evaldash.ui.components import request_scroll, scroll_into_view
 from evaldash.ui.links import sync_query
+from evaldash.ui.notices import new_page_run
 from evaldash.ui.open_panel import data_panel, empty_panel
 from evaldash.ui.sources import Source, run_name
 from evaldash.ui.text import md
@@ -128,6 +129,7 @@ def run_page(page) -> None:
     from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
     _this_run.panel = None
+    new_page_run()
     try:
         page.run()
         st.session_state["_entering"] = False

@@ -13,7 +13,7 @@ from evaldash.metadata import row_text
 from evaldash.ui.annotation_panel import NAME_FIRST, annotator_name
 from evaldash.ui.concepts import corrected_set_value, sample_label_sets
 from evaldash.ui.findings_store import annotation_store, findings, fingerprint, tags_in
-from evaldash.ui.notices import image_notice
+from evaldash.ui.notices import image_notice, rows_image_notice
 from evaldash.ui.text import md
 
 
@@ -49,6 +49,7 @@ def detail_dialog(evaluation: Evaluation, row: int, rows=None) -> None:
                         disabled=at == len(rows) - 1, on_click=_detail_step, args=(rows, 1))
     d = evaluation.dataset
     image_notice(evaluation)
+    rows_image_notice(evaluation, [row])
     left, right = st.columns([1, 2])
     with left:
         st.image(full_image(d.image_paths[row] if d.image_paths is not None else None, 256, root=d.images_root),
