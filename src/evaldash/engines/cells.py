@@ -27,7 +27,6 @@ import logging
 import os
 import threading
 import time
-from contextlib import nullcontext
 
 from evaldash.engines import sql
 
@@ -88,6 +87,7 @@ class CellBuild:
         self.finished: float | None = None
         self._done = threading.Event()
         self._worker = None  # the connection running the sort, while it runs
+        self.waiting: str | None = None  # what this file's build waits for before its sort, if anything
 
     @property
     def running(self) -> bool:
@@ -110,17 +110,20 @@ class CellBuild:
         try:
             self.table = _sort_rows(self)
         except BaseException as exc:  # noqa: BLE001 - kept: the pages say it, a synchronous build raises it
-            logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
+            from evaldash.engines import background
+
+            if not background.exiting():
+                logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
             self.error = exc
         finally:
             self.finished = time.monotonic()
             self._done.set()
 
 
-def start(evaluation, background: bool = True) -> CellBuild | None:
+def start(evaluation, background: bool = True, before=None) -> CellBuild | None:
     """The evaluation's cell-table build, started now unless it already was (by any session); with
-    ``background``, in a daemon thread at low priority, else here. None on an engine other than
-    DuckDB."""
+    ``background``, in a daemon thread at low priority, else here; ``before()`` (this file's other
+    background work) run first in the same thread. None on an engine other than DuckDB."""
     if duckdb_of(evaluation.engine) is None:
         evaluation._memo.setdefault("cell table", None)
         return None
@@ -130,12 +133,20 @@ def start(evaluation, background: bool = True) -> CellBuild | None:
         if claimed:
             job = evaluation._memo[JOB] = CellBuild(evaluation)
     if claimed:
-        if background:
-            from evaldash.evaluation import _background
-
-            _background(job.run, "evaldash-cell-table")
-        else:
+        def run() -> None:
+            if before is not None:
+                job.waiting = "the exact sweeps of the other classes"
+                try:
+                    before()
+                finally:
+                    job.waiting = None
             job.run()
+        if background:
+            from evaldash.engines import background as jobs
+
+            jobs.start(run, "evaldash-cell-table")
+        else:
+            run()
     return job
 
 
@@ -163,7 +174,8 @@ def status(evaluation) -> str | None:
                 f"({first[0] if first else type(job.error).__name__}); each page is read from the file instead "
                 f"(a query over every row).")
     if job.sorting is None:
-        doing = "waits for another file's table to be built first"
+        doing = (f"waits for {job.waiting} to be computed first" if job.waiting
+                 else "waits for another file's table to be built first")
     else:
         done = job.progress()
         seconds = int(time.monotonic() - job.sorting)
@@ -181,11 +193,10 @@ def _sort_rows(job: CellBuild) -> CellTable:
     starts = starts_of(evaluation.counts, d.n_classes)
     columns = d.row_cache.columns
     name = f"{DATABASE}.cells_{os.getpid()}_{next(_names)}"
-    with _one_sort:
+    from evaldash.engines import background
+
+    with _one_sort, background.worker(engine) as worker:
         job.sorting = time.monotonic()
-        # the engine's connection may be running a query of a page: its cursor is made between two
-        with getattr(engine, "_lock", None) or nullcontext():
-            worker = duckdb_of(engine).worker()
         job._worker = worker
         try:
             worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
@@ -197,7 +208,6 @@ def _sort_rows(job: CellBuild) -> CellTable:
                            f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
         finally:
             job._worker = None
-            worker.con.close()
     table = CellTable(name, starts)
     evaluation._memo["cell table"] = table
     return table
