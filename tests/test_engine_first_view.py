@@ -52,12 +52,25 @@ def sweep_arrays(e, cls: int) -> dict:
             "n_neg": s.n_neg, "low": s.low, "high": s.high, "curves": {k: v.tolist() for k, v in e.class_curves(cls).items()}}
 
 
-def test_the_first_view_sorts_the_shown_class_only_and_the_others_follow_on_a_worker(duck, tmp_path):
+def test_the_first_view_sorts_the_shown_class_only_and_the_others_follow_on_a_worker(duck, tmp_path, monkeypatch):
+    import threading
+
+    from evaldash.engines import evaluation
+
     path = write(multiclass_ties(n=2000, seed=61), tmp_path / "m.parquet")  # class 3 never in the labels
     mem, m = memory_report(path)
     e = evaluate_file(duck, str(path))
     sorts = sorts_on(duck)
     steps = []
+    reached, go = threading.Event(), threading.Event()
+    real = evaluation.class_summary
+
+    def paused(e, scores, cls, engine=None):
+        if engine is not None:  # the background's, on its worker: hold it there
+            reached.set()
+            assert go.wait(60)
+        return real(e, scores, cls, engine)
+    monkeypatch.setattr(evaluation, "class_summary", paused)
     with cells._one_sort:  # another sort runs: the background waits before its first one
         assert e.precompute(background=True, progress=steps.append) is e
         k = e.dataset.n_classes
@@ -79,11 +92,14 @@ def test_the_first_view_sorts_the_shown_class_only_and_the_others_follow_on_a_wo
         assert f"class {names[3]!r}: ROC AUC/average precision undefined (no positive samples)" in m.warnings()
         assert len(sorts) == 1
         job = e._memo[cells.JOB]
-        assert "waits for the exact sweeps of the other classes to be computed first" in cells.status(e)
+        assert "waits for another file's table to be built first" in cells.status(e)
         # a page asking for another class's numbers meanwhile computes them, exactly
         auc, ap = e.class_ranking(2)
         assert (auc, ap) == pytest.approx(m.class_ranking(2), abs=1e-12) and len(sorts) == 2
         assert np.isnan(e.class_ranking(3)[0]) and np.isnan(m.class_ranking(3)[0])
+    assert reached.wait(60)  # the background's first sort (class 1), while the cell table waits for it
+    assert "waits for the exact sweeps of the other classes to be computed first" in cells.status(e)
+    go.set()
     assert job.wait(60) and job.error is None and e._memo.get("cell table") is not None
     # the rest ran on the worker connection: no other sort on the engine's own
     assert len(sorts) == 3 and all(("summary", c) in e._memo for c in range(k))
@@ -127,6 +143,29 @@ def test_curves_and_slider_counts_without_the_summary_are_those_made_with_it(duc
     # a float sum in parallel: its last bits vary from run to run of the same query
     assert [e.sweep(c).average_precision() for c in range(3)] == pytest.approx(
         [before.sweep(c).average_precision() for c in range(3)], rel=1e-12)
+
+
+def test_a_page_needing_every_class_names_each_sweep_it_waits_for(duck, tmp_path, monkeypatch):
+    from engine_cases import status_recorder
+    from evaldash.ui import engine_ranking
+
+    path = write(multiclass_ties(n=1200, k=3, seed=65, absent=None), tmp_path / "m.parquet")
+    _, m = memory_report(path)
+    e = evaluate_file(duck, str(path))
+    labels = []
+    monkeypatch.setattr(engine_ranking.st, "empty", status_recorder(labels))
+    with cells._one_sort:  # the background has not begun: the page computes the two it needs
+        e.precompute(background=True)
+        assert engine_ranking.missing_summaries(e) == [1, 2]
+        engine_ranking.wait_for_ranking(e)
+        assert engine_ranking.missing_summaries(e) == []
+        assert e.ranking["roc_auc"] == pytest.approx(m.ranking["roc_auc"], abs=1e-12)
+    label = "Exact sweeps of the other classes (ROC AUC, average precision), one sort of every row each"
+    assert labels == [f"{label}…", f"{label}: class 1 (1 of 2)…", f"{label}: class 2 (2 of 2)…", "(removed)"]
+    labels.clear()
+    engine_ranking.wait_for_ranking(e)  # all there: nothing shown
+    engine_ranking.wait_for_ranking(m)  # in memory: nothing to wait for
+    assert labels == [] and e._memo[cells.JOB].wait(60)
 
 
 EXITS = """

@@ -82,18 +82,27 @@ def _stop_at_exit() -> None:
         thread.join(EXIT_WAIT)
 
 
-def other_summaries(evaluation) -> None:
+def other_summaries(evaluation, job=None) -> None:
     """Every class's exact summary not computed yet, each on a worker connection, one sort at a
-    time with the process's other large sorts; then :attr:`ranking` (from the memo)."""
+    time with the process's other large sorts; then :attr:`ranking` (from the memo). ``job``: the
+    file's cell-table build, which says meanwhile that it waits for them."""
     from evaldash.engines import cells
 
     d = evaluation.dataset
-    with worker(evaluation.engine) as w:
-        for c in range(d.n_classes):
-            if exiting():
-                return
-            with cells._one_sort:
-                evaluation.sweep_summary(c, engine=w)
+    missing = [c for c in range(d.n_classes) if ("summary", c) not in evaluation._memo]
+    if d.score_mirror is None and missing:  # (with a mirror both classes came from the first view's sort)
+        with worker(evaluation.engine) as w:
+            for c in missing:
+                if exiting():
+                    return
+                with cells._one_sort:
+                    if job is not None:
+                        job.waiting = "the exact sweeps of the other classes"
+                    try:
+                        evaluation.sweep_summary(c, engine=w)
+                    finally:
+                        if job is not None:
+                            job.waiting = None
     _ = evaluation.ranking
 
 
@@ -102,9 +111,9 @@ def after_first_view(evaluation) -> None:
     (:func:`evaldash.engines.cells.start`, which says meanwhile that the table waits for them)."""
     from evaldash.engines import cells
 
-    def summaries() -> None:
+    def summaries(job) -> None:
         try:
-            other_summaries(evaluation)
+            other_summaries(evaluation, job)
         except BaseException as exc:  # noqa: BLE001 - a page asking for one computes it and says why it failed
             if not exiting():
                 logging.getLogger(__name__).warning("the other classes' exact sweeps were not computed: %s", exc)

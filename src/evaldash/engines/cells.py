@@ -122,8 +122,8 @@ class CellBuild:
 
 def start(evaluation, background: bool = True, before=None) -> CellBuild | None:
     """The evaluation's cell-table build, started now unless it already was (by any session); with
-    ``background``, in a daemon thread at low priority, else here; ``before()`` (this file's other
-    background work) run first in the same thread. None on an engine other than DuckDB."""
+    ``background``, in a daemon thread at low priority, else here; ``before(job)`` (this file's other
+    background work, which may set ``job.waiting``) run first in the same thread. None on an engine other than DuckDB."""
     if duckdb_of(evaluation.engine) is None:
         evaluation._memo.setdefault("cell table", None)
         return None
@@ -135,11 +135,7 @@ def start(evaluation, background: bool = True, before=None) -> CellBuild | None:
     if claimed:
         def run() -> None:
             if before is not None:
-                job.waiting = "the exact sweeps of the other classes"
-                try:
-                    before()
-                finally:
-                    job.waiting = None
+                before(job)
             job.run()
         if background:
             from evaldash.engines import background as jobs
