@@ -324,7 +324,11 @@ class EngineEvaluation(OnEngine, Evaluation):
         slider's counts do not wait for the class's exact summary (its ROC AUC and AP)."""
         self._need_scores("threshold metrics")
         n_pos = int(self.counts.support[cls])
-        return n_pos, self.counts.n - n_pos, *self.score_range(cls), None
+        done = self._memo.get("mirrored summaries" if self.dataset.score_mirror is not None else ("summary", cls))
+        if isinstance(done, dict):
+            done = done.get(cls)
+        # its distinct scores when it is there already (else decided from a histogram: the same choice)
+        return n_pos, self.counts.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
 
     def class_ranking(self, cls: int) -> tuple[float, float]:
         """(ROC AUC, average precision) of class ``cls`` alone: its exact summary, not every class's."""
