@@ -183,27 +183,30 @@ def status(evaluation) -> str | None:
 
 def _sort_rows(job: CellBuild) -> CellTable:
     """Sort every row's record into the attached database file, on a connection of its own."""
+    from evaldash.engines import background
+
     evaluation = job.evaluation
-    engine = evaluation.engine
     d = evaluation.dataset
     starts = starts_of(evaluation.counts, d.n_classes)
     columns = d.row_cache.columns
     name = f"{DATABASE}.cells_{os.getpid()}_{next(_names)}"
-    from evaldash.engines import background
-
-    with _one_sort, background.worker(engine) as worker:
-        job.sorting = time.monotonic()
-        job._worker = worker
-        try:
-            worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
-            worker.execute("SET enable_progress_bar_print = false")
-            # this connection only: the ORDER BY must become the table's order (its rowid)
-            worker.execute("SET SESSION preserve_insertion_order = true")
-            worker.execute(f"ATTACH IF NOT EXISTS {sql.text(os.path.join(worker.temp_dir, FILE))} AS {DATABASE}")
-            worker.execute(f"CREATE TABLE {name} AS SELECT {', '.join(columns)} FROM ev_rows "
-                           f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
-        finally:
-            job._worker = None
+    with _one_sort:
+        if background.exiting():  # not begun as the interpreter exits (it would be killed mid-sort)
+            raise RuntimeError("the process is exiting")
+        # the engine's connection may be running a query of a page: its cursor is made between two
+        with background.worker(evaluation.engine) as worker:
+            job.sorting = time.monotonic()
+            job._worker = worker
+            try:
+                worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
+                worker.execute("SET enable_progress_bar_print = false")
+                # this connection only: the ORDER BY must become the table's order (its rowid)
+                worker.execute("SET SESSION preserve_insertion_order = true")
+                worker.execute(f"ATTACH IF NOT EXISTS {sql.text(os.path.join(worker.temp_dir, FILE))} AS {DATABASE}")
+                worker.execute(f"CREATE TABLE {name} AS SELECT {', '.join(columns)} FROM ev_rows "
+                               f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
+            finally:
+                job._worker = None
     table = CellTable(name, starts)
     evaluation._memo["cell table"] = table
     return table
