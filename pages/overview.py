@@ -23,6 +23,7 @@ if ev.task == "multilabel":  # concepts: their own cards (subset accuracy, sampl
     ui.concept_overview(ev)
     ui.quality_gates(ev)
     ui.stop()
+ui.wait_for_ranking(ev)  # on an engine, every class's exact sweep: some may still be running after the first view
 head = ev.headline()
 cal = ev.calibration
 

@@ -18,6 +18,7 @@ for source in open_runs:
     except InputError as exc:
         st.error(ui.md(exc))
         continue
+    ui.wait_for_ranking(ev)
     head = ev.headline()
     stat = ui.source_stat(source.path)
     # a multi-label run's accuracy is its subset (exact-match) accuracy; samples F1 is its own

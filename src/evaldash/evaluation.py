@@ -208,6 +208,15 @@ class Evaluation:
         return self.memo(("sweep", cls),
                          lambda e: metrics.threshold_sweep(e.dataset.scores[:, cls], e.dataset.y_true == cls))
 
+    def _ranking_notes(self) -> dict:
+        """:attr:`ranking`'s ``reasons`` (class name → why its ROC AUC/AP is undefined) and
+        ``unavailable``, for the warnings."""
+        return self.ranking
+
+    def class_ranking(self, cls: int) -> tuple[float, float]:
+        """(ROC AUC, average precision) of class ``cls``."""
+        return self.ranking["roc_auc"][cls], self.ranking["average_precision"][cls]
+
     @property
     def micro_ranking(self) -> dict[str, float]:
         """Micro-average ROC AUC and AP (``roc_auc``, ``ap``); binary data: the positive class's.
@@ -491,7 +500,7 @@ class Evaluation:
         out += _per_class_warnings(never, "class {!r} is never predicted: its precision is reported as 0 (as "
                                    "scikit-learn does)", "are never predicted: their precision is reported as 0 "
                                    "(as scikit-learn does)")
-        rk = self.ranking
+        rk = self._ranking_notes()
         if rk["unavailable"]:
             out.append(f"ROC AUC and average precision unavailable: {rk['unavailable']}")
         if len(rk["reasons"]) <= WARNED_CLASSES:

@@ -158,6 +158,10 @@ class MultilabelEvaluation:
         out["unavailable"] = ""
         return out
 
+    def class_ranking(self, cls: int) -> tuple[float, float]:
+        """(ROC AUC, average precision) of concept ``cls``."""
+        return self.ranking["roc_auc"][cls], self.ranking["average_precision"][cls]
+
     @property
     def micro_ranking(self) -> dict[str, float]:
         """Micro ROC AUC and AP (``roc_auc``, ``ap``) of every (sample, class) score pooled."""

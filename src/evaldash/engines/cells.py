@@ -94,6 +94,7 @@ class CellBuild:
         self._worker = None  # the connection running the sort, while it runs
         self.database: str | None = None  # the database file attached for the table, once attached
         self.dropped = False  # set by drop: the sort does not start, or is interrupted
+        self.waiting: str | None = None  # what this file's build waits for before its sort, if anything
 
     @property
     def running(self) -> bool:
@@ -116,7 +117,9 @@ class CellBuild:
         try:
             self.table = _sort_rows(self)
         except BaseException as exc:  # noqa: BLE001 - kept: the pages say it, a synchronous build raises it
-            if not self.dropped:
+            from evaldash.engines import background
+
+            if not self.dropped and not background.exiting():
                 logging.getLogger(__name__).warning("the cell table was not built: %s", exc)
             self.error = exc
         finally:
@@ -124,10 +127,10 @@ class CellBuild:
             self._done.set()
 
 
-def start(evaluation, background: bool = True) -> CellBuild | None:
+def start(evaluation, background: bool = True, before=None) -> CellBuild | None:
     """The evaluation's cell-table build, started now unless it already was (by any session); with
-    ``background``, in a daemon thread at low priority, else here. None on an engine other than
-    DuckDB."""
+    ``background``, in a daemon thread at low priority, else here; ``before(job)`` (this file's other
+    background work, which may set ``job.waiting``) run first in the same thread. None on an engine other than DuckDB."""
     if duckdb_of(evaluation.engine) is None:
         evaluation._memo.setdefault("cell table", None)
         return None
@@ -137,12 +140,16 @@ def start(evaluation, background: bool = True) -> CellBuild | None:
         if claimed:
             job = evaluation._memo[JOB] = CellBuild(evaluation)
     if claimed:
-        if background:
-            from evaldash.evaluation import _background
-
-            _background(job.run, "evaldash-cell-table")
-        else:
+        def run() -> None:
+            if before is not None:
+                before(job)
             job.run()
+        if background:
+            from evaldash.engines import background as jobs
+
+            jobs.start(run, "evaldash-cell-table")
+        else:
+            run()
     return job
 
 
@@ -170,7 +177,8 @@ def status(evaluation) -> str | None:
                 f"({first[0] if first else type(job.error).__name__}); each page is read from the file instead "
                 f"(a query over every row).")
     if job.sorting is None:
-        doing = "waits for another file's table to be built first"
+        doing = (f"waits for {job.waiting} to be computed first" if job.waiting
+                 else "waits for another file's table to be built first")
     else:
         done = job.progress()
         seconds = int(time.monotonic() - job.sorting)
@@ -182,8 +190,9 @@ def status(evaluation) -> str | None:
 
 def _sort_rows(job: CellBuild) -> CellTable:
     """Sort every row's record into the attached database file, on a connection of its own."""
+    from evaldash.engines import background
+
     evaluation = job.evaluation
-    engine = evaluation.engine
     d = evaluation.dataset
     starts = starts_of(evaluation.counts, d.n_classes)
     columns = d.row_cache.columns
@@ -192,25 +201,25 @@ def _sort_rows(job: CellBuild) -> CellTable:
         _unless_dropped(job)
     try:
         _unless_dropped(job)
-        job.sorting = time.monotonic()
+        if background.exiting():  # not begun as the interpreter exits (it would be killed mid-sort)
+            raise RuntimeError("the process is exiting")
         # the engine's connection may be running a query of a page: its cursor is made between two
-        with getattr(engine, "_lock", None) or nullcontext():
-            worker = duckdb_of(engine).worker()
-        job._worker = worker
-        try:
-            worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
-            worker.execute("SET enable_progress_bar_print = false")
-            # this connection only: the ORDER BY must become the table's order (its rowid)
-            worker.execute("SET SESSION preserve_insertion_order = true")
-            _unless_dropped(job)
-            job.database = database
-            worker.execute(f"ATTACH {sql.text(_file(worker, database))} AS {database}")
-            _unless_dropped(job)
-            worker.execute(f"CREATE TABLE {database}.cells AS SELECT {', '.join(columns)} FROM ev_rows "
-                           f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
-        finally:
-            job._worker = None
-            worker.con.close()
+        with background.worker(evaluation.engine) as worker:
+            job.sorting = time.monotonic()
+            job._worker = worker
+            try:
+                worker.execute("SET enable_progress_bar = true")  # progress kept (for status), not printed
+                worker.execute("SET enable_progress_bar_print = false")
+                # this connection only: the ORDER BY must become the table's order (its rowid)
+                worker.execute("SET SESSION preserve_insertion_order = true")
+                _unless_dropped(job)
+                job.database = database
+                worker.execute(f"ATTACH {sql.text(_file(worker, database))} AS {database}")
+                _unless_dropped(job)
+                worker.execute(f"CREATE TABLE {database}.cells AS SELECT {', '.join(columns)} FROM ev_rows "
+                               f"ORDER BY y_true, y_pred, {sql.MOST_CONFIDENT}")
+            finally:
+                job._worker = None
     finally:
         _one_sort.release()
     table = CellTable(f"{database}.cells", starts, _file(worker, database))

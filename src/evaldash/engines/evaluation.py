@@ -108,13 +108,14 @@ def scan_sums(e, by: list[str]):
     return f.groupby(by, as_index=False)[sums].sum().sort_values(by)
 
 
-def class_summary(e, scores_sql: str, cls: int | None) -> "SweepSummary":
+def class_summary(e, scores_sql: str, cls: int | None, engine=None) -> "SweepSummary":
     """The summary of the sweep of ``scores_sql`` (class ``cls``'s scores; None: every class's):
     by one sort of the rows, in one task where the engine sorts well on its own (DuckDB), split by
-    score range where it sorts each partition in its own task (Spark)."""
-    buckets = e.engine.sweep_buckets
+    score range where it sorts each partition in its own task (Spark); on ``engine`` if given."""
+    engine = engine or e.engine
+    buckets = engine.sweep_buckets
     ranged = e.score_range(cls) if buckets > 1 else (0.0, 0.0)
-    return summarize(e.engine.row(sql.row_sweep_summary(scores_sql, None, 0, 0, *ranged, buckets)))
+    return summarize(engine.row(sql.row_sweep_summary(scores_sql, None, 0, 0, *ranged, buckets)))
 
 
 class OnEngine:
@@ -160,28 +161,49 @@ class OnEngine:
         self._need_scores("threshold metrics")
         return self.memo(("sweep", cls), lambda e: e._reduced_sweep(cls))
 
-    def _reduced_sweep(self, cls: int) -> ReducedSweep:
+    def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
+        """(positives, negatives, lowest score, highest score, distinct scores or None when not
+        known yet) of class ``cls``'s sweep: here from its exact summary (a sort of every row)."""
         s = self.sweep_summary(cls)
+        return s.n_pos, s.n_neg, s.low, s.high, s.distinct
+
+    def _reduced_sweep(self, cls: int) -> ReducedSweep:
+        n_pos, n_neg, low, high, distinct = self._sweep_totals(cls)
         grid = slider_positions(*self.slider_range(cls))
-        low, high = self.score_range(cls)
-        t, tp, fp = self._cut_points(self._class_scores(cls), grid, s.n_pos + s.n_neg, s.n_pos, low, high,
-                                     s.distinct <= reduced.EVERY_STEP)
-        return reduced.from_cut_points(t, tp, fp, s.n_pos, s.n_neg, s.low, s.high,
-                                       exact_auc=s.roc_auc, exact_ap=s.average_precision,
+        scores = self._class_scores(cls)
+        hist = None
+        if distinct is None:  # decided without the sort where it can be: the same choice as with it
+            if not high > low:
+                distinct = 1
+            elif n_pos + n_neg <= reduced.EVERY_STEP:
+                distinct = n_pos + n_neg  # at most: every step is a cut point either way
+            else:
+                hist = self._frame(sql.score_histogram(scores, low, high, reduced.HISTOGRAM))
+                # each range holds at least one distinct score, two if its lowest and highest differ
+                at_least = len(hist) + int((hist["lo"].to_numpy(np.float64) < hist["hi"].to_numpy(np.float64)).sum())
+                distinct = at_least if at_least > reduced.EVERY_STEP else self.sweep_summary(cls).distinct
+        t, tp, fp = self._cut_points(scores, grid, n_pos + n_neg, n_pos, low, high,
+                                     distinct <= reduced.EVERY_STEP, hist)
+
+        def areas() -> tuple[float, float]:
+            s = self.sweep_summary(cls)
+            return s.roc_auc, s.average_precision
+        return reduced.from_cut_points(t, tp, fp, n_pos, n_neg, low, high, exact_areas=areas,
                                        exact_counts=lambda ts: self._counts_few(cls, ts))
 
     def _cut_points(self, scores_sql: str, grid, n: int, n_pos: int, low: float, high: float,
-                    every_step: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    every_step: bool, hist=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(t, tp, fp) at the cut points of a reduced sweep: with few distinct scores, at every one
         of them and the slider positions (one pass over the distinct scores); else at the slider
-        positions and range minima of a score histogram (one hash aggregation, and one look at the
-        samples of the ranges that hold a slider position)."""
+        positions and range minima of a score histogram (one hash aggregation, ``hist`` when it was
+        made already, and one look at the samples of the ranges that hold a slider position)."""
         if every_step or not high > low:
             f = self._frame(sql.cut_points(scores_sql, grid, reduced.SPREAD, n, n_pos, low, high,
                                            self.engine.sweep_buckets, every_step=every_step))
             return f["t"].to_numpy(np.float64), f["tp"].to_numpy(np.int64), f["fp"].to_numpy(np.int64)
         k = reduced.HISTOGRAM
-        hist = self._frame(sql.score_histogram(scores_sql, low, high, k))
+        if hist is None:
+            hist = self._frame(sql.score_histogram(scores_sql, low, high, k))
 
         def own_counts(buckets, positions):
             f = self._frame(sql.counts_at(sql.in_buckets(scores_sql, low, high, k, buckets), positions, low, high,
@@ -288,13 +310,41 @@ class EngineEvaluation(OnEngine, Evaluation):
     def accuracy(self) -> float:
         return float(self.counts.diagonal.sum() / self.dataset.n)
 
-    def sweep_summary(self, cls: int) -> SweepSummary:
-        """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once)."""
+    def sweep_summary(self, cls: int, engine=None) -> SweepSummary:
+        """ROC AUC, AP and counts of class ``cls``'s one-vs-rest sweep, computed in the engine (once;
+        ``engine``: on that connection, e.g. a worker's, if it is not computed yet)."""
         self._need_scores("threshold metrics")
         if self.dataset.score_mirror is not None:  # both classes from one sort
             return self.memo("mirrored summaries", mirrored_summaries)[cls]
         return self.memo(("summary", cls),
-                         lambda e: class_summary(e, e._class_scores(cls), cls))
+                         lambda e: class_summary(e, e._class_scores(cls), cls, engine))
+
+    def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
+        """From the confusion counts and the score ranges (scans, no sort): the drawn curves and the
+        slider's counts do not wait for the class's exact summary (its ROC AUC and AP)."""
+        self._need_scores("threshold metrics")
+        n_pos = int(self.counts.support[cls])
+        done = self._memo.get("mirrored summaries" if self.dataset.score_mirror is not None else ("summary", cls))
+        if isinstance(done, dict):
+            done = done.get(cls)
+        # its distinct scores when it is there already (else decided from a histogram: the same choice)
+        return n_pos, self.counts.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
+
+    def class_ranking(self, cls: int) -> tuple[float, float]:
+        """(ROC AUC, average precision) of class ``cls`` alone: its exact summary, not every class's."""
+        s = self.sweep_summary(cls)
+        return s.roc_auc, s.average_precision
+
+    def _ranking_notes(self) -> dict:
+        """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the confusion counts (a class
+        without positives or negatives), without sorting every class's scores."""
+        d = self.dataset
+        if not d.has_scores:
+            return {"reasons": {}, "unavailable": "the file has no scores"}
+        support, n = self.counts.support, self.counts.n
+        why = {d.classes[c]: ("no positive samples" if support[c] == 0 else "no negative samples")
+               for c in range(d.n_classes) if support[c] == 0 or support[c] == n}
+        return {"reasons": why, "unavailable": ""}
 
     @cached_property
     def selective(self) -> ReducedSelective:
@@ -611,8 +661,18 @@ class EngineEvaluation(OnEngine, Evaluation):
         each class's reduced sweep and drawn curves), calling ``progress(text)`` before each
         engine step; then the sorted cell table of the cell galleries (DuckDB,
         :mod:`evaldash.engines.cells`): here, or with ``background`` after this returns, in a
-        thread of its own on a second connection (the first view does not wait for its sort)."""
+        thread of its own on a second connection (the first view does not wait for its sort).
+
+        With ``background`` on DuckDB, only the exact summary of the class ``/threshold`` opens on
+        (the positive class, else the first) is computed here; the other classes' summaries (one
+        sort of every row each) follow in that thread before the cell table
+        (:func:`evaldash.engines.background.after_first_view`). The drawn curves and slider counts
+        do not need them (:meth:`_sweep_totals`); a page showing a class's ROC AUC or AP computes
+        it when it is not there yet."""
+        from evaldash.engines import cells
+
         d = self.dataset
+        later = background and cells.duckdb_of(self.engine) is not None
 
         def step(text: str) -> None:
             if progress is not None:
@@ -625,21 +685,24 @@ class EngineEvaluation(OnEngine, Evaluation):
             step("score ranges")
             self.score_range()
             classes = [d.positive] if d.is_binary else range(d.n_classes)
-            for c in range(d.n_classes):
+            for c in [d.positive if d.positive is not None else 0] if later else range(d.n_classes):
                 step(f"class {d.classes[c]!r}: exact sweep (ROC AUC, average precision)")
                 self.sweep_summary(c)
-            _ = self.ranking
+            if not later:
+                _ = self.ranking
             for c in classes:
                 step(f"class {d.classes[c]!r}: counts at the slider's positions and the curves' points")
                 self.class_curves(c)
-        from evaldash.engines import cells
+        if later:
+            from evaldash.engines import background as jobs
 
-        if cells.duckdb_of(self.engine) is not None:
-            if background:
-                cells.start(self)
+            if d.has_scores:
+                jobs.after_first_view(self)
             else:
-                step(cells.STEP)
-                cells.build(self)
+                cells.start(self)
+        elif cells.duckdb_of(self.engine) is not None:
+            step(cells.STEP)
+            cells.build(self)
         return self
 
     @property

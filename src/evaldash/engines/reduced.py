@@ -35,7 +35,8 @@ class ReducedSweep(metrics.ThresholdSweep):
     cut points, decreasing; ``tp``/``fp`` exact there). ``known``: every threshold whose counts the
     engine gave (the cut points and the slider positions above the highest score);
     ``low``/``high``: the scores' range; ``exact_counts(thresholds)`` asks the engine for (t, tp, fp)
-    at other thresholds; ``exact_auc``/``exact_ap``: the full sweep's areas."""
+    at other thresholds; ``exact_auc``/``exact_ap``: the full sweep's areas, or ``exact_areas()`` gives
+    them when first asked (the sort of every row they take is not needed to draw the curves)."""
 
     known: np.ndarray = field(default_factory=lambda: np.zeros(0))
     low: float = math.nan
@@ -43,16 +44,17 @@ class ReducedSweep(metrics.ThresholdSweep):
     exact_auc: float = math.nan
     exact_ap: float = math.nan
     exact_counts: Callable | None = field(default=None, repr=False)
+    exact_areas: Callable | None = field(default=None, repr=False)  # () -> (ROC AUC, AP), when asked
     _asked: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def roc_auc(self) -> float:
         """The full sweep's ROC AUC, computed in the engine (not the area of the cut points)."""
-        return self.exact_auc
+        return self.exact_areas()[0] if self.exact_areas is not None else self.exact_auc
 
     def average_precision(self) -> float:
         """The full sweep's average precision, computed in the engine."""
-        return self.exact_ap
+        return self.exact_areas()[1] if self.exact_areas is not None else self.exact_ap
 
     def counts_at(self, thresholds) -> tuple[np.ndarray, np.ndarray]:
         """(tp, fp) at each of ``thresholds`` (any order), exactly: from the cut points where a

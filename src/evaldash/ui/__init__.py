@@ -22,6 +22,7 @@ they show lives in the Streamlit-free core. One module per concern:
   "Open a sample of 1,000,000 rows in memory") where a view needs every row; ``engine_compare``: two
   runs on one engine paired and compared there (/compare), once per pair; ``engine_views``: one
   slice of such a file, or its corrected labels, computed in the engine once for every session;
+  ``engine_ranking``: a page waiting for the exact sweeps still computed after the first view;
 - ``text``: user text shown as text (Markdown escaping).
 """
 
@@ -157,6 +158,7 @@ from evaldash.ui.engine_gate import (  # noqa: F401
     engine_guard,
     sample_button,
 )
+from evaldash.ui.engine_ranking import wait_for_ranking  # noqa: F401
 from evaldash.ui.page import (  # noqa: F401
     page_setup,
     run_page,

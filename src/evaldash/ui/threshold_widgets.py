@@ -63,14 +63,14 @@ def live_threshold(evaluation: Evaluation, cls: int, t: float, label: str,
         with np.errstate(invalid="ignore", divide="ignore"):
             table["det_x"] = figures.det_coordinates(live["fp"] / live["n_neg"], det_axis).astype(np.float32)
             table["det_y"] = figures.det_coordinates(1.0 - live["tp"] / live["n_pos"], det_axis).astype(np.float32)
-    rk = evaluation.ranking
+    auc, ap = evaluation.class_ranking(cls)  # this class's alone: an engine sorts each class's scores apart
     number = lambda v: None if math.isnan(v) else float(v)  # noqa: E731 - JSON has no NaN
     with metrics_box:
         _live_component("evaldash_threshold_metrics")(
             key="threshold_metrics",
             data={**common, "role": "metrics", "class_name": evaluation.dataset.classes[cls],
-                  "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(rk["roc_auc"][cls]),
-                  "ap": number(rk["average_precision"][cls]), "det_axis": det_axis,
+                  "n_pos": live["n_pos"], "n_neg": live["n_neg"], "auc": number(auc),
+                  "ap": number(ap), "det_axis": det_axis,
                   "ticks": {"unit": figures.nice_ticks(0.0, 1.0),
                             "threshold": figures.nice_ticks(float(grid[0]), float(grid[-1]))},
                   "grid": pa.table(table), **{k: v for k, v in frames.items() if k != "det_axis"}})
