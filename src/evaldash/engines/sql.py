@@ -369,6 +369,21 @@ def slice_cells(slice_expr: str) -> str:
             f"FROM ev_rows) ev_a GROUP BY ev_slice, y_true, y_pred")
 
 
+KEYS_PER_PART = 1 << 20  # keys of the duplicate check that one task counts (a hash table of ~64 MB)
+
+
+def repeated_keys(key: str, rows: int = 0) -> str:
+    """One row: ``repeated``, how many values of ``key`` (an expression over ``ev_source``) occur
+    more than once. The keys are first spread by value over one partition per ``KEYS_PER_PART``
+    of the ``rows`` (Spark's REPARTITION hint; a comment to DuckDB), so that each key's rows meet
+    in one task, which counts them in a table of its share of the keys: without it Spark counts
+    every key of its input in a partial aggregation before the shuffle, whose table of unique
+    ids spills and shrinks nothing."""
+    parts = f"{-(-int(rows) // KEYS_PER_PART)}, " if rows > 0 else ""
+    return (f"SELECT COUNT(*) AS repeated FROM (SELECT ev_k FROM (SELECT /*+ REPARTITION({parts}ev_k) */ {key} AS ev_k "
+            f"FROM ev_source) ev_h GROUP BY ev_k HAVING COUNT(*) > 1) ev_d")
+
+
 def offending_rows(condition: str, shown: int, view: str = "ev_source") -> str:
     """The first ``shown`` row numbers where ``condition`` holds on ``view``, with how many there are."""
     return (f"SELECT ev_rn, COUNT(*) OVER () AS total FROM {view} WHERE {condition} "

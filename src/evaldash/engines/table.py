@@ -305,7 +305,7 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     elif scores is not None:
         is_prob, reason = _probability_check(check, k)
     if id_col is not None:
-        _check_ids(check, id_col)
+        _check_ids(check, id_col, n)
     return EngineDataset(source=source, classes=tuple(classes), n=n, engine=engine, has_scores=scores is not None,
                          positive=positive_idx, is_probability=is_prob, probability_reason=reason,
                          prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
@@ -357,7 +357,9 @@ def _probability_check(check: _Checker, k: int) -> tuple[bool, str]:
     return True, ""
 
 
-def _check_ids(check: _Checker, id_col: str) -> None:
+def _check_ids(check: _Checker, id_col: str, n: int = 0) -> None:
+    """Refuse missing, blank and repeated ids (``n``: the rows, which size the duplicate check's
+    partitions)."""
     c = check.q(id_col)
     source = check.source
     as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
@@ -365,22 +367,20 @@ def _check_ids(check: _Checker, id_col: str) -> None:
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
     # TRIM removes spaces: only a text that is empty or starts with a space-like character is looked at
     blank_fast = f"({as_text} = '' OR (ascii({as_text}) <= 32 AND {blank}))" if check.kinds[id_col] == "string" else blank
-    # one scan: missing and blank ids, and the distinct ids counted by a 64-bit hash of the text (a
-    # hash table of 8-byte keys, not of the strings; other kinds by the value itself); only fewer
-    # distinct hashes than ids (a duplicate, or two ids of one hash: about 1 in 10^11 files of 100M
-    # ids) takes the exact look at the ids below
-    key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
     counts = check.engine.row(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
-                              f"SUM(CASE WHEN {blank_fast} THEN 1 ELSE 0 END) AS blank, "
-                              f"COUNT(DISTINCT {key}) AS distinct_keys, COUNT({c}) AS present FROM ev_source")
+                              f"SUM(CASE WHEN {blank_fast} THEN 1 ELSE 0 END) AS blank FROM ev_source")
     if counts["missing"]:
         raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
                          f"expected a unique id per row")
     if counts["blank"]:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
                          f"per row")
+    # the ids counted by a 64-bit hash of the text (a hash table of 8-byte keys, not of the strings;
+    # other kinds by the value itself); only a hash seen twice (a duplicate, or two ids of one hash:
+    # about 1 in 10^11 files of 100M ids) takes the exact look at the ids below
+    key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
     groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
-    if counts["distinct_keys"] < counts["present"] and len(check.engine.frame(f"{groups} LIMIT 1")):
+    if check.engine.row(sql.repeated_keys(key, n))["repeated"] and len(check.engine.frame(f"{groups} LIMIT 1")):
         duplicated = f"{c} IN ({groups})"
         first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
                                    f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
