@@ -108,6 +108,10 @@ class _Checker:
             out.update({name: int(row[f"ev_c{i}"] or 0) for i, (name, _) in enumerate(rest)})
         return out
 
+    def surveyed(self, conditions) -> bool:
+        """Whether the survey counted every one of ``conditions``."""
+        return all(c in self._counted for c in conditions)
+
     def distinct(self, column: str) -> pd.Series:
         """The distinct values of ``column`` (the survey's, else a scan)."""
         if column in self._distinct:
@@ -362,9 +366,9 @@ def _survey_plan(check: _Checker, columns: list[str], label_col: str, pred_col: 
     """What :meth:`_Checker.survey` counts in its one scan for :func:`open_table`'s checks, in their
     order: the class columns' missing values and distinct values (grouped by them), the numeric
     score columns' missing and infinite values (a single score column: its range too), whether
-    the scores of every class are probabilities, and the ids' missing and blank values. The
-    checks raise their errors in the memory path's order from these counts; those that find a
-    fault look for its rows then."""
+    the scores of every class are probabilities, and (``Engine.survey_ids``) the ids' missing and
+    blank values. The checks raise their errors in the memory path's order from these counts;
+    those that find a fault look for its rows then."""
     plain = [c for c in (label_col, pred_col) if c is not None and check.kinds[c] != "nested"]
     conditions = [check.missing(c) for c in plain]
     extremes = []
@@ -382,7 +386,7 @@ def _survey_plan(check: _Checker, columns: list[str], label_col: str, pred_col: 
         scores = [f"CAST({check.q(score_cols[c])} AS DOUBLE)" for c in ds._order_classes(score_cols.keys())]
         negative, _, off = _probability_conditions(scores)
         conditions += [negative, off]
-    if id_col is not None:
+    if id_col is not None and check.engine.survey_ids:
         conditions += _id_checks(check, id_col).values()
     return plain, conditions, extremes
 
@@ -446,27 +450,34 @@ def _id_checks(check: _Checker, id_col: str) -> dict[str, str]:
     return {"missing": missing, "blank": f"({as_text} = '' OR (ascii({as_text}) <= 32 AND TRIM({as_text}) = ''))"}
 
 
-def _check_ids(check: _Checker, id_col: str, n: int = 0) -> None:
-    """Refuse missing, blank and repeated ids (``n``: the rows, which size the duplicate check's
-    partitions)."""
+def _check_ids(check: _Checker, id_col: str, n: int) -> None:
+    """Refuse missing, blank and repeated ids (``n``: the rows)."""
     c = check.q(id_col)
     source = check.source
     as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
     missing = check.missing(id_col)
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
-    counts = check.counts(_id_checks(check, id_col))
+    # the distinct ids counted by a 64-bit hash of the text (a hash table of 8-byte keys, not of the
+    # strings; other kinds by the value itself); only fewer distinct hashes than ids (a duplicate,
+    # or two ids of one hash: about 1 in 10^11 files of 100M ids) takes the exact look at the ids below
+    key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
+    checks = _id_checks(check, id_col)
+    keys = None
+    if check.surveyed(checks.values()):
+        counts = check.counts(checks)
+    else:  # the missing and blank ids counted in the read that counts the distinct ones
+        row = check.engine.row(sql.distinct_keys(key, n, checks))
+        counts, keys = {name: int(row[name] or 0) for name in checks}, int(row["keys"])
     if counts["missing"]:
         raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
                          f"expected a unique id per row")
     if counts["blank"]:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
                          f"per row")
-    # the ids counted by a 64-bit hash of the text (a hash table of 8-byte keys, not of the strings;
-    # other kinds by the value itself); only a hash seen twice (a duplicate, or two ids of one hash:
-    # about 1 in 10^11 files of 100M ids) takes the exact look at the ids below
-    key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
+    if keys is None:
+        keys = int(check.engine.row(sql.distinct_keys(key, n))["keys"])
     groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
-    if check.engine.row(sql.repeated_keys(key, n))["repeated"] and len(check.engine.frame(f"{groups} LIMIT 1")):
+    if keys < n and len(check.engine.frame(f"{groups} LIMIT 1")):
         duplicated = f"{c} IN ({groups})"
         first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
                                    f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
