@@ -4,7 +4,7 @@
         python benchmarks/spark_queries.py /work/bench-data/10m_2.parquet [REPORT.json]
 
 Runs ``evaldash report FILE --json --engine spark`` in this process (local[*], bound to
-127.0.0.1) with each engine query timed; prints one line per query (seconds, kind, the SQL's
+127.0.0.1) with each engine query timed; prints one line per query (wall seconds, the JVM's CPU seconds in it, kind, the SQL's
 start) on stderr as it ends, so a run killed at a timeout still shows where it was, then the
 wall time, the JVM's CPU seconds and peak RSS (from ``/proc``: the JVM is a child that ``wait4``
 of this process does not count) and this process's own. The Spark UI is off (it would listen on
@@ -29,15 +29,25 @@ def timed(cls, name: str, log: list) -> None:
     original = getattr(cls, name)
 
     def run(self, query, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), jvm_cpu()
         try:
             return original(self, query, *args, **kwargs)
         finally:
-            seconds = time.perf_counter() - start
+            seconds, cpu_s = time.perf_counter() - start, jvm_cpu() - cpu
             text = " ".join(str(query).split())
             log.append((seconds, name, text))
-            print(f"{seconds:8.2f}s {name} {text[:220]}", file=sys.stderr, flush=True)
+            print(f"{seconds:8.2f}s {cpu_s:8.2f} JVM CPU s {name} {text[:220]}", file=sys.stderr, flush=True)
     setattr(cls, name, run)
+
+
+def jvm_cpu() -> float:
+    """The JVM's CPU seconds so far (user + system, from ``/proc``)."""
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.getActiveSession()
+    pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def jvm_usage() -> dict:

@@ -110,15 +110,23 @@ def test_multiclass_and_micro_sweeps_by_one_sort_each(duck, tmp_path):
 
 # --- the id check ----------------------------------------------------------------------------
 
-def test_unique_text_ids_are_checked_in_one_scan_of_their_hashes(duck, tmp_path):
-    path = write(unit_scores(n=500), tmp_path / "ids.parquet")
+@pytest.mark.parametrize("frame", [unit_scores(n=500), multiclass_ties(n=500, seed=8)], ids=["one_score", "class_scores"])
+def test_a_file_is_checked_in_two_scans(duck, tmp_path, frame):
+    """Every check in one scan grouped by the class columns (rows, class values, missing and
+    infinite scores, the score range, probabilities, missing and blank ids), then the ids by
+    their hashes."""
+    from evaldash.engines.table import open_table
+
+    path = write(frame, tmp_path / "ids.parquet")
     seen = []
-    frame, row = duck.frame, duck.row
-    duck.frame = lambda sql: seen.append(sql) or frame(sql)
+    frame_, row = duck.frame, duck.row
+    duck.frame = lambda sql: seen.append(sql) or frame_(sql)
     duck.row = lambda sql: seen.append(sql) or row(sql)
-    evaluate_file(duck, str(path))
-    on_ids = [s for s in seen if '"id"' in s]
-    assert len(on_ids) == 1 and 'COUNT(DISTINCT hash(CAST("id" AS VARCHAR)))' in on_ids[0]
+    d = open_table(duck, str(path))
+    scans = [s for s in seen if "FROM ev_source" in s]
+    assert len(scans) == 2 and 'GROUP BY "label"' in scans[0]
+    assert 'REPARTITION(1, ev_k) */ hash(CAST("id" AS VARCHAR)) AS ev_k' in scans[1]
+    assert d.n == 500 and d.is_probability
 
 
 @pytest.mark.parametrize("duplicates", [False, True])

@@ -144,7 +144,8 @@ def _both_errors(engine, path) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("case", ["nan_score", "missing_label", "unknown_label", "duplicate_id", "no_label",
-                                  "text_score", "no_scores", "single_score_three_classes"])
+                                  "text_score", "no_scores", "single_score_three_classes", "infinite_score",
+                                  "missing_prediction", "infinite_single_score", "header_only"])
 def test_input_errors_match_the_memory_path(duck, tmp_path, case):
     frame = multiclass_ties(n=40, seed=3)
     suffix = ".parquet"
@@ -167,8 +168,34 @@ def test_input_errors_match_the_memory_path(duck, tmp_path, case):
         frame = frame[["id", "label", "site"]]
     elif case == "single_score_three_classes":
         frame = frame[["id", "label", "score_0"]].rename(columns={"score_0": "score"})
+    elif case == "infinite_score":
+        frame.loc[[6, 21], "score_3"] = [np.inf, -np.inf]
+    elif case == "missing_prediction":
+        frame["prediction"] = frame["label"].astype(object)
+        frame.loc[[1, 33], "prediction"] = None
+    elif case == "infinite_single_score":
+        frame = frame[frame["label"] < 2][["id", "label", "score_1"]].rename(columns={"score_1": "score"})
+        frame.loc[frame.index[[2, 5]], "score"] = np.inf
+    elif case == "header_only":
+        frame = frame.iloc[:0]
     mem, eng = _both_errors(duck, write(frame, tmp_path / f"bad{suffix}"))
     assert eng == mem
+
+
+@pytest.mark.parametrize("case", ["negative", "sums_off", "single_outside_unit"])
+def test_scores_that_are_not_probabilities_are_said_so_as_in_memory(duck, tmp_path, case):
+    frame = multiclass_ties(n=40, seed=4)
+    if case == "negative":
+        frame.loc[[3, 12], "score_2"] = -0.25
+    elif case == "sums_off":
+        frame.loc[[5, 6, 30], "score_0"] += 0.5
+    else:
+        frame = binary_ties(n=60, seed=3, unit=False)
+    path = write(frame, tmp_path / "p.parquet")
+    mem = load_predictions(path)
+    eng = evaluate_file(duck, str(path)).dataset
+    assert (eng.is_probability, eng.probability_reason) == (mem.is_probability, mem.probability_reason)
+    assert not eng.is_probability and "row" in eng.probability_reason
 
 
 def test_unreadable_paths_are_input_errors(duck, tmp_path):

@@ -295,3 +295,22 @@ def test_the_micro_sweep_in_score_ranges_gives_the_same_numbers(duck, tmp_path, 
     m, e = memory_evaluation(path), evaluate_path(duck, str(path))
     assert differences(to_jsonable(m.micro_ranking), to_jsonable(e.micro_ranking)) == []
     assert_same(m, e)
+
+
+@pytest.mark.parametrize("buckets", [1, 8], ids=["one_window", "split_by_score_range"])
+def test_each_concept_sweep_and_the_pooled_one_are_one_sort_of_the_rows(duck, tmp_path, monkeypatch, buckets):
+    """As a single-label class's sweep; with ``buckets`` above 1 (Spark's form) each sort is split
+    by score range, the pooled one too however many scores it pools (no parts)."""
+    from evaldash.engines import sql
+
+    monkeypatch.setattr(duck, "sweep_buckets", buckets)
+    monkeypatch.setattr(sql, "POOLED_PART_VALUES", 10 ** 9 if buckets == 1 else 150)
+    path = write(frame("list", seed=24), tmp_path / "sorts.parquet")
+    seen = []
+    row, run = duck.row, duck.frame
+    monkeypatch.setattr(duck, "row", lambda q: seen.append(q) or row(q))
+    monkeypatch.setattr(duck, "frame", lambda q: seen.append(q) or run(q))
+    m, e = memory_evaluation(path), evaluate_path(duck, str(path))
+    assert differences(to_jsonable(m.report()), to_jsonable(e.report())) == []
+    sorts = [q for q in seen if "ev_prev" in q]
+    assert len(sorts) == 5 + 1 and all(("PARTITION BY ev_bucket" in q) == (buckets > 1) for q in sorts)

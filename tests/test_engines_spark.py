@@ -135,3 +135,26 @@ def test_spark_row_sweep_by_score_ranges_merges_mirror_steps_across_range_edges(
             assert differences(mem, got) == []
     finally:
         del spark.sweep_buckets
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_spark_id_check_counts_each_hash_once_after_spreading_them(spark, tmp_path, monkeypatch):
+    """The hashes of the ids are counted with no partial aggregation before the shuffle (for
+    unique ids it would shrink nothing, and spill); duplicates: the memory path's message."""
+    from evaldash.dataset import load_predictions
+
+    frame = multiclass_ties(n=60, seed=2)
+    frame.loc[[8, 17], "id"] = frame.loc[3, "id"]
+    path = write(frame, tmp_path / "twice.parquet")
+    seen = []
+    run = spark.row
+    monkeypatch.setattr(spark, "row", lambda sql: seen.append(sql) or run(sql))
+    with pytest.raises(InputError) as mem:
+        load_predictions(path)
+    with pytest.raises(InputError) as eng:
+        evaluate_file(spark, str(path))
+    assert str(eng.value) == str(mem.value) and "duplicate ids" in str(eng.value)
+    on_hashes = [s for s in seen if "xxhash64(CAST(`id` AS STRING))" in s]
+    assert len(on_hashes) == 1
+    plan = spark.spark.sql(on_hashes[0])._jdf.queryExecution().executedPlan().toString()
+    assert plan.count("HashAggregate(keys=[ev_k") == 1 and "REPARTITION_BY_NUM" in plan

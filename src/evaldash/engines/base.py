@@ -23,6 +23,9 @@ class Engine:
     name = "engine"
     dialect: Dialect
     sweep_buckets = 1  # score ranges whose running sums run in parallel (see sql._cumulated)
+    # the file's first scan checks the ids for missing and blank values too (table._survey_plan); else
+    # the scan that counts the distinct ids does (one read of the ids: DuckDB's cheaper form)
+    survey_ids = False
 
     def frame(self, sql: str) -> pd.DataFrame:
         """The (small) result of ``sql`` as a DataFrame."""

@@ -5,11 +5,12 @@ per-class table, concept matrix, a cell's samples) over aggregates the engine co
 What comes back: each class's support, predictions and true positives; the samples counted by
 (labels, predicted labels, labels predicted), from which every sample-level metric is a sum; the
 concept and co-occurrence matrices; the sums of the label ranking metrics; each class's exact
-sweep summary (ROC AUC and AP computed in the engine, :func:`evaldash.engines.sql.sweep_summary`
-on the class's indicator column) and the pooled one (micro). For the dashboard: each concept's
-reduced sweep (the single-label engine's, :class:`~evaldash.engines.evaluation.OnEngine`: the
-slider's counts exact), its calibration bins, the slice table's per-slice sample counts, and the
-rows of a cell, a concept's FN / FP or a score bin a page at a time (lazy, in the memory order).
+sweep summary (ROC AUC and AP computed in the engine by one sort of the rows on the class's
+indicator column, :func:`evaldash.engines.sql.row_sweep_summary`) and the pooled one (micro).
+For the dashboard: each concept's reduced sweep (the single-label engine's,
+:class:`~evaldash.engines.evaluation.OnEngine`: the slider's counts exact), its calibration
+bins, the slice table's per-slice sample counts, and the rows of a cell, a concept's FN / FP or a
+score bin a page at a time (lazy, in the memory order).
 Everything derived from them is the memory path's own code. Cleanlab's suspected label errors
 need every row in memory: the warnings say so in one line (the pages: with the sample button).
 """
@@ -25,7 +26,7 @@ import pandas as pd
 from evaldash import metrics
 from evaldash import multilabel_metrics as mm
 from evaldash.engines import sql
-from evaldash.engines.evaluation import OnEngine, summarize
+from evaldash.engines.evaluation import OnEngine, class_summary, summarize
 from evaldash.engines.rows import RankedRows
 from evaldash.engines.multilabel_table import MultilabelEngineDataset, open_multilabel_table, source_columns
 from evaldash.errors import InputError
@@ -189,10 +190,10 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
 
     # --- the sweeps, summarised in the engine -----------------------------------------------
     def sweep_summary(self, cls: int):
-        """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine (once)."""
+        """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine
+        (once), as a single-label class's: one sort of the rows, split by score range on Spark."""
         self._need_scores()
-        return self.memo(("summary", cls), lambda e: summarize(e.engine.row(
-            sql.sweep_summary(e._class_scores(cls), *e.score_range(cls), e.engine.sweep_buckets))))
+        return self.memo(("summary", cls), lambda e: class_summary(e, e._class_scores(cls), cls))
 
     @cached_property
     def ranking(self) -> dict:
@@ -215,11 +216,10 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
             return {"roc_auc": float("nan"), "ap": float("nan")}
 
         def pooled(e):
-            if d.n * d.n_classes > sql.POOLED_PART_VALUES:
-                s = _pooled_in_parts(e)
-            else:
-                s = summarize(e.engine.row(sql.sweep_summary(sql.pooled_label_scores(d.n_classes), *e.score_range(),
-                                                             e.engine.sweep_buckets)))
+            if d.n * d.n_classes > sql.POOLED_PART_VALUES and e.engine.sweep_buckets <= 1:
+                s = _pooled_in_parts(e)  # one window would hold every pooled score (DuckDB, under its limit)
+            else:  # as a single-label micro sweep (Spark: split by score range, a task per range)
+                s = class_summary(e, sql.pooled_label_scores(d.n_classes), None)
             if s.n_pos == 0 or s.n_neg == 0:  # as micro_average.pooled_auc_ap
                 return {"roc_auc": float("nan"), "ap": float("nan")}
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}

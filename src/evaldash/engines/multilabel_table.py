@@ -354,7 +354,7 @@ def open_multilabel_table(engine: Engine, path: str, *, label_sep: str = mld.DEF
         in_unit = all(bounds[f"lo_{c}"] >= 0 and bounds[f"hi_{c}"] <= 1 for c in range(k))
     reason = "" if in_unit else ("the file has no scores" if scores is None else "some scores lie outside [0, 1]")
     if id_col is not None:
-        _check_ids(check, id_col)
+        _check_ids(check, id_col, n)
 
     q = engine.dialect.ident
     joins = truth.joins(engine, classes, "t") + (given.joins(engine, classes, "g") if given is not None else "")

@@ -68,6 +68,7 @@ class SparkEngine(Engine):
     name = "spark"
     dialect = SPARK
     sweep_buckets = BUCKETS  # each score range's sort and running sums run in a task of their own
+    survey_ids = True  # a second read of the ids costs less than carrying their checks through the shuffle
 
     def __init__(self, master: str | None = None, session=None):
         if session is None:

@@ -369,6 +369,25 @@ def slice_cells(slice_expr: str) -> str:
             f"FROM ev_rows) ev_a GROUP BY ev_slice, y_true, y_pred")
 
 
+KEYS_PER_PART = 1 << 20  # keys of the duplicate check that one task counts (a hash table of ~64 MB)
+
+
+def distinct_keys(key: str, rows: int, conditions: dict[str, str] | None = None) -> str:
+    """One row: ``keys``, the distinct values of ``key`` (an expression over ``ev_source``), and
+    for each of ``conditions`` (name: condition) the rows where it holds, from the same read. The
+    values are first spread over one partition per ``KEYS_PER_PART`` of the ``rows`` (Spark's
+    REPARTITION hint; a comment to DuckDB), so that each one's rows meet in one task, which
+    counts them in a table of its share of the values: without it Spark counts every value of
+    its input in a partial aggregation before the shuffle, whose table of unique ids spills and
+    shrinks nothing."""
+    parts = max(1, -(-int(rows) // KEYS_PER_PART))
+    conditions = conditions or {}
+    flags = "".join(f", CASE WHEN {c} THEN 1 ELSE 0 END AS ev_f{i}" for i, c in enumerate(conditions.values()))
+    sums = "".join(f", SUM(ev_f{i}) AS {name}" for i, name in enumerate(conditions))
+    return (f"SELECT COUNT(DISTINCT ev_k) AS keys{sums} FROM (SELECT /*+ REPARTITION({parts}, ev_k) */ {key} AS ev_k"
+            f"{flags} FROM ev_source) ev_h")
+
+
 def offending_rows(condition: str, shown: int, view: str = "ev_source") -> str:
     """The first ``shown`` row numbers where ``condition`` holds on ``view``, with how many there are."""
     return (f"SELECT ev_rn, COUNT(*) OVER () AS total FROM {view} WHERE {condition} "

@@ -74,6 +74,61 @@ class _Checker:
     def __init__(self, engine: Engine, source: str, kinds: dict[str, str]):
         self.engine, self.source, self.kinds = engine, source, kinds
         self.q = engine.dialect.ident
+        self._counted: dict[str, int] = {}  # condition: rows of ev_source that meet it (the survey's)
+        self._distinct: dict[str, pd.Series] = {}  # column: its distinct values (the survey's)
+        self._extremes: dict[str, tuple] = {}  # expression: (lowest, highest) (the survey's)
+
+    def survey(self, grouped: list[str], conditions: list[str], extremes: list[str]) -> int:
+        """One scan of ``ev_source`` for what the checks read, grouped by the ``grouped`` columns
+        (the class columns: a few groups): the rows (returned), each grouped column's distinct
+        values (:meth:`distinct`), how many rows meet each of ``conditions`` (:meth:`counts`) and
+        the lowest and highest value of each of ``extremes`` (:meth:`extremes`). A check whose
+        counts were not surveyed scans for them itself."""
+        keys = [self.q(c) for c in grouped]
+        columns = ([f"{k} AS ev_g{i}" for i, k in enumerate(keys)] + ["COUNT(*) AS ev_n"]
+                   + [f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END) AS ev_c{i}" for i, c in enumerate(conditions)]
+                   + [f"MIN({e}) AS ev_lo{i}, MAX({e}) AS ev_hi{i}" for i, e in enumerate(extremes)])
+        f = self.engine.frame(f"SELECT {', '.join(columns)} FROM ev_source"
+                              + (f" GROUP BY {', '.join(keys)}" if keys else ""))
+        for i, column in enumerate(grouped):
+            self._distinct[column] = f[f"ev_g{i}"].drop_duplicates().reset_index(drop=True)
+        for i, condition in enumerate(conditions):
+            self._counted[condition] = int(f[f"ev_c{i}"].sum())
+        for i, e in enumerate(extremes):
+            self._extremes[e] = (f[f"ev_lo{i}"].min(), f[f"ev_hi{i}"].max())
+        return int(f["ev_n"].sum())
+
+    def counts(self, conditions: dict[str, str]) -> dict[str, int]:
+        """{name: rows of ``ev_source`` where its condition holds}: the survey's, the others in one scan."""
+        out = {name: self._counted[c] for name, c in conditions.items() if c in self._counted}
+        rest = [(name, c) for name, c in conditions.items() if name not in out]
+        if rest:
+            row = self.engine.row("SELECT " + ", ".join(f"SUM(CASE WHEN {c} THEN 1 ELSE 0 END) AS ev_c{i}"
+                                                        for i, (_, c) in enumerate(rest)) + " FROM ev_source")
+            out.update({name: int(row[f"ev_c{i}"] or 0) for i, (name, _) in enumerate(rest)})
+        return out
+
+    def surveyed(self, conditions) -> bool:
+        """Whether the survey counted every one of ``conditions``."""
+        return all(c in self._counted for c in conditions)
+
+    def distinct(self, column: str) -> pd.Series:
+        """The distinct values of ``column`` (the survey's, else a scan)."""
+        if column in self._distinct:
+            return self._distinct[column]
+        return self.engine.frame(f"SELECT DISTINCT {self.q(column)} AS v FROM ev_source")["v"]
+
+    def extremes(self, expression: str) -> tuple:
+        """(lowest, highest) value of ``expression`` over ``ev_source`` (the survey's, else a scan)."""
+        if expression not in self._extremes:
+            row = self.engine.row(f"SELECT MIN({expression}) AS lo, MAX({expression}) AS hi FROM ev_source")
+            self._extremes[expression] = (row["lo"], row["hi"])
+        return self._extremes[expression]
+
+    def numeric_checks(self, column: str) -> dict[str, str]:
+        """The conditions a numeric score column must meet in no row: missing, infinite."""
+        missing = self.missing(column)
+        return {"missing": missing, "inf": f"NOT {missing} AND ABS(CAST({self.q(column)} AS DOUBLE)) > {_MAX_DOUBLE}"}
 
     def offending(self, condition: str, view: str = "ev_source") -> tuple[list[int], int]:
         f = self.engine.frame(sql.offending_rows(condition, MAX_SHOWN, view))
@@ -96,10 +151,10 @@ class _Checker:
             where = self.rows(f"{c} IS NOT NULL")
             raise InputError(f"{self.source}: column {column!r} holds lists at {where}; expected one class name per "
                              f"row (a single-label file)")
-        if self.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {self.missing(column)}")["n"].iloc[0]:
+        if self.counts({"missing": self.missing(column)})["missing"]:
             raise InputError(f"{self.source}: column {column!r} has missing values at "
                              f"{self.rows(self.missing(column))}; expected a class name in every row")
-        raw = self.engine.frame(f"SELECT DISTINCT {c} AS v FROM ev_source")["v"]
+        raw = self.distinct(column)
         names = ds._class_names(raw.reset_index(drop=True), "", column) if len(raw) else np.array([], dtype=object)
         blank = [i for i, n in enumerate(names) if not str(n).strip()]
         if blank:
@@ -112,14 +167,8 @@ class _Checker:
     def score_columns(self, columns: list[str]) -> list[str]:
         """:meth:`score_column` of each column; numeric columns checked in one scan for all."""
         numeric = [c for c in columns if self.kinds[c] in ("integer", "float")]
-        if numeric:
-            checks = ", ".join(
-                f"SUM(CASE WHEN {self.missing(c)} OR ABS(CAST({self.q(c)} AS DOUBLE)) > {_MAX_DOUBLE} THEN 1 ELSE 0 END)"
-                f" AS bad_{i}" for i, c in enumerate(numeric))
-            row = self.engine.row(f"SELECT {checks} FROM ev_source")
-            clean = {c for i, c in enumerate(numeric) if not row[f"bad_{i}"]}
-        else:
-            clean = set()
+        counts = self.counts({(c, what): condition for c in numeric for what, condition in self.numeric_checks(c).items()})
+        clean = {c for c in numeric if not counts[(c, "missing")] and not counts[(c, "inf")]}
         # a clean column needs no other look; the others are looked at one by one, for the message
         return [f"CAST({self.q(c)} AS DOUBLE)" if c in clean else self.score_column(c) for c in columns]
 
@@ -131,25 +180,24 @@ class _Checker:
                              f"expected a number")
         if kind in ("integer", "float"):
             value = f"CAST({c} AS DOUBLE)"
-            missing = self.missing(column)
+            missing, inf = self.numeric_checks(column).values()
         else:
             trimmed = f"TRIM(CAST({c} AS {self.engine.dialect.string}))"
             na = f"({c} IS NULL OR {trimmed} IN ({', '.join(sql.text(t) for t in _NA_TEXT)}))"
             value = f"TRY_CAST({trimmed} AS DOUBLE)"
             bad = f"(NOT {na} AND {value} IS NULL)"
-            if self.engine.frame(f"SELECT COUNT(*) AS n FROM ev_source WHERE {bad}")["n"].iloc[0]:
+            if self.counts({"bad": bad})["bad"]:
                 rows, total = self.offending(bad)
                 first = self.engine.frame(f"SELECT CAST({c} AS {self.engine.dialect.string}) AS v FROM ev_source WHERE ev_rn = {rows[0]}")
                 raise InputError(f"{self.source}: column {column!r} has non-numeric values at {rows_text(rows, total)} "
                                  f"(first: {str(first['v'].iloc[0])[:40]!r}); expected a number")
             missing = f"({na} OR isnan({value}))"
-        counts = self.engine.frame(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
-                                   f"SUM(CASE WHEN NOT {missing} AND ABS({value}) > {_MAX_DOUBLE} THEN 1 ELSE 0 END) "
-                                   f"AS inf FROM ev_source")
-        if counts["missing"].iloc[0]:
+            inf = f"NOT {missing} AND ABS({value}) > {_MAX_DOUBLE}"
+        counts = self.counts({"missing": missing, "inf": inf})
+        if counts["missing"]:
             raise InputError(f"{self.source}: column {column!r} has missing values at {self.rows(missing)}; "
                              f"expected a score in every row")
-        if counts["inf"].iloc[0]:
+        if counts["inf"]:
             raise InputError(f"{self.source}: column {column!r} has infinite values at "
                              f"{self.rows(f'ABS({value}) > {_MAX_DOUBLE}')}; expected a finite number")
         return value
@@ -181,14 +229,14 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
     label_col = ds._find(columns, ds.LABEL_NAMES)
     if label_col is None:
         raise InputError(f"{source}: no label column; expected one of {list(ds.LABEL_NAMES)}, found columns {columns}")
-    n = int(engine.frame("SELECT COUNT(*) AS n FROM ev_source")["n"].iloc[0])
-    if n == 0:
-        raise InputError(f"{source}: the file has a header but no data rows")
     check = _Checker(engine, source, kinds)
     q = engine.dialect.ident
     pred_col = ds._find(columns, ds.PREDICTION_NAMES)
     image_col = ds._find(columns, ds.IMAGE_NAMES)
     id_col = ds._find(columns, ds.ID_NAMES)
+    n = check.survey(*_survey_plan(check, columns, label_col, pred_col, id_col))
+    if n == 0:
+        raise InputError(f"{source}: the file has a header but no data rows")
     score_cols, single_col = ds._score_columns(columns, source)
     used = {label_col, pred_col, image_col, id_col, single_col, *score_cols.values()}
 
@@ -233,8 +281,8 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
         classes = ds._order_classes(found)
         pos = classes.index(str(positive)) if positive is not None else 1
         s = check.score_column(single_col)
-        low_high = engine.frame(f"SELECT MIN({s}) AS lo, MAX({s}) AS hi FROM ev_source")
-        in_unit = bool(low_high["lo"].iloc[0] >= 0 and low_high["hi"].iloc[0] <= 1)
+        low, high = check.extremes(s)
+        in_unit = bool(low >= 0 and high <= 1)
         scores = [""] * 2
         scores[pos] = s
         scores[1 - pos] = f"(1.0 - {s})" if in_unit else f"(-{s})"
@@ -301,16 +349,46 @@ def open_table(engine: Engine, path: str, *, positive: str | None = None,
 
     is_prob, reason = (False, "the file has no scores")
     if mirror is not None:
-        is_prob, reason = (True, "") if in_unit else _probability_check(check, k)
+        is_prob, reason = (True, "") if in_unit else _probability_check(check, scores)
     elif scores is not None:
-        is_prob, reason = _probability_check(check, k)
+        is_prob, reason = _probability_check(check, scores)
     if id_col is not None:
-        _check_ids(check, id_col)
+        _check_ids(check, id_col, n)
     return EngineDataset(source=source, classes=tuple(classes), n=n, engine=engine, has_scores=scores is not None,
                          positive=positive_idx, is_probability=is_prob, probability_reason=reason,
                          prediction_given=prediction_given, warnings=tuple(warnings), score_mirror=mirror,
                          metadata_columns=metadata, id_column=id_col, image_column=image_col,
                          column_kinds=tuple(kinds.items()))
+
+
+def _survey_plan(check: _Checker, columns: list[str], label_col: str, pred_col: str | None,
+                 id_col: str | None) -> tuple[list[str], list[str], list[str]]:
+    """What :meth:`_Checker.survey` counts in its one scan for :func:`open_table`'s checks, in their
+    order: the class columns' missing values and distinct values (grouped by them), the numeric
+    score columns' missing and infinite values (a single score column: its range too), whether
+    the scores of every class are probabilities, and (``Engine.survey_ids``) the ids' missing and
+    blank values. The checks raise their errors in the memory path's order from these counts;
+    those that find a fault look for its rows then."""
+    plain = [c for c in (label_col, pred_col) if c is not None and check.kinds[c] != "nested"]
+    conditions = [check.missing(c) for c in plain]
+    extremes = []
+    try:
+        score_cols, single_col = ds._score_columns(columns, check.source)
+    except InputError:  # raised after the rows are counted, as in memory
+        score_cols, single_col = {}, None
+    numeric = [c for c in [*score_cols.values(), single_col] if c is not None
+               and check.kinds[c] in ("integer", "float")]
+    for c in numeric:
+        conditions += check.numeric_checks(c).values()
+    if single_col in numeric:
+        extremes.append(f"CAST({check.q(single_col)} AS DOUBLE)")
+    elif score_cols and len(numeric) == len(score_cols):
+        scores = [f"CAST({check.q(score_cols[c])} AS DOUBLE)" for c in ds._order_classes(score_cols.keys())]
+        negative, _, off = _probability_conditions(scores)
+        conditions += [negative, off]
+    if id_col is not None and check.engine.survey_ids:
+        conditions += _id_checks(check, id_col).values()
+    return plain, conditions, extremes
 
 
 SMALL_MAP = 64  # class values up to which ev_rows maps them with a CASE instead of a join
@@ -341,46 +419,65 @@ def _check_known(check: _Checker, column: str, raw: pd.Series, names: list[str],
         f"({', '.join(prefix + b for b in bad[:3])} missing); score columns exist for {list(classes)[:20]}")
 
 
-def _probability_check(check: _Checker, k: int) -> tuple[bool, str]:
-    negative = " OR ".join(f"{sql.score(c)} < 0" for c in range(k))
-    total = " + ".join(sql.score(c) for c in range(k))
-    off = f"ABS({total} - 1.0) > {sql.number(ds.PROBABILITY_TOLERANCE)}"
-    counts = check.engine.frame(f"SELECT SUM(CASE WHEN {negative} THEN 1 ELSE 0 END) AS neg, "
-                                f"SUM(CASE WHEN {off} THEN 1 ELSE 0 END) AS off FROM ev_rows")
-    if counts["neg"].iloc[0]:
-        return False, f"scores are not probabilities: negative values at {check.rows(negative, 'ev_rows')}"
-    if counts["off"].iloc[0]:
-        rows, n_off = check.offending(off, "ev_rows")
-        first = check.engine.frame(f"SELECT {total} AS s FROM ev_rows WHERE ev_rn = {rows[0]}")["s"].iloc[0]
+def _probability_conditions(scores: list[str]) -> tuple[str, str, str]:
+    """(a score is negative, the scores' sum, the sum is not 1) of each row, ``scores``: each
+    class's score (an expression over ``ev_source``), summed in class order."""
+    total = " + ".join(scores)
+    return (" OR ".join(f"{s} < 0" for s in scores), total,
+            f"ABS({total} - 1.0) > {sql.number(ds.PROBABILITY_TOLERANCE)}")
+
+
+def _probability_check(check: _Checker, scores: list[str]) -> tuple[bool, str]:
+    negative, total, off = _probability_conditions(scores)
+    counts = check.counts({"neg": negative, "off": off})
+    if counts["neg"]:
+        return False, f"scores are not probabilities: negative values at {check.rows(negative)}"
+    if counts["off"]:
+        rows, n_off = check.offending(off)
+        first = check.engine.frame(f"SELECT {total} AS s FROM ev_source WHERE ev_rn = {rows[0]}")["s"].iloc[0]
         return False, (f"scores are not probabilities: rows do not sum to 1 within {ds.PROBABILITY_TOLERANCE:g} "
                        f"({rows_text(rows, n_off)}; row {rows[0] + 1} sums to {first:.4g})")
     return True, ""
 
 
-def _check_ids(check: _Checker, id_col: str) -> None:
+def _id_checks(check: _Checker, id_col: str) -> dict[str, str]:
+    """The conditions no id may meet: missing, blank."""
+    missing = check.missing(id_col)
+    if check.kinds[id_col] != "string":
+        return {"missing": missing, "blank": "FALSE"}
+    as_text = f"CAST({check.q(id_col)} AS {check.engine.dialect.string})"
+    # TRIM removes spaces: only a text that is empty or starts with a space-like character is looked at
+    return {"missing": missing, "blank": f"({as_text} = '' OR (ascii({as_text}) <= 32 AND TRIM({as_text}) = ''))"}
+
+
+def _check_ids(check: _Checker, id_col: str, n: int) -> None:
+    """Refuse missing, blank and repeated ids (``n``: the rows)."""
     c = check.q(id_col)
     source = check.source
     as_text = f"CAST({c} AS {check.engine.dialect.string})" if check.kinds[id_col] != "float" else c
     missing = check.missing(id_col)
     blank = f"TRIM({as_text}) = ''" if check.kinds[id_col] == "string" else "FALSE"
-    # TRIM removes spaces: only a text that is empty or starts with a space-like character is looked at
-    blank_fast = f"({as_text} = '' OR (ascii({as_text}) <= 32 AND {blank}))" if check.kinds[id_col] == "string" else blank
-    # one scan: missing and blank ids, and the distinct ids counted by a 64-bit hash of the text (a
-    # hash table of 8-byte keys, not of the strings; other kinds by the value itself); only fewer
-    # distinct hashes than ids (a duplicate, or two ids of one hash: about 1 in 10^11 files of 100M
-    # ids) takes the exact look at the ids below
+    # the distinct ids counted by a 64-bit hash of the text (a hash table of 8-byte keys, not of the
+    # strings; other kinds by the value itself); only fewer distinct hashes than ids (a duplicate,
+    # or two ids of one hash: about 1 in 10^11 files of 100M ids) takes the exact look at the ids below
     key = f"{check.engine.dialect.hash_function}({as_text})" if check.kinds[id_col] == "string" else c
-    counts = check.engine.row(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END) AS missing, "
-                              f"SUM(CASE WHEN {blank_fast} THEN 1 ELSE 0 END) AS blank, "
-                              f"COUNT(DISTINCT {key}) AS distinct_keys, COUNT({c}) AS present FROM ev_source")
+    checks = _id_checks(check, id_col)
+    keys = None
+    if check.surveyed(checks.values()):
+        counts = check.counts(checks)
+    else:  # the missing and blank ids counted in the read that counts the distinct ones
+        row = check.engine.row(sql.distinct_keys(key, n, checks))
+        counts, keys = {name: int(row[name] or 0) for name in checks}, int(row["keys"])
     if counts["missing"]:
         raise InputError(f"{source}: column {id_col!r} has missing values at {check.rows(missing)}; "
                          f"expected a unique id per row")
     if counts["blank"]:
         raise InputError(f"{source}: column {id_col!r} has empty values at {check.rows(blank)}; expected a unique id "
                          f"per row")
+    if keys is None:
+        keys = int(check.engine.row(sql.distinct_keys(key, n))["keys"])
     groups = f"SELECT {c} FROM ev_source GROUP BY {c} HAVING COUNT(*) > 1"
-    if counts["distinct_keys"] < counts["present"] and len(check.engine.frame(f"{groups} LIMIT 1")):
+    if keys < n and len(check.engine.frame(f"{groups} LIMIT 1")):
         duplicated = f"{c} IN ({groups})"
         first = check.engine.frame(f"SELECT {as_text} AS v, MIN(ev_rn) AS first FROM ev_source WHERE {duplicated} "
                                    f"GROUP BY {as_text} ORDER BY first LIMIT {MAX_SHOWN}")
