@@ -202,6 +202,7 @@ def test_a_new_images_root_on_the_engine_reuses_the_open_file(start, project, mo
     assert at.session_state["source"].images_root == images
     assert notices(at) == []  # the images show...
     assert len(read) == 24 and all(p.startswith(f"{images}/") and root == images for p, root in read)
+    assert f"Images root: {md(images)}" in [c.value for c in at.sidebar.caption]
     assert (len(opened), len(precomputed), len(_opened()[0])) == (1, 1, 1)  # ...from the file opened before
     other.run()
     assert notices(other), "the other session's root changed too"
