@@ -172,3 +172,57 @@ def test_the_multilabel_review_queue_says_why_its_image_does_not_show(start, pro
     outputs = project / "outputs"
     assert notices(at)[0].startswith(md(f"No image for this sample: its path leads outside the images root {outputs}."))
     assert len(unchecked_lines(at)) == 1
+
+
+def test_a_new_images_root_on_the_engine_reuses_the_open_file(start, project, monkeypatch):
+    """The sidebar's images root changes only how image paths resolve: the file is not validated
+    nor its first view computed again, and each session keeps its own root."""
+    import evaldash.engines.multilabel_evaluation as opening
+    import evaldash.ui.galleries as galleries
+    from evaldash.engines.evaluation import EngineEvaluation
+    from evaldash.ui.engine_sources import _opened
+
+    opened, precomputed, read = [], [], []
+    thumbnail = galleries.thumbnail
+    monkeypatch.setattr(galleries, "thumbnail", lambda p, *a, **kw: read.append((p, kw["root"])) or thumbnail(p, *a, **kw))
+    evaluate_path, precompute = opening.evaluate_path, EngineEvaluation.precompute
+    monkeypatch.setattr(opening, "evaluate_path", lambda *a, **kw: opened.append(a[1]) or evaluate_path(*a, **kw))
+    monkeypatch.setattr(EngineEvaluation, "precompute",
+                        lambda self, *a, **kw: precomputed.append(1) or precompute(self, *a, **kw))
+    path, images = str(project / "outputs" / "predictions.csv"), str(project / "images")
+    other = start("pages/errors.py", path, "--data-root", str(project))  # a session keeping the file's folder
+    at = start("pages/errors.py", path, "--data-root", str(project))
+    assert notices(at) and notices(other)
+    assert (len(opened), len(precomputed)) == (1, 1)  # once for both sessions
+    at.button(key="open_file").click().run()
+    at.text_input(key="images_root_input").input(images)
+    read.clear()
+    at.button(key="open_path").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["source"].images_root == images
+    assert notices(at) == []  # the images show...
+    assert len(read) == 24 and all(p.startswith(f"{images}/") and root == images for p, root in read)
+    assert f"Images root: {md(images)}" in [c.value for c in at.sidebar.caption]
+    assert (len(opened), len(precomputed), len(_opened()[0])) == (1, 1, 1)  # ...from the file opened before
+    other.run()
+    assert notices(other), "the other session's root changed too"
+    at.run()
+    assert notices(at) == [] and (len(opened), len(precomputed)) == (1, 1)
+
+
+@pytest.mark.parametrize("name", ["predictions.csv", "concepts.csv"])  # single-label and multi-label files
+def test_an_images_root_view_shares_the_open_evaluation(duck, project, name):
+    from evaldash.engines.multilabel_evaluation import evaluate_path
+    from evaldash.engines.rooted import with_images_root
+
+    path, images = str(project / "outputs" / name), str(project / "images")
+    base = evaluate_path(duck, path)
+    assert with_images_root(base, None) is base and with_images_root(base, str(project / "outputs")) is base
+    view = with_images_root(base, images)
+    assert view is with_images_root(base, images)  # one view per root, for every session
+    assert (view.dataset.images_root, base.dataset.images_root) == (images, str(project / "outputs"))
+    assert view._memo is base._memo and view.dataset.row_cache is base.dataset.row_cache
+    counts = view.per_class  # computed on the view: the base has it too, and the other way round
+    assert with_images_root(base, images) is view and base.__dict__["per_class"] is counts
+    assert view.dataset.image_paths[3].startswith(f"{images}/") and base.dataset.image_paths[3] is None
+    assert rows_image_check(view.dataset, range(24)).not_shown == 0

@@ -110,18 +110,23 @@ def shared_once(store: tuple[OrderedDict, threading.Lock, dict], key, label: str
 
 def load_on_engine(source):
     """The evaluation of ``source`` on its engine, opened once per file version for every session;
-    None when ``auto`` chose memory. The first opening shows its steps while the engine works."""
+    None when ``auto`` chose memory. The first opening shows its steps while the engine works.
+    Another images root is a view of the same opening (:mod:`evaldash.engines.rooted`)."""
+    from evaldash.engines.rooted import with_images_root
+
     name = engine_name(source)
     if name == "memory":
         return None
     key = (source.path, file_version(source.path), name, source.memory_limit, source.spark_master,
-           source.positive, source.threshold, source.task, source.label_sep, source.thresholds, source.images_root)
-    return shared_once(_opened(), key, f"Opening {Path(source.path).name} on the {name} engine",
-                       lambda progress: _open(source, name, progress), MAX_OPEN)
+           source.positive, source.threshold, source.task, source.label_sep, source.thresholds)
+    opened = shared_once(_opened(), key, f"Opening {Path(source.path).name} on the {name} engine",
+                         lambda progress: _open(source, name, progress), MAX_OPEN)
+    return with_images_root(opened, source.images_root)
 
 
 def _open(source, name: str, progress):
-    """Validate ``source`` on engine ``name`` and compute its first numbers, naming each step."""
+    """Validate ``source`` on engine ``name`` and compute its first numbers, naming each step (its
+    images in the file's folder: :func:`load_on_engine` gives the view of the source's root)."""
     from evaldash.engines.multilabel_evaluation import evaluate_path
 
     progress("reading and checking the file")
@@ -129,7 +134,7 @@ def _open(source, name: str, progress):
         engine = _engine(name, source.memory_limit, source.spark_master)
         evaluation = evaluate_path(engine, source.path, task=source.task, label_sep=source.label_sep,
                                    positive=source.positive, threshold=source.threshold,
-                                   thresholds_file=source.thresholds, images_root=source.images_root)
+                                   thresholds_file=source.thresholds)
         # the cell galleries' sorted table is built after the first view, in the background
         evaluation.precompute(background=True, progress=progress)
     return evaluation

@@ -182,6 +182,8 @@ def data_panel(evaluation: Evaluation) -> None:
             from evaldash.ui.engine_sources import engine_caption
 
             st.caption(engine_caption(source, evaluation))
+        if source.images_root and getattr(d, "images_root", None):  # the root chosen, as it resolved
+            st.caption(f"Images root: {md(d.images_root)}")
         showing = bool(st.session_state.get("_open_panel"))  # the ways to open a file (below)
         if "load_error" in st.session_state and not showing:  # else at the head of the panel
             st.error(md(st.session_state["load_error"]), icon=":material/warning:")
