@@ -8,7 +8,7 @@ from evaldash import figures, ui
 from evaldash.annotations import BUILTIN_TAGS, StoreError
 from evaldash.error_analysis import gallery_rows
 from evaldash.images import full_image
-from evaldash.metadata import value_text
+from evaldash.metadata import row_text
 
 SETS = {
     "mistakes": "Confident mistakes",
@@ -233,7 +233,7 @@ with right:
     if d.has_scores:
         st.plotly_chart(figures.scores_bar(list(classes), d.scores[row], int(d.y_true[row]), int(d.y_pred[row])),
                         key="review_scores")
-    meta = {str(c): value_text(d.metadata[c].iloc[[row]]).iloc[0] for c in d.metadata.columns}  # '(missing)', not 'nan'
+    meta = row_text(d.metadata, row)  # '(missing)', not 'nan'; a one-row slice, which an engine reads too
     if meta:
         st.dataframe(pd.DataFrame({"field": list(meta), "value": list(meta.values())}), hide_index=True,
                      width="stretch")

@@ -3,7 +3,7 @@ that the cell table is being built in the background (its samples read from the 
 
 from __future__ import annotations
 
-from test_engine_app import captions, folder, on_duckdb, open_page  # noqa: F401 (fixtures)
+from test_engine_app import captions, folder, joined, on_duckdb, open_page  # noqa: F401 (fixtures)
 
 from evaldash.engines import cells
 
@@ -25,3 +25,22 @@ def test_a_cells_review_queue_says_its_table_is_being_built_as_confusion_does(on
     at.run()
     assert not at.exception, at.exception
     assert "Cell galleries" not in captions(at)  # built: the line is gone
+
+
+def test_review_on_an_engine_shows_the_samples_metadata_and_saves_a_note(on_duckdb, joined):
+    """The metadata table, the note, the corrected label and the save button, as in memory (the
+    metadata was read as a list of rows, which the engine refuses: the page stopped above them)."""
+    import pandas as pd
+
+    at = open_page("pages/review.py")
+    assert not at.error, [e.value for e in at.error]
+    first = at.dataframe[0].value
+    assert list(first["field"]) == ["site"]
+    frame = pd.read_parquet(joined)
+    sid = at.subheader[0].value.split(":")[0].replace("\\", "")  # "<id>: true X → predicted Y"
+    assert first["value"].iloc[0] == frame.loc[frame["id"].astype(str) == sid, "site"].iloc[0]
+    note = next(t for t in at.text_area if t.label == "Note")
+    note.input("seen <b>twice</b>").run()
+    at.button(key="review_save").click().run()
+    assert not at.exception and not at.error, at.exception
+    assert next(t for t in at.text_area if t.label == "Note").value == "seen <b>twice</b>"
