@@ -3,10 +3,11 @@ of its own, and stopped cleanly when the process exits.
 
 The first view of ``/threshold`` needs the confusion counts, every class's drawn curves and slider
 counts (scans, no sort) and the exact summary of the class it shows (one sort of every row). The
-other classes' exact summaries (each one more sort: 3 s at 20M rows) and the sorted cell table (a
-multi-label file: the other concepts' summaries, the micro average's sort of every pooled score and
-the label ranking metrics' scan) come after it (:func:`after_first_view`), one sort at a time (``cells._one_sort``: they share the
-database's memory limit), the summaries first: the overview's table needs them. A page that needs
+other classes' exact summaries (each one more sort: 3 s at 20M rows) and the sorted cell table
+come after it (:func:`after_first_view`), one sort at a time (``cells._one_sort``: they share the
+database's memory limit), the summaries first: the overview's table needs them. A multi-label
+file has no cell table: after it come the other concepts' summaries, the micro average (a sort of
+every pooled score) and the label ranking metrics (``later_sorts()``). A page that needs
 a summary meanwhile computes it on its own connection (the evaluation's memo: never twice), so a
 number is never shown before it is exact.
 
