@@ -63,6 +63,7 @@ class MultilabelEvaluation:
     thresholds: np.ndarray
     _memo: dict = field(default_factory=dict, repr=False)
     _guard: threading.RLock = field(default_factory=threading.RLock, repr=False)  # a computation may need another
+    _locks: dict = field(default_factory=dict, repr=False)  # one per memo name (a page need not wait for another)
 
     task = "multilabel"
 
@@ -157,6 +158,11 @@ class MultilabelEvaluation:
         out["reasons"] = {d.classes[c]: why for c, why in out["reasons"].items()}
         out["unavailable"] = ""
         return out
+
+    def _ranking_notes(self) -> dict:
+        """:attr:`ranking`'s ``reasons`` (class name → why its ROC AUC/AP is undefined) and
+        ``unavailable``, for the warnings."""
+        return self.ranking
 
     def class_ranking(self, cls: int) -> tuple[float, float]:
         """(ROC AUC, average precision) of concept ``cls``."""
@@ -373,7 +379,7 @@ class MultilabelEvaluation:
         out += _per_class_warnings(never, "class {!r} is never predicted: its precision is reported as 0 (as "
                                    "scikit-learn does)", "are never predicted: their precision is reported as 0 "
                                    "(as scikit-learn does)")
-        rk = self.ranking
+        rk = self._ranking_notes()
         if rk["unavailable"]:
             out.append(f"ROC AUC, average precision and ranking metrics unavailable: {rk['unavailable']}")
         if len(rk["reasons"]) <= WARNED_CLASSES:
@@ -395,12 +401,15 @@ class MultilabelEvaluation:
         return self
 
     def memo(self, name, compute):
-        """``compute(self)`` once per evaluation and ``name``."""
+        """``compute(self)`` once per evaluation and ``name`` (thread-safe: one computation per name;
+        on an engine a page is not held up by another name computed in the background)."""
         try:
             return self._memo[name]
         except KeyError:
             pass
         with self._guard:
+            lock = self._locks.setdefault(name, threading.RLock())
+        with lock:
             if name not in self._memo:
                 self._memo[name] = compute(self)
         return self._memo[name]

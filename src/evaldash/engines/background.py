@@ -3,9 +3,11 @@ of its own, and stopped cleanly when the process exits.
 
 The first view of ``/threshold`` needs the confusion counts, every class's drawn curves and slider
 counts (scans, no sort) and the exact summary of the class it shows (one sort of every row). The
-other classes' exact summaries (each one more sort: 3 s at 20M rows) and the sorted cell table come
-after it (:func:`after_first_view`), one sort at a time (``cells._one_sort``: they share the
-database's memory limit), the summaries first: the overview's table needs them. A page that needs
+other classes' exact summaries (each one more sort: 3 s at 20M rows) and the sorted cell table
+come after it (:func:`after_first_view`), one sort at a time (``cells._one_sort``: they share the
+database's memory limit), the summaries first: the overview's table needs them. A multi-label
+file has no cell table: after it come the other concepts' summaries, the micro average (a sort of
+every pooled score) and the label ranking metrics (``later_sorts()``). A page that needs
 a summary meanwhile computes it on its own connection (the evaluation's memo: never twice), so a
 number is never shown before it is exact.
 
@@ -83,26 +85,30 @@ def _stop_at_exit() -> None:
 
 
 def other_summaries(evaluation, job=None) -> None:
-    """Every class's exact summary not computed yet, each on a worker connection, one sort at a
-    time with the process's other large sorts; then :attr:`ranking` (from the memo). ``job``: the
-    file's cell-table build, which says meanwhile that it waits for them."""
+    """Every class's (concept's) exact summary not computed yet, then the evaluation's other sorts
+    the first view did not wait for (``later_sorts()``: a multi-label file's micro average), each on
+    a worker connection, one sort at a time with the process's other large sorts; then
+    :attr:`ranking` (from the memo). ``job``: the file's cell-table build, which says meanwhile that
+    it waits for them; they stop once it (or, without one, a table claimed as dropped) is dropped."""
     from evaldash.engines import cells
 
     d = evaluation.dataset
-    missing = [c for c in range(d.n_classes) if ("summary", c) not in evaluation._memo]
-    if d.score_mirror is None and missing:  # (with a mirror both classes came from the first view's sort)
+    sorts = []
+    if getattr(d, "score_mirror", None) is None:  # (with a mirror both classes came from the first view's sort)
+        sorts = [("the exact sweeps of the other classes", lambda w, c=c: evaluation.sweep_summary(c, engine=w))
+                 for c in range(d.n_classes) if ("summary", c) not in evaluation._memo]
+    sorts += getattr(evaluation, "later_sorts", list)()
+    if sorts:
         with worker(evaluation.engine) as w:
-            for c in missing:
-                # a dropped table's view is no longer kept: its summaries are not wanted either
-                while not cells._one_sort.acquire(timeout=0.1):
-                    if exiting() or (job is not None and job.dropped):
-                        return
+            for what, compute in sorts:
+                if not _one_sort_or_given_up(evaluation, job):
+                    return
                 try:
-                    if exiting() or (job is not None and job.dropped):
+                    if _given_up(evaluation, job):
                         return
                     if job is not None:
-                        job.waiting = "the exact sweeps of the other classes"
-                    evaluation.sweep_summary(c, engine=w)
+                        job.waiting = what
+                    compute(w)
                 finally:
                     if job is not None:
                         job.waiting = None
@@ -110,8 +116,29 @@ def other_summaries(evaluation, job=None) -> None:
     _ = evaluation.ranking
 
 
+def _given_up(evaluation, job) -> bool:
+    """Whether the background stops: the interpreter exits, or the file's view is no longer kept
+    (its cell table dropped: ``job``, else the build :func:`evaldash.engines.cells.drop` claimed)."""
+    from evaldash.engines import cells
+
+    job = job if job is not None else evaluation._memo.get(cells.JOB)
+    return exiting() or (job is not None and job.dropped)
+
+
+def _one_sort_or_given_up(evaluation, job) -> bool:
+    """Wait for the process's one large sort at a time (True, held), or give up (False)."""
+    from evaldash.engines import cells
+
+    # a dropped table's view is no longer kept: its summaries are not wanted either
+    while not cells._one_sort.acquire(timeout=0.1):
+        if _given_up(evaluation, job):
+            return False
+    return True
+
+
 def after_first_view(evaluation) -> None:
-    """Start, in one thread, the other classes' exact summaries and then the sorted cell table
+    """Start, in one thread, the other classes' exact summaries (and the evaluation's other later
+    sorts) and then, for a single-label file, the sorted cell table
     (:func:`evaldash.engines.cells.start`, which says meanwhile that the table waits for them)."""
     from evaldash.engines import cells
 
@@ -121,4 +148,7 @@ def after_first_view(evaluation) -> None:
         except BaseException as exc:  # noqa: BLE001 - a page asking for one computes it and says why it failed
             if not exiting():
                 logging.getLogger(__name__).warning("the other classes' exact sweeps were not computed: %s", exc)
-    cells.start(evaluation, before=summaries)
+    if getattr(evaluation, "task", None) == "multilabel":  # no cell table: the concept matrix's cells are queried
+        start(lambda: summaries(None), "evaldash-other-summaries")
+    else:
+        cells.start(evaluation, before=summaries)

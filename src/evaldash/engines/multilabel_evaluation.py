@@ -179,21 +179,43 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
         if not self.dataset.has_scores:
             return {m: float("nan") for m in names}
 
-        def sums(e):
-            k = e.dataset.n_classes
-            row = e.engine.row(sql.label_ranking_sums(k) if k <= sql.RANKING_TERMS_MAX else
-                               sql.label_ranking_sums_stacked(k))
-            n = e.dataset.n
-            return {"label_ranking_average_precision": float(row["lrap_sum"]) / n,
-                    "coverage_error": float(row["coverage_sum"]) / n, "label_ranking_loss": float(row["loss_sum"]) / n}
-        return self.memo("ranking metrics", sums)
+        return self.memo("ranking metrics", lambda e: _ranking_sums(e, e.engine))
 
     # --- the sweeps, summarised in the engine -----------------------------------------------
-    def sweep_summary(self, cls: int):
+    def sweep_summary(self, cls: int, engine=None):
         """ROC AUC, AP and counts of class ``cls``'s sweep on its indicator column, in the engine
-        (once), as a single-label class's: one sort of the rows, split by score range on Spark."""
+        (once; ``engine``: on that connection, e.g. a worker's, if it is not computed yet), as a
+        single-label class's: one sort of the rows, split by score range on Spark."""
         self._need_scores()
-        return self.memo(("summary", cls), lambda e: class_summary(e, e._class_scores(cls), cls))
+        return self.memo(("summary", cls), lambda e: class_summary(e, e._class_scores(cls), cls, engine))
+
+    def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
+        """From the concept's support and the score ranges (scans, no sort): the drawn curves and
+        the slider's counts do not wait for the concept's exact summary (its ROC AUC and AP); its
+        distinct scores when the summary is there already (else decided from a histogram: the same
+        choice, :meth:`OnEngine._reduced_sweep`)."""
+        self._need_scores()
+        n_pos = int(self.per_class["support"][cls])
+        done = self._memo.get(("summary", cls))
+        return n_pos, self.dataset.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
+
+    def class_ranking(self, cls: int) -> tuple[float, float]:
+        """(ROC AUC, average precision) of concept ``cls`` alone: its exact summary, not every concept's."""
+        if not self.dataset.has_scores:
+            return float("nan"), float("nan")
+        s = self.sweep_summary(cls)
+        return s.roc_auc, s.average_precision
+
+    def _ranking_notes(self) -> dict:
+        """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the concepts' support (a concept
+        without positives or negatives), without sorting every concept's scores."""
+        d = self.dataset
+        if not d.has_scores:
+            return {"reasons": {}, "unavailable": "the file has no scores"}
+        support = self.per_class["support"]
+        return {"reasons": {d.classes[c]: "no positive samples" if support[c] == 0 else "no negative samples"
+                            for c in range(d.n_classes) if support[c] == 0 or support[c] == d.n},
+                "unavailable": ""}
 
     @cached_property
     def ranking(self) -> dict:
@@ -211,19 +233,33 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
 
     @property
     def micro_ranking(self) -> dict[str, float]:
+        return self.micro_summary()
+
+    def micro_summary(self, engine=None) -> dict[str, float]:
+        """:attr:`micro_ranking`, computed once (``engine``: on that connection if not computed yet)."""
         d = self.dataset
         if not d.has_scores:
             return {"roc_auc": float("nan"), "ap": float("nan")}
 
         def pooled(e):
-            if d.n * d.n_classes > sql.POOLED_PART_VALUES and e.engine.sweep_buckets <= 1:
-                s = _pooled_in_parts(e)  # one window would hold every pooled score (DuckDB, under its limit)
+            on = engine or e.engine
+            if d.n * d.n_classes > sql.POOLED_PART_VALUES and on.sweep_buckets <= 1:
+                s = _pooled_in_parts(e, on)  # one window would hold every pooled score (DuckDB, under its limit)
             else:  # as a single-label micro sweep (Spark: split by score range, a task per range)
-                s = class_summary(e, sql.pooled_label_scores(d.n_classes), None)
+                s = class_summary(e, sql.pooled_label_scores(d.n_classes), None, on)
             if s.n_pos == 0 or s.n_neg == 0:  # as micro_average.pooled_auc_ap
                 return {"roc_auc": float("nan"), "ap": float("nan")}
             return {"roc_auc": s.roc_auc, "ap": s.average_precision}
         return self.memo("micro", pooled)
+
+    def later_sorts(self) -> list:
+        """What the first view does not wait for beyond the concepts' summaries
+        (:func:`evaldash.engines.background.other_summaries`): ``(what, compute(engine))`` pairs,
+        each run on a worker connection unless a page computed it first."""
+        if not self.dataset.has_scores:
+            return []
+        return [("the micro average", lambda w: self.micro_summary(w)),
+                ("the label ranking metrics", lambda w: self.memo("ranking metrics", lambda e: _ranking_sums(e, w)))]
 
     # --- matrices and drill-down ----------------------------------------------------------
     @cached_property
@@ -357,8 +393,18 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
 
     def precompute(self, background: bool = False, progress=None) -> "EngineMultilabelEvaluation":
         """:meth:`MultilabelEvaluation.precompute` in named steps (``progress(text)`` before each),
-        then each concept's reduced sweep (the slider's counts)."""
+        then each concept's reduced sweep (the slider's counts).
+
+        With ``background`` on DuckDB, only the exact summary of the concept ``/threshold`` opens
+        on (the first) is computed here; the other concepts' summaries, the micro average (a sort
+        of every pooled score) and the label ranking metrics follow after this returns, in a thread
+        of its own on a worker connection (:func:`evaldash.engines.background.after_first_view`).
+        The drawn curves and slider counts do not need them (:meth:`_sweep_totals`); a page showing
+        them computes what is not there yet (the memo: never twice)."""
+        from evaldash.engines.cells import duckdb_of
+
         d = self.dataset
+        later = background and d.has_scores and duckdb_of(self.engine) is not None
 
         def step(text: str) -> None:
             if progress is not None:
@@ -370,14 +416,19 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
         if d.has_scores:
             step("score ranges")
             self.score_range()
-            for c in range(d.n_classes):
+            for c in [0] if later else range(d.n_classes):
                 step(f"concept {d.classes[c]!r}: exact sweep (ROC AUC, average precision)")
                 self.sweep_summary(c)
-            step("micro average and label ranking")
-            _ = self.ranking, self.micro_ranking, self.ranking_metrics
+            if not later:
+                step("micro average and label ranking")
+                _ = self.ranking, self.micro_ranking, self.ranking_metrics
             for c in range(d.n_classes):  # /threshold draws every concept's curves (the macro average too)
                 step(f"concept {d.classes[c]!r}: counts at the slider's positions and the curves' points")
                 self.class_curves(c)
+        if later:
+            from evaldash.engines import background as jobs
+
+            jobs.after_first_view(self)
         return self
 
     def label_issues(self) -> dict:
@@ -442,7 +493,15 @@ def sample_metrics(s: dict, n: int, k: int) -> dict[str, float]:
             "hamming_loss": float(wrong / (n * k))}
 
 
-def _pooled_in_parts(e: EngineMultilabelEvaluation):
+def _ranking_sums(e: EngineMultilabelEvaluation, engine) -> dict[str, float]:
+    """The label ranking metrics from their sums over samples, one scan on ``engine``."""
+    k, n = e.dataset.n_classes, e.dataset.n
+    row = engine.row(sql.label_ranking_sums(k) if k <= sql.RANKING_TERMS_MAX else sql.label_ranking_sums_stacked(k))
+    return {"label_ranking_average_precision": float(row["lrap_sum"]) / n,
+            "coverage_error": float(row["coverage_sum"]) / n, "label_ranking_loss": float(row["loss_sum"]) / n}
+
+
+def _pooled_in_parts(e: EngineMultilabelEvaluation, engine):
     """The pooled (micro) sweep's summary from consecutive score ranges of at most about
     ``sql.POOLED_PART_VALUES`` scores, highest first: one window of samples × classes scores
     would need them all in memory at once."""
@@ -450,7 +509,7 @@ def _pooled_in_parts(e: EngineMultilabelEvaluation):
     scores = sql.pooled_label_scores(d.n_classes)
     low, high = e.score_range()
     fine = 64 * max(1, -(-d.n * d.n_classes // sql.POOLED_PART_VALUES))  # equal score ranges, merged below
-    f = e.engine.frame(sql.bucket_counts(scores, low, high, fine)).sort_values("ev_bucket", ascending=False)
+    f = engine.frame(sql.bucket_counts(scores, low, high, fine)).sort_values("ev_bucket", ascending=False)
     parts, size = [], 0
     for b, n in zip(f["ev_bucket"].astype(int), f["n"].astype(int)):
         if not parts or size + n > sql.POOLED_PART_VALUES:
@@ -460,7 +519,7 @@ def _pooled_in_parts(e: EngineMultilabelEvaluation):
         size += n
     total = {"m": 0, "n_pos": 0, "n_neg": 0, "auc2": 0, "ap_sum": 0.0}
     for first, last in parts:  # from the highest scores down: the counts above each part are known
-        row = e.engine.row(sql.sweep_summary_part(scores, low, high, fine, first, last, total["n_pos"],
+        row = engine.row(sql.sweep_summary_part(scores, low, high, fine, first, last, total["n_pos"],
                                                   total["n_pos"] + total["n_neg"]))
         for key in total:
             total[key] += (float if key == "ap_sum" else int)(row[key] or 0)
