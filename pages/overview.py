@@ -33,20 +33,21 @@ engine = ui.on_engine(ev)  # None in memory; on an engine the intervals come fro
 ci = ev.intervals(wait=bool(engine) or ev.counts.count.size <= INTERVALS_NOW_CELLS)
 half = lambda pair: (pair[1] - pair[0]) / 2  # noqa: E731 - the ± shown: half the 95% interval's width
 
-cards = st.columns(6)
-cards[0].metric("Samples", f"{d.n:,}")
-cards[1].metric("Classes", d.n_classes)
+# a row that wraps at narrow widths instead of cutting the numbers ("20,…" at 1024 px)
+cards = st.container(horizontal=True, key="overview_cards")
+cards.metric("Samples", f"{d.n:,}", width="content")
+cards.metric("Classes", d.n_classes, width="content")
 if ci is not None:
     st.caption(f"Accuracy {fmt(head['accuracy'])} ± {half(ci['accuracy']):.3f}, macro F1 {fmt(head['macro_f1'])} ± "
                f"{half(ci['macro_f1']):.3f} (95% bootstrap intervals, {ci['resamples']} resamples)")
-cards[2].metric("Accuracy", fmt(head["accuracy"]), help=None if ci is None else "95% bootstrap interval "
-                f"{ci['accuracy'][0]:.3f} to {ci['accuracy'][1]:.3f} ({ci['resamples']} resamples)")
-cards[3].metric("Macro F1", fmt(head["macro_f1"]), help=None if ci is None else "95% bootstrap interval "
-                f"{ci['macro_f1'][0]:.3f} to {ci['macro_f1'][1]:.3f} ({ci['resamples']} resamples)")
-cards[4].metric("Macro ROC AUC", fmt(head["macro_roc_auc"]),
-                help=None if d.has_scores else "needs per-class scores; this file has none")
-cards[5].metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a",
-                help="expected calibration error over 15 confidence bins" if cal["available"] else cal["reason"])
+cards.metric("Accuracy", fmt(head["accuracy"]), width="content", help=None if ci is None else
+             f"95% bootstrap interval {ci['accuracy'][0]:.3f} to {ci['accuracy'][1]:.3f} ({ci['resamples']} resamples)")
+cards.metric("Macro F1", fmt(head["macro_f1"]), width="content", help=None if ci is None else
+             f"95% bootstrap interval {ci['macro_f1'][0]:.3f} to {ci['macro_f1'][1]:.3f} ({ci['resamples']} resamples)")
+cards.metric("Macro ROC AUC", fmt(head["macro_roc_auc"]), width="content",
+             help=None if d.has_scores else "needs per-class scores; this file has none")
+cards.metric("ECE", fmt(head["ece"]) if cal["available"] else "n/a", width="content",
+             help="expected calibration error over 15 confidence bins" if cal["available"] else cal["reason"])
 
 # per-class ROC AUC intervals cost classes × distinct scores (at most bootstrap.MAX_AUC_BINS) × resamples:
 # computed here for small files, else by the background precompute (3.7 s at 1M rows × 10 classes)

@@ -31,8 +31,9 @@ def concept_overview(ev) -> None:
              "Samples F1": "F1 of each sample's predicted set against its true set, averaged over samples",
              "Macro ROC AUC": None if d.has_scores else "needs per-class scores; this file has none",
              "Label cardinality": f"true labels per sample (predicted: {head['predicted_label_cardinality']:.2f})"}
-    for col, (name, value) in zip(st.columns(len(card)), card.items()):
-        col.metric(name, value, help=helps.get(name))
+    with st.container(horizontal=True, key="concept_cards"):  # wraps at narrow widths, no number cut
+        for name, value in card.items():
+            st.metric(name, value, help=helps.get(name), width="content")
 
     table = ev.per_class_table()
     frame = pd.DataFrame({"concept": table["class"], "precision": table["precision"], "recall": table["recall"],
