@@ -1,6 +1,7 @@
 """Long page queries run on pooled DuckDB connections of their own: while one runs, the evaluation's
 other queries do not wait for it; the pages are the memory path's, a derived view's pages read the
-view (its definition replayed on a connection made before it); another engine runs the page itself."""
+view (its definition replayed on a connection made before it), a second file alongside reads its
+renamed views; another engine runs the page itself."""
 
 from __future__ import annotations
 
@@ -75,6 +76,17 @@ def test_pages_of_a_slice_read_the_slice_on_a_reused_connection(duck, files):
     # the file's own pages on the same connection still read the whole file
     e._memo.pop("pages")
     assert e.cell_samples(1, 0)[0:30].tolist() == np.asarray(m.cell_samples(1, 0))[:30].tolist()
+
+
+def test_a_second_folder_alongside_reads_its_own_renamed_views(duck, files, tmp_path):
+    from evaldash.engines.alongside import alongside
+
+    path, _ = files
+    folder = write(multiclass_ties(n=500, seed=72), tmp_path / "b", parts=2)  # its file offsets: a registered table
+    _, mb = memory_report(folder)
+    ea = evaluate_file(duck, str(path))
+    eb = evaluate_file(alongside(ea.engine, "b"), str(folder))
+    assert eb.cell_samples(1, 1)[0:20].tolist() == np.asarray(mb.cell_samples(1, 1))[:20].tolist()
 
 
 def test_another_engine_runs_the_page_itself():

@@ -94,7 +94,9 @@ class DuckDBEngine(Engine):
 
     def register(self, name: str, table: pd.DataFrame) -> None:
         self.con.register(name, table)
-        self._remember("table", name, table)
+        # kept under the name it has on the connection (a second file's alongside: renamed)
+        rename = getattr(self.con, "rename_views", False)
+        self._remember("table", self.con.rewrite(name) if rename else name, table)
 
     def define_source(self, path: str, text_columns=()) -> dict[str, str]:
         kind, files = source_files(path)
