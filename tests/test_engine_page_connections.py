@@ -31,7 +31,8 @@ def duck():
     engine.close()
 
 
-def test_a_long_page_query_leaves_the_engine_free_for_other_queries(duck, files):
+@pytest.mark.parametrize("asked", ["page", "count"])
+def test_a_long_page_query_leaves_the_engine_free_for_other_queries(duck, files, asked):
     path, m = files
     e = evaluate_file(duck, str(path))
     started, release, first = threading.Event(), threading.Event(), [True]
@@ -44,9 +45,10 @@ def test_a_long_page_query_leaves_the_engine_free_for_other_queries(duck, files)
         return x
     duck.con.create_function("ev_test_wait", wait_once, ["BIGINT"], "BIGINT")
     rows = RankedRows(e, ("test", "waiting"), f"{sql.cell_where(1, 1)} AND ev_test_wait(ev_rn) >= 0",
-                      sql.MOST_CONFIDENT, count=24)
+                      sql.MOST_CONFIDENT, count=None if asked == "count" else 24)
     page, other = [], []
-    reading = threading.Thread(target=lambda: page.append(rows[0:24].tolist()), daemon=True)
+    reading = threading.Thread(target=lambda: page.append(len(rows) if asked == "count" else rows[0:24].tolist()),
+                               daemon=True)
     reading.start()
     try:
         assert started.wait(10)
@@ -58,7 +60,8 @@ def test_a_long_page_query_leaves_the_engine_free_for_other_queries(duck, files)
     finally:
         release.set()
         reading.join(10)
-    assert page == [np.asarray(m.cell_samples(1, 1))[:24].tolist()]
+    want = np.asarray(m.cell_samples(1, 1))
+    assert page == [len(want) if asked == "count" else want[:24].tolist()]
 
 
 def test_pages_of_a_slice_read_the_slice_on_a_reused_connection(duck, files):

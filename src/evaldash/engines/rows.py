@@ -384,8 +384,9 @@ class RankedRows:
 
     def __len__(self) -> int:
         if self._count is None:
+            # a scan of every row, as a page: on a connection of its own
             self._count = self._e.memo(("count", self.key), lambda e: int(
-                e.engine.row(sql.count_where(self.where, self.view))["n"] or 0))
+                page_frame(e.engine, sql.count_where(self.where, self.view))["n"].iloc[0] or 0))
         return self._count
 
     @property
