@@ -99,3 +99,11 @@ def test_another_engine_runs_the_page_itself():
         def frame(self, text):
             return text
     assert page_frame(Other(), "SELECT 1") == "SELECT 1"
+
+
+def test_a_view_the_page_connection_cannot_define_is_read_on_the_main_one(duck, files):
+    path, m = files
+    e = evaluate_file(duck, str(path))
+    duck._remember("sql", "", "CREATE OR REPLACE TEMP VIEW ev_broken AS SELECT * FROM ev_no_such_table")
+    assert e.cell_samples(2, 1)[0:24].tolist() == np.asarray(m.cell_samples(2, 1))[:24].tolist()
+    assert pool_of(duck)._idle == []  # the connection that failed is not kept

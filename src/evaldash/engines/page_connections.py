@@ -34,7 +34,7 @@ class PagePool:
     @contextmanager
     def borrow(self, duck):
         """A worker engine reading as ``duck`` (a :class:`DuckDBEngine`, maybe a view's), its
-        views up to date; returned to the pool after."""
+        views up to date, returned to the pool after; None if its views could not be replayed."""
         from evaldash.engines import background
         from evaldash.engines.duckdb_engine import DuckDBEngine
 
@@ -49,14 +49,23 @@ class PagePool:
                 with duck.__dict__.get("_serialized_lock") or nullcontext():
                     bare.con = duck.con.cursor()
                 self.made += 1
-            replayed = duck.replay(bare, replayed)
+            try:
+                replayed = duck.replay(bare, replayed)
+            except Exception:  # noqa: BLE001 - a definition this connection cannot make: the main one answers
+                bare.con.close()
+                yield None
+                return
             out = bare
             around = getattr(duck.con, "around", None)  # a view's engine: ev_rows read as its view
             if around is not None:
                 out = DuckDBEngine.__new__(DuckDBEngine)
                 out._own_temp, out.temp_dir, out.con = False, bare.temp_dir, around(bare.con)
-            with background.running(bare):
-                yield out
+            try:
+                with background.running(bare):
+                    yield out
+            except BaseException:
+                bare.con.close()  # interrupted, or half-replayed views: not reused
+                raise
             with self._guard:
                 self._idle.append((bare, replayed))
         finally:
@@ -84,4 +93,6 @@ def page_frame(engine, text: str) -> pd.DataFrame:
     if duck is None:
         return engine.frame(text)
     with pool_of(duck).borrow(duck) as worker:
-        return worker.frame(text)
+        if worker is not None:
+            return worker.frame(text)
+    return engine.frame(text)
