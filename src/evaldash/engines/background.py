@@ -55,6 +55,18 @@ def worker(engine):
         out.con.close()
 
 
+@contextmanager
+def running(out):
+    """While in the block, ``out`` (a worker connection's engine) is interrupted if the process exits."""
+    with _guard:
+        _running.add(out)
+    try:
+        yield out
+    finally:
+        with _guard:
+            _running.discard(out)
+
+
 def start(target, name: str) -> threading.Thread:
     """Run ``target`` in a daemon thread at the lowest priority (``evaluation._background``),
     joined at exit after its worker connections are interrupted."""

@@ -22,6 +22,7 @@ import pandas as pd
 
 from evaldash.engines import sql
 from evaldash.engines.base import Serialized
+from evaldash.engines.page_connections import pool_of
 from evaldash.engines.rewritten import raw_engine, rewritten
 
 _names = itertools.count()
@@ -41,6 +42,8 @@ def view_engine(engine, view: str):
         # one list of definitions for the file and its views: a worker (the cell table's sort)
         # replays them all, in order, then reads ev_rows as this view
         out.__dict__["_definitions"] = raw_engine(engine).__dict__.setdefault("_definitions", [])
+        # and one pool of page connections with those definitions replayed (engines.page_connections)
+        out.__dict__["_page_pool"] = pool_of(raw_engine(engine))
     return Serialized(out)
 
 

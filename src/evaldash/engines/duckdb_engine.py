@@ -54,15 +54,23 @@ class DuckDBEngine(Engine):
         query at a time). Close it when done."""
         out = DuckDBEngine.__new__(DuckDBEngine)
         out._own_temp, out.temp_dir, out.con = False, self.temp_dir, self.con.cursor()
-        for kind, name, value in self.__dict__.get("_definitions", []):
-            if kind == "sql":
-                out.execute(value)
-            else:
-                out.register(name, value)
+        self.replay(out)
         around = getattr(self.con, "around", None)  # a view's engine: the worker reads ev_rows as it
         if around is not None:
             out.con = around(out.con)
         return out
+
+    def replay(self, out: "DuckDBEngine", start: int = 0) -> int:
+        """Define on ``out`` (a bare cursor's engine) this engine's views and registered tables
+        from the ``start``-th definition on, in order; returns how many are defined on it now."""
+        definitions = self.__dict__.get("_definitions", [])
+        end = len(definitions)
+        for kind, name, value in definitions[start:end]:
+            if kind == "sql":
+                out.execute(value)
+            else:
+                out.register(name, value)
+        return end
 
     def _remember(self, kind: str, name: str, value) -> None:
         """Keep a view's or a registered table's definition for :meth:`worker` (in order; a view
@@ -86,7 +94,9 @@ class DuckDBEngine(Engine):
 
     def register(self, name: str, table: pd.DataFrame) -> None:
         self.con.register(name, table)
-        self._remember("table", name, table)
+        # kept under the name it has on the connection (a second file's alongside: renamed)
+        rename = getattr(self.con, "rename_views", False)
+        self._remember("table", self.con.rewrite(name) if rename else name, table)
 
     def define_source(self, path: str, text_columns=()) -> dict[str, str]:
         kind, files = source_files(path)
@@ -121,6 +131,9 @@ class DuckDBEngine(Engine):
         return {str(row[0]): column_kind(str(row[1])) for row in described if row[0] != "ev_rn"}
 
     def close(self) -> None:
+        pool = self.__dict__.get("_page_pool")  # its page connections (engines.page_connections)
+        if pool is not None:
+            pool.close()
         try:
             self.con.close()
         finally:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from evaldash.engines import sql
+from evaldash.engines.page_connections import page_frame
 from evaldash.errors import InputError
 
 CACHED_ROWS = 4096  # rows kept (a few galleries of pages, and their Details)
@@ -78,7 +79,10 @@ class RowCache:
     def page(self, where: str, order: str, limit: int, offset: int, view: str = "ev_rows") -> np.ndarray:
         """Row numbers of one page of the rows of ``view`` where ``where`` holds, in ``order``,
         their records kept: one query."""
-        return self.query(sql.ranked_page(self.columns, where, order, limit, offset, view))
+        # a scan of every row: on a connection of its own, the engine's other queries go on meanwhile
+        frame = page_frame(self.dataset.engine, sql.ranked_page(self.columns, where, order, limit, offset, view))
+        self.queries += 1
+        return self.store(frame)
 
     def query(self, text: str) -> np.ndarray:
         """Row numbers of the rows ``text`` selects (columns :attr:`columns`), their records kept:
@@ -380,8 +384,9 @@ class RankedRows:
 
     def __len__(self) -> int:
         if self._count is None:
+            # a scan of every row, as a page: on a connection of its own
             self._count = self._e.memo(("count", self.key), lambda e: int(
-                e.engine.row(sql.count_where(self.where, self.view))["n"] or 0))
+                page_frame(e.engine, sql.count_where(self.where, self.view))["n"].iloc[0] or 0))
         return self._count
 
     @property
