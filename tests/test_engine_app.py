@@ -625,3 +625,16 @@ def test_the_multi_label_sample_with_images_opens_on_an_engine_in_serve_and_the_
     assert "Engine: duckdb" in captions(at, at.sidebar)
     assert len(at.get_by_key("cell_gallery").image) > 0
     st.cache_resource.clear()
+
+
+def test_a_folder_or_a_glob_opens_from_the_path_box_on_an_engine(on_duckdb):
+    """The sidebar's Path on the server opens a folder of Parquet files or a glob on the server's
+    engine, as at start (it refused everything but a single file)."""
+    at = open_page()
+    for typed in (str(on_duckdb), f"{on_duckdb}/*.parquet"):
+        at.button(key="open_file").click().run()  # the panel closes once a file opens
+        at.text_input(key="path_input").input(typed)
+        at.button(key="open_path").click().run()
+        assert not at.exception, at.exception
+        assert [e.value for e in at.sidebar.error] == []
+        assert {m.label: m.value for m in at.metric}["Samples"] == "1,500"

@@ -232,3 +232,36 @@ def test_serve_refuses_bad_roots_and_limits(tree, monkeypatch, capsys, args, mes
     monkeypatch.chdir(tree["tmp"])
     assert cli.main(["serve", str(tree["preds"]), *args]) == 2
     assert capsys.readouterr().err.strip() == message
+
+
+# --- folders and globs, opened on an engine ----------------------------------------------------
+
+def test_a_folder_or_glob_inside_a_root_resolves_and_one_leading_outside_is_refused(tree):
+    parts = tree["data"] / "parts"
+    parts.mkdir()
+    for i in range(2):
+        (parts / f"part-{i}.parquet").write_bytes(b"PAR1")
+    roots = DataRoots.of([tree["data"]])
+    assert roots.resolve_set(str(parts)) == str(parts.resolve())
+    assert roots.resolve_set(f"{parts}/part-*.parquet") == f"{parts.resolve()}/part-*.parquet"
+    assert roots.resolve_set(str(tree["preds"])) == str(tree["preds"])  # a file: as resolve
+    refused = [str(tree["outside"].parent),  # a folder outside
+               f"{tree['data']}/../private/*.csv",  # a glob whose folder is outside
+               f"{tree['data']}/*/preds.csv",  # wildcards before the last part
+               f"{tree['outside'].parent}/*"]
+    (parts / "link.parquet").symlink_to(tree["outside"])  # a link inside the folder leading outside
+    refused += [str(parts), f"{parts}/*.parquet"]
+    for typed in refused:
+        with pytest.raises(InputError) as info:
+            roots.resolve_set(typed)
+        assert str(info.value) == f"{typed}: {REFUSED}"
+
+
+def test_a_folder_or_glob_given_at_start_is_a_root_its_parent_is_not(tree):
+    parts = tree["data"] / "parts"
+    parts.mkdir()
+    roots = default_roots([parts], SAMPLES)
+    assert roots.folders[0] == str(parts.resolve())
+    assert default_roots([f"{parts}/part-*.parquet"], SAMPLES).folders[0] == str(parts.resolve())
+    with pytest.raises(InputError):
+        roots.resolve(str(tree["preds"]))  # beside the folder, not in it

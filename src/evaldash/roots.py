@@ -7,6 +7,7 @@ the same message, so the answer says nothing about what exists outside the roots
 
 from __future__ import annotations
 
+import glob
 import os
 import stat
 from dataclasses import dataclass
@@ -83,6 +84,59 @@ class DataRoots:
         return real
 
 
+    def resolve_set(self, typed: str) -> str:
+        """What an engine opens for ``typed``, a folder of Parquet files or a glob (wildcards in its
+        last part only), if it and every file it holds (symbolic links followed) lie inside a root:
+        the real folder, or the glob in the real folder. A single file: :meth:`resolve`.
+
+        Raises
+        ------
+        InputError
+            The same message as :meth:`resolve`, for every path it will not give.
+        """
+        refused = InputError(f"{typed}: {REFUSED}")
+        if not typed or "\x00" in typed:
+            raise refused
+        text = os.path.expanduser(typed)
+        if not has_wildcards(text):
+            real = os.path.realpath(text)
+            if not os.path.isdir(real):
+                return self.resolve(typed)
+            folder, files = real, [str(p) for p in Path(real).rglob("*")]
+        else:
+            head, name = os.path.split(text)
+            if has_wildcards(head) or not name:
+                raise refused
+            folder = os.path.realpath(head or ".")
+            files = glob.glob(os.path.join(folder, name))
+            real = os.path.join(folder, name)
+        if not self.contains(folder) or not os.path.isdir(folder):
+            raise refused
+        if any(not self.contains(os.path.realpath(f)) for f in files):  # a link leading outside
+            raise refused
+        return real
+
+
+GLOB_MAGIC = "*?["
+
+
+def has_wildcards(text: str) -> bool:
+    return any(ch in text for ch in GLOB_MAGIC)
+
+
+def start_folder(path: str | Path) -> Path:
+    """The folder a start path makes a root: a file's folder, a folder itself, a glob's folder."""
+    text = str(path)
+    if has_wildcards(text):
+        head = text
+        while has_wildcards(head):
+            head = os.path.dirname(head)
+        return Path(os.path.realpath(head or "."))
+    real = Path(os.path.realpath(text))
+    return real if real.is_dir() else real.parent
+
+
 def default_roots(start_files: Iterable[str | Path], bundled: str | Path) -> DataRoots:
-    """The roots when none are given: the folders of the files given at start, and ``bundled``."""
-    return DataRoots.of([*(Path(os.path.realpath(p)).parent for p in start_files), bundled])
+    """The roots when none are given: the folders of the files (folders, globs) given at start, and
+    ``bundled``."""
+    return DataRoots.of([*(start_folder(p) for p in start_files), bundled])

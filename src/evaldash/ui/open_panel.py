@@ -70,7 +70,9 @@ def _open_path() -> None:
         st.session_state["load_error"] = "Type the path of a predictions file on the server first."
         return
     try:
-        real = roots.resolve(path) if path else None  # a file outside the roots is never opened, so never quoted
+        on_engine = app_args().engine != "memory"  # an engine also opens a folder of Parquet files or a glob
+        # a file outside the roots is never opened, so never quoted
+        real = (roots.resolve_set(path) if on_engine else roots.resolve(path)) if path else None
         images_root = roots.resolve_folder(images) if images else None  # nor are images read outside them
     except InputError as exc:
         st.session_state["load_error"] = str(exc)
@@ -234,7 +236,8 @@ def _open_controls(showing: bool) -> None:
             if roots is not None:
                 st.divider()
                 st.text_input("Path on the server", key="path_input", placeholder="/data/predictions.parquet",
-                              help="A predictions file inside one of these folders: "
+                              help="A predictions file (on an engine, also a folder of Parquet files or a "
+                                   "glob such as parts/*.parquet) inside one of these folders: "
                                    + ", ".join(md(f) for f in roots.folders))
                 st.text_input("Positive class (binary, optional)", key="positive_input")
                 st.text_input("Images root (optional)", key="images_root_input", placeholder="/data/images",
