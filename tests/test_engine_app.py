@@ -412,9 +412,11 @@ def test_a_glob_is_a_start_path_on_an_engine(execv, monkeypatch, tmp_path, folde
     st.cache_resource.clear()
 
 
-def test_a_path_opened_in_the_sidebar_is_read_on_the_server_engine(on_duckdb, joined):
+def test_a_path_opened_in_the_sidebar_is_read_on_the_server_engine(on_duckdb, joined, monkeypatch):
     from test_app import open_path
 
+    # the file is beside the start folder, not in it: a data root of the operator's choosing
+    monkeypatch.setattr(sys, "argv", [*sys.argv, "--data-root", str(joined.parent)])
     at = open_page()
     open_path(at, joined)
     source = at.session_state["source"]
