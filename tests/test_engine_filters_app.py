@@ -34,6 +34,9 @@ def test_a_slice_shows_on_every_page_from_the_engine(on_duckdb, joined):
     assert not at.exception, at.exception
     assert f"{sliced.dataset.n:,} samples · 4 classes" in captions(at, at.sidebar)
     assert cards(at)["Accuracy"] == f"{sliced.accuracy:.3f}"
+    # the sample button draws from the whole file, and says so beside the slice's count
+    assert [b.label for b in at.button if b.key == "engine_sample"] == [
+        "Open the file's 1,500 rows in memory (the view applies to them)"]
     at.switch_page("pages/confusion.py").run()
     assert not at.exception, at.exception
     from test_app import live_payload

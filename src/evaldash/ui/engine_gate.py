@@ -55,6 +55,8 @@ def engine_error(evaluation, exc: InputError, key: str = "engine_sample") -> Non
 def sample_button(evaluation, key: str = "engine_sample", source: Source | None = None) -> None:
     n = file_rows(evaluation)
     label = SAMPLE_LABEL if n > SAMPLE_ROWS else f"Open its {n:,} rows in memory"
+    if n != evaluation.dataset.n:  # a view (a slice) of the file: the sample is of the whole file
+        label = label.replace("Open its", "Open the file's") + " (the view applies to them)"
     st.button(label, key=key, on_click=open_sample, args=(source or st.session_state["source"], evaluation))
 
 
