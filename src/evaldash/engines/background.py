@@ -45,13 +45,10 @@ def worker(engine):
 
     with getattr(engine, "_lock", None) or nullcontext():  # the connection may be answering a page
         out = duckdb_of(engine).worker()
-    with _guard:
-        _running.add(out)
     try:
-        yield out
+        with running(out):
+            yield out
     finally:
-        with _guard:
-            _running.discard(out)
         out.con.close()
 
 

@@ -146,6 +146,14 @@ class OnEngine:
         """SQL condition on ``ev_rows``: the sample is of (labelled with) class ``cls``."""
         return f"y_true = {int(cls)}"
 
+    def class_ranking(self, cls: int) -> tuple[float, float]:
+        """(ROC AUC, average precision) of class (concept) ``cls`` alone: its exact summary, not
+        every class's; NaN without scores."""
+        if not self.dataset.has_scores:
+            return float("nan"), float("nan")
+        s = self.sweep_summary(cls)
+        return s.roc_auc, s.average_precision
+
     def score_range(self, cls: int | None = None) -> tuple[float, float]:
         """(lowest, highest) score of class ``cls`` (None: of every class), from one scan for all."""
         k = self.dataset.n_classes
@@ -329,11 +337,6 @@ class EngineEvaluation(OnEngine, Evaluation):
             done = done.get(cls)
         # its distinct scores when it is there already (else decided from a histogram: the same choice)
         return n_pos, self.counts.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
-
-    def class_ranking(self, cls: int) -> tuple[float, float]:
-        """(ROC AUC, average precision) of class ``cls`` alone: its exact summary, not every class's."""
-        s = self.sweep_summary(cls)
-        return s.roc_auc, s.average_precision
 
     def _ranking_notes(self) -> dict:
         """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the confusion counts (a class

@@ -199,13 +199,6 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
         done = self._memo.get(("summary", cls))
         return n_pos, self.dataset.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
 
-    def class_ranking(self, cls: int) -> tuple[float, float]:
-        """(ROC AUC, average precision) of concept ``cls`` alone: its exact summary, not every concept's."""
-        if not self.dataset.has_scores:
-            return float("nan"), float("nan")
-        s = self.sweep_summary(cls)
-        return s.roc_auc, s.average_precision
-
     def _ranking_notes(self) -> dict:
         """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the concepts' support (a concept
         without positives or negatives), without sorting every concept's scores."""
