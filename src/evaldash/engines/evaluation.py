@@ -171,9 +171,28 @@ class OnEngine:
 
     def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
         """(positives, negatives, lowest score, highest score, distinct scores or None when not
-        known yet) of class ``cls``'s sweep: here from its exact summary (a sort of every row)."""
-        s = self.sweep_summary(cls)
-        return s.n_pos, s.n_neg, s.low, s.high, s.distinct
+        known yet) of class ``cls``'s sweep, from its support (:meth:`_support`) and the score
+        ranges (scans, no sort): the drawn curves and the slider's counts do not wait for the
+        class's exact summary (its ROC AUC and AP); its distinct scores when the summary is there
+        already (else decided from a histogram: the same choice)."""
+        self._need_scores("threshold metrics")
+        n_pos = int(self._support()[cls])
+        mirrored = getattr(self.dataset, "score_mirror", None) is not None
+        done = self._memo.get("mirrored summaries" if mirrored else ("summary", cls))
+        if isinstance(done, dict):  # both classes of a one-score binary file, from one sort
+            done = done.get(cls)
+        return n_pos, self.dataset.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
+
+    def _ranking_notes(self) -> dict:
+        """:attr:`ranking`'s ``reasons`` and ``unavailable`` from each class's support (a class
+        without positives or negatives), without sorting every class's scores."""
+        d = self.dataset
+        if not d.has_scores:
+            return {"reasons": {}, "unavailable": "the file has no scores"}
+        support = self._support()
+        return {"reasons": {d.classes[c]: "no positive samples" if support[c] == 0 else "no negative samples"
+                            for c in range(d.n_classes) if support[c] == 0 or support[c] == d.n},
+                "unavailable": ""}
 
     def _reduced_sweep(self, cls: int) -> ReducedSweep:
         n_pos, n_neg, low, high, distinct = self._sweep_totals(cls)
@@ -327,27 +346,9 @@ class EngineEvaluation(OnEngine, Evaluation):
         return self.memo(("summary", cls),
                          lambda e: class_summary(e, e._class_scores(cls), cls, engine))
 
-    def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
-        """From the confusion counts and the score ranges (scans, no sort): the drawn curves and the
-        slider's counts do not wait for the class's exact summary (its ROC AUC and AP)."""
-        self._need_scores("threshold metrics")
-        n_pos = int(self.counts.support[cls])
-        done = self._memo.get("mirrored summaries" if self.dataset.score_mirror is not None else ("summary", cls))
-        if isinstance(done, dict):
-            done = done.get(cls)
-        # its distinct scores when it is there already (else decided from a histogram: the same choice)
-        return n_pos, self.counts.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
-
-    def _ranking_notes(self) -> dict:
-        """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the confusion counts (a class
-        without positives or negatives), without sorting every class's scores."""
-        d = self.dataset
-        if not d.has_scores:
-            return {"reasons": {}, "unavailable": "the file has no scores"}
-        support, n = self.counts.support, self.counts.n
-        why = {d.classes[c]: ("no positive samples" if support[c] == 0 else "no negative samples")
-               for c in range(d.n_classes) if support[c] == 0 or support[c] == n}
-        return {"reasons": why, "unavailable": ""}
+    def _support(self) -> np.ndarray:
+        """Each class's samples, from the confusion counts (a scan, no sort)."""
+        return self.counts.support
 
     @cached_property
     def selective(self) -> ReducedSelective:

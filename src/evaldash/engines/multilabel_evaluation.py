@@ -189,26 +189,9 @@ class EngineMultilabelEvaluation(OnEngine, MultilabelEvaluation):
         self._need_scores()
         return self.memo(("summary", cls), lambda e: class_summary(e, e._class_scores(cls), cls, engine))
 
-    def _sweep_totals(self, cls: int) -> tuple[int, int, float, float, int | None]:
-        """From the concept's support and the score ranges (scans, no sort): the drawn curves and
-        the slider's counts do not wait for the concept's exact summary (its ROC AUC and AP); its
-        distinct scores when the summary is there already (else decided from a histogram: the same
-        choice, :meth:`OnEngine._reduced_sweep`)."""
-        self._need_scores()
-        n_pos = int(self.per_class["support"][cls])
-        done = self._memo.get(("summary", cls))
-        return n_pos, self.dataset.n - n_pos, *self.score_range(cls), done.distinct if done is not None else None
-
-    def _ranking_notes(self) -> dict:
-        """:attr:`ranking`'s ``reasons`` and ``unavailable`` from the concepts' support (a concept
-        without positives or negatives), without sorting every concept's scores."""
-        d = self.dataset
-        if not d.has_scores:
-            return {"reasons": {}, "unavailable": "the file has no scores"}
-        support = self.per_class["support"]
-        return {"reasons": {d.classes[c]: "no positive samples" if support[c] == 0 else "no negative samples"
-                            for c in range(d.n_classes) if support[c] == 0 or support[c] == d.n},
-                "unavailable": ""}
+    def _support(self) -> np.ndarray:
+        """Each concept's positive samples (a scan, no sort)."""
+        return self.per_class["support"]
 
     @cached_property
     def ranking(self) -> dict:
