@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+from evaldash.engines.base import GLOB_CHARS
 from evaldash.errors import InputError
 
 REFUSED = ("cannot open this path: the server opens only readable predictions files inside its data "
@@ -46,13 +47,8 @@ class DataRoots:
             One message for a path outside every root, a missing path, a folder, a special file
             and an unreadable file alike; it repeats what was typed and nothing else.
         """
-        refused = InputError(f"{typed}: {REFUSED}")
-        if not typed or "\x00" in typed:
-            raise refused
-        try:
-            real = os.path.realpath(os.path.expanduser(typed))
-        except (OSError, ValueError):
-            raise refused from None
+        refused = _refusal(typed)
+        real = _real(typed, refused)
         if not self.contains(real):
             raise refused
         try:
@@ -72,17 +68,11 @@ class DataRoots:
         InputError
             The same message as :meth:`resolve`, for every folder it will not give.
         """
-        refused = InputError(f"{typed}: {REFUSED}")
-        if not typed or "\x00" in typed:
-            raise refused
-        try:
-            real = os.path.realpath(os.path.expanduser(typed))
-        except (OSError, ValueError):
-            raise refused from None
+        refused = _refusal(typed)
+        real = _real(typed, refused)
         if not self.contains(real) or not os.path.isdir(real):
             raise refused
         return real
-
 
     def resolve_set(self, typed: str) -> str:
         """What an engine opens for ``typed``, a folder of Parquet files or a glob (wildcards in its
@@ -94,12 +84,10 @@ class DataRoots:
         InputError
             The same message as :meth:`resolve`, for every path it will not give.
         """
-        refused = InputError(f"{typed}: {REFUSED}")
-        if not typed or "\x00" in typed:
-            raise refused
+        refused = _refusal(typed)
         text = os.path.expanduser(typed)
         if not has_wildcards(text):
-            real = os.path.realpath(text)
+            real = _real(typed, refused)
             if not os.path.isdir(real):
                 return self.resolve(typed)
             folder, files = real, [str(p) for p in Path(real).rglob("*")]
@@ -117,11 +105,25 @@ class DataRoots:
         return real
 
 
-GLOB_MAGIC = "*?["
+def _refusal(typed: str) -> InputError:
+    """The one message for every path refused; raised at once for an empty or NUL-holding one."""
+    refused = InputError(f"{typed}: {REFUSED}")
+    if not typed or "\x00" in typed:
+        raise refused
+    return refused
+
+
+def _real(typed: str, refused: InputError) -> str:
+    """``typed`` with ``~`` expanded and every symbolic link followed, or ``refused``."""
+    try:
+        return os.path.realpath(os.path.expanduser(typed))
+    except (OSError, ValueError):
+        raise refused from None
 
 
 def has_wildcards(text: str) -> bool:
-    return any(ch in text for ch in GLOB_MAGIC)
+    """Whether ``text`` is a glob, as the engines read one (:data:`evaldash.engines.base.GLOB_CHARS`)."""
+    return any(ch in text for ch in GLOB_CHARS)
 
 
 def start_folder(path: str | Path) -> Path:
